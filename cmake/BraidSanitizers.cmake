@@ -1,0 +1,10 @@
+# BRAID_SANITIZE=address -> ASan+UBSan; =thread -> TSan. Applied to every target we build.
+if(BRAID_SANITIZE STREQUAL "address")
+  add_compile_options(-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
+  add_link_options(-fsanitize=address,undefined)
+elseif(BRAID_SANITIZE STREQUAL "thread")
+  add_compile_options(-fsanitize=thread -fno-omit-frame-pointer)
+  add_link_options(-fsanitize=thread)
+elseif(NOT BRAID_SANITIZE STREQUAL "")
+  message(FATAL_ERROR "BRAID_SANITIZE must be '', 'address' or 'thread'")
+endif()

@@ -1,0 +1,8 @@
+// Umbrella header: everything an embedder needs.
+#pragma once
+
+#include "braid/options.h"
+#include "braid/session.h"
+#include "braid/status.h"
+#include "braid/tensor.h"
+#include "braid/version.h"

@@ -1,0 +1,42 @@
+// Options for loading a model into a Session and for one run.
+//
+//   braid::SessionOptions opt;
+//   opt.mode = braid::ExecutionMode::kSequential;
+//   auto session = braid::Session::load("model.onnx", opt);
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+
+namespace braid {
+
+// How a session runs its subgraphs.
+enum class ExecutionMode {
+  kSequential,  // one thread, topological order: the baseline
+  kStatic,      // every ready subgraph at once on a fixed number of threads
+  kAdaptive,    // the scheduler decides chunks, threads and precision from live resources
+};
+
+const char* execution_mode_name(ExecutionMode m) noexcept;
+
+struct SessionOptions {
+  ExecutionMode mode = ExecutionMode::kAdaptive;
+  // Threads Braid may use; 0 means every core the process may run on.
+  int threads = 0;
+  // Upper bound on activation + workspace bytes in flight; 0 means no bound.
+  size_t memory_budget_bytes = 0;
+};
+
+struct RunOptions {
+  // Overrides the session's mode for this run.
+  std::optional<ExecutionMode> mode;
+  // The run fails with kCancelled once this passes (checked between subgraphs).
+  std::optional<std::chrono::steady_clock::time_point> deadline;
+  // When set and it becomes true, the run stops at the next subgraph with kCancelled.
+  const std::atomic<bool>* cancel = nullptr;
+};
+
+}  // namespace braid

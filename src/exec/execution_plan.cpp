@@ -1,0 +1,107 @@
+#include "exec/execution_plan.h"
+
+#include <new>
+
+#include "kernels/registry.h"
+
+namespace braid::detail {
+
+Result<ExecutionPlan> ExecutionPlan::build(const Graph& graph, const std::string& model_name) {
+  ExecutionPlan plan;
+  OpRegistry& registry = OpRegistry::global();
+  plan.kernels.reserve(graph.nodes.size());
+  for (const Node& node : graph.nodes) {
+    const KernelDef* def = registry.find(node.domain, node.op_type, node.opset);
+    if (def == nullptr) {
+      return Status(StatusCode::kUnsupportedOp,
+                    model_name + ": unsupported op '" + (node.domain.empty() ? "" : node.domain + ".") +
+                        node.op_type + "' (opset " + std::to_string(node.opset) + ") at node '" + node.name + "'");
+    }
+    KernelInit init{&graph, &node};
+    Result<std::unique_ptr<OpKernel>> k = internal_error("kernel factory threw");
+    try {
+      k = def->create(init);
+    } catch (const std::bad_alloc&) {
+      return out_of_memory(model_name + ": out of memory creating the kernel of " + node.describe());
+    } catch (const std::exception& e) {
+      return internal_error(model_name + ": creating the kernel of " + node.describe() + " threw: " + e.what());
+    }
+    if (!k.ok()) return k.status().with_context(model_name);
+    plan.kernels.push_back(std::move(k).value());
+  }
+  plan.is_graph_output.assign(graph.values.size(), false);
+  for (ValueId v : graph.outputs) plan.is_graph_output[v] = true;
+  // A value dies after its last consumer unless it is a constant or a graph output.
+  std::vector<int64_t> last_use(graph.values.size(), -1);
+  for (size_t n = 0; n < graph.nodes.size(); ++n)
+    for (ValueId in : graph.nodes[n].inputs)
+      if (in != kNoValue) last_use[in] = static_cast<int64_t>(n);
+  plan.release_after.assign(graph.nodes.size(), {});
+  for (size_t v = 0; v < graph.values.size(); ++v) {
+    if (graph.values[v].constant || plan.is_graph_output[v]) continue;
+    if (last_use[v] >= 0) plan.release_after[last_use[v]].push_back(static_cast<ValueId>(v));
+  }
+  return plan;
+}
+
+Status run_node(const Graph& graph, const ExecutionPlan& plan, std::vector<Tensor>& values, NodeId n,
+                int max_threads) {
+  const Node& node = graph.nodes[n];
+  constexpr size_t kInline = 16;
+  const Tensor* inline_inputs[kInline];
+  std::vector<const Tensor*> heap_inputs;
+  const Tensor** inputs = inline_inputs;
+  if (node.inputs.size() > kInline) {
+    heap_inputs.resize(node.inputs.size());
+    inputs = heap_inputs.data();
+  }
+  for (size_t i = 0; i < node.inputs.size(); ++i) {
+    ValueId v = node.inputs[i];
+    if (v == kNoValue) { inputs[i] = nullptr; continue; }
+    const Value& val = graph.values[v];
+    inputs[i] = val.constant ? &*val.constant : &values[v];
+    if (!inputs[i]->defined())
+      return internal_error(node.describe() + ": input '" + val.name + "' was not computed");
+  }
+  Tensor inline_outputs[4];
+  std::vector<Tensor> heap_outputs;
+  Tensor* outputs = inline_outputs;
+  if (node.outputs.size() > 4) {
+    heap_outputs.resize(node.outputs.size());
+    outputs = heap_outputs.data();
+  }
+  KernelContext ctx;
+  ctx.node = &node;
+  ctx.inputs = std::span<const Tensor* const>(inputs, node.inputs.size());
+  ctx.outputs = std::span<Tensor>(outputs, node.outputs.size());
+  ctx.max_threads = max_threads;
+  Status st;
+  try {
+    st = plan.kernels[n]->compute(ctx);
+  } catch (const std::bad_alloc&) {
+    st = out_of_memory("out of memory");
+  } catch (const std::exception& e) {
+    st = internal_error(std::string("kernel threw: ") + e.what());
+  }
+  if (!st.ok()) {
+    if (st.message().find(node.name) == std::string::npos) return st.with_context(node.describe());
+    return st;
+  }
+  for (size_t o = 0; o < node.outputs.size(); ++o) {
+    ValueId v = node.outputs[o];
+    if (v == kNoValue) continue;
+    if (!outputs[o].defined()) return internal_error(node.describe() + ": output " + std::to_string(o) + " not produced");
+    values[v] = std::move(outputs[o]);
+  }
+  for (ValueId dead : plan.release_after[n]) values[dead] = Tensor();
+  return {};
+}
+
+Status run_nodes(const Graph& graph, const ExecutionPlan& plan, std::vector<Tensor>& values, size_t first,
+                 size_t last, int max_threads) {
+  for (size_t n = first; n < last; ++n)
+    BRAID_RETURN_IF_ERROR(run_node(graph, plan, values, static_cast<NodeId>(n), max_threads));
+  return {};
+}
+
+}  // namespace braid::detail

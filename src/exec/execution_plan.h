@@ -1,0 +1,38 @@
+// ExecutionPlan: what the executors need, computed once at load: the kernel of every node
+// and, per node, the values that die after it runs (liveness), so activations are freed
+// as early as possible.
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "ir/graph.h"
+#include "kernels/op_kernel.h"
+
+namespace braid::detail {
+
+struct ExecutionPlan {
+  std::vector<std::unique_ptr<OpKernel>> kernels;         // one per node
+  std::vector<std::vector<ValueId>> release_after;         // per node
+  std::vector<bool> is_graph_output;                       // per value
+
+  // Creates kernels for every node (unsupported ops fail here, naming node and op) and
+  // computes liveness. `model_name` prefixes errors.
+  static Result<ExecutionPlan> build(const Graph& graph, const std::string& model_name);
+};
+
+// The per-run state: one slot per value.
+struct RunValues {
+  std::vector<Tensor> values;
+};
+
+// Runs nodes [first, last) of the plan in order with `max_threads` intra-op threads each.
+// Inputs must already be in `values`. Kernel exceptions become a Status for this run.
+Status run_nodes(const Graph& graph, const ExecutionPlan& plan, std::vector<Tensor>& values,
+                 size_t first, size_t last, int max_threads);
+
+// Runs one node; used by every executor.
+Status run_node(const Graph& graph, const ExecutionPlan& plan, std::vector<Tensor>& values,
+                NodeId n, int max_threads);
+
+}  // namespace braid::detail

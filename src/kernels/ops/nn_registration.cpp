@@ -1,0 +1,12 @@
+// Registers the nn kernel family. Each kernel file exposes a register_* function
+// declared in nn_kernels.h and called from here.
+#include "kernels/ops/nn_kernels.h"
+#include "kernels/registry.h"
+
+namespace braid::detail {
+
+void register_nn_kernels(OpRegistry& r) {
+  register_nn_ops(r);
+}
+
+}  // namespace braid::detail

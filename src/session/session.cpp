@@ -1,0 +1,171 @@
+#include "braid/session.h"
+
+#include <sched.h>
+
+#include <chrono>
+#include <map>
+#include <thread>
+
+#include "onnx/onnx_importer.h"
+#include "session/session_impl.h"
+
+namespace braid {
+
+const char* execution_mode_name(ExecutionMode m) noexcept {
+  switch (m) {
+    case ExecutionMode::kSequential: return "sequential";
+    case ExecutionMode::kStatic: return "static";
+    case ExecutionMode::kAdaptive: return "adaptive";
+  }
+  return "unknown";
+}
+
+const char* version() noexcept { return "0.1.0"; }
+
+namespace detail {
+
+int available_cpu_count() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof(set), &set) == 0) {
+    int n = CPU_COUNT(&set);
+    if (n > 0) return n;
+  }
+  unsigned hw = std::thread::hardware_concurrency();
+  return hw > 0 ? static_cast<int>(hw) : 1;
+}
+
+namespace {
+TensorInfo info_of(const Value& v) {
+  TensorInfo info;
+  info.name = v.name;
+  info.dtype = v.dtype;
+  if (v.shape) {
+    info.has_shape = true;
+    for (const Dim& d : *v.shape) {
+      info.shape.push_back(d.known() ? d.value : -1);
+      info.dim_symbols.push_back(d.symbol);
+    }
+  }
+  return info;
+}
+}  // namespace
+
+Result<std::unique_ptr<Session::Impl>> make_session_impl(Graph graph, std::string model_name,
+                                                         const SessionOptions& options) {
+  if (options.threads < 0) return invalid_argument("SessionOptions.threads must be >= 0");
+  auto impl = std::make_unique<Session::Impl>();
+  impl->model_name = std::move(model_name);
+  impl->options = options;
+  impl->graph = std::move(graph);
+  BRAID_ASSIGN_OR_RETURN(impl->plan, ExecutionPlan::build(impl->graph, impl->model_name));
+  for (ValueId v : impl->graph.inputs) impl->input_info.push_back(info_of(impl->graph.values[v]));
+  for (ValueId v : impl->graph.outputs) impl->output_info.push_back(info_of(impl->graph.values[v]));
+  impl->threads = options.threads > 0 ? options.threads : available_cpu_count();
+  impl->arena = std::make_unique<tbb::task_arena>(impl->threads);
+  return impl;
+}
+
+}  // namespace detail
+
+Status Session::Impl::bind_inputs(const NamedTensors& inputs, std::vector<Tensor>& values) const {
+  for (const auto& [name, tensor] : inputs) {
+    bool known = false;
+    for (const TensorInfo& info : input_info) known = known || info.name == name;
+    if (!known) {
+      std::string expected;
+      for (const TensorInfo& info : input_info) expected += (expected.empty() ? "'" : ", '") + info.name + "'";
+      return invalid_argument(model_name + ": unknown input '" + name + "' (the model's inputs are " + expected + ")");
+    }
+  }
+  std::map<std::string, int64_t> symbols;
+  for (size_t i = 0; i < graph.inputs.size(); ++i) {
+    const TensorInfo& info = input_info[i];
+    auto it = inputs.find(info.name);
+    if (it == inputs.end()) return invalid_argument(model_name + ": missing input '" + info.name + "'");
+    const Tensor& t = it->second;
+    if (!t.defined() || (t.raw_data() == nullptr && t.numel() != 0))
+      return invalid_argument(model_name + ": input '" + info.name + "' is an empty tensor handle");
+    if (info.dtype != DataType::kUndefined && t.dtype() != info.dtype)
+      return invalid_argument(model_name + ": input '" + info.name + "' has dtype " + dtype_name(t.dtype()) +
+                              ", the model expects " + dtype_name(info.dtype));
+    if (info.has_shape) {
+      if (t.rank() != static_cast<int64_t>(info.shape.size()))
+        return invalid_argument(model_name + ": input '" + info.name + "' has shape " + shape_to_string(t.shape()) +
+                                " (rank " + std::to_string(t.rank()) + "), the model expects rank " +
+                                std::to_string(info.shape.size()));
+      for (size_t d = 0; d < info.shape.size(); ++d) {
+        if (info.shape[d] >= 0 && info.shape[d] != t.dim(d))
+          return invalid_argument(model_name + ": input '" + info.name + "' has shape " + shape_to_string(t.shape()) +
+                                  ", dim " + std::to_string(d) + " must be " + std::to_string(info.shape[d]));
+        if (!info.dim_symbols[d].empty()) {
+          auto [pos, inserted] = symbols.emplace(info.dim_symbols[d], t.dim(d));
+          if (!inserted && pos->second != t.dim(d))
+            return invalid_argument(model_name + ": symbolic dim '" + info.dim_symbols[d] + "' is " +
+                                    std::to_string(pos->second) + " in one input and " + std::to_string(t.dim(d)) +
+                                    " in input '" + info.name + "'");
+        }
+      }
+    }
+    values[graph.inputs[i]] = t;
+  }
+  return {};
+}
+
+Session::Session(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Session::Session(Session&&) noexcept = default;
+Session& Session::operator=(Session&&) noexcept = default;
+Session::~Session() = default;
+
+Result<Session> Session::load(const std::string& path, const SessionOptions& options) {
+  BRAID_ASSIGN_OR_RETURN(detail::Graph graph, detail::import_onnx_file(path));
+  BRAID_ASSIGN_OR_RETURN(auto impl, detail::make_session_impl(std::move(graph), path, options));
+  return Session(std::move(impl));
+}
+
+Result<Session> Session::load_from_memory(const void* data, size_t size, const SessionOptions& options) {
+  if (data == nullptr && size != 0) return invalid_argument("load_from_memory: null data");
+  BRAID_ASSIGN_OR_RETURN(detail::Graph graph, detail::import_onnx_model(data, size, ""));
+  BRAID_ASSIGN_OR_RETURN(auto impl, detail::make_session_impl(std::move(graph), "<memory>", options));
+  return Session(std::move(impl));
+}
+
+const std::vector<TensorInfo>& Session::inputs() const { return impl_->input_info; }
+const std::vector<TensorInfo>& Session::outputs() const { return impl_->output_info; }
+
+Result<NamedTensors> Session::run(const NamedTensors& inputs, const RunOptions& options, RunStats* stats) const {
+  const auto start = std::chrono::steady_clock::now();
+  const Impl& impl = *impl_;
+  std::vector<Tensor> values(impl.graph.values.size());
+  BRAID_RETURN_IF_ERROR(impl.bind_inputs(inputs, values));
+  const ExecutionMode mode = options.mode.value_or(impl.options.mode);
+  Status st;
+  const int threads = mode == ExecutionMode::kSequential ? 1 : impl.threads;
+  impl.arena->execute([&] {
+    for (size_t n = 0; n < impl.graph.nodes.size() && st.ok(); ++n) {
+      if (options.cancel && options.cancel->load(std::memory_order_relaxed)) {
+        st = cancelled(impl.model_name + ": run cancelled");
+        break;
+      }
+      if (options.deadline && std::chrono::steady_clock::now() > *options.deadline) {
+        st = cancelled(impl.model_name + ": deadline exceeded");
+        break;
+      }
+      st = detail::run_node(impl.graph, impl.plan, values, static_cast<detail::NodeId>(n), threads);
+    }
+  });
+  if (!st.ok()) return st.with_context(impl.model_name);
+  NamedTensors out;
+  for (size_t i = 0; i < impl.graph.outputs.size(); ++i) {
+    detail::ValueId v = impl.graph.outputs[i];
+    const detail::Value& val = impl.graph.values[v];
+    out[val.name] = val.constant ? *val.constant : values[v];
+  }
+  if (stats) {
+    stats->wall_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+    stats->kernels_run = static_cast<int64_t>(impl.graph.nodes.size());
+  }
+  return out;
+}
+
+}  // namespace braid

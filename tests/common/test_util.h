@@ -1,0 +1,22 @@
+// Helpers shared by Braid's tests: paths to model folders, tensor comparison.
+#pragma once
+
+#include <string>
+
+#include "braid/tensor.h"
+
+namespace braid::testing {
+
+// ../shared/models beside the checkout.
+std::string shared_models_dir();
+// Where the build writes the bundled workloads (inception.onnx, ...).
+std::string bundled_models_dir();
+
+// Fills a float tensor with seeded values in [-1, 1) (never all zeros).
+void fill_random(Tensor& t, uint32_t seed);
+
+// Empty string when `actual` matches `expected` (same dtype and shape; floats within
+// atol + rtol*|expected|, NaN where NaN; integers and bools exactly), else a description.
+std::string compare_tensors(const Tensor& expected, const Tensor& actual, double rtol, double atol);
+
+}  // namespace braid::testing
