@@ -164,7 +164,7 @@ async function main() {
   }
   const sessionMs = performance.now() - t0;
 
-  fs.mkdirSync(inDir, { recursive: true });
+  if (opt.fill !== null) fs.mkdirSync(inDir, { recursive: true });
   fs.mkdirSync(outDir, { recursive: true });
   const feeds = {};
   const metas = session.inputMetadata ?? session.inputNames.map((name) => ({ name, isTensor: false }));
