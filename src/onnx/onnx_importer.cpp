@@ -11,6 +11,12 @@
 
 #include "onnx/tensor_proto.h"
 
+// Exported by libonnx 1.12 but not declared in its header: the checker with a context, so
+// that external data is looked up beside the model instead of in the working directory.
+namespace onnx::checker {
+void check_model(const ModelProto& model, CheckerContext& ctx);
+}  // namespace onnx::checker
+
 namespace braid::detail {
 namespace {
 
@@ -223,7 +229,11 @@ Result<Graph> import_onnx_model(const void* data, size_t size, const std::string
                                                     " is not supported (Braid supports " + std::to_string(kMinOpset) +
                                                     " to " + std::to_string(kMaxOpset) + ")");
   try {
-    onnx::checker::check_model(model);
+    onnx::checker::CheckerContext ctx;
+    ctx.set_ir_version(static_cast<int>(model.ir_version()));
+    ctx.set_opset_imports(imp.opsets);
+    ctx.set_model_dir(imp.model_dir);
+    onnx::checker::check_model(model, ctx);
   } catch (const std::exception& e) {
     std::string what = e.what();
     // The checker cannot see custom domains' schemas; those are validated by their kernels.

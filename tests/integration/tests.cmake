@@ -1,0 +1,11 @@
+# Whole-session tests, and the installed-package consumer test.
+braid_add_test(session_test SOURCES ${CMAKE_CURRENT_LIST_DIR}/session_test.cpp
+               ${CMAKE_CURRENT_LIST_DIR}/malformed_model_test.cpp)
+target_link_libraries(session_test PRIVATE braid_modelgen)
+
+add_test(NAME install_consumer_hello_session
+         COMMAND ${CMAKE_COMMAND} -DBUILD_DIR=${PROJECT_BINARY_DIR} -DSOURCE_DIR=${PROJECT_SOURCE_DIR}
+                 -DWORK_DIR=${PROJECT_BINARY_DIR}/install_test/hello_session -DEXAMPLE=hello_session
+                 "-DARGS=${PROJECT_SOURCE_DIR}/../shared/models/mnist-8_cntk.onnx"
+                 -P ${CMAKE_CURRENT_LIST_DIR}/install_consumer.cmake)
+set_tests_properties(install_consumer_hello_session PROPERTIES TIMEOUT 600 LABELS install)
