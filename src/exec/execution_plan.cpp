@@ -45,7 +45,7 @@ Result<ExecutionPlan> ExecutionPlan::build(const Graph& graph, const std::string
 }
 
 Status run_node(const Graph& graph, const ExecutionPlan& plan, std::vector<Tensor>& values, NodeId n,
-                int max_threads) {
+                int max_threads, std::span<const ValueId> release) {
   const Node& node = graph.nodes[n];
   constexpr size_t kInline = 16;
   const Tensor* inline_inputs[kInline];
@@ -93,14 +93,14 @@ Status run_node(const Graph& graph, const ExecutionPlan& plan, std::vector<Tenso
     if (!outputs[o].defined()) return internal_error(node.describe() + ": output " + std::to_string(o) + " not produced");
     values[v] = std::move(outputs[o]);
   }
-  for (ValueId dead : plan.release_after[n]) values[dead] = Tensor();
+  for (ValueId dead : release) values[dead] = Tensor();
   return {};
 }
 
 Status run_nodes(const Graph& graph, const ExecutionPlan& plan, std::vector<Tensor>& values, size_t first,
                  size_t last, int max_threads) {
   for (size_t n = first; n < last; ++n)
-    BRAID_RETURN_IF_ERROR(run_node(graph, plan, values, static_cast<NodeId>(n), max_threads));
+    BRAID_RETURN_IF_ERROR(run_node(graph, plan, values, static_cast<NodeId>(n), max_threads, plan.release_after[n]));
   return {};
 }
 

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <memory>
+#include <span>
 #include <vector>
 
 #include "ir/graph.h"
@@ -31,8 +32,9 @@ struct RunValues {
 Status run_nodes(const Graph& graph, const ExecutionPlan& plan, std::vector<Tensor>& values,
                  size_t first, size_t last, int max_threads);
 
-// Runs one node; used by every executor.
+// Runs one node, then drops the values in `release` (dead after it); used by every
+// executor (the sequential one passes plan.release_after[n]).
 Status run_node(const Graph& graph, const ExecutionPlan& plan, std::vector<Tensor>& values,
-                NodeId n, int max_threads);
+                NodeId n, int max_threads, std::span<const ValueId> release);
 
 }  // namespace braid::detail

@@ -151,7 +151,8 @@ Result<NamedTensors> Session::run(const NamedTensors& inputs, const RunOptions& 
         st = cancelled(impl.model_name + ": deadline exceeded");
         break;
       }
-      st = detail::run_node(impl.graph, impl.plan, values, static_cast<detail::NodeId>(n), threads);
+      st = detail::run_node(impl.graph, impl.plan, values, static_cast<detail::NodeId>(n), threads,
+                            impl.plan.release_after[n]);
     }
   });
   if (!st.ok()) return st.with_context(impl.model_name);

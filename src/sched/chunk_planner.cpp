@@ -1,0 +1,123 @@
+#include "sched/chunk_planner.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace braid::detail {
+
+const char* scheduling_policy_name(SchedulingPolicy p) noexcept {
+  switch (p) {
+    case SchedulingPolicy::kCriticalPath: return "critical_path";
+    case SchedulingPolicy::kComputeFirst: return "compute_first";
+    case SchedulingPolicy::kMemoryFirst: return "memory_first";
+    case SchedulingPolicy::kHybrid: return "hybrid";
+  }
+  return "unknown";
+}
+
+int thread_budget(double cores_available, int max_threads) {
+  if (!(cores_available >= 0)) cores_available = max_threads;  // NaN: unknown -> the cap
+  int t = static_cast<int>(std::floor(cores_available + 0.25));
+  return std::clamp(t, 1, std::max(1, max_threads));
+}
+
+namespace {
+
+// The binding resource this step: memory when bandwidth is scarcer than compute.
+SchedulingPolicy effective(SchedulingPolicy p, const ChunkBudget& b) {
+  if (p != SchedulingPolicy::kHybrid) return p;
+  if (b.bandwidth_share < 0.5 && b.bandwidth_share < b.compute_share) return SchedulingPolicy::kMemoryFirst;
+  if (b.compute_share < 0.5) return SchedulingPolicy::kComputeFirst;
+  return SchedulingPolicy::kCriticalPath;
+}
+
+bool before(const ReadyCandidate& a, const ReadyCandidate& b, SchedulingPolicy p) {
+  if (a.priority != b.priority) return a.priority > b.priority;
+  switch (p) {
+    case SchedulingPolicy::kComputeFirst:
+      if (a.flops != b.flops) return a.flops > b.flops;
+      break;
+    case SchedulingPolicy::kMemoryFirst: {
+      double am = a.bytes + a.working_set, bm = b.bytes + b.working_set;
+      if (am != bm) return am < bm;
+      break;
+    }
+    case SchedulingPolicy::kCriticalPath:
+    case SchedulingPolicy::kHybrid:
+      if (a.upward_rank_ns != b.upward_rank_ns) return a.upward_rank_ns > b.upward_rank_ns;
+      break;
+  }
+  return a.arrival < b.arrival;
+}
+
+}  // namespace
+
+void plan_chunk(std::span<ReadyCandidate> ready, const ChunkBudget& budget, const PlannerConfig& config,
+                ChunkDecision& decision) {
+  decision.admit.clear();
+  decision.too_big.clear();
+  decision.why.clear();
+  decision.effective_policy = effective(config.policy, budget);
+  if (ready.empty()) return;
+  const SchedulingPolicy policy = decision.effective_policy;
+  std::stable_sort(ready.begin(), ready.end(),
+                   [policy](const ReadyCandidate& a, const ReadyCandidate& b) { return before(a, b, policy); });
+
+  const int cap = thread_budget(budget.cores_available, budget.max_threads);
+  int free_threads = cap - budget.threads_in_use;
+  double memory_free = budget.memory_budget > 0 ? budget.memory_budget - budget.memory_in_use : INFINITY;
+  double cache_free = budget.cache_bytes > 0 ? budget.cache_bytes - budget.cache_in_use : INFINITY;
+  bool nothing_running = budget.subgraphs_running == 0;
+  if (config.trace) {
+    decision.why = std::string("policy=") + scheduling_policy_name(policy) + " threads=" + std::to_string(cap) +
+                   " in_use=" + std::to_string(budget.threads_in_use) + ";";
+  }
+
+  size_t remaining = ready.size();
+  for (size_t i = 0; i < ready.size(); ++i, --remaining) {
+    const ReadyCandidate& c = ready[i];
+    if (budget.memory_budget > 0 && c.working_set > budget.memory_budget) {
+      decision.too_big.push_back(c.key);
+      if (config.trace) decision.why += " key " + std::to_string(c.key) + " exceeds the memory budget alone;";
+      continue;
+    }
+    const bool progress = nothing_running && decision.admit.empty();
+    if (free_threads <= 0 && !progress) {
+      if (config.trace) decision.why += " no free thread for " + std::to_string(remaining) + " ready;";
+      break;
+    }
+    if (c.working_set > memory_free && !progress) {
+      if (config.trace) decision.why += " key " + std::to_string(c.key) + " delayed: memory;";
+      continue;
+    }
+    // Co-scheduling two cache-resident subgraphs must not push both out of cache.
+    if (!decision.admit.empty() || budget.subgraphs_running > 0) {
+      if (c.working_set > cache_free && c.working_set <= budget.cache_bytes && !c.compute_bound) {
+        if (config.trace) decision.why += " key " + std::to_string(c.key) + " delayed: cache;";
+        continue;
+      }
+    }
+    // Threads: one each while there are more ready subgraphs than free threads; a heavy
+    // subgraph takes the threads the others cannot use.
+    int threads = 1;
+    if (free_threads > 1 && c.flops >= 2 * config.intra_op_min_flops) {
+      int others = static_cast<int>(std::min<size_t>(remaining - 1, static_cast<size_t>(free_threads - 1)));
+      int useful = static_cast<int>(std::max(1.0, std::floor(c.flops / config.intra_op_min_flops)));
+      threads = std::clamp(free_threads - others, 1, useful);
+    }
+    Admission a;
+    a.key = c.key;
+    a.threads = threads;
+    a.memory = c.working_set;
+    a.over_budget = progress && (free_threads <= 0 || c.working_set > memory_free);
+    decision.admit.push_back(a);
+    free_threads -= threads;
+    memory_free -= c.working_set;
+    cache_free -= c.working_set;
+    if (config.trace)
+      decision.why += " admit key " + std::to_string(c.key) + " threads=" + std::to_string(threads) +
+                      (a.over_budget ? " (progress guarantee)" : "") + ";";
+  }
+}
+
+}  // namespace braid::detail

@@ -1,0 +1,82 @@
+// ChunkPlanner: the scheduler's decision, as a pure function. Given the ready subgraphs
+// (of every in-flight request), what is running, and the live resource availability, it
+// picks the next chunk — which ready subgraphs start now and how many threads each gets —
+// and says why the rest wait. No threads, no clocks: deterministic and unit-testable.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace braid::detail {
+
+enum class SchedulingPolicy {
+  kCriticalPath,  // highest upward rank first (finish the longest path early)
+  kComputeFirst,  // most FLOPs first (when compute is the binding resource)
+  kMemoryFirst,   // least memory traffic and footprint first (when bandwidth binds)
+  kHybrid,        // binding resource decided from the availability vector each step
+};
+
+const char* scheduling_policy_name(SchedulingPolicy p) noexcept;
+
+// One ready subgraph, as the planner sees it.
+struct ReadyCandidate {
+  uint64_t key = 0;            // caller's handle (request, subgraph); echoed back
+  uint64_t arrival = 0;        // FIFO tie-break: lower arrived earlier
+  double flops = 0;
+  double bytes = 0;            // bytes moved (read + written)
+  double working_set = 0;      // bytes that must be resident while it runs
+  double upward_rank_ns = 0;   // estimated time to the end of the graph from its start
+  double predicted_ns = 0;     // estimated run time on one thread
+  bool compute_bound = false;
+  int priority = 0;            // session priority: higher first (ties by policy)
+};
+
+// What is available for this step.
+struct ChunkBudget {
+  double cores_available = 1;   // from the ResourceVector (fractional)
+  int max_threads = 1;          // session/runtime thread cap
+  int threads_in_use = 0;       // threads held by running subgraphs
+  int subgraphs_running = 0;
+  double memory_budget = 0;     // bytes for activations + workspace; 0 = unbounded
+  double memory_in_use = 0;     // reserved by running subgraphs
+  double bandwidth_share = 1;   // available / peak bandwidth (0..1)
+  double compute_share = 1;     // available / peak compute (0..1)
+  double cache_bytes = 0;       // shared cache (L2 + L3 per core group); 0 = ignore
+  double cache_in_use = 0;      // working sets of running subgraphs
+};
+
+struct PlannerConfig {
+  SchedulingPolicy policy = SchedulingPolicy::kHybrid;
+  // Work below this many FLOPs gains nothing from a second thread (a fork/join costs
+  // about as much); derived from the measured dispatch overhead.
+  double intra_op_min_flops = 4e6;
+  bool trace = false;  // fill ChunkDecision::why
+};
+
+struct Admission {
+  uint64_t key = 0;
+  int threads = 1;
+  double memory = 0;
+  bool over_budget = false;  // admitted only by the progress guarantee
+};
+
+struct ChunkDecision {
+  std::vector<Admission> admit;
+  std::vector<uint64_t> too_big;  // cannot fit the memory budget even alone: fail them
+  SchedulingPolicy effective_policy = SchedulingPolicy::kCriticalPath;
+  std::string why;  // when PlannerConfig::trace
+};
+
+// Thread budget for this step: the cores that are really free, never below one and never
+// above the cap. Fractions round down unless nearly whole (a core 80% free still counts).
+int thread_budget(double cores_available, int max_threads);
+
+// Picks the next chunk. `ready` is reordered (policy order). Never admits more threads
+// than the budget, except that with nothing running the first candidate always starts
+// (progress guarantee).
+void plan_chunk(std::span<ReadyCandidate> ready, const ChunkBudget& budget, const PlannerConfig& config,
+                ChunkDecision& decision);
+
+}  // namespace braid::detail
