@@ -1,1 +1,4 @@
-target_sources(braid PRIVATE ${CMAKE_CURRENT_LIST_DIR}/execution_plan.cpp)
+target_sources(braid PRIVATE
+  ${CMAKE_CURRENT_LIST_DIR}/execution_plan.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/subgraph_program.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/parallel_executor.cpp)

@@ -61,8 +61,21 @@ Result<std::unique_ptr<Session::Impl>> make_session_impl(Graph graph, std::strin
   BRAID_ASSIGN_OR_RETURN(impl->plan, ExecutionPlan::build(impl->graph, impl->model_name));
   for (ValueId v : impl->graph.inputs) impl->input_info.push_back(info_of(impl->graph.values[v]));
   for (ValueId v : impl->graph.outputs) impl->output_info.push_back(info_of(impl->graph.values[v]));
-  impl->threads = options.threads > 0 ? options.threads : available_cpu_count();
-  impl->arena = std::make_unique<tbb::task_arena>(impl->threads);
+  if (options.memory_budget_bytes > 0) {
+    // A memory budget is enforced by the dispatcher's admission; a session with its own
+    // budget gets its own dispatcher (same monitor).
+    RuntimeConfig rc;
+    rc.threads = options.threads;
+    rc.memory_budget = static_cast<double>(options.memory_budget_bytes);
+    rc.start_monitor = false;
+    impl->runtime = std::make_shared<RuntimeCore>(rc, nullptr);
+  } else {
+    impl->runtime = RuntimeCore::default_runtime();
+  }
+  impl->threads = options.threads > 0 ? options.threads : impl->runtime->threads();
+  impl->partition = per_node_partition(impl->graph);
+  impl->executor = std::make_unique<ParallelExecutor>(impl->graph, impl->plan, impl->partition,
+                                                      impl->runtime->dispatcher(), impl->threads);
   return impl;
 }
 
@@ -140,8 +153,9 @@ Result<NamedTensors> Session::run(const NamedTensors& inputs, const RunOptions& 
   BRAID_RETURN_IF_ERROR(impl.bind_inputs(inputs, values));
   const ExecutionMode mode = options.mode.value_or(impl.options.mode);
   Status st;
-  const int threads = mode == ExecutionMode::kSequential ? 1 : impl.threads;
-  impl.arena->execute([&] {
+  if (mode != ExecutionMode::kSequential) {
+    st = impl.executor->run(values, mode, options);
+  } else {
     for (size_t n = 0; n < impl.graph.nodes.size() && st.ok(); ++n) {
       if (options.cancel && options.cancel->load(std::memory_order_relaxed)) {
         st = cancelled(impl.model_name + ": run cancelled");
@@ -151,10 +165,10 @@ Result<NamedTensors> Session::run(const NamedTensors& inputs, const RunOptions& 
         st = cancelled(impl.model_name + ": deadline exceeded");
         break;
       }
-      st = detail::run_node(impl.graph, impl.plan, values, static_cast<detail::NodeId>(n), threads,
+      st = detail::run_node(impl.graph, impl.plan, values, static_cast<detail::NodeId>(n), 1,
                             impl.plan.release_after[n]);
     }
-  });
+  }
   if (!st.ok()) return st.with_context(impl.model_name);
   NamedTensors out;
   for (size_t i = 0; i < impl.graph.outputs.size(); ++i) {

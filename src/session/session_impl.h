@@ -5,10 +5,11 @@
 #include <string>
 #include <vector>
 
-#include <tbb/task_arena.h>
-
 #include "braid/session.h"
 #include "exec/execution_plan.h"
+#include "exec/parallel_executor.h"
+#include "partition/partition_plan.h"
+#include "sched/runtime_core.h"
 #include "ir/graph.h"
 
 namespace braid {
@@ -21,7 +22,9 @@ struct Session::Impl {
   std::vector<TensorInfo> input_info;
   std::vector<TensorInfo> output_info;
   int threads = 1;
-  std::unique_ptr<tbb::task_arena> arena;
+  std::shared_ptr<detail::RuntimeCore> runtime;
+  detail::PartitionPlan partition;
+  std::unique_ptr<detail::ParallelExecutor> executor;
 
   // Checks the caller's inputs and places them into `values`.
   Status bind_inputs(const NamedTensors& inputs, std::vector<Tensor>& values) const;

@@ -1,0 +1,155 @@
+#include "exec/parallel_executor.h"
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <mutex>
+
+namespace braid::detail {
+namespace {
+
+struct Request {
+  const ParallelExecutor* executor = nullptr;
+  const Graph* graph = nullptr;
+  const ExecutionPlan* plan = nullptr;
+  const SubgraphProgram* program = nullptr;
+  Dispatcher* dispatcher = nullptr;
+  std::vector<Tensor>* values = nullptr;
+  const RunOptions* options = nullptr;
+  bool static_mode = false;
+  int static_threads = 1;
+
+  std::unique_ptr<std::atomic<int>[]> pending;   // per unit: predecessors not finished
+  std::unique_ptr<std::atomic<int>[]> crossing;  // per crossing value: consumers left
+  std::vector<Job> jobs;
+  std::atomic<int> remaining{0};
+  std::atomic<bool> failed{false};
+  std::mutex status_mu;  // taken once, by the first failure
+  Status status;
+  tbb::task_group group;
+  tbb::task_handle done;
+
+  void fail(Status s) {
+    std::lock_guard lock(status_mu);
+    if (!failed.load(std::memory_order_relaxed)) status = std::move(s);
+    failed.store(true, std::memory_order_release);
+  }
+};
+
+void make_ready(Request* r, uint32_t unit);
+
+// Marks a unit finished: frees crossing values, readies successors, ends the request.
+// `r` may be destroyed as soon as the last unit completes: nothing touches it after.
+void complete_unit(Request* r, uint32_t unit) {
+  const SubgraphProgram::Unit& u = r->program->units[unit];
+  for (uint32_t slot : u.crossing_inputs)
+    // Acq_rel: the consumers' reads of the value happen before whoever frees it.
+    if (r->crossing[slot].fetch_sub(1, std::memory_order_acq_rel) == 1)
+      (*r->values)[r->program->crossing_values[slot]] = Tensor();
+  for (SubgraphId s : u.succs)
+    // Acq_rel: this unit's outputs are visible to the successor that becomes ready.
+    if (r->pending[s].fetch_sub(1, std::memory_order_acq_rel) == 1) make_ready(r, s);
+  if (r->remaining.fetch_sub(1, std::memory_order_acq_rel) == 1) r->group.run(std::move(r->done));
+}
+
+Status run_unit(Request* r, uint32_t unit, int threads) {
+  const RunOptions& opt = *r->options;
+  if (opt.cancel && opt.cancel->load(std::memory_order_relaxed)) return cancelled("run cancelled");
+  if (opt.deadline && std::chrono::steady_clock::now() > *opt.deadline) return cancelled("deadline exceeded");
+  for (const SubgraphProgram::Step& step : r->program->units[unit].steps)
+    BRAID_RETURN_IF_ERROR(run_node(*r->graph, *r->plan, *r->values, step.node, threads, step.release));
+  return {};
+}
+
+void run_job(Job* job, int threads) {
+  auto* r = static_cast<Request*>(job->owner);
+  const uint32_t unit = job->index;
+  if (!r->failed.load(std::memory_order_acquire)) {
+    Status st = run_unit(r, unit, threads);
+    if (!st.ok()) r->fail(std::move(st));
+  }
+  Dispatcher* d = r->dispatcher;
+  const bool adaptive = !r->static_mode;
+  const double memory = job->candidate.working_set;
+  if (adaptive) d->release(threads, memory);
+  complete_unit(r, unit);  // may end the request: `r` is not used below
+  if (adaptive) d->pump();
+}
+
+void fail_job(Job* job, Status status) {
+  auto* r = static_cast<Request*>(job->owner);
+  r->fail(std::move(status));
+  complete_unit(r, job->index);
+}
+
+void make_ready(Request* r, uint32_t unit) {
+  Job* j = &r->jobs[unit];
+  if (r->static_mode) {
+    const int threads = r->static_threads;
+    r->group.run([j, threads] { run_job(j, threads); });
+  } else {
+    r->dispatcher->submit(j);
+  }
+}
+
+}  // namespace
+
+ParallelExecutor::ParallelExecutor(const Graph& graph, const ExecutionPlan& plan, const PartitionPlan& partition,
+                                   Dispatcher& dispatcher, int static_threads)
+    : graph_(graph),
+      plan_(plan),
+      partition_(partition),
+      dispatcher_(dispatcher),
+      static_threads_(std::max(1, static_threads)),
+      program_(SubgraphProgram::build(graph, plan, partition)) {
+  candidates_.resize(partition.subgraphs.size());
+  for (const Subgraph& sg : partition.subgraphs) {
+    ReadyCandidate& c = candidates_[sg.id];
+    c.flops = sg.cost.flops;
+    c.bytes = sg.cost.bytes();
+    c.working_set = sg.peak_working_set;
+    c.upward_rank_ns = sg.upward_rank;
+    c.compute_bound = sg.compute_bound;
+  }
+}
+
+Status ParallelExecutor::run(std::vector<Tensor>& values, ExecutionMode mode, const RunOptions& options) const {
+  const size_t n = program_.units.size();
+  if (n == 0) return {};
+  Request r;
+  r.executor = this;
+  r.graph = &graph_;
+  r.plan = &plan_;
+  r.program = &program_;
+  r.dispatcher = &dispatcher_;
+  r.values = &values;
+  r.options = &options;
+  r.static_mode = mode == ExecutionMode::kStatic;
+  r.static_threads = static_threads_;
+  r.pending.reset(new std::atomic<int>[n]);
+  for (size_t i = 0; i < n; ++i) r.pending[i].store(program_.units[i].preds, std::memory_order_relaxed);
+  r.crossing.reset(new std::atomic<int>[program_.crossing_values.size()]);
+  for (size_t i = 0; i < program_.crossing_values.size(); ++i)
+    r.crossing[i].store(program_.crossing_consumers[i], std::memory_order_relaxed);
+  r.jobs.resize(n);
+  for (uint32_t i = 0; i < n; ++i) {
+    Job& j = r.jobs[i];
+    j.candidate = candidates_[i];
+    j.group = &r.group;
+    j.run = run_job;
+    j.fail = fail_job;
+    j.owner = &r;
+    j.index = i;
+  }
+  r.remaining.store(static_cast<int>(n), std::memory_order_relaxed);
+  dispatcher_.arena().execute([&] {
+    r.done = r.group.defer([] {});
+    for (SubgraphId root : program_.roots) make_ready(&r, root);
+    if (!r.static_mode) dispatcher_.pump();
+    r.group.wait();
+  });
+  if (r.failed.load(std::memory_order_acquire)) return r.status;
+  return {};
+}
+
+}  // namespace braid::detail

@@ -1,0 +1,38 @@
+// ParallelExecutor: runs a session's subgraphs concurrently. In `adaptive` mode every
+// ready subgraph goes through the Runtime's Dispatcher (the scheduler gates what runs and
+// with how many threads); in `static` mode every ready subgraph is spawned at once with
+// the session's fixed thread count (what static runtimes do).
+#pragma once
+
+#include <vector>
+
+#include "braid/options.h"
+#include "braid/session.h"
+#include "exec/subgraph_program.h"
+#include "sched/dispatcher.h"
+
+namespace braid::detail {
+
+class ParallelExecutor {
+ public:
+  // All references must outlive the executor. Not thread-safe (construction).
+  ParallelExecutor(const Graph& graph, const ExecutionPlan& plan, const PartitionPlan& partition,
+                   Dispatcher& dispatcher, int static_threads);
+
+  // Runs one request; `values` holds the bound inputs and receives every value.
+  // Thread-safe: many requests may run at once.
+  Status run(std::vector<Tensor>& values, ExecutionMode mode, const RunOptions& options) const;
+
+  const SubgraphProgram& program() const { return program_; }
+
+ private:
+  const Graph& graph_;
+  const ExecutionPlan& plan_;
+  const PartitionPlan& partition_;
+  Dispatcher& dispatcher_;
+  const int static_threads_;
+  SubgraphProgram program_;
+  std::vector<ReadyCandidate> candidates_;  // per unit, from the partition's cost model
+};
+
+}  // namespace braid::detail

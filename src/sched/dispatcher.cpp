@@ -1,0 +1,157 @@
+#include "sched/dispatcher.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace braid::detail {
+
+Dispatcher::Dispatcher(int max_threads, ResourceMonitor* monitor, PlannerConfig config, double memory_budget)
+    : max_threads_(std::max(1, max_threads)),
+      monitor_(monitor),
+      config_(config),
+      memory_budget_(memory_budget),
+      arena_(std::max(1, max_threads), 1) {
+  ready_.reserve(256);
+  candidates_.reserve(256);
+}
+
+Dispatcher::~Dispatcher() = default;
+
+void Dispatcher::submit(Job* job) {
+  // Release: the job's fields (candidate, group) must be visible to the combiner that
+  // pops it with the acquire exchange in step().
+  Job* head = incoming_.load(std::memory_order_relaxed);
+  do {
+    job->next = head;
+  } while (!incoming_.compare_exchange_weak(head, job, std::memory_order_release, std::memory_order_relaxed));
+}
+
+void Dispatcher::release(int threads, double memory) {
+  threads_in_use_.fetch_sub(threads, std::memory_order_relaxed);
+  running_.fetch_sub(1, std::memory_order_relaxed);
+  if (memory != 0) {
+    double cur = memory_in_use_.load(std::memory_order_relaxed);
+    while (!memory_in_use_.compare_exchange_weak(cur, cur - memory, std::memory_order_relaxed)) {
+    }
+  }
+}
+
+int Dispatcher::thread_budget_now() const {
+  double cores = max_threads_;
+  if (monitor_ != nullptr) {
+    double a = monitor_->current().cores_available;
+    if (std::isfinite(a)) cores = a;
+  }
+  return thread_budget(cores, max_threads_);
+}
+
+ChunkBudget Dispatcher::budget_now() const {
+  ChunkBudget b;
+  b.max_threads = max_threads_;
+  b.cores_available = max_threads_;
+  if (monitor_ != nullptr) {
+    ResourceVector v = monitor_->current();
+    if (std::isfinite(v.cores_available)) b.cores_available = v.cores_available;
+    if (std::isfinite(v.bandwidth_gbps_available) && v.bandwidth_gbps_peak > 0)
+      b.bandwidth_share = std::clamp(v.bandwidth_gbps_available / v.bandwidth_gbps_peak, 0.0, 1.0);
+    if (std::isfinite(v.cores_available) && std::isfinite(v.cores_limit) && v.cores_limit > 0)
+      b.compute_share = std::clamp(v.cores_available / v.cores_limit, 0.0, 1.0);
+  }
+  b.threads_in_use = threads_in_use_.load(std::memory_order_relaxed);
+  b.subgraphs_running = running_.load(std::memory_order_relaxed);
+  b.memory_budget = memory_budget_;
+  b.memory_in_use = memory_in_use_.load(std::memory_order_relaxed);
+  return b;
+}
+
+void Dispatcher::pump() {
+  // Acq_rel: orders this thread's submit()/release() before a combiner's re-check.
+  pending_.fetch_add(1, std::memory_order_acq_rel);
+  for (;;) {
+    bool expected = false;
+    // Acquire: the previous combiner's writes to ready_ are visible to us.
+    if (!busy_.compare_exchange_strong(expected, true, std::memory_order_acquire, std::memory_order_relaxed))
+      return;  // another thread is combining; it re-checks pending_ before it leaves
+    const uint64_t seen = pending_.load(std::memory_order_acquire);
+    step();
+    busy_.store(false, std::memory_order_release);
+    // Jobs submitted by this very step (e.g. successors of a failed job) or by threads
+    // that found us busy are picked up by another round.
+    if (pending_.load(std::memory_order_acquire) == seen &&
+        incoming_.load(std::memory_order_acquire) == nullptr)
+      return;
+  }
+}
+
+void Dispatcher::step() {
+  Job* list = incoming_.exchange(nullptr, std::memory_order_acquire);
+  // The stack is LIFO; restore arrival order.
+  size_t first_new = ready_.size();
+  for (; list != nullptr; list = list->next) ready_.push_back(list);
+  std::reverse(ready_.begin() + static_cast<std::ptrdiff_t>(first_new), ready_.end());
+  for (size_t i = first_new; i < ready_.size(); ++i) ready_[i]->candidate.arrival = arrival_++;
+  if (ready_.empty()) return;
+
+  candidates_.clear();
+  for (Job* j : ready_) {
+    ReadyCandidate c = j->candidate;
+    c.key = reinterpret_cast<uint64_t>(j);
+    candidates_.push_back(c);
+  }
+  ChunkBudget budget = budget_now();
+  plan_chunk(candidates_, budget, config_, decision_);
+  steps_.fetch_add(1, std::memory_order_relaxed);
+  if (trace_on_) {
+    std::lock_guard lock(trace_mu_);
+    trace_.push_back(decision_.why);
+  }
+  if (decision_.admit.empty() && decision_.too_big.empty()) {
+    delayed_steps_.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
+  auto take = [this](uint64_t key) {
+    Job* j = reinterpret_cast<Job*>(key);
+    auto it = std::find(ready_.begin(), ready_.end(), j);
+    if (it != ready_.end()) ready_.erase(it);
+    return j;
+  };
+  for (uint64_t key : decision_.too_big) {
+    Job* j = take(key);
+    j->fail(j, out_of_memory("subgraph needs " + std::to_string(static_cast<int64_t>(j->candidate.working_set)) +
+                             " bytes, more than the memory budget of " +
+                             std::to_string(static_cast<int64_t>(memory_budget_)) + " bytes"));
+  }
+  for (const Admission& a : decision_.admit) {
+    Job* j = take(a.key);
+    threads_in_use_.fetch_add(a.threads, std::memory_order_relaxed);
+    running_.fetch_add(1, std::memory_order_relaxed);
+    if (a.memory != 0) {
+      double cur = memory_in_use_.load(std::memory_order_relaxed);
+      while (!memory_in_use_.compare_exchange_weak(cur, cur + a.memory, std::memory_order_relaxed)) {
+      }
+    }
+    admitted_.fetch_add(1, std::memory_order_relaxed);
+    if (a.over_budget) over_budget_.fetch_add(1, std::memory_order_relaxed);
+    const int threads = a.threads;
+    j->group->run([j, threads] { j->run(j, threads); });
+  }
+  if (!ready_.empty()) delayed_steps_.fetch_add(1, std::memory_order_relaxed);
+}
+
+DispatcherStats Dispatcher::stats() const {
+  DispatcherStats s;
+  s.steps = steps_.load(std::memory_order_relaxed);
+  s.admitted = admitted_.load(std::memory_order_relaxed);
+  s.delayed_steps = delayed_steps_.load(std::memory_order_relaxed);
+  s.over_budget = over_budget_.load(std::memory_order_relaxed);
+  return s;
+}
+
+void Dispatcher::set_trace(bool on) { trace_on_ = on; }
+
+std::vector<std::string> Dispatcher::trace() const {
+  std::lock_guard lock(trace_mu_);
+  return trace_;
+}
+
+}  // namespace braid::detail

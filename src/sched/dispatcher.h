@@ -1,0 +1,94 @@
+// Dispatcher: the run-time half of the scheduler, shared by every session of a Runtime.
+// Ready subgraphs from any request arrive on a lock-free intrusive stack; whichever
+// thread arrives first becomes the combiner for a moment (a try-flag, never a wait),
+// drains the stack into the ready list, asks the ChunkPlanner for the next chunk against
+// the live ResourceVector and spawns the admitted subgraphs into the Runtime's arena.
+// Completions release their threads and memory and pump again.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include <tbb/task_arena.h>
+#include <tbb/task_group.h>
+
+#include "braid/resource.h"
+#include "sched/chunk_planner.h"
+
+namespace braid::detail {
+
+// One schedulable unit: a (request, subgraph) pair. Owned by the request; intrusive.
+struct Job {
+  Job* next = nullptr;                 // intrusive link in the incoming stack
+  ReadyCandidate candidate;            // cost as the planner sees it (key = this)
+  tbb::task_group* group = nullptr;    // the request's group: spawned tasks belong to it
+  void (*run)(Job* job, int threads) = nullptr;  // executes and completes the job
+  void (*fail)(Job* job, Status status) = nullptr;  // completes without running
+  void* owner = nullptr;               // the request
+  uint32_t index = 0;                  // subgraph id within the request
+};
+
+struct DispatcherStats {
+  uint64_t steps = 0;
+  uint64_t admitted = 0;
+  uint64_t delayed_steps = 0;  // steps that left ready jobs waiting
+  uint64_t over_budget = 0;    // admissions by the progress guarantee
+};
+
+class Dispatcher {
+ public:
+  // `monitor` may be null (then every core is assumed available). Not thread-safe.
+  Dispatcher(int max_threads, ResourceMonitor* monitor, PlannerConfig config, double memory_budget);
+  ~Dispatcher();
+
+  // Hands over a ready job. Lock-free. Thread-safe; must be called inside the arena.
+  void submit(Job* job);
+  // Called by a job when it finishes running: returns its threads and memory. Thread-safe.
+  void release(int threads, double memory);
+  // Runs scheduling steps until no new work arrived meanwhile. Thread-safe.
+  void pump();
+
+  int max_threads() const { return max_threads_; }
+  tbb::task_arena& arena() { return arena_; }
+  ResourceMonitor* monitor() const { return monitor_; }
+  // Cores the scheduler may use right now. Thread-safe.
+  int thread_budget_now() const;
+  DispatcherStats stats() const;
+  // Records the planner's reasons (last `n` steps) for tests and traces. Not thread-safe.
+  void set_trace(bool on);
+  std::vector<std::string> trace() const;
+
+ private:
+  void step();
+  ChunkBudget budget_now() const;
+
+  const int max_threads_;
+  ResourceMonitor* monitor_;
+  PlannerConfig config_;
+  const double memory_budget_;
+  tbb::task_arena arena_;
+
+  alignas(64) std::atomic<Job*> incoming_{nullptr};
+  alignas(64) std::atomic<uint64_t> pending_{0};
+  alignas(64) std::atomic<bool> busy_{false};
+  alignas(64) std::atomic<int> threads_in_use_{0};
+  std::atomic<int> running_{0};
+  std::atomic<double> memory_in_use_{0};
+
+  // Owned by the combiner (the thread holding busy_).
+  std::vector<Job*> ready_;
+  std::vector<ReadyCandidate> candidates_;
+  ChunkDecision decision_;
+  uint64_t arrival_ = 0;
+  std::atomic<uint64_t> steps_{0}, admitted_{0}, delayed_steps_{0}, over_budget_{0};
+  bool trace_on_ = false;
+  std::vector<std::string> trace_;
+  mutable std::mutex trace_mu_;  // guards trace_ (tests and traces only)
+};
+
+}  // namespace braid::detail

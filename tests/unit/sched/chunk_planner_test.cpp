@@ -1,0 +1,235 @@
+// The scheduler's decisions, deterministic: policy order, thread budget, admission,
+// delay, the progress guarantee, chunk sizing and reaction to availability changes.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <vector>
+
+#include "sched/chunk_planner.h"
+
+using namespace braid::detail;
+
+namespace {
+
+ReadyCandidate cand(uint64_t key, double flops, double bytes, double ws, double rank) {
+  ReadyCandidate c;
+  c.key = key;
+  c.arrival = key;
+  c.flops = flops;
+  c.bytes = bytes;
+  c.working_set = ws;
+  c.upward_rank_ns = rank;
+  return c;
+}
+
+std::vector<uint64_t> keys(const ChunkDecision& d) {
+  std::vector<uint64_t> k;
+  for (const auto& a : d.admit) k.push_back(a.key);
+  return k;
+}
+
+int total_threads(const ChunkDecision& d) {
+  int t = 0;
+  for (const auto& a : d.admit) t += a.threads;
+  return t;
+}
+
+}  // namespace
+
+TEST(ThreadBudget, FollowsAvailableCoresWithinTheCap) {
+  EXPECT_EQ(thread_budget(2.0, 2), 2);
+  EXPECT_EQ(thread_budget(1.8, 2), 2);
+  EXPECT_EQ(thread_budget(1.1, 2), 1);
+  EXPECT_EQ(thread_budget(0.0, 8), 1);      // never below one
+  EXPECT_EQ(thread_budget(31.9, 8), 8);     // never above the cap
+  EXPECT_EQ(thread_budget(NAN, 4), 4);      // unknown: the cap
+}
+
+TEST(ChunkPlanner, ManySmallBranchesGetOneThreadEach) {
+  std::vector<ReadyCandidate> ready;
+  for (uint64_t i = 0; i < 8; ++i) ready.push_back(cand(i, 1e5, 1e4, 1e4, 100));
+  ChunkBudget b;
+  b.cores_available = 4;
+  b.max_threads = 4;
+  ChunkDecision d;
+  plan_chunk(ready, b, PlannerConfig{}, d);
+  ASSERT_EQ(d.admit.size(), 4u);
+  for (const auto& a : d.admit) EXPECT_EQ(a.threads, 1);
+}
+
+TEST(ChunkPlanner, OneHeavySubgraphTakesAllFreeThreads) {
+  std::vector<ReadyCandidate> ready{cand(7, 1e9, 1e6, 1e6, 100)};
+  ChunkBudget b;
+  b.cores_available = 4;
+  b.max_threads = 4;
+  ChunkDecision d;
+  plan_chunk(ready, b, PlannerConfig{}, d);
+  ASSERT_EQ(d.admit.size(), 1u);
+  EXPECT_EQ(d.admit[0].threads, 4);
+}
+
+TEST(ChunkPlanner, HeavyAndLightShareTheThreads) {
+  std::vector<ReadyCandidate> ready{cand(1, 1e9, 1e6, 1e6, 500), cand(2, 1e5, 1e4, 1e4, 10)};
+  ChunkBudget b;
+  b.cores_available = 4;
+  b.max_threads = 4;
+  ChunkDecision d;
+  plan_chunk(ready, b, PlannerConfig{}, d);
+  EXPECT_EQ(keys(d), (std::vector<uint64_t>{1, 2}));
+  EXPECT_EQ(d.admit[0].threads, 3);
+  EXPECT_EQ(d.admit[1].threads, 1);
+}
+
+TEST(ChunkPlanner, OneCoreLeftMeansSequential) {
+  std::vector<ReadyCandidate> ready{cand(1, 1e9, 1e6, 1e6, 500), cand(2, 1e9, 1e6, 1e6, 400)};
+  ChunkBudget b;
+  b.cores_available = 1.05;  // a competitor holds the other core
+  b.max_threads = 2;
+  ChunkDecision d;
+  plan_chunk(ready, b, PlannerConfig{}, d);
+  ASSERT_EQ(d.admit.size(), 1u);
+  EXPECT_EQ(d.admit[0].threads, 1);
+  EXPECT_EQ(d.admit[0].key, 1u);
+}
+
+TEST(ChunkPlanner, NeverMoreThreadsThanTheBudget) {
+  for (int cores = 1; cores <= 8; ++cores) {
+    for (int in_use = 0; in_use <= cores; ++in_use) {
+      std::vector<ReadyCandidate> ready;
+      for (uint64_t i = 0; i < 10; ++i) ready.push_back(cand(i, i % 2 ? 1e9 : 1e5, 1e4, 1e4, double(i)));
+      ChunkBudget b;
+      b.cores_available = cores;
+      b.max_threads = 8;
+      b.threads_in_use = in_use;
+      b.subgraphs_running = in_use;
+      ChunkDecision d;
+      plan_chunk(ready, b, PlannerConfig{}, d);
+      if (in_use == 0) {
+        EXPECT_GE(d.admit.size(), 1u);
+      }
+      EXPECT_LE(total_threads(d) + in_use, std::max(cores, in_use)) << cores << " " << in_use;
+    }
+  }
+}
+
+TEST(ChunkPlanner, PoliciesOrderTheReadySet) {
+  // key: flops, bytes, rank
+  auto make = [] {
+    return std::vector<ReadyCandidate>{cand(1, 1e6, 9e6, 1e3, 10), cand(2, 9e6, 1e6, 1e3, 5),
+                                       cand(3, 5e6, 5e6, 1e3, 50)};
+  };
+  ChunkBudget b;
+  b.cores_available = 1;
+  b.max_threads = 1;
+  ChunkDecision d;
+  auto first = [&](SchedulingPolicy p) {
+    auto r = make();
+    PlannerConfig c;
+    c.policy = p;
+    plan_chunk(r, b, c, d);
+    return d.admit.at(0).key;
+  };
+  EXPECT_EQ(first(SchedulingPolicy::kCriticalPath), 3u);
+  EXPECT_EQ(first(SchedulingPolicy::kComputeFirst), 2u);
+  EXPECT_EQ(first(SchedulingPolicy::kMemoryFirst), 2u);  // least bytes + working set
+}
+
+TEST(ChunkPlanner, HybridPicksTheBindingResourceEveryStep) {
+  ChunkBudget b;
+  b.cores_available = 2;
+  b.max_threads = 2;
+  ChunkDecision d;
+  std::vector<ReadyCandidate> r{cand(1, 1e3, 1e3, 1e3, 1)};
+  b.bandwidth_share = 0.2;
+  b.compute_share = 0.9;
+  plan_chunk(r, b, PlannerConfig{}, d);
+  EXPECT_EQ(d.effective_policy, SchedulingPolicy::kMemoryFirst);
+  b.bandwidth_share = 0.9;
+  b.compute_share = 0.3;
+  plan_chunk(r, b, PlannerConfig{}, d);
+  EXPECT_EQ(d.effective_policy, SchedulingPolicy::kComputeFirst);
+  b.compute_share = 1;
+  plan_chunk(r, b, PlannerConfig{}, d);
+  EXPECT_EQ(d.effective_policy, SchedulingPolicy::kCriticalPath);
+}
+
+TEST(ChunkPlanner, MemoryAdmissionDelaysAndTheProgressGuaranteeHolds) {
+  ChunkBudget b;
+  b.cores_available = 4;
+  b.max_threads = 4;
+  b.memory_budget = 100;
+  ChunkDecision d;
+  // Two fit together (40 + 50), the third (30) must wait.
+  std::vector<ReadyCandidate> r{cand(1, 1e3, 1, 40, 3), cand(2, 1e3, 1, 50, 2), cand(3, 1e3, 1, 30, 1)};
+  plan_chunk(r, b, PlannerConfig{}, d);
+  EXPECT_EQ(keys(d), (std::vector<uint64_t>{1, 2}));
+  // With 90 reserved by running work, nothing more fits.
+  b.memory_in_use = 90;
+  b.subgraphs_running = 2;
+  b.threads_in_use = 2;
+  std::vector<ReadyCandidate> r2{cand(3, 1e3, 1, 30, 1)};
+  plan_chunk(r2, b, PlannerConfig{}, d);
+  EXPECT_TRUE(d.admit.empty());
+  // Adversarial availability (over-reserved, zero cores) with nothing running: the head
+  // still starts, flagged as over budget.
+  b.memory_in_use = 150;
+  b.subgraphs_running = 0;
+  b.threads_in_use = 0;
+  b.cores_available = 0;
+  plan_chunk(r2, b, PlannerConfig{}, d);
+  ASSERT_EQ(d.admit.size(), 1u);
+  EXPECT_TRUE(d.admit[0].over_budget);
+}
+
+TEST(ChunkPlanner, WorkLargerThanTheBudgetAloneIsRejected) {
+  ChunkBudget b;
+  b.memory_budget = 100;
+  ChunkDecision d;
+  std::vector<ReadyCandidate> r{cand(1, 1e3, 1, 500, 3)};
+  plan_chunk(r, b, PlannerConfig{}, d);
+  EXPECT_TRUE(d.admit.empty());
+  EXPECT_EQ(d.too_big, (std::vector<uint64_t>{1}));
+}
+
+TEST(ChunkPlanner, ADropInAvailableCoresShrinksTheNextChunk) {
+  ChunkBudget b;
+  b.max_threads = 4;
+  ChunkDecision d;
+  auto ready = [] {
+    std::vector<ReadyCandidate> r;
+    for (uint64_t i = 0; i < 6; ++i) r.push_back(cand(i, 1e5, 1, 1, 1));
+    return r;
+  };
+  b.cores_available = 4;
+  auto r = ready();
+  plan_chunk(r, b, PlannerConfig{}, d);
+  EXPECT_EQ(d.admit.size(), 4u);
+  b.cores_available = 2;
+  r = ready();
+  plan_chunk(r, b, PlannerConfig{}, d);
+  EXPECT_EQ(d.admit.size(), 2u);
+}
+
+TEST(ChunkPlanner, CacheResidentWorkIsNotCoScheduledPastTheCache) {
+  ChunkBudget b;
+  b.cores_available = 2;
+  b.max_threads = 2;
+  b.cache_bytes = 1000;
+  ChunkDecision d;
+  std::vector<ReadyCandidate> r{cand(1, 1e3, 1, 700, 2), cand(2, 1e3, 1, 700, 1)};
+  plan_chunk(r, b, PlannerConfig{}, d);
+  EXPECT_EQ(keys(d), (std::vector<uint64_t>{1}));
+}
+
+TEST(ChunkPlanner, TraceExplainsDecisions) {
+  ChunkBudget b;
+  b.cores_available = 1;
+  b.max_threads = 1;
+  PlannerConfig c;
+  c.trace = true;
+  ChunkDecision d;
+  std::vector<ReadyCandidate> r{cand(1, 1, 1, 1, 2), cand(2, 1, 1, 1, 1)};
+  plan_chunk(r, b, c, d);
+  EXPECT_NE(d.why.find("admit key 1"), std::string::npos) << d.why;
+  EXPECT_NE(d.why.find("no free thread"), std::string::npos) << d.why;
+}

@@ -1,0 +1,1 @@
+braid_add_test(sched_test SOURCES ${CMAKE_CURRENT_LIST_DIR}/chunk_planner_test.cpp)
