@@ -1,0 +1,132 @@
+#include "bench_options.h"
+
+#include <charconv>
+#include <cstring>
+
+namespace braid::bench {
+namespace {
+
+template <class T>
+bool parse_number(const std::string& s, T& out) {
+  if (s.empty()) return false;
+  const char* end = s.data() + s.size();
+  auto [p, ec] = std::from_chars(s.data(), end, out);
+  return ec == std::errc() && p == end;
+}
+
+std::vector<std::string> split(const std::string& s, char sep) {
+  std::vector<std::string> parts;
+  size_t start = 0;
+  for (size_t i = 0; i <= s.size(); ++i) {
+    if (i == s.size() || s[i] == sep) {
+      parts.push_back(s.substr(start, i - start));
+      start = i + 1;
+    }
+  }
+  return parts;
+}
+
+}  // namespace
+
+const char* usage() {
+  return "usage: braid-bench [MODEL.onnx ...] [options]\n"
+         "  (no model: the bundled inception, wide_mlp, transformer, resnet, ensemble)\n"
+         "  --model PATH            add a model (repeatable)\n"
+         "  --models-dir DIR        where the bundled models are\n"
+         "  --mode M                sequential|static|adaptive|all (default all)\n"
+         "  --threads N             threads Braid may use (default: all cores)\n"
+         "  --iterations N          measured runs per model and mode\n"
+         "  --duration S            seconds per model and mode when no --iterations (default 3)\n"
+         "  --warmup N              unmeasured runs first (default 5)\n"
+         "  --seed N                input seed (default 42)\n"
+         "  --interference SPEC     cpu:K | bursty:K:ON_MS:OFF_MS (a competitor process)\n"
+         "  --json PATH             write every figure as JSON\n"
+         "  --help\n";
+}
+
+Result<size_t> parse_bytes(const std::string& s) {
+  size_t i = 0;
+  while (i < s.size() && std::isdigit(static_cast<unsigned char>(s[i]))) ++i;
+  size_t n = 0;
+  if (i == 0 || !parse_number(s.substr(0, i), n)) return invalid_argument("bad byte size '" + s + "'");
+  std::string unit = s.substr(i);
+  size_t mul = 1;
+  if (unit.empty() || unit == "B") mul = 1;
+  else if (unit == "KiB" || unit == "K") mul = size_t{1} << 10;
+  else if (unit == "MiB" || unit == "M") mul = size_t{1} << 20;
+  else if (unit == "GiB" || unit == "G") mul = size_t{1} << 30;
+  else return invalid_argument("bad byte unit in '" + s + "' (use B, KiB, MiB, GiB)");
+  if (n > SIZE_MAX / mul) return invalid_argument("byte size '" + s + "' overflows");
+  return n * mul;
+}
+
+Result<Interference> parse_interference(const std::string& s) {
+  auto parts = split(s, ':');
+  Interference it;
+  if (parts[0] == "cpu" && parts.size() == 2) {
+    it.kind = Interference::Kind::kCpu;
+    if (!parse_number(parts[1], it.threads) || it.threads < 1 || it.threads > 1024)
+      return invalid_argument("bad thread count in --interference '" + s + "'");
+    return it;
+  }
+  if (parts[0] == "bursty" && parts.size() == 4) {
+    it.kind = Interference::Kind::kBursty;
+    if (!parse_number(parts[1], it.threads) || it.threads < 1 || it.threads > 1024 ||
+        !parse_number(parts[2], it.on_ms) || it.on_ms < 1 || !parse_number(parts[3], it.off_ms) || it.off_ms < 0)
+      return invalid_argument("bad numbers in --interference '" + s + "'");
+    return it;
+  }
+  return invalid_argument("bad --interference '" + s + "' (cpu:K or bursty:K:ON_MS:OFF_MS)");
+}
+
+Result<BenchOptions> parse_options(int argc, const char* const* argv) {
+  BenchOptions o;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    auto value = [&](const char* name) -> Result<std::string> {
+      if (i + 1 >= argc) return invalid_argument(std::string(name) + " needs a value");
+      return std::string(argv[++i]);
+    };
+    if (a == "--help" || a == "-h") {
+      o.help = true;
+    } else if (a == "--model") {
+      BRAID_ASSIGN_OR_RETURN(std::string v, value("--model"));
+      o.models.push_back(v);
+    } else if (a == "--models-dir") {
+      BRAID_ASSIGN_OR_RETURN(o.models_dir, value("--models-dir"));
+    } else if (a == "--mode") {
+      BRAID_ASSIGN_OR_RETURN(std::string v, value("--mode"));
+      if (v == "all") o.modes = {ExecutionMode::kSequential, ExecutionMode::kStatic, ExecutionMode::kAdaptive};
+      else if (v == "sequential") o.modes = {ExecutionMode::kSequential};
+      else if (v == "static") o.modes = {ExecutionMode::kStatic};
+      else if (v == "adaptive") o.modes = {ExecutionMode::kAdaptive};
+      else return invalid_argument("unknown --mode '" + v + "' (sequential|static|adaptive|all)");
+    } else if (a == "--threads" || a == "--iterations" || a == "--warmup" || a == "--seed") {
+      BRAID_ASSIGN_OR_RETURN(std::string v, value(a.c_str()));
+      int64_t n = 0;
+      if (!parse_number(v, n) || n < 0 || n > 1000000000) return invalid_argument("bad number for " + a + ": '" + v + "'");
+      if (a == "--threads") o.threads = static_cast<int>(n);
+      else if (a == "--iterations") o.iterations = static_cast<int>(n);
+      else if (a == "--warmup") o.warmup = static_cast<int>(n);
+      else o.seed = static_cast<uint32_t>(n);
+    } else if (a == "--duration") {
+      BRAID_ASSIGN_OR_RETURN(std::string v, value("--duration"));
+      char* end = nullptr;
+      o.duration_s = std::strtod(v.c_str(), &end);
+      if (end == v.c_str() || *end != 0 || !(o.duration_s > 0) || o.duration_s > 86400)
+        return invalid_argument("bad --duration '" + v + "'");
+    } else if (a == "--interference") {
+      BRAID_ASSIGN_OR_RETURN(std::string v, value("--interference"));
+      BRAID_ASSIGN_OR_RETURN(o.interference, parse_interference(v));
+    } else if (a == "--json") {
+      BRAID_ASSIGN_OR_RETURN(o.json_path, value("--json"));
+    } else if (!a.empty() && a[0] == '-') {
+      return invalid_argument("unknown option '" + a + "'");
+    } else {
+      o.models.push_back(a);
+    }
+  }
+  return o;
+}
+
+}  // namespace braid::bench
