@@ -1,0 +1,234 @@
+// The ISA-neutral GEMM driver: variant selection, prepacking, cache blocking and the split
+// of C into per-thread rectangles. The loops (GotoBLAS order, B block kept in L2):
+//   for jc over N by nc:  for pc over K by kc:  B block (prepacked, or packed here)
+//     for ic over M by mc:  A block (prepacked, or packed here);  macro-kernel
+// Threads own disjoint rectangles of C and all run the same K loop, so the summation
+// order of every element is the same for any thread count.
+#include "kernels/gemm/gemm.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cassert>
+#include <cstdint>
+
+#include "kernels/gemm/gemm_arch.h"
+#include "kernels/parallel.h"
+
+namespace braid::detail {
+namespace {
+
+// Below this many flops per thread a fork/join costs more than it saves (about 8 us of
+// single-core work at 250 GFLOP/s).
+constexpr double kMinFlopsPerThread = 2.0e6;
+
+const GemmArch* select_arch(const CpuFeatures& f) {
+#if defined(__x86_64__) || defined(__i386__)
+  if (f.has_avx512() && f.fma) return &gemm_arch_avx512();
+  if (f.has_avx2_fma()) return &gemm_arch_avx2();
+#endif
+  (void)f;
+  return &gemm_arch_scalar();
+}
+
+// Per-thread packing buffers, grown on first use and then reused: the steady state does
+// not allocate.
+struct Scratch {
+  AlignedFloats a, b;
+  float* get(AlignedFloats& buf, int64_t n) {
+    if (buf.size() < n) buf = AlignedFloats(n);
+    return buf.data();
+  }
+};
+thread_local Scratch t_scratch;
+
+const float* a_at(const GemmArgs& g, int64_t row, int64_t k) {
+  return g.trans_a ? g.a + k * g.lda + row : g.a + row * g.lda + k;
+}
+const float* b_at(const GemmArgs& g, int64_t k, int64_t col) {
+  return g.trans_b ? g.b + col * g.ldb + k : g.b + k * g.ldb + col;
+}
+
+// C = beta * C (+ bias, relu) for K == 0.
+void scale_only(const GemmArgs& g) {
+  for (int64_t i = 0; i < g.m; ++i) {
+    float* c = g.c + i * g.ldc;
+    for (int64_t j = 0; j < g.n; ++j) {
+      float r = g.beta != 0.0f ? g.beta * c[j] : 0.0f;
+      if (g.bias_kind == GemmBias::kPerRow) r += g.bias[i];
+      if (g.bias_kind == GemmBias::kPerCol) r += g.bias[j];
+      if (g.relu && r < 0.0f) r = 0.0f;
+      c[j] = r;
+    }
+  }
+}
+
+// Computes the rectangle [m0, m1) x [n0, n1) of C; m0 and n0 are tile-aligned.
+// `packed_a` / `packed_b` are the prepacked operands' storage, or nullptr.
+void run_rect(const GemmArch& arch, const GemmArgs& g, const float* packed_a,
+              const float* packed_b, int64_t m0, int64_t m1, int64_t n0, int64_t n1) {
+  const int64_t nr = arch.nr;
+  const int64_t b_panels_total = (g.n + nr - 1) / nr;
+  for (int64_t jc = n0; jc < n1; jc += arch.nc) {
+    const int64_t nc = std::min(arch.nc, n1 - jc);
+    for (int64_t pc = 0; pc < g.k; pc += arch.kc) {
+      const int64_t kc = std::min(arch.kc, g.k - pc);
+      const bool last = pc + kc >= g.k;
+      const float* pb;
+      if (packed_b) {
+        pb = packed_b + pc * b_panels_total * nr + (jc / nr) * kc * nr;
+      } else {
+        float* buf = t_scratch.get(t_scratch.b, kc * ((nc + nr - 1) / nr) * nr);
+        if (g.b_source)
+          g.b_source->pack(g.b_source->ctx, pc, kc, jc, nc, arch.nr, buf);
+        else
+          arch.pack_b(g.trans_b, b_at(g, pc, jc), g.ldb, kc, nc, buf);
+        pb = buf;
+      }
+      for (int64_t ic = m0; ic < m1; ic += arch.mc) {
+        const int64_t mc = std::min(arch.mc, m1 - ic);
+        const float* pa;
+        if (packed_a) {
+          pa = packed_a + pc * g.m + ic * kc;
+        } else {
+          float* buf = t_scratch.get(t_scratch.a, mc * kc);
+          arch.pack_a(g.trans_a, a_at(g, ic, pc), g.lda, mc, kc, buf);
+          pa = buf;
+        }
+        GemmBlock blk;
+        blk.mc = mc;
+        blk.nc = nc;
+        blk.kc = kc;
+        blk.a = pa;
+        blk.b = pb;
+        blk.c = g.c + ic * g.ldc + jc;
+        blk.ldc = g.ldc;
+        blk.alpha = g.alpha;
+        blk.beta = pc == 0 ? g.beta : 1.0f;
+        if (last && g.bias_kind != GemmBias::kNone) {
+          blk.bias_per_row = g.bias_kind == GemmBias::kPerRow;
+          blk.bias = blk.bias_per_row ? g.bias + ic : g.bias + jc;
+        }
+        blk.relu = last && g.relu;
+        arch.macro(blk);
+      }
+    }
+  }
+}
+
+int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+}  // namespace
+
+AlignedFloats::AlignedFloats(int64_t n) : size_(n) {
+  if (n <= 0) {
+    size_ = 0;
+    return;
+  }
+  // Round the byte size up to the alignment as aligned_alloc requires; pad a little so
+  // vector loads just past the end of a panel stay inside the allocation.
+  const size_t bytes = (static_cast<size_t>(n) * sizeof(float) + 64 + 63) / 64 * 64;
+  data_.reset(static_cast<float*>(std::aligned_alloc(64, bytes)));
+  if (data_ == nullptr) size_ = 0;
+}
+
+int64_t gemm_nc_for_l2(int64_t kc, int nr) {
+  long l2 = sysconf(_SC_LEVEL2_CACHE_SIZE);
+  if (l2 <= 0) l2 = 1 << 20;
+  int64_t nc = (l2 / 2) / (kc * static_cast<int64_t>(sizeof(float)));
+  nc = nc / nr * nr;
+  return std::clamp<int64_t>(nc, 4 * nr, 4096);
+}
+
+Gemm::Gemm() : Gemm(cpu_features()) {}
+Gemm::Gemm(const CpuFeatures& features) : arch_(select_arch(features)) {}
+
+const char* Gemm::isa_name() const { return arch_->name; }
+int Gemm::mr() const { return arch_->mr; }
+int Gemm::nr() const { return arch_->nr; }
+
+PackedA Gemm::pack_a(bool trans_a, int64_t m, int64_t k, const float* a, int64_t lda) const {
+  PackedA p;
+  p.arch_ = arch_;
+  p.m_ = m;
+  p.k_ = k;
+  p.data_ = AlignedFloats(m * k);
+  GemmArgs g;
+  g.a = a;
+  g.lda = lda;
+  g.trans_a = trans_a;
+  for (int64_t pc = 0; pc < k; pc += arch_->kc) {
+    const int64_t kc = std::min(arch_->kc, k - pc);
+    arch_->pack_a(trans_a, a_at(g, 0, pc), lda, m, kc, p.data_.data() + pc * m);
+  }
+  return p;
+}
+
+PackedB Gemm::pack_b(bool trans_b, int64_t k, int64_t n, const float* b, int64_t ldb) const {
+  PackedB p;
+  p.arch_ = arch_;
+  p.k_ = k;
+  p.n_ = n;
+  const int64_t padded_n = ceil_div(n, arch_->nr) * arch_->nr;
+  p.data_ = AlignedFloats(k * padded_n);
+  GemmArgs g;
+  g.b = b;
+  g.ldb = ldb;
+  g.trans_b = trans_b;
+  for (int64_t pc = 0; pc < k; pc += arch_->kc) {
+    const int64_t kc = std::min(arch_->kc, k - pc);
+    arch_->pack_b(trans_b, b_at(g, pc, 0), ldb, kc, n, p.data_.data() + pc * padded_n);
+  }
+  return p;
+}
+
+void Gemm::run(const GemmArgs& g, int max_threads) const {
+  if (g.m <= 0 || g.n <= 0) return;
+  if (g.k <= 0) return scale_only(g);
+  // Prepacked operands carry their own variant (their layout depends on its tile).
+  const GemmArch& arch = *(g.packed_a ? g.packed_a->arch_ : g.packed_b ? g.packed_b->arch_ : arch_);
+  assert(!g.packed_a || (g.packed_a->m_ == g.m && g.packed_a->k_ == g.k));
+  assert(!g.packed_b || (g.packed_b->k_ == g.k && g.packed_b->n_ == g.n));
+  assert(!g.packed_a || !g.packed_b || g.packed_a->arch_ == g.packed_b->arch_);
+
+  const int64_t pm = ceil_div(g.m, arch.mr);
+  const int64_t pn = ceil_div(g.n, arch.nr);
+  const double flops = 2.0 * static_cast<double>(g.m) * static_cast<double>(g.n) * static_cast<double>(g.k);
+  int64_t threads = std::min<int64_t>(max_threads, static_cast<int64_t>(flops / kMinFlopsPerThread));
+  threads = std::clamp<int64_t>(threads, 1, pm * pn);
+
+  // Pick tm x tn == threads rectangles minimising the largest one; ties go to splitting N
+  // (each thread then packs and streams only its own columns of B).
+  int64_t tm = 1, tn = 1;
+  if (threads > 1) {
+    int64_t best = INT64_MAX;  // smallest largest-rectangle area so far
+    for (int64_t cand_tn = threads; cand_tn >= 1; --cand_tn) {
+      if (threads % cand_tn != 0) continue;
+      const int64_t cand_tm = threads / cand_tn;
+      if (cand_tn > pn || cand_tm > pm) continue;
+      const int64_t rows = std::min(g.m, ceil_div(pm, cand_tm) * arch.mr);
+      const int64_t cols = std::min(g.n, ceil_div(pn, cand_tn) * arch.nr);
+      if (rows * cols < best) {
+        best = rows * cols;
+        tm = cand_tm;
+        tn = cand_tn;
+      }
+    }
+  }
+  const float* packed_a = g.packed_a ? g.packed_a->data_.data() : nullptr;
+  const float* packed_b = g.packed_b ? g.packed_b->data_.data() : nullptr;
+  const int64_t chunks = tm * tn;
+  auto body = [&](int64_t begin, int64_t end) {
+    for (int64_t c = begin; c < end; ++c) {
+      const int64_t ci = c / tn, cj = c % tn;
+      const int64_t m0 = std::min(g.m, pm * ci / tm * arch.mr);
+      const int64_t m1 = std::min(g.m, pm * (ci + 1) / tm * arch.mr);
+      const int64_t n0 = std::min(g.n, pn * cj / tn * arch.nr);
+      const int64_t n1 = std::min(g.n, pn * (cj + 1) / tn * arch.nr);
+      if (m0 < m1 && n0 < n1) run_rect(arch, g, packed_a, packed_b, m0, m1, n0, n1);
+    }
+  };
+  parallel_for_range(chunks, 1, static_cast<int>(chunks), body);
+}
+
+}  // namespace braid::detail

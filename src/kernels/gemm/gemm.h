@@ -1,0 +1,129 @@
+// The f32 GEMM core behind MatMul, Gemm, Conv and ConvTranspose:
+//   C = alpha * op(A) * op(B) + beta * C  (+ per-row or per-column bias, + ReLU)
+// row-major with leading dimensions. Operands are packed into panels for a register-blocked
+// micro-kernel (AVX-512 14x32, AVX2+FMA 6x16, portable 4x8), cache-blocked (KC/MC/NC from
+// the L1/L2 sizes) and split over M/N blocks with parallel_for_range. The reduction order
+// over K never depends on the thread count, so results are bitwise reproducible.
+//
+//   Gemm g;                                          // picks the ISA once (cpu_features())
+//   PackedB w = g.pack_b(false, K, N, weights, N);   // at kernel creation
+//   GemmArgs a;
+//   a.m = M; a.n = N; a.k = K; a.a = x; a.lda = K; a.packed_b = &w; a.c = y; a.ldc = N;
+//   g.run(a, ctx.max_threads);
+#pragma once
+
+#include <cstdint>
+#include <cstdlib>
+#include <memory>
+
+#include "kernels/cpu_features.h"
+
+namespace braid::detail {
+
+struct GemmArch;  // one ISA variant's micro-kernel, packing routines and block sizes
+
+// 64-byte aligned float storage for packed operands and scratch.
+class AlignedFloats {
+ public:
+  AlignedFloats() = default;
+  explicit AlignedFloats(int64_t n);
+  float* data() { return data_.get(); }
+  const float* data() const { return data_.get(); }
+  int64_t size() const { return size_; }
+
+ private:
+  struct Free {
+    void operator()(float* p) const { std::free(p); }
+  };
+  std::unique_ptr<float, Free> data_;
+  int64_t size_ = 0;
+};
+
+// op(A) (M x K) packed once for one ISA variant, e.g. Conv weights at load time.
+class PackedA {
+ public:
+  int64_t rows() const { return m_; }
+  int64_t depth() const { return k_; }
+  bool empty() const { return arch_ == nullptr; }
+
+ private:
+  friend class Gemm;
+  const GemmArch* arch_ = nullptr;
+  int64_t m_ = 0, k_ = 0;
+  AlignedFloats data_;
+};
+
+// op(B) (K x N) packed once for one ISA variant, e.g. MatMul/Gemm weights at load time.
+class PackedB {
+ public:
+  int64_t depth() const { return k_; }
+  int64_t cols() const { return n_; }
+  bool empty() const { return arch_ == nullptr; }
+
+ private:
+  friend class Gemm;
+  const GemmArch* arch_ = nullptr;
+  int64_t k_ = 0, n_ = 0;
+  AlignedFloats data_;
+};
+
+// A producer of op(B) blocks that never materialises op(B), e.g. Conv's implicit im2col.
+// pack() writes rows [k0, k0+kc) x cols [n0, n0+nc) as ceil(nc/nr) panels: element (k, j)
+// goes to dst[(j / nr) * kc * nr + (k - k0) * nr + j % nr], columns past nc are zero.
+// Must be safe to call concurrently.
+struct GemmBSource {
+  void (*pack)(const void* ctx, int64_t k0, int64_t kc, int64_t n0, int64_t nc, int nr,
+               float* dst) = nullptr;
+  const void* ctx = nullptr;
+};
+
+enum class GemmBias { kNone, kPerRow, kPerCol };
+
+// One GEMM call. Exactly one of {a, packed_a} and one of {b, packed_b, b_source} is set.
+struct GemmArgs {
+  int64_t m = 0, n = 0, k = 0;
+  const float* a = nullptr;  // op(A) = trans_a ? A^T : A, A is (trans_a ? K x M : M x K)
+  int64_t lda = 0;
+  bool trans_a = false;
+  const PackedA* packed_a = nullptr;
+  const float* b = nullptr;  // op(B) = trans_b ? B^T : B, B is (trans_b ? N x K : K x N)
+  int64_t ldb = 0;
+  bool trans_b = false;
+  const PackedB* packed_b = nullptr;
+  const GemmBSource* b_source = nullptr;
+  float* c = nullptr;  // M x N; not read when beta == 0
+  int64_t ldc = 0;
+  float alpha = 1.0f;
+  float beta = 0.0f;
+  const float* bias = nullptr;  // m values (kPerRow) or n values (kPerCol), added after alpha/beta
+  GemmBias bias_kind = GemmBias::kNone;
+  bool relu = false;  // max(0, .) after the bias
+};
+
+// The GEMM engine bound to one ISA variant. Cheap to copy; immutable once built.
+class Gemm {
+ public:
+  // Picks the best variant this CPU supports (honours set_isa_cap_for_testing). Thread-safe.
+  Gemm();
+  explicit Gemm(const CpuFeatures& features);
+
+  // "avx512", "avx2" or "scalar". Thread-safe.
+  const char* isa_name() const;
+  int mr() const;
+  int nr() const;
+
+  // Packs op(A) (M x K) / op(B) (K x N) for later run() calls. Thread-safe.
+  PackedA pack_a(bool trans_a, int64_t m, int64_t k, const float* a, int64_t lda) const;
+  PackedB pack_b(bool trans_b, int64_t k, int64_t n, const float* b, int64_t ldb) const;
+
+  // Computes one GEMM with at most `max_threads` oneTBB tasks in the current arena (one
+  // when the problem is small). Invalid args (null pointers, packed operands of another
+  // shape or ISA) are a caller bug: checked by BRAID_DCHECK-style asserts only.
+  // Thread-safe.
+  void run(const GemmArgs& args, int max_threads) const;
+
+ private:
+  const GemmArch* arch_;
+};
+
+}  // namespace braid::detail

@@ -1,0 +1,140 @@
+// The AVX-512 GEMM variant (compiled with -mavx512f -mavx512bw -mavx512vl -mfma; used only
+// when cpu_features() reports them). Micro-tile 14 x 32: 28 zmm accumulators, two B loads
+// and 14 broadcasts of A per k. Short row blocks (M < 7, batch-1 inference) walk several
+// 32-column panels at once so there are always >= 8 independent FMA chains.
+#include <immintrin.h>
+
+// GCC 12's _mm512_max_ps uses _mm512_undefined_ps(), which trips a false
+// -Wmaybe-uninitialized once inlined.
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+
+#include "kernels/gemm/gemm_arch.h"
+#include "kernels/gemm/gemm_pack.h"
+
+namespace braid::detail {
+namespace {
+
+constexpr int kMr = 14;
+constexpr int kNr = 32;
+constexpr int64_t kKc = 256;
+constexpr int64_t kMc = kMr * 12;
+
+// Panels walked at once by a row block of M rows (accumulators = M * 2 * NP <= 28).
+constexpr int panels_for_rows(int m) { return m <= 2 ? 4 : m == 3 ? 3 : m <= 6 ? 2 : 1; }
+
+inline __mmask16 lane_mask(int64_t lanes) {
+  return lanes >= 16 ? static_cast<__mmask16>(0xFFFF)
+                     : static_cast<__mmask16>((1u << (lanes > 0 ? lanes : 0)) - 1u);
+}
+
+// C[M x (NP*32)] (+)= A panel (stride M per k) * NP B panels, then the epilogue. Every
+// element is one FMA chain over k followed by the same epilogue in every instantiation,
+// so the result does not depend on which tile shape computed it.
+template <int M, int NP>
+inline void tile(const GemmBlock& blk, const float* __restrict a, const float* __restrict b,
+                 float* c, int64_t row, int64_t col, int64_t n_valid) {
+  constexpr int V = 2 * NP;
+  const int64_t kc = blk.kc;
+  const int64_t pstride = kc * kNr;
+  __m512 acc[M][V];
+#pragma GCC unroll 14
+  for (int i = 0; i < M; ++i)
+#pragma GCC unroll 8
+    for (int v = 0; v < V; ++v) acc[i][v] = _mm512_setzero_ps();
+
+  for (int64_t k = 0; k < kc; ++k) {
+    __m512 bv[V];
+#pragma GCC unroll 4
+    for (int p = 0; p < NP; ++p) {
+      bv[2 * p] = _mm512_load_ps(b + p * pstride + k * kNr);
+      bv[2 * p + 1] = _mm512_load_ps(b + p * pstride + k * kNr + 16);
+    }
+    const float* ak = a + k * M;
+#pragma GCC unroll 14
+    for (int i = 0; i < M; ++i) {
+      const __m512 av = _mm512_set1_ps(ak[i]);
+#pragma GCC unroll 8
+      for (int v = 0; v < V; ++v) acc[i][v] = _mm512_fmadd_ps(av, bv[v], acc[i][v]);
+    }
+  }
+
+  const __m512 valpha = _mm512_set1_ps(blk.alpha);
+  const __m512 vbeta = _mm512_set1_ps(blk.beta);
+  const __m512 zero = _mm512_setzero_ps();
+  const bool scale = blk.alpha != 1.0f;
+  const bool accumulate = blk.beta != 0.0f;
+  const float* bias = blk.bias;
+#pragma GCC unroll 14
+  for (int i = 0; i < M; ++i) {
+    float* crow = c + i * blk.ldc;
+    const __m512 row_bias = bias && blk.bias_per_row ? _mm512_set1_ps(bias[row + i]) : zero;
+#pragma GCC unroll 8
+    for (int v = 0; v < V; ++v) {
+      const __mmask16 mask = lane_mask(n_valid - 16 * v);
+      if (mask == 0) break;
+      __m512 r = scale ? _mm512_mul_ps(acc[i][v], valpha) : acc[i][v];
+      if (accumulate) r = _mm512_fmadd_ps(vbeta, _mm512_maskz_loadu_ps(mask, crow + 16 * v), r);
+      if (bias) {
+        r = _mm512_add_ps(r, blk.bias_per_row ? row_bias
+                                              : _mm512_maskz_loadu_ps(mask, bias + col + 16 * v));
+      }
+      if (blk.relu) r = _mm512_max_ps(zero, r);  // NaN stays NaN
+      _mm512_mask_storeu_ps(crow + 16 * v, mask, r);
+    }
+  }
+}
+
+// One row block (M rows of the packed A block) against every panel of the B block.
+template <int M>
+inline void row_block(const GemmBlock& blk, int64_t row) {
+  constexpr int NP = panels_for_rows(M);
+  const int64_t kc = blk.kc;
+  const float* a = blk.a + row * kc;
+  float* c = blk.c + row * blk.ldc;
+  const int64_t panels = (blk.nc + kNr - 1) / kNr;
+  int64_t j = 0;
+  for (; j + NP <= panels; j += NP)
+    tile<M, NP>(blk, a, blk.b + j * kc * kNr, c + j * kNr, row, j * kNr, blk.nc - j * kNr);
+  const int64_t left = panels - j;
+  if (left == 0) return;
+  const float* b = blk.b + j * kc * kNr;
+  if constexpr (NP >= 4) {
+    if (left == 3) return tile<M, 3>(blk, a, b, c + j * kNr, row, j * kNr, blk.nc - j * kNr);
+  }
+  if constexpr (NP >= 3) {
+    if (left == 2) return tile<M, 2>(blk, a, b, c + j * kNr, row, j * kNr, blk.nc - j * kNr);
+  }
+  if constexpr (NP >= 2) tile<M, 1>(blk, a, b, c + j * kNr, row, j * kNr, blk.nc - j * kNr);
+}
+
+void macro(const GemmBlock& blk) {
+  for (int64_t ir = 0; ir < blk.mc; ir += kMr) {
+    const int64_t m = blk.mc - ir < kMr ? blk.mc - ir : kMr;
+    switch (m) {
+      case 1: row_block<1>(blk, ir); break;
+      case 2: row_block<2>(blk, ir); break;
+      case 3: row_block<3>(blk, ir); break;
+      case 4: row_block<4>(blk, ir); break;
+      case 5: row_block<5>(blk, ir); break;
+      case 6: row_block<6>(blk, ir); break;
+      case 7: row_block<7>(blk, ir); break;
+      case 8: row_block<8>(blk, ir); break;
+      case 9: row_block<9>(blk, ir); break;
+      case 10: row_block<10>(blk, ir); break;
+      case 11: row_block<11>(blk, ir); break;
+      case 12: row_block<12>(blk, ir); break;
+      case 13: row_block<13>(blk, ir); break;
+      default: row_block<14>(blk, ir); break;
+    }
+  }
+}
+
+}  // namespace
+
+const GemmArch& gemm_arch_avx512() {
+  static const GemmArch arch{"avx512",          kMr, kNr, kKc, kMc, gemm_nc_for_l2(kKc, kNr),
+                             pack_a_panels<kMr>, pack_b_panels<kNr>, macro};
+  return arch;
+}
+
+}  // namespace braid::detail

@@ -1,0 +1,324 @@
+// The GEMM core against a double-precision reference, for every ISA variant this CPU has:
+// odd sizes and SIMD tails, transposes, leading dimensions, prepacked operands, a custom B
+// source, alpha/beta, the bias/ReLU epilogue, and bitwise thread-count independence.
+#include <gtest/gtest.h>
+#include <tbb/task_arena.h>
+
+#include <cmath>
+#include <cstring>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "kernels/cpu_features.h"
+#include "kernels/gemm/gemm.h"
+
+namespace braid::detail {
+namespace {
+
+std::vector<std::string> isas_to_test() {
+  set_isa_cap_for_testing("");
+  std::vector<std::string> isas = {"scalar"};
+  if (cpu_features().has_avx2_fma()) isas.push_back("avx2");
+  if (cpu_features().has_avx512() && cpu_features().fma) isas.push_back("avx512");
+  return isas;
+}
+
+std::vector<float> random_floats(size_t n, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
+  std::vector<float> v(n);
+  for (float& x : v) x = dist(rng);
+  return v;
+}
+
+struct Problem {
+  int64_t m, n, k;
+  bool trans_a = false, trans_b = false;
+  int64_t lda_pad = 0, ldb_pad = 0, ldc_pad = 0;
+  float alpha = 1.0f, beta = 0.0f;
+  GemmBias bias_kind = GemmBias::kNone;
+  bool relu = false;
+};
+
+// The operands and the double reference (value and sum of |terms| for the tolerance).
+struct Case {
+  Problem p;
+  int64_t lda, ldb, ldc;
+  std::vector<float> a, b, c0, bias;
+  std::vector<double> ref, mag;
+
+  explicit Case(const Problem& prob, uint32_t seed) : p(prob) {
+    const int64_t a_rows = p.trans_a ? p.k : p.m, a_cols = p.trans_a ? p.m : p.k;
+    const int64_t b_rows = p.trans_b ? p.n : p.k, b_cols = p.trans_b ? p.k : p.n;
+    lda = a_cols + p.lda_pad;
+    ldb = b_cols + p.ldb_pad;
+    ldc = p.n + p.ldc_pad;
+    a = random_floats(static_cast<size_t>(std::max<int64_t>(1, a_rows * lda)), seed);
+    b = random_floats(static_cast<size_t>(std::max<int64_t>(1, b_rows * ldb)), seed + 1);
+    c0 = random_floats(static_cast<size_t>(std::max<int64_t>(1, p.m * ldc)), seed + 2);
+    bias = random_floats(static_cast<size_t>(std::max(p.m, p.n)), seed + 3);
+    ref.assign(static_cast<size_t>(p.m * p.n), 0.0);
+    mag.assign(ref.size(), 0.0);
+    for (int64_t i = 0; i < p.m; ++i) {
+      for (int64_t j = 0; j < p.n; ++j) {
+        double s = 0, g = 0;
+        for (int64_t kk = 0; kk < p.k; ++kk) {
+          const double av = p.trans_a ? a[kk * lda + i] : a[i * lda + kk];
+          const double bv = p.trans_b ? b[j * ldb + kk] : b[kk * ldb + j];
+          s += av * bv;
+          g += std::fabs(av * bv);
+        }
+        double r = p.alpha * s + p.beta * c0[i * ldc + j];
+        g = std::fabs(p.alpha) * g + std::fabs(p.beta * c0[i * ldc + j]);
+        if (p.bias_kind == GemmBias::kPerRow) r += bias[i];
+        if (p.bias_kind == GemmBias::kPerCol) r += bias[j];
+        if (p.relu) r = std::max(r, 0.0);
+        ref[i * p.n + j] = r;
+        mag[i * p.n + j] = g + 1.0;
+      }
+    }
+  }
+
+  GemmArgs args(std::vector<float>& c) const {
+    GemmArgs g;
+    g.m = p.m;
+    g.n = p.n;
+    g.k = p.k;
+    g.a = a.data();
+    g.lda = lda;
+    g.trans_a = p.trans_a;
+    g.b = b.data();
+    g.ldb = ldb;
+    g.trans_b = p.trans_b;
+    g.c = c.data();
+    g.ldc = ldc;
+    g.alpha = p.alpha;
+    g.beta = p.beta;
+    g.bias = p.bias_kind == GemmBias::kNone ? nullptr : bias.data();
+    g.bias_kind = p.bias_kind;
+    g.relu = p.relu;
+    return g;
+  }
+
+  // Empty when `c` matches the reference; padding columns of C must be untouched.
+  std::string check(const std::vector<float>& c) const {
+    const double eps = (static_cast<double>(p.k) + 4.0) * 1.2e-7;
+    for (int64_t i = 0; i < p.m; ++i) {
+      for (int64_t j = 0; j < ldc; ++j) {
+        const float got = c[i * ldc + j];
+        if (j >= p.n) {
+          if (std::memcmp(&got, &c0[i * ldc + j], sizeof(float)) != 0)
+            return "padding column " + std::to_string(j) + " of row " + std::to_string(i) + " was written";
+          continue;
+        }
+        const double want = ref[i * p.n + j];
+        if (!(std::fabs(got - want) <= eps * mag[i * p.n + j]))
+          return "C[" + std::to_string(i) + "," + std::to_string(j) + "] = " + std::to_string(got) +
+                 ", want " + std::to_string(want);
+      }
+    }
+    return {};
+  }
+
+  std::string describe() const {
+    return "M=" + std::to_string(p.m) + " N=" + std::to_string(p.n) + " K=" + std::to_string(p.k) +
+           (p.trans_a ? " transA" : "") + (p.trans_b ? " transB" : "") +
+           " alpha=" + std::to_string(p.alpha) + " beta=" + std::to_string(p.beta) +
+           " bias=" + std::to_string(static_cast<int>(p.bias_kind)) + (p.relu ? " relu" : "");
+  }
+};
+
+enum class Mode { kPlain, kPackedA, kPackedB, kPackedBoth, kBSource };
+
+struct DenseSourceCtx {
+  const float* b;
+  int64_t ldb;
+};
+
+// A GemmBSource over a dense row-major K x N matrix, written independently of the core's
+// own packer so that the source contract is tested.
+void dense_source_pack(const void* ctx, int64_t k0, int64_t kc, int64_t n0, int64_t nc, int nr,
+                       float* dst) {
+  const auto* s = static_cast<const DenseSourceCtx*>(ctx);
+  const int64_t panels = (nc + nr - 1) / nr;
+  for (int64_t j = 0; j < panels * nr; ++j)
+    for (int64_t k = 0; k < kc; ++k)
+      dst[(j / nr) * kc * nr + k * nr + j % nr] = j < nc ? s->b[(k0 + k) * s->ldb + n0 + j] : 0.0f;
+}
+
+std::string run_case(const Gemm& gemm, const Case& cs, Mode mode, int threads) {
+  std::vector<float> c = cs.c0;
+  GemmArgs g = cs.args(c);
+  PackedA pa;
+  PackedB pb;
+  GemmBSource src;
+  DenseSourceCtx src_ctx{cs.b.data(), cs.ldb};
+  if (mode == Mode::kPackedA || mode == Mode::kPackedBoth) {
+    pa = gemm.pack_a(cs.p.trans_a, cs.p.m, cs.p.k, cs.a.data(), cs.lda);
+    g.packed_a = &pa;
+    g.a = nullptr;
+  }
+  if (mode == Mode::kPackedB || mode == Mode::kPackedBoth) {
+    pb = gemm.pack_b(cs.p.trans_b, cs.p.k, cs.p.n, cs.b.data(), cs.ldb);
+    g.packed_b = &pb;
+    g.b = nullptr;
+  }
+  if (mode == Mode::kBSource) {
+    src.pack = dense_source_pack;
+    src.ctx = &src_ctx;
+    g.b_source = &src;
+    g.b = nullptr;
+  }
+  gemm.run(g, threads);
+  return cs.check(c);
+}
+
+const int64_t kSizes[] = {1, 2, 3, 7, 15, 17, 31, 33, 64, 100, 257};
+
+class GemmIsaTest : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    set_isa_cap_for_testing(GetParam().c_str());
+    gemm_ = Gemm();
+    ASSERT_STREQ(gemm_.isa_name(), GetParam().c_str());
+  }
+  void TearDown() override { set_isa_cap_for_testing(""); }
+  Gemm gemm_;
+};
+
+TEST_P(GemmIsaTest, MatchesReferenceForOddSizesAndTails) {
+  uint32_t seed = 1;
+  const int count = static_cast<int>(std::size(kSizes));
+  for (int i = 0; i < count; ++i) {
+    for (int j = 0; j < count; ++j) {
+      // Every K size meets every M size and every N size across the sweep.
+      const int64_t k = kSizes[(i + 3 * j) % count];
+      Case cs(Problem{kSizes[i], kSizes[j], k}, seed++);
+      const std::string err = run_case(gemm_, cs, Mode::kPlain, 1);
+      ASSERT_TRUE(err.empty()) << cs.describe() << ": " << err;
+    }
+  }
+}
+
+TEST_P(GemmIsaTest, TransposesAndLeadingDimensions) {
+  uint32_t seed = 100;
+  for (bool ta : {false, true}) {
+    for (bool tb : {false, true}) {
+      for (int64_t m : {1, 7, 33, 100}) {
+        for (int64_t n : {2, 17, 64, 257}) {
+          for (int64_t k : {3, 31, 300}) {
+            Problem p{m, n, k, ta, tb, 3, 5, 2};
+            Case cs(p, seed++);
+            const std::string err = run_case(gemm_, cs, Mode::kPlain, 1);
+            ASSERT_TRUE(err.empty()) << cs.describe() << ": " << err;
+          }
+        }
+      }
+    }
+  }
+}
+
+TEST_P(GemmIsaTest, PrepackedOperandsAndBSource) {
+  uint32_t seed = 200;
+  for (Mode mode : {Mode::kPackedA, Mode::kPackedB, Mode::kPackedBoth, Mode::kBSource}) {
+    for (bool ta : {false, true}) {
+      for (bool tb : {false, true}) {
+        if (mode == Mode::kBSource && tb) continue;
+        for (int64_t m : {1, 2, 15, 64, 257}) {
+          for (int64_t n : {1, 33, 100}) {
+            for (int64_t k : {1, 17, 257, 600}) {
+              Problem p{m, n, k, ta, tb, 1, 0, 3};
+              Case cs(p, seed++);
+              const std::string err = run_case(gemm_, cs, mode, 1);
+              ASSERT_TRUE(err.empty()) << cs.describe() << " mode " << static_cast<int>(mode) << ": " << err;
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+TEST_P(GemmIsaTest, AlphaBetaBiasAndReluEpilogue) {
+  uint32_t seed = 300;
+  for (float alpha : {1.0f, 0.5f, -2.0f}) {
+    for (float beta : {0.0f, 1.0f, 0.25f}) {
+      for (GemmBias bias : {GemmBias::kNone, GemmBias::kPerRow, GemmBias::kPerCol}) {
+        for (bool relu : {false, true}) {
+          // K > kc so the epilogue must wait for the last K block.
+          for (int64_t k : {0, 5, 513}) {
+            Problem p{17, 45, k, false, false, 0, 0, 1, alpha, beta, bias, relu};
+            Case cs(p, seed++);
+            for (Mode mode : {Mode::kPlain, Mode::kPackedB, Mode::kPackedA}) {
+              const std::string err = run_case(gemm_, cs, mode, 1);
+              ASSERT_TRUE(err.empty()) << cs.describe() << ": " << err;
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+TEST_P(GemmIsaTest, BetaZeroIgnoresGarbageInC) {
+  Case cs(Problem{9, 40, 20}, 7);
+  std::vector<float> c(cs.c0.size(), std::nanf(""));
+  GemmArgs g = cs.args(c);
+  gemm_.run(g, 1);
+  for (int64_t i = 0; i < 9 * 40; ++i) ASSERT_FALSE(std::isnan(c[i])) << i;
+}
+
+TEST_P(GemmIsaTest, MultiThreadResultsAreBitwiseEqualToSingleThread) {
+  tbb::task_arena arena(4);
+  uint32_t seed = 400;
+  // Shapes that split over N (skinny M), over M (few N panels) and both.
+  const Problem problems[] = {
+      {1, 2048, 700}, {8, 1000, 513}, {500, 40, 300}, {257, 300, 513}, {64, 3136, 576},
+  };
+  for (const Problem& base : problems) {
+    for (Mode mode : {Mode::kPlain, Mode::kPackedB, Mode::kPackedA}) {
+      Problem p = base;
+      p.bias_kind = GemmBias::kPerCol;
+      p.relu = true;
+      p.beta = 0.5f;
+      Case cs(p, seed++);
+      std::vector<std::vector<float>> results;
+      for (int threads : {1, 2, 3, 4}) {
+        std::vector<float> c = cs.c0;
+        GemmArgs g = cs.args(c);
+        PackedA pa;
+        PackedB pb;
+        if (mode == Mode::kPackedA) {
+          pa = gemm_.pack_a(false, p.m, p.k, cs.a.data(), cs.lda);
+          g.packed_a = &pa;
+        }
+        if (mode == Mode::kPackedB) {
+          pb = gemm_.pack_b(false, p.k, p.n, cs.b.data(), cs.ldb);
+          g.packed_b = &pb;
+        }
+        arena.execute([&] { gemm_.run(g, threads); });
+        results.push_back(c);
+      }
+      ASSERT_TRUE(cs.check(results[0]).empty()) << cs.describe();
+      for (size_t t = 1; t < results.size(); ++t)
+        ASSERT_EQ(0, std::memcmp(results[0].data(), results[t].data(), results[0].size() * sizeof(float)))
+            << cs.describe() << " differs at " << (t + 1) << " threads";
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(AllIsas, GemmIsaTest, ::testing::ValuesIn(isas_to_test()),
+                         [](const auto& info) { return info.param; });
+
+TEST(Gemm, PicksTheBestVariantUnlessCapped) {
+  set_isa_cap_for_testing("scalar");
+  EXPECT_STREQ(Gemm().isa_name(), "scalar");
+  set_isa_cap_for_testing("");
+  const CpuFeatures& f = cpu_features();
+  const char* want = f.has_avx512() && f.fma ? "avx512" : f.has_avx2_fma() ? "avx2" : "scalar";
+  EXPECT_STREQ(Gemm().isa_name(), want);
+}
+
+}  // namespace
+}  // namespace braid::detail
