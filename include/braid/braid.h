@@ -2,6 +2,8 @@
 #pragma once
 
 #include "braid/options.h"
+#include "braid/resource.h"
+#include "braid/runtime.h"
 #include "braid/session.h"
 #include "braid/status.h"
 #include "braid/tensor.h"

@@ -9,9 +9,12 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 
 namespace braid {
+
+class Runtime;
 
 // How a session runs its subgraphs.
 enum class ExecutionMode {
@@ -28,6 +31,9 @@ struct SessionOptions {
   int threads = 0;
   // Upper bound on activation + workspace bytes in flight; 0 means no bound.
   size_t memory_budget_bytes = 0;
+  // The runtime whose monitor, scheduler and threads this session shares; null = the
+  // process-wide default.
+  std::shared_ptr<Runtime> runtime;
 };
 
 struct RunOptions {

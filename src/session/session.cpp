@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "onnx/onnx_importer.h"
+#include "braid/runtime.h"
 #include "session/session_impl.h"
 
 namespace braid {
@@ -69,6 +70,8 @@ Result<std::unique_ptr<Session::Impl>> make_session_impl(Graph graph, std::strin
     rc.memory_budget = static_cast<double>(options.memory_budget_bytes);
     rc.start_monitor = false;
     impl->runtime = std::make_shared<RuntimeCore>(rc, nullptr);
+  } else if (options.runtime) {
+    impl->runtime = options.runtime->core_ptr();
   } else {
     impl->runtime = RuntimeCore::default_runtime();
   }
