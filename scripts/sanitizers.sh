@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Sanitizer runs of the test suite (called by test.sh): the unit and integration tests
+# under ASan+UBSan, the concurrency tests under TSan. Reduced sets keep CI within its time
+# limit; docs/reliability.md lists them. BRAID_SANITIZERS="asan tsan" picks which.
+source "$(dirname "$0")/common.sh"
+ensure_packages "${BRAID_BUILD_PACKAGES[@]}"
+
+ASAN_TESTS=(session_test exec_test sched_test resource_test partition_test dsdg_test elementwise_kernels_test tensor_kernels_test nn_kernels_test misc_kernels_test)
+TSAN_TESTS=(exec_test sched_test resource_test dsdg_test)
+
+run_sanitized() {
+  local name="$1" sanitizer="$2"; shift 2
+  local dir="$BRAID_ROOT/build/test-$name"
+  local targets=()
+  cmake -S "$BRAID_ROOT" -B "$dir" -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-O1 -g1" \
+        -DBRAID_SANITIZE="$sanitizer" -DBRAID_BUILD_BENCHMARKS=OFF -DBRAID_BUILD_TESTS=ON >/dev/null
+  for t in "$@"; do
+    if grep -q "^$t:" <(cmake --build "$dir" --target help | sed 's/^\.\.\. //; s/$/:/'); then targets+=("$t"); fi
+  done
+  cmake --build "$dir" -j"$BRAID_JOBS" --target "${targets[@]}"
+  local regex
+  regex="^($(IFS='|'; echo "${targets[*]}"))$"
+  (cd "$dir" && ctest --output-on-failure -R "$regex")
+}
+
+export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1"
+export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
+export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1"
+for s in ${BRAID_SANITIZERS:-asan tsan}; do
+  case "$s" in
+    asan) run_sanitized asan address "${ASAN_TESTS[@]}" ;;
+    tsan) run_sanitized tsan thread "${TSAN_TESTS[@]}" ;;
+    *) echo "unknown sanitizer $s" >&2; exit 2 ;;
+  esac
+done
+echo "braid: sanitizer runs passed"
