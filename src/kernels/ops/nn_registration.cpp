@@ -6,7 +6,11 @@
 namespace braid::detail {
 
 void register_nn_kernels(OpRegistry& r) {
-  register_nn_ops(r);
+  register_nn_matmul(r);
+  register_nn_gemm(r);
+  register_nn_conv(r);
+  register_nn_conv_transpose(r);
+  register_nn_einsum(r);
 }
 
 }  // namespace braid::detail

@@ -1,0 +1,241 @@
+// Conv (opset 1, 11), f32, 1-D/2-D/3-D with group, dilations, strides, pads and auto_pad.
+// Three paths, chosen per call from the geometry:
+//  - depthwise (group == C_in == C_out, 1-D/2-D): nn_depthwise*, vectorised over columns;
+//  - 1x1 / stride 1 / no pads: a GEMM straight on the input (no im2col at all);
+//  - everything else: GEMM with an implicit im2col B source (nn_im2col).
+// Constant weights are packed for the GEMM once, at load. The bias and an optional fused
+// ReLU (attribute braid_fused_activation = "Relu", set by graph fusion) are the GEMM's
+// epilogue, so Conv+Bias+Relu is one pass over the output.
+#include <algorithm>
+#include <vector>
+
+#include "kernels/gemm/gemm.h"
+#include "kernels/ops/nn_conv_attrs.h"
+#include "kernels/ops/nn_depthwise.h"
+#include "kernels/ops/nn_im2col.h"
+#include "kernels/ops/nn_kernels.h"
+#include "kernels/parallel.h"
+#include "kernels/registry.h"
+
+namespace braid::detail {
+namespace {
+
+// (image, group) GEMMs smaller than this run one per task instead of splitting each.
+constexpr double kSmallTaskFlops = 8.0e6;
+// Depthwise channels are grouped so a task does at least this much work.
+constexpr double kDepthwiseTaskFlops = 1.0e6;
+
+thread_local AlignedFloats t_depthwise_scratch;
+
+float* depthwise_scratch(int64_t n) {
+  if (t_depthwise_scratch.size() < n) t_depthwise_scratch = AlignedFloats(n);
+  return t_depthwise_scratch.data();
+}
+
+bool is_pointwise(const ConvGeometry& g) {
+  for (int64_t i = 0; i < g.rank(); ++i)
+    if (g.kernel[i] != 1 || g.stride[i] != 1 || g.pad_begin[i] != 0 || g.pad_end[i] != 0) return false;
+  return true;
+}
+
+// Spatial dims of rank <= 3 as (d, h, w) with unit leading dims.
+struct Dims3 {
+  int64_t d = 1, h = 1, w = 1;
+};
+Dims3 dims3(const std::vector<int64_t>& v, int64_t fill) {
+  Dims3 r{fill, fill, fill};
+  const size_t n = v.size();
+  if (n >= 1) r.w = v[n - 1];
+  if (n >= 2) r.h = v[n - 2];
+  if (n >= 3) r.d = v[n - 3];
+  return r;
+}
+
+class ConvKernel final : public OpKernel {
+ public:
+  ConvKernel(ConvAttrs attrs, Gemm gemm, DepthwiseFn depthwise, std::vector<PackedA> packed_w, Shape packed_w_shape)
+      : attrs_(std::move(attrs)),
+        gemm_(gemm),
+        depthwise_(depthwise),
+        packed_w_(std::move(packed_w)),
+        packed_w_shape_(std::move(packed_w_shape)) {}
+
+  Status compute(KernelContext& ctx) const override {
+    const Node& node = *ctx.node;
+    const Tensor* x = ctx.input(0);
+    const Tensor* w = ctx.input(1);
+    const Tensor* b = ctx.input(2);
+    if (!x || !w) return bad_node(node, "needs inputs X and W");
+    if (x->dtype() != DataType::kFloat32) return unsupported_dtype(node, x->dtype());
+    if (w->dtype() != DataType::kFloat32 || (b && b->dtype() != DataType::kFloat32))
+      return bad_node(node, "W and B must have X's dtype float32");
+    BRAID_ASSIGN_OR_RETURN(ConvGeometry g, conv_geometry(node, attrs_, x->shape(), w->shape()));
+    if (g.rank() > 3) return unsupported_op(node.describe() + ": convolutions of spatial rank > 3 are not supported");
+    if (b && b->numel() != g.out_channels)
+      return bad_node(node, "B " + shape_to_string(b->shape()) + " must have " + std::to_string(g.out_channels) +
+                                " elements");
+    Shape out_shape = {g.batch, g.out_channels};
+    out_shape.insert(out_shape.end(), g.out.begin(), g.out.end());
+    BRAID_ASSIGN_OR_RETURN(Tensor * y, ctx.allocate_output(0, DataType::kFloat32, out_shape));
+    if (y->numel() == 0) return {};
+    const float* bias = b ? b->data<float>() : nullptr;
+    if (g.group == g.in_channels && g.group == g.out_channels && g.rank() <= 2) {
+      run_depthwise(ctx, g, x->data<float>(), w->data<float>(), bias, y->data<float>());
+      return {};
+    }
+    run_gemm(ctx, g, x->data<float>(), w, bias, y->data<float>());
+    return {};
+  }
+
+ private:
+  void run_depthwise(const KernelContext& ctx, const ConvGeometry& g, const float* x, const float* w,
+                     const float* bias, float* y) const {
+    const Dims3 in = dims3(g.in, 1), out = dims3(g.out, 1), k = dims3(g.kernel, 1);
+    const Dims3 s = dims3(g.stride, 1), d = dims3(g.dilation, 1), p = dims3(g.pad_begin, 0);
+    DepthwiseArgs a;
+    a.w = w;
+    a.bias = bias;
+    a.ih = in.h;
+    a.iw = in.w;
+    a.oh = out.h;
+    a.ow = out.w;
+    a.kh = k.h;
+    a.kw = k.w;
+    a.sh = s.h;
+    a.sw = s.w;
+    a.dh = d.h;
+    a.dw = d.w;
+    a.ph = p.h;
+    a.pw = p.w;
+    a.relu = attrs_.fused_relu;
+    const int64_t channels = g.in_channels;
+    const int64_t scratch = depthwise_scratch_floats(a);
+    const double flops_per_channel = 2.0 * static_cast<double>(a.oh * a.ow * a.kh * a.kw);
+    const int64_t grain = std::max<int64_t>(1, static_cast<int64_t>(kDepthwiseTaskFlops / flops_per_channel));
+    parallel_for_range(g.batch * channels, grain, ctx.max_threads, [&](int64_t begin, int64_t end) {
+      float* buf = depthwise_scratch(scratch);
+      // Split [begin, end) at image boundaries.
+      while (begin < end) {
+        const int64_t n = begin / channels, c0 = begin % channels;
+        const int64_t c1 = std::min(channels, c0 + (end - begin));
+        DepthwiseArgs ai = a;
+        ai.x = x + n * channels * a.ih * a.iw;
+        ai.y = y + n * channels * a.oh * a.ow;
+        depthwise_(ai, c0, c1, buf);
+        begin += c1 - c0;
+      }
+    });
+  }
+
+  void run_gemm(const KernelContext& ctx, const ConvGeometry& g, const float* x, const Tensor* w, const float* bias,
+                float* y) const {
+    const int64_t cin_g = g.in_channels / g.group, cout_g = g.out_channels / g.group;
+    const int64_t kdim = cin_g * g.kernel_size();
+    const int64_t in_size = g.in_size(), out_size = g.out_size();
+    const bool prepacked = !packed_w_.empty() && packed_w_shape_ == w->shape();
+    const bool pointwise = is_pointwise(g);
+    const Dims3 in = dims3(g.in, 1), out = dims3(g.out, 1), k = dims3(g.kernel, 1);
+    const Dims3 s = dims3(g.stride, 1), d = dims3(g.dilation, 1), p = dims3(g.pad_begin, 0);
+
+    auto one = [&](int64_t task, int threads) {
+      const int64_t n = task / g.group, grp = task % g.group;
+      const float* xg = x + (n * g.in_channels + grp * cin_g) * in_size;
+      GemmArgs a;
+      a.m = cout_g;
+      a.n = out_size;
+      a.k = kdim;
+      if (prepacked) {
+        a.packed_a = &packed_w_[static_cast<size_t>(grp)];
+      } else {
+        a.a = w->data<float>() + grp * cout_g * kdim;
+        a.lda = kdim;
+      }
+      Im2colSource im2col;
+      GemmBSource src;
+      if (pointwise) {
+        a.b = xg;
+        a.ldb = in_size;
+      } else {
+        im2col.x = xg;
+        im2col.channels = cin_g;
+        im2col.id = in.d;
+        im2col.ih = in.h;
+        im2col.iw = in.w;
+        im2col.kd = k.d;
+        im2col.kh = k.h;
+        im2col.kw = k.w;
+        im2col.sd = s.d;
+        im2col.sh = s.h;
+        im2col.sw = s.w;
+        im2col.dd = d.d;
+        im2col.dh = d.h;
+        im2col.dw = d.w;
+        im2col.pd = p.d;
+        im2col.ph = p.h;
+        im2col.pw = p.w;
+        im2col.od = out.d;
+        im2col.oh = out.h;
+        im2col.ow = out.w;
+        src = im2col.source();
+        a.b_source = &src;
+      }
+      a.c = y + (n * g.out_channels + grp * cout_g) * out_size;
+      a.ldc = out_size;
+      if (bias) {
+        a.bias = bias + grp * cout_g;
+        a.bias_kind = GemmBias::kPerRow;
+      }
+      a.relu = attrs_.fused_relu;
+      gemm_.run(a, threads);
+    };
+
+    const int64_t tasks = g.batch * g.group;
+    const double flops = 2.0 * static_cast<double>(cout_g) * static_cast<double>(out_size) * static_cast<double>(kdim);
+    if (tasks > 1 && flops < kSmallTaskFlops) {
+      const int64_t grain = std::max<int64_t>(1, static_cast<int64_t>(kSmallTaskFlops / std::max(flops, 1.0)));
+      parallel_for_range(tasks, grain, ctx.max_threads, [&](int64_t begin, int64_t end) {
+        for (int64_t t = begin; t < end; ++t) one(t, 1);
+      });
+    } else {
+      for (int64_t t = 0; t < tasks; ++t) one(t, ctx.max_threads);
+    }
+  }
+
+  ConvAttrs attrs_;
+  Gemm gemm_;
+  DepthwiseFn depthwise_;
+  std::vector<PackedA> packed_w_;  // per group, when W is a constant
+  Shape packed_w_shape_;
+};
+
+Result<std::unique_ptr<OpKernel>> make_conv(const KernelInit& init) {
+  const Node& node = *init.node;
+  if (!init.has_input(0) || !init.has_input(1)) return bad_node(node, "needs inputs X and W");
+  for (size_t i = 0; i < 3; ++i) {
+    const DataType t = init.input_dtype(i);
+    if (t != DataType::kUndefined && t != DataType::kFloat32) return unsupported_dtype(node, t);
+  }
+  BRAID_ASSIGN_OR_RETURN(ConvAttrs attrs, parse_conv_attrs(node, false));
+  Gemm gemm;
+  std::vector<PackedA> packed;
+  Shape packed_shape;
+  const Tensor* w = init.constant_input(1);
+  if (w && w->dtype() == DataType::kFloat32 && w->rank() >= 3 && w->numel() > 0 && w->dim(0) % attrs.group == 0) {
+    const int64_t cout_g = w->dim(0) / attrs.group;
+    const int64_t kdim = w->numel() / w->dim(0);
+    const bool depthwise = w->dim(1) == 1 && cout_g == 1;  // the depthwise path reads W directly
+    if (!depthwise) {
+      for (int64_t grp = 0; grp < attrs.group; ++grp)
+        packed.push_back(gemm.pack_a(false, cout_g, kdim, w->data<float>() + grp * cout_g * kdim, kdim));
+      packed_shape = w->shape();
+    }
+  }
+  return std::unique_ptr<OpKernel>(
+      new ConvKernel(std::move(attrs), gemm, depthwise_for(cpu_features()), std::move(packed), std::move(packed_shape)));
+}
+
+}  // namespace
+
+void register_nn_conv(OpRegistry& r) { r.add({"", "Conv", 1, 1 << 30, make_conv}); }
+
+}  // namespace braid::detail

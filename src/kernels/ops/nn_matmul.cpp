@@ -1,0 +1,181 @@
+// MatMul (opset 1, 9, 13): numpy matmul with broadcast batch dims and 1-D operands.
+// f32 runs on the GEMM core; a constant B of rank <= 2 (the weights of a linear layer) is
+// packed once at load, and batched A against a 2-D B becomes one tall GEMM. f64 and the
+// integer dtypes run plain loops.
+#include <algorithm>
+#include <optional>
+
+#include "kernels/dispatch.h"
+#include "kernels/gemm/gemm.h"
+#include "kernels/ops/nn_kernels.h"
+#include "kernels/ops/nn_loops.h"
+#include "kernels/parallel.h"
+#include "kernels/registry.h"
+
+namespace braid::detail {
+namespace {
+
+// Batches smaller than this (flops) run one per task instead of splitting one GEMM.
+constexpr double kSmallBatchFlops = 8.0e6;
+
+bool matmul_dtype_ok(DataType t) {
+  return t == DataType::kFloat32 || t == DataType::kFloat64 || t == DataType::kInt32 ||
+         t == DataType::kInt64 || t == DataType::kUInt32 || t == DataType::kUInt64;
+}
+
+// The resolved shapes of one call.
+struct MatMulShape {
+  int64_t m = 0, n = 0, k = 0;
+  Shape batch, a_batch, b_batch;  // a_batch / b_batch right-aligned to batch (1 padded)
+  Shape out;
+  int64_t batch_count = 1;
+};
+
+Result<MatMulShape> matmul_shape(const Node& node, const Shape& a, const Shape& b) {
+  if (a.empty() || b.empty()) return bad_node(node, "MatMul inputs must have rank >= 1");
+  MatMulShape s;
+  const bool a_vec = a.size() == 1, b_vec = b.size() == 1;
+  s.m = a_vec ? 1 : a[a.size() - 2];
+  s.k = a.back();
+  const int64_t kb = b_vec ? b[0] : b[b.size() - 2];
+  s.n = b_vec ? 1 : b.back();
+  if (s.k != kb)
+    return bad_node(node, "inner dimensions differ: A " + shape_to_string(a) + ", B " + shape_to_string(b));
+  const size_t ra = a_vec ? 0 : a.size() - 2, rb = b_vec ? 0 : b.size() - 2;
+  const size_t r = std::max(ra, rb);
+  s.batch.assign(r, 1);
+  s.a_batch.assign(r, 1);
+  s.b_batch.assign(r, 1);
+  for (size_t i = 0; i < ra; ++i) s.a_batch[r - ra + i] = a[i];
+  for (size_t i = 0; i < rb; ++i) s.b_batch[r - rb + i] = b[i];
+  for (size_t i = 0; i < r; ++i) {
+    const int64_t da = s.a_batch[i], db = s.b_batch[i];
+    if (da != db && da != 1 && db != 1)
+      return bad_node(node, "batch dimensions do not broadcast: A " + shape_to_string(a) + ", B " + shape_to_string(b));
+    s.batch[i] = da == 1 ? db : da;
+    s.batch_count *= s.batch[i];
+  }
+  s.out = s.batch;
+  if (!a_vec) s.out.push_back(s.m);
+  if (!b_vec) s.out.push_back(s.n);
+  return s;
+}
+
+// Element offsets of batch `index` in A and B (broadcast dims contribute nothing).
+void batch_offsets(const MatMulShape& s, int64_t index, int64_t& a_off, int64_t& b_off) {
+  int64_t a_stride = s.m * s.k, b_stride = s.k * s.n;
+  a_off = b_off = 0;
+  for (size_t i = s.batch.size(); i-- > 0;) {
+    const int64_t coord = index % s.batch[i];
+    index /= s.batch[i];
+    if (s.a_batch[i] != 1) a_off += coord * a_stride;
+    if (s.b_batch[i] != 1) b_off += coord * b_stride;
+    a_stride *= s.a_batch[i];
+    b_stride *= s.b_batch[i];
+  }
+}
+
+bool b_is_broadcast(const MatMulShape& s) {
+  return std::all_of(s.b_batch.begin(), s.b_batch.end(), [](int64_t d) { return d == 1; });
+}
+
+class MatMulKernel final : public OpKernel {
+ public:
+  MatMulKernel(Gemm gemm, std::optional<PackedB> packed_b) : gemm_(gemm), packed_b_(std::move(packed_b)) {}
+
+  Status compute(KernelContext& ctx) const override {
+    const Tensor* a = ctx.input(0);
+    const Tensor* b = ctx.input(1);
+    if (!a || !b) return bad_node(*ctx.node, "needs two inputs");
+    if (a->dtype() != b->dtype())
+      return bad_node(*ctx.node, std::string("A is ") + dtype_name(a->dtype()) + " but B is " + dtype_name(b->dtype()));
+    BRAID_ASSIGN_OR_RETURN(MatMulShape s, matmul_shape(*ctx.node, a->shape(), b->shape()));
+    BRAID_ASSIGN_OR_RETURN(Tensor * y, ctx.allocate_output(0, a->dtype(), s.out));
+    if (y->numel() == 0) return {};
+    return dispatch_dtype_or<float, double, int32_t, int64_t, uint32_t, uint64_t>(
+        a->dtype(),
+        [&](auto tag) -> Status {
+          using T = decltype(tag);
+          if constexpr (std::is_same_v<T, float>) {
+            run_f32(ctx, s, a->data<float>(), b, y->data<float>());
+          } else {
+            for (int64_t i = 0; i < s.batch_count; ++i) {
+              int64_t a_off, b_off;
+              batch_offsets(s, i, a_off, b_off);
+              gemm_loop<T>(false, false, s.m, s.n, s.k, T(1), a->data<T>() + a_off, s.k,
+                           b->data<T>() + b_off, s.n, T(0), y->data<T>() + i * s.m * s.n, s.n);
+            }
+          }
+          return {};
+        },
+        [&] { return unsupported_dtype(*ctx.node, a->dtype()); });
+  }
+
+ private:
+  void run_f32(const KernelContext& ctx, const MatMulShape& s, const float* a, const Tensor* b,
+               float* y) const {
+    GemmArgs g;
+    g.n = s.n;
+    g.k = s.k;
+    g.ldc = s.n;
+    g.lda = s.k;
+    g.ldb = s.n;
+    const bool packed = packed_b_.has_value() && packed_b_->depth() == s.k && packed_b_->cols() == s.n;
+    if (b_is_broadcast(s)) {
+      // Every batch of A meets the same B: one GEMM over all rows (A is contiguous).
+      g.m = s.m * s.batch_count;
+      g.a = a;
+      g.c = y;
+      if (packed) g.packed_b = &*packed_b_;
+      else g.b = b->data<float>();
+      gemm_.run(g, ctx.max_threads);
+      return;
+    }
+    g.m = s.m;
+    const float* bp = b->data<float>();
+    auto one = [&](int64_t i, int threads) {
+      int64_t a_off, b_off;
+      batch_offsets(s, i, a_off, b_off);
+      GemmArgs gi = g;
+      gi.a = a + a_off;
+      gi.b = bp + b_off;
+      gi.c = y + i * s.m * s.n;
+      gemm_.run(gi, threads);
+    };
+    const double flops = 2.0 * static_cast<double>(s.m) * static_cast<double>(s.n) * static_cast<double>(s.k);
+    if (flops < kSmallBatchFlops) {
+      // Many small products (attention heads): one task per range of batches.
+      const int64_t grain = std::max<int64_t>(1, static_cast<int64_t>(kSmallBatchFlops / std::max(flops, 1.0)));
+      parallel_for_range(s.batch_count, grain, ctx.max_threads, [&](int64_t begin, int64_t end) {
+        for (int64_t i = begin; i < end; ++i) one(i, 1);
+      });
+    } else {
+      for (int64_t i = 0; i < s.batch_count; ++i) one(i, ctx.max_threads);
+    }
+  }
+
+  Gemm gemm_;
+  std::optional<PackedB> packed_b_;
+};
+
+Result<std::unique_ptr<OpKernel>> make_matmul(const KernelInit& init) {
+  if (!init.has_input(0) || !init.has_input(1)) return bad_node(*init.node, "needs two inputs");
+  for (size_t i = 0; i < 2; ++i) {
+    const DataType t = init.input_dtype(i);
+    if (t != DataType::kUndefined && !matmul_dtype_ok(t)) return unsupported_dtype(*init.node, t);
+  }
+  Gemm gemm;
+  std::optional<PackedB> packed;
+  const Tensor* b = init.constant_input(1);
+  if (b && b->dtype() == DataType::kFloat32 && b->rank() >= 1 && b->rank() <= 2 && b->numel() > 0) {
+    const int64_t k = b->dim(0), n = b->rank() == 2 ? b->dim(1) : 1;
+    packed = gemm.pack_b(false, k, n, b->data<float>(), n);
+  }
+  return std::unique_ptr<OpKernel>(new MatMulKernel(gemm, std::move(packed)));
+}
+
+}  // namespace
+
+void register_nn_matmul(OpRegistry& r) { r.add({"", "MatMul", 1, 1 << 30, make_matmul}); }
+
+}  // namespace braid::detail

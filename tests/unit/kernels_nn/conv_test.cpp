@@ -1,0 +1,481 @@
+// Conv and ConvTranspose against naive double-precision references, for every ISA variant:
+// a seeded sweep of 1-D/2-D/3-D geometries (groups, strides, dilations, asymmetric pads,
+// auto_pad), the depthwise and 1x1 paths, bias and the fused ReLU, constant and run-time
+// weights, thread-count independence, and bad input.
+#include <gtest/gtest.h>
+#include <tbb/task_arena.h>
+
+#include <cmath>
+#include <cstring>
+#include <random>
+
+#include "kernels/cpu_features.h"
+#include "nn_op_runner.h"
+
+namespace braid::detail {
+namespace {
+
+Tensor random_tensor(const Shape& shape, std::mt19937& rng) {
+  Tensor t = Tensor::empty(DataType::kFloat32, shape).value();
+  std::uniform_real_distribution<float> d(-1.0f, 1.0f);
+  for (int64_t i = 0; i < t.numel(); ++i) t.data<float>()[i] = d(rng);
+  return t;
+}
+
+struct ConvCfg {
+  int64_t n = 1, cin = 1, cout = 1, group = 1;
+  std::vector<int64_t> in, k, stride, dil, pads;  // pads: [begin..., end...]
+  std::string auto_pad;                            // "" = NOTSET with explicit pads
+  bool bias = true, relu = false, const_w = true;
+
+  size_t rank() const { return in.size(); }
+  std::string describe() const {
+    auto list = [](const std::vector<int64_t>& v) { return shape_to_string(v); };
+    return "n=" + std::to_string(n) + " cin=" + std::to_string(cin) + " cout=" + std::to_string(cout) +
+           " group=" + std::to_string(group) + " in=" + list(in) + " k=" + list(k) + " s=" + list(stride) +
+           " d=" + list(dil) + " pads=" + list(pads) + " auto_pad=" + auto_pad + (bias ? " bias" : "") +
+           (relu ? " relu" : "") + (const_w ? " constW" : " runtimeW");
+  }
+};
+
+// Output dims and leading pads per the ONNX Conv spec (written independently of the kernel).
+void conv_out(const ConvCfg& c, std::vector<int64_t>& out, std::vector<int64_t>& pb) {
+  const size_t r = c.rank();
+  out.assign(r, 0);
+  pb.assign(r, 0);
+  for (size_t i = 0; i < r; ++i) {
+    const int64_t dk = (c.k[i] - 1) * c.dil[i] + 1;
+    if (c.auto_pad == "SAME_UPPER" || c.auto_pad == "SAME_LOWER") {
+      out[i] = (c.in[i] + c.stride[i] - 1) / c.stride[i];
+      const int64_t total = std::max<int64_t>(0, (out[i] - 1) * c.stride[i] + dk - c.in[i]);
+      pb[i] = c.auto_pad == "SAME_UPPER" ? total / 2 : total - total / 2;
+    } else if (c.auto_pad == "VALID") {
+      out[i] = (c.in[i] - dk) / c.stride[i] + 1;
+    } else {
+      pb[i] = c.pads[i];
+      out[i] = (c.in[i] + c.pads[i] + c.pads[r + i] - dk) / c.stride[i] + 1;
+    }
+  }
+}
+
+// y and the magnitude sum of its terms, in double.
+void conv_reference(const ConvCfg& c, const Tensor& x, const Tensor& w, const Tensor* b, std::vector<double>& y,
+                    std::vector<double>& mag, std::vector<int64_t>& out) {
+  std::vector<int64_t> pb;
+  conv_out(c, out, pb);
+  const size_t r = c.rank();
+  // Pad every vector to 3-D (leading unit dims).
+  auto d3 = [&](const std::vector<int64_t>& v, int64_t fill) {
+    std::vector<int64_t> o(3 - r, fill);
+    o.insert(o.end(), v.begin(), v.begin() + static_cast<long>(r));
+    return o;
+  };
+  const auto in = d3(c.in, 1), k = d3(c.k, 1), s = d3(c.stride, 1), d = d3(c.dil, 1), p = d3(pb, 0), o = d3(out, 1);
+  const int64_t cin_g = c.cin / c.group, cout_g = c.cout / c.group;
+  const int64_t in_sz = in[0] * in[1] * in[2], out_sz = o[0] * o[1] * o[2], k_sz = k[0] * k[1] * k[2];
+  y.assign(static_cast<size_t>(c.n * c.cout * out_sz), 0.0);
+  mag = y;
+  const float* xp = x.data<float>();
+  const float* wp = w.data<float>();
+  for (int64_t n = 0; n < c.n; ++n)
+    for (int64_t co = 0; co < c.cout; ++co) {
+      const int64_t g = co / cout_g;
+      for (int64_t oz = 0; oz < o[0]; ++oz)
+        for (int64_t oy = 0; oy < o[1]; ++oy)
+          for (int64_t ox = 0; ox < o[2]; ++ox) {
+            double sum = b ? b->data<float>()[co] : 0.0, m = std::fabs(sum);
+            for (int64_t ci = 0; ci < cin_g; ++ci)
+              for (int64_t kz = 0; kz < k[0]; ++kz)
+                for (int64_t ky = 0; ky < k[1]; ++ky)
+                  for (int64_t kx = 0; kx < k[2]; ++kx) {
+                    const int64_t iz = oz * s[0] - p[0] + kz * d[0];
+                    const int64_t iy = oy * s[1] - p[1] + ky * d[1];
+                    const int64_t ix = ox * s[2] - p[2] + kx * d[2];
+                    if (iz < 0 || iz >= in[0] || iy < 0 || iy >= in[1] || ix < 0 || ix >= in[2]) continue;
+                    const double xv = xp[(n * c.cin + g * cin_g + ci) * in_sz + (iz * in[1] + iy) * in[2] + ix];
+                    const double wv = wp[(co * cin_g + ci) * k_sz + (kz * k[1] + ky) * k[2] + kx];
+                    sum += xv * wv;
+                    m += std::fabs(xv * wv);
+                  }
+            if (c.relu) sum = std::max(sum, 0.0);
+            const size_t idx = static_cast<size_t>((n * c.cout + co) * out_sz + (oz * o[1] + oy) * o[2] + ox);
+            y[idx] = sum;
+            mag[idx] = m;
+          }
+    }
+}
+
+OpRunner make_conv_runner(const ConvCfg& c, const Tensor& x, const Tensor& w, const Tensor& b) {
+  OpRunner r("Conv", 11);
+  r.input(x);
+  if (c.const_w) r.constant(w);
+  else r.input(w);
+  if (c.bias) r.constant(b);
+  r.attr_int("group", c.group).attr_ints("kernel_shape", c.k).attr_ints("strides", c.stride).attr_ints("dilations", c.dil);
+  if (c.auto_pad.empty()) r.attr_ints("pads", c.pads);
+  else r.attr_string("auto_pad", c.auto_pad);
+  if (c.relu) r.attr_string("braid_fused_activation", "Relu");
+  return r;
+}
+
+// Empty when the kernel's output matches the reference.
+std::string check_conv(const ConvCfg& c, uint32_t seed, int threads = 1) {
+  std::mt19937 rng(seed);
+  Shape xs = {c.n, c.cin}, ws = {c.cout, c.cin / c.group};
+  xs.insert(xs.end(), c.in.begin(), c.in.end());
+  ws.insert(ws.end(), c.k.begin(), c.k.end());
+  Tensor x = random_tensor(xs, rng), w = random_tensor(ws, rng), b = random_tensor({c.cout}, rng);
+  std::vector<double> ref, mag;
+  std::vector<int64_t> out;
+  conv_reference(c, x, w, c.bias ? &b : nullptr, ref, mag, out);
+  OpRunner r = make_conv_runner(c, x, w, b);
+  auto y = r.run(threads);
+  if (!y.ok()) return "run failed: " + y.status().to_string();
+  Shape want = {c.n, c.cout};
+  want.insert(want.end(), out.begin(), out.end());
+  const Tensor& t = (*y)[0];
+  if (t.shape() != want) return "shape " + shape_to_string(t.shape()) + ", want " + shape_to_string(want);
+  int64_t terms = c.cin / c.group;  // summands per output: the float error bound grows with them
+  for (int64_t k : c.k) terms *= k;
+  for (size_t i = 0; i < ref.size(); ++i) {
+    const double tol = (static_cast<double>(terms) + 8) * 1.2e-7 * (mag[i] + 1.0);
+    const float got = t.data<float>()[i];
+    if (!(std::fabs(got - ref[i]) <= tol))
+      return "y[" + std::to_string(i) + "] = " + std::to_string(got) + ", want " + std::to_string(ref[i]);
+  }
+  return {};
+}
+
+// A random valid configuration; `kind`: 0 any, 1 depthwise, 2 pointwise (1x1).
+ConvCfg random_cfg(std::mt19937& rng, int kind) {
+  auto pick = [&](int64_t lo, int64_t hi) { return std::uniform_int_distribution<int64_t>(lo, hi)(rng); };
+  ConvCfg c;
+  const size_t r = kind == 1 ? static_cast<size_t>(pick(1, 2)) : static_cast<size_t>(pick(1, 3));
+  c.n = pick(1, 2);
+  if (kind == 1) {
+    c.group = c.cin = c.cout = pick(1, 9);
+  } else {
+    c.group = pick(0, 3) == 0 ? pick(2, 3) : 1;
+    c.cin = c.group * pick(1, r == 3 ? 3 : 7);
+    c.cout = c.group * pick(1, r == 3 ? 4 : 20);
+  }
+  const int64_t max_in = r == 1 ? 40 : r == 2 ? 19 : 7;
+  for (size_t i = 0; i < r; ++i) {
+    c.k.push_back(kind == 2 ? 1 : pick(1, r == 3 ? 3 : 5));
+    c.stride.push_back(kind == 2 ? 1 : pick(1, 3));
+    c.dil.push_back(kind == 2 ? 1 : pick(1, 2));
+  }
+  for (size_t i = 0; i < r; ++i) {
+    const int64_t dk = (c.k[i] - 1) * c.dil[i] + 1;
+    c.in.push_back(pick(std::max<int64_t>(dk, 1), std::max<int64_t>(dk, max_in)));
+  }
+  const int64_t mode = kind == 2 ? 0 : pick(0, 5);
+  if (mode <= 2) {
+    for (size_t i = 0; i < 2 * r; ++i) c.pads.push_back(kind == 2 ? 0 : pick(0, std::max<int64_t>(0, c.k[i % r] - 1)));
+  } else {
+    c.auto_pad = mode == 3 ? "SAME_UPPER" : mode == 4 ? "SAME_LOWER" : "VALID";
+  }
+  c.bias = pick(0, 3) != 0;
+  c.relu = pick(0, 2) == 0;
+  c.const_w = pick(0, 3) != 0;
+  return c;
+}
+
+std::vector<std::string> isas_to_test() {
+  set_isa_cap_for_testing("");
+  std::vector<std::string> isas = {"scalar"};
+  if (cpu_features().has_avx2_fma()) isas.push_back("avx2");
+  if (cpu_features().has_avx512() && cpu_features().fma) isas.push_back("avx512");
+  return isas;
+}
+
+class ConvIsaTest : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override { set_isa_cap_for_testing(GetParam().c_str()); }
+  void TearDown() override { set_isa_cap_for_testing(""); }
+};
+
+TEST_P(ConvIsaTest, RandomGeometriesMatchReference) {
+  std::mt19937 rng(1234);
+  for (int i = 0; i < 250; ++i) {
+    const ConvCfg c = random_cfg(rng, 0);
+    const std::string err = check_conv(c, static_cast<uint32_t>(i));
+    ASSERT_TRUE(err.empty()) << c.describe() << ": " << err;
+  }
+}
+
+TEST_P(ConvIsaTest, DepthwiseMatchesReference) {
+  std::mt19937 rng(99);
+  for (int i = 0; i < 150; ++i) {
+    const ConvCfg c = random_cfg(rng, 1);
+    const std::string err = check_conv(c, static_cast<uint32_t>(i));
+    ASSERT_TRUE(err.empty()) << c.describe() << ": " << err;
+  }
+  // Row widths around the vector tails (16 / 64 columns), strides 1, 2 and 3.
+  for (int64_t w : {1, 7, 15, 16, 17, 31, 33, 63, 64, 65, 70, 112}) {
+    for (int64_t s : {1, 2, 3}) {
+      ConvCfg c;
+      c.group = c.cin = c.cout = 3;
+      c.in = {5, w};
+      c.k = {3, 3};
+      c.stride = {s, s};
+      c.dil = {1, 1};
+      c.pads = {1, 1, 1, 1};
+      c.relu = true;
+      const std::string err = check_conv(c, static_cast<uint32_t>(w * 10 + s));
+      ASSERT_TRUE(err.empty()) << c.describe() << ": " << err;
+    }
+  }
+}
+
+TEST_P(ConvIsaTest, PointwiseMatchesReference) {
+  std::mt19937 rng(77);
+  for (int i = 0; i < 60; ++i) {
+    const ConvCfg c = random_cfg(rng, 2);
+    const std::string err = check_conv(c, static_cast<uint32_t>(i));
+    ASSERT_TRUE(err.empty()) << c.describe() << ": " << err;
+  }
+  ConvCfg big;  // Several K blocks and N panels with tails.
+  big.cin = 300;
+  big.cout = 70;
+  big.in = {9, 13};
+  big.k = {1, 1};
+  big.stride = {1, 1};
+  big.dil = {1, 1};
+  big.pads = {0, 0, 0, 0};
+  big.relu = true;
+  ASSERT_TRUE(check_conv(big, 5).empty());
+}
+
+TEST_P(ConvIsaTest, LargerLayersMatchReference) {
+  // Many K blocks (cin * 9 > 256) and both thread splits.
+  ConvCfg c;
+  c.cin = 64;
+  c.cout = 40;
+  c.in = {20, 23};
+  c.k = {3, 3};
+  c.stride = {1, 1};
+  c.dil = {1, 1};
+  c.pads = {1, 1, 1, 1};
+  c.relu = true;
+  ASSERT_TRUE(check_conv(c, 1).empty()) << c.describe();
+  c.stride = {2, 2};
+  c.k = {7, 7};
+  c.cin = 3;
+  c.pads = {3, 3, 3, 3};
+  c.in = {40, 41};
+  ASSERT_TRUE(check_conv(c, 2).empty()) << c.describe();
+}
+
+INSTANTIATE_TEST_SUITE_P(AllIsas, ConvIsaTest, ::testing::ValuesIn(isas_to_test()),
+                         [](const auto& info) { return info.param; });
+
+TEST(Conv, ThreadCountDoesNotChangeResults) {
+  tbb::task_arena arena(4);
+  std::mt19937 rng(5);
+  ConvCfg shapes[3];
+  shapes[0].cin = 32, shapes[0].cout = 64, shapes[0].in = {30, 30}, shapes[0].k = {3, 3};
+  shapes[1].cin = 256, shapes[1].cout = 128, shapes[1].in = {7, 7}, shapes[1].k = {1, 1};
+  shapes[2].cin = shapes[2].cout = shapes[2].group = 48, shapes[2].in = {40, 40}, shapes[2].k = {3, 3};
+  for (ConvCfg& c : shapes) {
+    c.stride = {1, 1};
+    c.dil = {1, 1};
+    c.pads = c.k[0] == 3 ? std::vector<int64_t>{1, 1, 1, 1} : std::vector<int64_t>{0, 0, 0, 0};
+    c.relu = true;
+    Shape xs = {1, c.cin, c.in[0], c.in[1]}, ws = {c.cout, c.cin / c.group, c.k[0], c.k[1]};
+    Tensor x = random_tensor(xs, rng), w = random_tensor(ws, rng), b = random_tensor({c.cout}, rng);
+    OpRunner r = make_conv_runner(c, x, w, b);
+    std::vector<Tensor> results;
+    for (int threads : {1, 2, 4}) {
+      Result<std::vector<Tensor>> y = Status();
+      arena.execute([&] { y = r.run(threads); });
+      ASSERT_TRUE(y.ok()) << y.status().to_string();
+      results.push_back((*y)[0]);
+    }
+    for (size_t i = 1; i < results.size(); ++i)
+      ASSERT_EQ(0, std::memcmp(results[0].raw_data(), results[i].raw_data(), results[0].byte_size())) << c.describe();
+  }
+}
+
+TEST(Conv, RejectsBadInput) {
+  std::mt19937 rng(3);
+  Tensor x = random_tensor({1, 4, 5, 5}, rng), w = random_tensor({6, 3, 3, 3}, rng);
+  {
+    OpRunner r("Conv", 11);
+    r.input(x).input(w);
+    auto y = r.run();
+    ASSERT_FALSE(y.ok());
+    EXPECT_EQ(y.status().code(), StatusCode::kInvalidArgument);
+    EXPECT_NE(y.status().message().find("Conv"), std::string::npos);
+  }
+  {
+    OpRunner r("Conv", 11);
+    r.input(x).input(random_tensor({6, 2, 3, 3}, rng)).attr_int("group", 2).input(random_tensor({5}, rng));
+    auto y = r.run();
+    ASSERT_FALSE(y.ok());  // bias has 5 entries for 6 channels
+    EXPECT_EQ(y.status().code(), StatusCode::kInvalidArgument);
+  }
+  {
+    OpRunner r("Conv", 11);
+    r.input(x).input(random_tensor({6, 4, 3, 3}, rng)).attr_string("auto_pad", "SOMETIMES");
+    EXPECT_EQ(r.create().code(), StatusCode::kInvalidArgument);
+  }
+  {
+    OpRunner r("Conv", 11);
+    r.input(x).input(random_tensor({6, 4, 3, 3}, rng)).attr_ints("strides", {0, 1});
+    EXPECT_EQ(r.create().code(), StatusCode::kInvalidArgument);
+  }
+  {
+    OpRunner r("Conv", 11);
+    r.input(x).input(random_tensor({6, 4, 7, 7}, rng));  // kernel larger than the input
+    auto y = r.run();
+    ASSERT_FALSE(y.ok());
+    EXPECT_EQ(y.status().code(), StatusCode::kInvalidArgument);
+  }
+  {
+    OpRunner r("Conv", 11);
+    r.input(x).input(random_tensor({6, 4, 3, 3}, rng)).attr_ints("pads", {1, 1});
+    auto y = r.run();
+    ASSERT_FALSE(y.ok());
+    EXPECT_EQ(y.status().code(), StatusCode::kInvalidArgument);
+  }
+  {
+    Tensor xd = Tensor::zeros(DataType::kFloat64, {1, 1, 3, 3}).value();
+    OpRunner r("Conv", 11);
+    r.input(xd).input(Tensor::zeros(DataType::kFloat64, {1, 1, 1, 1}).value());
+    EXPECT_EQ(r.create().code(), StatusCode::kUnsupportedOp);
+  }
+  {
+    OpRunner r("Conv", 11);
+    r.input(x).input(random_tensor({6, 4, 3, 3}, rng)).attr_string("braid_fused_activation", "Gelu");
+    EXPECT_EQ(r.create().code(), StatusCode::kUnsupportedOp);
+  }
+}
+
+TEST(Conv, EmptyBatchGivesEmptyOutput) {
+  std::mt19937 rng(4);
+  OpRunner r("Conv", 11);
+  r.input(Tensor::empty(DataType::kFloat32, {0, 2, 5, 5}).value()).constant(random_tensor({3, 2, 3, 3}, rng));
+  auto y = r.run();
+  ASSERT_TRUE(y.ok()) << y.status().to_string();
+  EXPECT_EQ((*y)[0].shape(), (Shape{0, 3, 3, 3}));
+}
+
+// ---------------------------------------------------------------- ConvTranspose
+
+struct DeconvCfg {
+  int64_t n = 1, cin = 1, cout = 1, group = 1;
+  std::vector<int64_t> in, k, stride, dil, pads, out_pad, out_shape;
+  bool bias = true;
+};
+
+// Naive scatter in double with explicit leading pads and output size.
+std::vector<double> deconv_reference(const DeconvCfg& c, const Tensor& x, const Tensor& w, const Tensor* b,
+                                     const std::vector<int64_t>& pb, const std::vector<int64_t>& out) {
+  const size_t r = c.in.size();
+  auto d3 = [&](const std::vector<int64_t>& v, int64_t fill) {
+    std::vector<int64_t> o(3 - r, fill);
+    o.insert(o.end(), v.begin(), v.begin() + static_cast<long>(r));
+    return o;
+  };
+  const auto in = d3(c.in, 1), k = d3(c.k, 1), s = d3(c.stride, 1), d = d3(c.dil, 1), p = d3(pb, 0), o = d3(out, 1);
+  const int64_t cin_g = c.cin / c.group, cout_g = c.cout / c.group;
+  const int64_t in_sz = in[0] * in[1] * in[2], out_sz = o[0] * o[1] * o[2], k_sz = k[0] * k[1] * k[2];
+  std::vector<double> y(static_cast<size_t>(c.n * c.cout * out_sz), 0.0);
+  for (int64_t n = 0; n < c.n; ++n)
+    for (int64_t co = 0; co < c.cout; ++co)
+      for (int64_t i = 0; i < out_sz; ++i) y[static_cast<size_t>((n * c.cout + co) * out_sz + i)] = b ? b->data<float>()[co] : 0.0;
+  for (int64_t n = 0; n < c.n; ++n)
+    for (int64_t ci = 0; ci < c.cin; ++ci) {
+      const int64_t g = ci / cin_g;
+      for (int64_t col = 0; col < cout_g; ++col)
+        for (int64_t iz = 0; iz < in[0]; ++iz)
+          for (int64_t iy = 0; iy < in[1]; ++iy)
+            for (int64_t ix = 0; ix < in[2]; ++ix)
+              for (int64_t kz = 0; kz < k[0]; ++kz)
+                for (int64_t ky = 0; ky < k[1]; ++ky)
+                  for (int64_t kx = 0; kx < k[2]; ++kx) {
+                    const int64_t oz = iz * s[0] - p[0] + kz * d[0], oy = iy * s[1] - p[1] + ky * d[1],
+                                  ox = ix * s[2] - p[2] + kx * d[2];
+                    if (oz < 0 || oz >= o[0] || oy < 0 || oy >= o[1] || ox < 0 || ox >= o[2]) continue;
+                    const double xv = x.data<float>()[(n * c.cin + ci) * in_sz + (iz * in[1] + iy) * in[2] + ix];
+                    const double wv = w.data<float>()[(ci * cout_g + col) * k_sz + (kz * k[1] + ky) * k[2] + kx];
+                    y[static_cast<size_t>((n * c.cout + g * cout_g + col) * out_sz + (oz * o[1] + oy) * o[2] + ox)] += xv * wv;
+                  }
+    }
+  return y;
+}
+
+TEST(ConvTranspose, RandomGeometriesMatchReference) {
+  std::mt19937 rng(2024);
+  auto pick = [&](int64_t lo, int64_t hi) { return std::uniform_int_distribution<int64_t>(lo, hi)(rng); };
+  for (int iter = 0; iter < 120; ++iter) {
+    DeconvCfg c;
+    const size_t r = static_cast<size_t>(pick(1, 3));
+    c.n = pick(1, 2);
+    c.group = pick(1, 2);
+    c.cin = c.group * pick(1, 3);
+    c.cout = c.group * pick(1, 3);
+    for (size_t i = 0; i < r; ++i) {
+      c.in.push_back(pick(1, r == 3 ? 4 : 7));
+      c.k.push_back(pick(1, 3));
+      c.stride.push_back(pick(1, 3));
+      c.dil.push_back(pick(1, 2));
+      c.out_pad.push_back(pick(0, c.stride.back() - 1));
+    }
+    const bool use_shape = pick(0, 2) == 0;
+    std::vector<int64_t> pb(r), out(r);
+    if (use_shape) {
+      // output_shape: pads split total = natural - requested, extra at the end.
+      for (size_t i = 0; i < r; ++i) {
+        const int64_t natural = c.stride[i] * (c.in[i] - 1) + c.out_pad[i] + (c.k[i] - 1) * c.dil[i] + 1;
+        out[i] = std::max<int64_t>(1, natural - pick(0, 2));
+        c.out_shape.push_back(out[i]);
+        pb[i] = (natural - out[i]) / 2;
+      }
+    } else {
+      for (size_t i = 0; i < 2 * r; ++i) c.pads.push_back(pick(0, c.k[i % r] - 1));
+      for (size_t i = 0; i < r; ++i) {
+        pb[i] = c.pads[i];
+        out[i] = c.stride[i] * (c.in[i] - 1) + c.out_pad[i] + (c.k[i] - 1) * c.dil[i] + 1 - c.pads[i] - c.pads[r + i];
+      }
+    }
+    bool ok = true;
+    for (int64_t o : out) ok = ok && o > 0;
+    if (!ok) continue;
+    c.bias = pick(0, 1) == 1;
+    Shape xs = {c.n, c.cin}, ws = {c.cin, c.cout / c.group};
+    xs.insert(xs.end(), c.in.begin(), c.in.end());
+    ws.insert(ws.end(), c.k.begin(), c.k.end());
+    Tensor x = random_tensor(xs, rng), w = random_tensor(ws, rng), b = random_tensor({c.cout}, rng);
+    const std::vector<double> ref = deconv_reference(c, x, w, c.bias ? &b : nullptr, pb, out);
+    OpRunner run("ConvTranspose", 11);
+    run.input(x);
+    if (pick(0, 1)) run.constant(w);
+    else run.input(w);
+    if (c.bias) run.input(b);
+    run.attr_int("group", c.group).attr_ints("strides", c.stride).attr_ints("dilations", c.dil);
+    run.attr_ints("output_padding", c.out_pad);
+    if (use_shape) run.attr_ints("output_shape", c.out_shape);
+    else run.attr_ints("pads", c.pads);
+    auto y = run.run();
+    ASSERT_TRUE(y.ok()) << y.status().to_string();
+    Shape want = {c.n, c.cout};
+    want.insert(want.end(), out.begin(), out.end());
+    ASSERT_EQ((*y)[0].shape(), want) << iter;
+    for (size_t i = 0; i < ref.size(); ++i)
+      ASSERT_NEAR((*y)[0].data<float>()[i], ref[i], 1e-4 * (1 + std::fabs(ref[i]))) << "iter " << iter << " at " << i;
+  }
+}
+
+TEST(ConvTranspose, RejectsBadInput) {
+  std::mt19937 rng(8);
+  OpRunner r("ConvTranspose", 11);
+  r.input(random_tensor({1, 3, 4, 4}, rng)).input(random_tensor({2, 2, 3, 3}, rng));
+  auto y = r.run();
+  ASSERT_FALSE(y.ok());
+  EXPECT_EQ(y.status().code(), StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace braid::detail
