@@ -6,7 +6,16 @@
 namespace braid::detail {
 
 void register_elementwise_kernels(OpRegistry& r) {
-  register_elementwise_ops(r);
+  register_elementwise_unary(r);
+  register_elementwise_activation(r);
+  register_elementwise_binary(r);
+  register_elementwise_compare(r);
+  register_elementwise_variadic(r);
+  register_elementwise_cast(r);
+  register_elementwise_softmax(r);
+  register_elementwise_reduce(r);
+  register_elementwise_argminmax(r);
+  register_elementwise_cumsum(r);
 }
 
 }  // namespace braid::detail

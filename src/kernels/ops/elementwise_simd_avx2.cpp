@@ -1,0 +1,11 @@
+// The float32 elementwise loops compiled with AVX2 and FMA; see elementwise_simd.h.
+#include "kernels/ops/elementwise_simd_loops.inc"
+
+namespace braid::detail::ew {
+
+const F32SimdTable& f32_simd_avx2() {
+  static constexpr F32SimdTable kTable = make_table("avx2");
+  return kTable;
+}
+
+}  // namespace braid::detail::ew
