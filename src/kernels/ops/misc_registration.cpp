@@ -6,7 +6,17 @@
 namespace braid::detail {
 
 void register_misc_kernels(OpRegistry& r) {
-  register_misc_ops(r);
+  register_misc_pool_kernels(r);
+  register_misc_global_pool_kernels(r);
+  register_misc_max_unpool_kernel(r);
+  register_misc_batch_norm_kernels(r);
+  register_misc_layer_norm_kernel(r);
+  register_misc_lrn_mvn_kernels(r);
+  register_misc_quant_kernels(r);
+  register_misc_quant_matmul_kernels(r);
+  register_misc_quant_conv_kernels(r);
+  register_misc_rnn_kernels(r);
+  register_misc_nms_kernel(r);
 }
 
 }  // namespace braid::detail

@@ -1,0 +1,47 @@
+// The hot f32 inner loops of pooling and normalization, compiled once per ISA
+// (misc_pool_norm_loops_{portable,avx2,avx512}.cpp include misc_pool_norm_loops.inc with
+// their own flags). Kernels pick a table once at load:
+//
+//   const PoolNormLoops& loops = pool_norm_loops();  // from cpu_features()
+//   loops.max_pool_2d(x_plane, y_plane, plane);
+#pragma once
+
+#include <cstdint>
+
+namespace braid::detail::misc {
+
+// One (n, c) plane of a 2-D pooling: geometry already resolved (pads, output size).
+struct Pool2dPlane {
+  int64_t in_h = 0, in_w = 0, out_h = 0, out_w = 0;
+  int64_t kernel_h = 1, kernel_w = 1;
+  int64_t stride_h = 1, stride_w = 1;
+  int64_t dilation_h = 1, dilation_w = 1;
+  int64_t pad_top = 0, pad_left = 0, pad_bottom = 0, pad_right = 0;
+  bool count_include_pad = false;  // AveragePool: divide by taps inside the padded input
+};
+
+struct PoolNormLoops {
+  const char* isa;  // "portable", "avx2" or "avx512"
+  // y[out_h][out_w] = max over each window of x[in_h][in_w] (pads ignored).
+  void (*max_pool_2d)(const float* x, float* y, const Pool2dPlane& p);
+  // y = window mean (pads excluded, or counted as zeros with count_include_pad).
+  void (*avg_pool_2d)(const float* x, float* y, const Pool2dPlane& p);
+  float (*sum)(const float* x, int64_t n);
+  float (*max)(const float* x, int64_t n);  // n >= 1
+  // y = x * scale + shift.
+  void (*scale_shift)(const float* x, float* y, int64_t n, float scale, float shift);
+  // Mean and biased variance of x[0..n) (two passes, so no cancellation), n >= 1.
+  void (*mean_variance)(const float* x, int64_t n, float* mean, float* variance);
+  // y = (x - mean) * inv_std * gamma + beta, gamma and beta per element (beta may be null).
+  void (*normalize_affine)(const float* x, float* y, int64_t n, float mean, float inv_std, const float* gamma,
+                           const float* beta);
+};
+
+// The best table for cpu_features() (which honours the BRAID_ISA cap). Thread-safe.
+const PoolNormLoops& pool_norm_loops();
+// Each variant, for tests; avx2/avx512 return the portable table when not compiled in.
+const PoolNormLoops& pool_norm_loops_portable();
+const PoolNormLoops& pool_norm_loops_avx2();
+const PoolNormLoops& pool_norm_loops_avx512();
+
+}  // namespace braid::detail::misc

@@ -1,0 +1,4 @@
+// The portable build of the pooling / normalization loops (flags set in misc.cmake).
+#define BRAID_MISC_LOOPS_NAMESPACE portable
+#define BRAID_MISC_LOOPS_ISA "portable"
+#include "kernels/ops/misc_pool_norm_loops.inc"
