@@ -1,0 +1,234 @@
+#include "partition/machine_balance.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <sstream>
+#include <vector>
+
+#include <unistd.h>
+
+#include <spdlog/spdlog.h>
+#include <tbb/flow_graph.h>
+#include <tbb/task_arena.h>
+#include <tbb/task_group.h>
+
+#include "braid/resource.h"
+#include "resource/calibration.h"
+#include "resource/report_once.h"
+#include "session/session_impl.h"
+
+namespace braid::detail {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double elapsed_ns(Clock::time_point a, Clock::time_point b) {
+  return static_cast<double>(std::chrono::duration_cast<std::chrono::nanoseconds>(b - a).count());
+}
+
+double median(std::vector<double> v) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+
+// Parses a positive double; false when `text` is not one.
+bool parse_positive(const std::string& text, double& out) {
+  char* end = nullptr;
+  const double v = std::strtod(text.c_str(), &end);
+  if (end == text.c_str() || !(v > 0)) return false;
+  while (*end == ' ' || *end == '\t' || *end == '\n' || *end == '\r') ++end;
+  if (*end != '\0') return false;
+  out = v;
+  return true;
+}
+
+std::string trim(std::string s) {
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\n' || s.back() == '\r' || s.back() == '\t')) s.pop_back();
+  size_t i = 0;
+  while (i < s.size() && (s[i] == ' ' || s[i] == '\t')) ++i;
+  return s.substr(i);
+}
+
+// The cached overhead when the cache file is for this machine, else 0.
+double read_dispatch_cache(const std::string& path, const std::string& machine) {
+  std::ifstream in(path);
+  if (!in) return 0;
+  std::string line, file_machine;
+  double overhead = 0;
+  while (std::getline(in, line)) {
+    const size_t eq = line.find('=');
+    if (eq == std::string::npos || line[0] == '#') continue;
+    const std::string key = trim(line.substr(0, eq)), value = trim(line.substr(eq + 1));
+    if (key == "machine") file_machine = value;
+    if (key == "dispatch_overhead_ns") parse_positive(value, overhead);
+  }
+  return file_machine == machine ? overhead : 0;
+}
+
+void write_dispatch_cache(const std::string& path, const std::string& machine, const DispatchProbe& p) {
+  std::error_code ec;
+  std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
+  const std::string tmp = path + ".tmp" + std::to_string(static_cast<long>(::getpid()));
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    if (!out) return;
+    out << "# Braid dispatch overhead (partition/machine_balance.cpp); delete to re-measure\n"
+        << "machine=" << machine << "\n"
+        << "dispatch_overhead_ns=" << p.overhead_ns() << "\n"
+        << "spawn_wait_ns=" << p.spawn_wait_ns << "\n"
+        << "fork_join_ns=" << p.fork_join_ns << "\n"
+        << "flow_graph_ns=" << p.flow_graph_ns << "\n"
+        << "threads=" << p.threads << "\n";
+    if (!out) return;
+  }
+  std::filesystem::rename(tmp, path, ec);
+  if (ec) std::filesystem::remove(tmp, ec);
+}
+
+}  // namespace
+
+MachineBalance nominal_machine_balance() {
+  MachineBalance m;
+  m.gflops_per_core = 288;
+  m.cores = 2;
+  m.gbps = 49;
+  m.gbps_one_core = 41.5;
+  m.dispatch_overhead_ns = 2000;
+  m.source = "nominal";
+  return m;
+}
+
+Result<MachineBalance> parse_machine_balance(std::string_view text, int cores) {
+  const std::string s(text);
+  const size_t comma = s.find(',');
+  double gflops = 0, gbps = 0;
+  if (comma == std::string::npos || !parse_positive(trim(s.substr(0, comma)), gflops) ||
+      !parse_positive(trim(s.substr(comma + 1)), gbps))
+    return invalid_argument("machine balance '" + s + "': expected \"<peak GFLOP/s>,<peak GB/s>\", both > 0");
+  MachineBalance m;
+  m.cores = std::max(cores, 1);
+  m.gflops_per_core = gflops / m.cores;
+  m.gbps = gbps;
+  m.gbps_one_core = gbps;
+  m.source = "env";
+  return m;
+}
+
+double DispatchProbe::overhead_ns() const noexcept {
+  return std::max({spawn_wait_ns, fork_join_ns, flow_graph_ns});
+}
+
+DispatchProbe run_dispatch_probe(int threads) {
+  DispatchProbe p;
+  p.threads = std::max(threads > 0 ? threads : available_cpu_count(), 2);
+  tbb::task_arena arena(p.threads);
+  constexpr int kReps = 9, kIters = 200, kChain = 64;
+  arena.execute([&] {
+    std::vector<double> spawn, fork, flow;
+    tbb::task_group tg;
+    for (int r = 0; r < kReps; ++r) {
+      auto t0 = Clock::now();
+      for (int i = 0; i < kIters; ++i) {
+        tg.run([] {});
+        tg.wait();
+      }
+      auto t1 = Clock::now();
+      spawn.push_back(elapsed_ns(t0, t1) / kIters);
+      // Two tasks per join: with a second thread in the arena, one of them is usually
+      // stolen, so this pays the cross-thread hand-off a parallel subgraph pays.
+      t0 = Clock::now();
+      for (int i = 0; i < kIters; ++i) {
+        tg.run([] {});
+        tg.run([] {});
+        tg.wait();
+      }
+      t1 = Clock::now();
+      fork.push_back(elapsed_ns(t0, t1) / (2.0 * kIters));
+    }
+    tbb::flow::graph g;
+    tbb::flow::broadcast_node<tbb::flow::continue_msg> start(g);
+    std::vector<std::unique_ptr<tbb::flow::continue_node<tbb::flow::continue_msg>>> chain;
+    chain.reserve(kChain);
+    for (int i = 0; i < kChain; ++i) {
+      chain.push_back(std::make_unique<tbb::flow::continue_node<tbb::flow::continue_msg>>(
+          g, [](const tbb::flow::continue_msg&) { return tbb::flow::continue_msg(); }));
+      if (i == 0) tbb::flow::make_edge(start, *chain[0]);
+      else tbb::flow::make_edge(*chain[i - 1], *chain[i]);
+    }
+    for (int r = 0; r < kReps; ++r) {
+      const auto t0 = Clock::now();
+      for (int i = 0; i < 4; ++i) {
+        start.try_put(tbb::flow::continue_msg());
+        g.wait_for_all();
+      }
+      const auto t1 = Clock::now();
+      flow.push_back(elapsed_ns(t0, t1) / (4.0 * kChain));
+    }
+    p.spawn_wait_ns = median(spawn);
+    p.fork_join_ns = median(fork);
+    p.flow_graph_ns = median(flow);
+  });
+  return p;
+}
+
+std::string dispatch_cache_path() {
+  const std::string calibration = default_calibration_path();
+  if (calibration.empty()) return {};
+  return (std::filesystem::path(calibration).parent_path() / "dispatch.txt").string();
+}
+
+double measure_dispatch_overhead_ns() {
+  static const double overhead = [] {
+    if (const char* env = std::getenv("BRAID_DISPATCH_OVERHEAD_NS"); env != nullptr && env[0] != '\0') {
+      double v = 0;
+      if (parse_positive(env, v)) return v;
+      spdlog::warn("BRAID_DISPATCH_OVERHEAD_NS='{}' is not a positive number; measuring instead", env);
+    }
+    const std::string path = dispatch_cache_path();
+    const std::string machine = machine_key();
+    if (!path.empty()) {
+      if (double cached = read_dispatch_cache(path, machine); cached > 0) return cached;
+    }
+    const DispatchProbe p = run_dispatch_probe();
+    if (!path.empty()) write_dispatch_cache(path, machine, p);
+    return p.overhead_ns() > 0 ? p.overhead_ns() : nominal_machine_balance().dispatch_overhead_ns;
+  }();
+  return overhead;
+}
+
+const MachineBalance& machine_balance() {
+  static const MachineBalance balance = [] {
+    const int cores = available_cpu_count();
+    MachineBalance m = nominal_machine_balance();
+    if (const char* env = std::getenv("BRAID_MACHINE_BALANCE"); env != nullptr && env[0] != '\0') {
+      Result<MachineBalance> parsed = parse_machine_balance(env, cores);
+      if (parsed.ok()) m = *parsed;
+      else spdlog::warn("BRAID_MACHINE_BALANCE: {}; using the calibration", parsed.status().message());
+    }
+    if (m.source != "env") {
+      ReportOnce reports;
+      Result<ResourceCalibration> cal = load_or_calibrate(ResourceMonitorOptions{}, reports);
+      if (cal.ok() && cal->gflops_per_core > 0 && cal->bandwidth_gbps > 0) {
+        m.gflops_per_core = cal->gflops_per_core;
+        m.cores = cores;
+        m.gbps = cal->bandwidth_gbps;
+        m.gbps_one_core = cal->bandwidth_gbps_one_core > 0 ? cal->bandwidth_gbps_one_core : cal->bandwidth_gbps;
+        m.source = "calibration";
+      } else {
+        spdlog::warn("machine balance: no calibration ({}); using nominal peaks",
+                     cal.ok() ? std::string("zero peaks") : cal.status().message());
+      }
+    }
+    m.dispatch_overhead_ns = measure_dispatch_overhead_ns();
+    return m;
+  }();
+  return balance;
+}
+
+}  // namespace braid::detail
