@@ -5,7 +5,10 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstring>
 #include <thread>
+
+#include <onnx/onnx_pb.h>
 
 #include "braid/braid.h"
 #include "braid/fake_resource_source.h"
