@@ -6,7 +6,10 @@
 #include <map>
 #include <thread>
 
+#include <spdlog/spdlog.h>
+
 #include "onnx/onnx_importer.h"
+#include "partition/partitioner.h"
 #include "braid/runtime.h"
 #include "session/session_impl.h"
 
@@ -76,7 +79,16 @@ Result<std::unique_ptr<Session::Impl>> make_session_impl(Graph graph, std::strin
     impl->runtime = RuntimeCore::default_runtime();
   }
   impl->threads = options.threads > 0 ? options.threads : impl->runtime->threads();
-  impl->partition = per_node_partition(impl->graph);
+  // Subgraphs for the parallel modes: fork/join analysis with the merge threshold derived
+  // from this machine's measured dispatch overhead.
+  auto partition = detail::partition(impl->graph, PartitionOptions::for_this_machine());
+  if (partition.ok()) {
+    impl->partition = std::move(partition).value();
+  } else {
+    spdlog::warn("{}: partitioning failed ({}); one subgraph per node", impl->model_name,
+                 partition.status().message());
+    impl->partition = per_node_partition(impl->graph);
+  }
   impl->executor = std::make_unique<ParallelExecutor>(impl->graph, impl->plan, impl->partition,
                                                       impl->runtime->dispatcher(), impl->threads);
   return impl;
