@@ -1,13 +1,14 @@
-// Shared machinery of the elementwise family: dtype helpers, axis checks, and the generic
-// unary and (broadcasting) binary kernels most ops are made of. An op supplies a resolver
+// Shared machinery of the elementwise family (namespace braid::detail::ew, so its helper
+// names never collide with another family's): dtype helpers, axis checks, and the generic
+// unary and broadcasting binary kernels most ops are made of. An op supplies a resolver
 // that maps dtypes to a typed loop; the kernel resolves once at load from the declared
 // dtypes (and again at run time only if the actual dtypes differ), then runs that loop
 // over chunks of ~32K elements through parallel_for_range.
 //
 //   struct OpNeg { template <class C> static C apply(C x, const UnaryParams&) { return -x; } };
-//   r.add({"", "Neg", 6, 1 << 30, [](const KernelInit& i) {
-//     return make_unary_kernel(i, resolve_unary<OpNeg, float, double, int32_t, int64_t>, {});
-//   }});
+//   UnarySpec spec;
+//   spec.resolve = resolve_unary<OpNeg, float, double, int32_t, int64_t>;
+//   return make_unary_kernel(init, spec);   // in the factory registered for "Neg"
 #pragma once
 
 #include <cmath>

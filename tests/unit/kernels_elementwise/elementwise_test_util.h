@@ -18,10 +18,10 @@ detail::Attribute attr_string(const std::string& name, const std::string& v);
 detail::Attribute attr_ints(const std::string& name, std::vector<int64_t> v);
 
 struct OpCall {
-  std::string op;
+  std::string op = {};
   int opset = 17;
-  std::vector<std::optional<Tensor>> inputs;  // nullopt: an omitted optional input
-  std::vector<detail::Attribute> attributes;
+  std::vector<std::optional<Tensor>> inputs = {};  // nullopt: an omitted optional input
+  std::vector<detail::Attribute> attributes = {};
   size_t num_outputs = 1;
   int max_threads = 1;
   bool constant_inputs = false;  // inputs after the first become initializers
