@@ -7,7 +7,7 @@ ensure_packages "${BRAID_BUILD_PACKAGES[@]}" libonnx-testdata nodejs npm python3
 ensure_ort_peer
 export BRAID_ORT_DIR
 BUILD="$BRAID_ROOT/build/test-release"
-configure_and_build "$BUILD" -DCMAKE_BUILD_TYPE=Release -DBRAID_BUILD_TESTS=ON
+configure_and_build "$BUILD" -DCMAKE_BUILD_TYPE=Release -DBRAID_BUILD_TESTS=ON -DBRAID_BUILD_BENCHMARKS=OFF
 (cd "$BUILD" && ctest --output-on-failure -j"$BRAID_JOBS" -LE 'live|soak|fuzz|stress')
 # Sanitizer builds (ASan+UBSan, TSan) compile the library twice more; they run when
 # BRAID_SANITIZERS is set ("asan tsan"), see docs/reliability.md.
