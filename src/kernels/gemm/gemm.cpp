@@ -42,6 +42,17 @@ struct Scratch {
 };
 thread_local Scratch t_scratch;
 
+int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+// The K block for a depth of k: as equal as possible, at most the variant's kc (so a
+// short last block never pays a full C read-modify-write for little work). Depends on k
+// only, so prepacked layouts and every run agree and the summation order is fixed.
+int64_t k_block(const GemmArch& arch, int64_t k) {
+  if (k <= 0) return arch.kc;
+  const int64_t blocks = ceil_div(k, arch.kc);
+  return std::min(arch.kc, ceil_div(ceil_div(k, blocks), 8) * 8);
+}
+
 const float* a_at(const GemmArgs& g, int64_t row, int64_t k) {
   return g.trans_a ? g.a + k * g.lda + row : g.a + row * g.lda + k;
 }
@@ -71,8 +82,9 @@ void run_rect(const GemmArch& arch, const GemmArgs& g, const float* packed_a,
   const int64_t b_panels_total = (g.n + nr - 1) / nr;
   for (int64_t jc = n0; jc < n1; jc += arch.nc) {
     const int64_t nc = std::min(arch.nc, n1 - jc);
-    for (int64_t pc = 0; pc < g.k; pc += arch.kc) {
-      const int64_t kc = std::min(arch.kc, g.k - pc);
+    const int64_t kb = k_block(arch, g.k);
+    for (int64_t pc = 0; pc < g.k; pc += kb) {
+      const int64_t kc = std::min(kb, g.k - pc);
       const bool last = pc + kc >= g.k;
       const float* pb;
       if (packed_b) {
@@ -92,7 +104,10 @@ void run_rect(const GemmArch& arch, const GemmArgs& g, const float* packed_a,
           pa = packed_a + pc * g.m + ic * kc;
         } else {
           float* buf = t_scratch.get(t_scratch.a, mc * kc);
-          arch.pack_a(g.trans_a, a_at(g, ic, pc), g.lda, mc, kc, buf);
+          if (g.a_source)
+            g.a_source->pack(g.a_source->ctx, ic, mc, pc, kc, arch.mr, buf);
+          else
+            arch.pack_a(g.trans_a, a_at(g, ic, pc), g.lda, mc, kc, buf);
           pa = buf;
         }
         GemmBlock blk;
@@ -115,8 +130,6 @@ void run_rect(const GemmArch& arch, const GemmArgs& g, const float* packed_a,
     }
   }
 }
-
-int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
 }  // namespace
 
@@ -157,8 +170,9 @@ PackedA Gemm::pack_a(bool trans_a, int64_t m, int64_t k, const float* a, int64_t
   g.a = a;
   g.lda = lda;
   g.trans_a = trans_a;
-  for (int64_t pc = 0; pc < k; pc += arch_->kc) {
-    const int64_t kc = std::min(arch_->kc, k - pc);
+  const int64_t kb = k_block(*arch_, k);
+  for (int64_t pc = 0; pc < k; pc += kb) {
+    const int64_t kc = std::min(kb, k - pc);
     arch_->pack_a(trans_a, a_at(g, 0, pc), lda, m, kc, p.data_.data() + pc * m);
   }
   return p;
@@ -175,8 +189,9 @@ PackedB Gemm::pack_b(bool trans_b, int64_t k, int64_t n, const float* b, int64_t
   g.b = b;
   g.ldb = ldb;
   g.trans_b = trans_b;
-  for (int64_t pc = 0; pc < k; pc += arch_->kc) {
-    const int64_t kc = std::min(arch_->kc, k - pc);
+  const int64_t kb = k_block(*arch_, k);
+  for (int64_t pc = 0; pc < k; pc += kb) {
+    const int64_t kc = std::min(kb, k - pc);
     arch_->pack_b(trans_b, b_at(g, pc, 0), ldb, kc, n, p.data_.data() + pc * padded_n);
   }
   return p;

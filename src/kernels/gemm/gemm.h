@@ -77,15 +77,27 @@ struct GemmBSource {
   const void* ctx = nullptr;
 };
 
+// A producer of op(A) blocks, e.g. Conv's transposed im2col for small outputs. pack()
+// writes rows [m0, m0+mc) x cols [k0, k0+kc) as panels of mr rows: panel i starts at
+// dst + i * mr * kc and holds element (r, k) at [(k - k0) * rows + r], where
+// rows = min(mr, mc - i * mr). Must be safe to call concurrently.
+struct GemmASource {
+  void (*pack)(const void* ctx, int64_t m0, int64_t mc, int64_t k0, int64_t kc, int mr,
+               float* dst) = nullptr;
+  const void* ctx = nullptr;
+};
+
 enum class GemmBias { kNone, kPerRow, kPerCol };
 
-// One GEMM call. Exactly one of {a, packed_a} and one of {b, packed_b, b_source} is set.
+// One GEMM call. Exactly one of {a, packed_a, a_source} and one of {b, packed_b, b_source}
+// is set.
 struct GemmArgs {
   int64_t m = 0, n = 0, k = 0;
   const float* a = nullptr;  // op(A) = trans_a ? A^T : A, A is (trans_a ? K x M : M x K)
   int64_t lda = 0;
   bool trans_a = false;
   const PackedA* packed_a = nullptr;
+  const GemmASource* a_source = nullptr;
   const float* b = nullptr;  // op(B) = trans_b ? B^T : B, B is (trans_b ? N x K : K x N)
   int64_t ldb = 0;
   bool trans_b = false;

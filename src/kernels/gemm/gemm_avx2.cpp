@@ -21,10 +21,10 @@ inline __m256i lane_mask(int64_t lanes) {
   return _mm256_cmpgt_epi32(_mm256_set1_epi32(n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
 }
 
-template <int M, int NP>
+template <int M, int NP, bool kHalf = false>
 inline void tile(const GemmBlock& blk, const float* __restrict a, const float* __restrict b,
                  float* c, int64_t row, int64_t col, int64_t n_valid) {
-  constexpr int V = 2 * NP;
+  constexpr int V = kHalf ? 1 : 2 * NP;  // kHalf: only the first vector of one panel
   const int64_t kc = blk.kc;
   const int64_t pstride = kc * kNr;
   __m256 acc[M][V];
@@ -38,7 +38,7 @@ inline void tile(const GemmBlock& blk, const float* __restrict a, const float* _
 #pragma GCC unroll 4
     for (int p = 0; p < NP; ++p) {
       bv[2 * p] = _mm256_load_ps(b + p * pstride + k * kNr);
-      bv[2 * p + 1] = _mm256_load_ps(b + p * pstride + k * kNr + 8);
+      if constexpr (!kHalf) bv[2 * p + 1] = _mm256_load_ps(b + p * pstride + k * kNr + 8);
     }
     const float* ak = a + k * M;
 #pragma GCC unroll 6
@@ -92,19 +92,27 @@ inline void row_block(const GemmBlock& blk, int64_t row) {
   const float* a = blk.a + row * kc;
   float* c = blk.c + row * blk.ldc;
   const int64_t panels = (blk.nc + kNr - 1) / kNr;
+  // A last panel with at most 8 valid columns computes one vector per row, not two.
+  const bool half_last = blk.nc - (panels - 1) * kNr <= 8;
+  const int64_t full = half_last ? panels - 1 : panels;
   int64_t j = 0;
-  for (; j + NP <= panels; j += NP)
+  for (; j + NP <= full; j += NP)
     tile<M, NP>(blk, a, blk.b + j * kc * kNr, c + j * kNr, row, j * kNr, blk.nc - j * kNr);
-  const int64_t left = panels - j;
-  if (left == 0) return;
+  const int64_t left = full - j;
   const float* b = blk.b + j * kc * kNr;
   if constexpr (NP >= 4) {
-    if (left == 3) return tile<M, 3>(blk, a, b, c + j * kNr, row, j * kNr, blk.nc - j * kNr);
+    if (left == 3) tile<M, 3>(blk, a, b, c + j * kNr, row, j * kNr, blk.nc - j * kNr);
   }
   if constexpr (NP >= 3) {
-    if (left == 2) return tile<M, 2>(blk, a, b, c + j * kNr, row, j * kNr, blk.nc - j * kNr);
+    if (left == 2) tile<M, 2>(blk, a, b, c + j * kNr, row, j * kNr, blk.nc - j * kNr);
   }
-  if constexpr (NP >= 2) tile<M, 1>(blk, a, b, c + j * kNr, row, j * kNr, blk.nc - j * kNr);
+  if constexpr (NP >= 2) {
+    if (left == 1) tile<M, 1>(blk, a, b, c + j * kNr, row, j * kNr, blk.nc - j * kNr);
+  }
+  if (half_last) {
+    const int64_t p = panels - 1;
+    tile<M, 1, true>(blk, a, blk.b + p * kc * kNr, c + p * kNr, row, p * kNr, blk.nc - p * kNr);
+  }
 }
 
 void macro(const GemmBlock& blk) {

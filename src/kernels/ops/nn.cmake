@@ -13,10 +13,12 @@ target_sources(braid PRIVATE
 if(CMAKE_SYSTEM_PROCESSOR MATCHES "x86_64|AMD64|amd64")
   target_sources(braid PRIVATE
     ${CMAKE_CURRENT_LIST_DIR}/nn_depthwise_avx2.cpp
-    ${CMAKE_CURRENT_LIST_DIR}/nn_depthwise_avx512.cpp)
+    ${CMAKE_CURRENT_LIST_DIR}/nn_depthwise_avx512.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/nn_im2col_avx512.cpp)
   set_source_files_properties(${CMAKE_CURRENT_LIST_DIR}/nn_depthwise_avx2.cpp
     PROPERTIES COMPILE_OPTIONS "-mavx2;-mfma")
   set_source_files_properties(${CMAKE_CURRENT_LIST_DIR}/nn_depthwise_avx512.cpp
+                              ${CMAKE_CURRENT_LIST_DIR}/nn_im2col_avx512.cpp
     PROPERTIES COMPILE_OPTIONS "-mavx512f;-mavx512bw;-mavx512vl;-mfma")
 endif()
 include(${CMAKE_CURRENT_LIST_DIR}/../gemm/gemm.cmake)

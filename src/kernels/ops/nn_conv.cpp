@@ -25,11 +25,21 @@ constexpr double kSmallTaskFlops = 8.0e6;
 // Depthwise channels are grouped so a task does at least this much work.
 constexpr double kDepthwiseTaskFlops = 1.0e6;
 
-thread_local AlignedFloats t_depthwise_scratch;
+thread_local AlignedFloats t_transposed;
 
-float* depthwise_scratch(int64_t n) {
-  if (t_depthwise_scratch.size() < n) t_depthwise_scratch = AlignedFloats(n);
-  return t_depthwise_scratch.data();
+float* transposed_scratch(int64_t n) {
+  if (t_transposed.size() < n) t_transposed = AlignedFloats(n);
+  return t_transposed.data();
+}
+
+// Few output positions (7x7 maps: 49 of 64 vector lanes busy) compute Y^T instead, whose
+// row dimension is the channels. Also needs offsets that fit the packer's int32 lanes.
+bool use_transposed(const ConvGeometry& g) {
+  const int64_t n = g.out_size(), cout_g = g.out_channels / g.group;
+  if (n > 1024 || cout_g < 16 || g.in_size() >= (int64_t{1} << 30)) return false;
+  const double lanes_n = static_cast<double>((n + 15) / 16 * 16);
+  const double lanes_c = static_cast<double>((cout_g + 15) / 16 * 16);
+  return static_cast<double>(cout_g) / lanes_c > static_cast<double>(n) / lanes_n + 0.08;
 }
 
 bool is_pointwise(const ConvGeometry& g) {
@@ -53,11 +63,15 @@ Dims3 dims3(const std::vector<int64_t>& v, int64_t fill) {
 
 class ConvKernel final : public OpKernel {
  public:
-  ConvKernel(ConvAttrs attrs, Gemm gemm, DepthwiseFn depthwise, std::vector<PackedA> packed_w, Shape packed_w_shape)
+  ConvKernel(ConvAttrs attrs, Gemm gemm, std::vector<PackedA> packed_w, std::vector<PackedB> packed_wt,
+             Shape packed_w_shape)
       : attrs_(std::move(attrs)),
         gemm_(gemm),
-        depthwise_(depthwise),
+        depthwise_(depthwise_for(cpu_features())),
+        im2col_(im2col_pack_for(cpu_features())),
+        im2col_t_(im2col_t_pack_for(cpu_features())),
         packed_w_(std::move(packed_w)),
+        packed_wt_(std::move(packed_wt)),
         packed_w_shape_(std::move(packed_w_shape)) {}
 
   Status compute(KernelContext& ctx) const override {
@@ -109,11 +123,9 @@ class ConvKernel final : public OpKernel {
     a.pw = p.w;
     a.relu = attrs_.fused_relu;
     const int64_t channels = g.in_channels;
-    const int64_t scratch = depthwise_scratch_floats(a);
     const double flops_per_channel = 2.0 * static_cast<double>(a.oh * a.ow * a.kh * a.kw);
     const int64_t grain = std::max<int64_t>(1, static_cast<int64_t>(kDepthwiseTaskFlops / flops_per_channel));
     parallel_for_range(g.batch * channels, grain, ctx.max_threads, [&](int64_t begin, int64_t end) {
-      float* buf = depthwise_scratch(scratch);
       // Split [begin, end) at image boundaries.
       while (begin < end) {
         const int64_t n = begin / channels, c0 = begin % channels;
@@ -121,7 +133,7 @@ class ConvKernel final : public OpKernel {
         DepthwiseArgs ai = a;
         ai.x = x + n * channels * a.ih * a.iw;
         ai.y = y + n * channels * a.oh * a.ow;
-        depthwise_(ai, c0, c1, buf);
+        depthwise_(ai, c0, c1);
         begin += c1 - c0;
       }
     });
@@ -132,7 +144,9 @@ class ConvKernel final : public OpKernel {
     const int64_t cin_g = g.in_channels / g.group, cout_g = g.out_channels / g.group;
     const int64_t kdim = cin_g * g.kernel_size();
     const int64_t in_size = g.in_size(), out_size = g.out_size();
-    const bool prepacked = !packed_w_.empty() && packed_w_shape_ == w->shape();
+    const bool weights_match = packed_w_shape_ == w->shape();
+    const bool prepacked = !packed_w_.empty() && weights_match;
+    const bool transposed = !packed_wt_.empty() && weights_match && use_transposed(g);
     const bool pointwise = is_pointwise(g);
     const Dims3 in = dims3(g.in, 1), out = dims3(g.out, 1), k = dims3(g.kernel, 1);
     const Dims3 s = dims3(g.stride, 1), d = dims3(g.dilation, 1), p = dims3(g.pad_begin, 0);
@@ -140,7 +154,52 @@ class ConvKernel final : public OpKernel {
     auto one = [&](int64_t task, int threads) {
       const int64_t n = task / g.group, grp = task % g.group;
       const float* xg = x + (n * g.in_channels + grp * cin_g) * in_size;
+      float* yg = y + (n * g.out_channels + grp * cout_g) * out_size;
+      Im2colSource im2col;
+      im2col.x = xg;
+      im2col.channels = cin_g;
+      im2col.id = in.d;
+      im2col.ih = in.h;
+      im2col.iw = in.w;
+      im2col.kd = k.d;
+      im2col.kh = k.h;
+      im2col.kw = k.w;
+      im2col.sd = s.d;
+      im2col.sh = s.h;
+      im2col.sw = s.w;
+      im2col.dd = d.d;
+      im2col.dh = d.h;
+      im2col.dw = d.w;
+      im2col.pd = p.d;
+      im2col.ph = p.h;
+      im2col.pw = p.w;
+      im2col.od = out.d;
+      im2col.oh = out.h;
+      im2col.ow = out.w;
+      im2col.pack = im2col_;
+      im2col.pack_t = im2col_t_;
       GemmArgs a;
+      if (transposed) {
+        // Y_g^T (positions x cout_g) = patches^T * W_g^T into scratch, then transposed.
+        const GemmASource src = im2col.transposed_source();
+        float* yt = transposed_scratch(out_size * cout_g);
+        a.m = out_size;
+        a.n = cout_g;
+        a.k = kdim;
+        a.a_source = &src;
+        a.packed_b = &packed_wt_[static_cast<size_t>(grp)];
+        a.c = yt;
+        a.ldc = cout_g;
+        if (bias) {
+          a.bias = bias + grp * cout_g;
+          a.bias_kind = GemmBias::kPerCol;
+        }
+        a.relu = attrs_.fused_relu;
+        gemm_.run(a, threads);
+        for (int64_t co = 0; co < cout_g; ++co)
+          for (int64_t q = 0; q < out_size; ++q) yg[co * out_size + q] = yt[q * cout_g + co];
+        return;
+      }
       a.m = cout_g;
       a.n = out_size;
       a.k = kdim;
@@ -150,36 +209,14 @@ class ConvKernel final : public OpKernel {
         a.a = w->data<float>() + grp * cout_g * kdim;
         a.lda = kdim;
       }
-      Im2colSource im2col;
-      GemmBSource src;
+      const GemmBSource src = im2col.source();
       if (pointwise) {
         a.b = xg;
         a.ldb = in_size;
       } else {
-        im2col.x = xg;
-        im2col.channels = cin_g;
-        im2col.id = in.d;
-        im2col.ih = in.h;
-        im2col.iw = in.w;
-        im2col.kd = k.d;
-        im2col.kh = k.h;
-        im2col.kw = k.w;
-        im2col.sd = s.d;
-        im2col.sh = s.h;
-        im2col.sw = s.w;
-        im2col.dd = d.d;
-        im2col.dh = d.h;
-        im2col.dw = d.w;
-        im2col.pd = p.d;
-        im2col.ph = p.h;
-        im2col.pw = p.w;
-        im2col.od = out.d;
-        im2col.oh = out.h;
-        im2col.ow = out.w;
-        src = im2col.source();
         a.b_source = &src;
       }
-      a.c = y + (n * g.out_channels + grp * cout_g) * out_size;
+      a.c = yg;
       a.ldc = out_size;
       if (bias) {
         a.bias = bias + grp * cout_g;
@@ -204,7 +241,10 @@ class ConvKernel final : public OpKernel {
   ConvAttrs attrs_;
   Gemm gemm_;
   DepthwiseFn depthwise_;
-  std::vector<PackedA> packed_w_;  // per group, when W is a constant
+  Im2colPackFn im2col_;
+  Im2colTPackFn im2col_t_;
+  std::vector<PackedA> packed_w_;   // per group, when W is a constant
+  std::vector<PackedB> packed_wt_;  // per group W^T, when W is a constant and outputs are few
   Shape packed_w_shape_;
 };
 
@@ -218,20 +258,31 @@ Result<std::unique_ptr<OpKernel>> make_conv(const KernelInit& init) {
   BRAID_ASSIGN_OR_RETURN(ConvAttrs attrs, parse_conv_attrs(node, false));
   Gemm gemm;
   std::vector<PackedA> packed;
+  std::vector<PackedB> packed_t;
   Shape packed_shape;
   const Tensor* w = init.constant_input(1);
   if (w && w->dtype() == DataType::kFloat32 && w->rank() >= 3 && w->numel() > 0 && w->dim(0) % attrs.group == 0) {
     const int64_t cout_g = w->dim(0) / attrs.group;
     const int64_t kdim = w->numel() / w->dim(0);
-    const bool depthwise = w->dim(1) == 1 && cout_g == 1;  // the depthwise path reads W directly
-    if (!depthwise) {
-      for (int64_t grp = 0; grp < attrs.group; ++grp)
-        packed.push_back(gemm.pack_a(false, cout_g, kdim, w->data<float>() + grp * cout_g * kdim, kdim));
-      packed_shape = w->shape();
+    // With a known input shape, pack W for the layout this layer will use; else for the
+    // usual one (the other falls back to packing per call).
+    bool transposed = false;
+    if (auto xs = init.static_input_shape(0)) {
+      auto g = conv_geometry(node, attrs, *xs, w->shape());
+      if (!g.ok()) return g.status();
+      transposed = use_transposed(*g) && g->rank() <= 3 &&
+                   !(g->group == g->in_channels && g->group == g->out_channels && g->rank() <= 2);
     }
+    const bool depthwise = w->dim(1) == 1 && cout_g == 1;  // the depthwise path reads W directly
+    for (int64_t grp = 0; grp < attrs.group && !depthwise; ++grp) {
+      const float* wg = w->data<float>() + grp * cout_g * kdim;
+      if (transposed) packed_t.push_back(gemm.pack_b(true, kdim, cout_g, wg, kdim));
+      else packed.push_back(gemm.pack_a(false, cout_g, kdim, wg, kdim));
+    }
+    packed_shape = w->shape();
   }
   return std::unique_ptr<OpKernel>(
-      new ConvKernel(std::move(attrs), gemm, depthwise_for(cpu_features()), std::move(packed), std::move(packed_shape)));
+      new ConvKernel(std::move(attrs), gemm, std::move(packed), std::move(packed_t), std::move(packed_shape)));
 }
 
 }  // namespace

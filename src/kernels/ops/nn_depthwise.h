@@ -1,6 +1,7 @@
 // The depthwise convolution kernel (group == C_in == C_out, 2-D; 1-D as H = 1): one
-// channel at a time over a zero-padded copy of its plane, vectorised over output columns
-// with all taps accumulated in registers. One ISA variant per translation unit.
+// channel at a time, vectorised over output columns with every tap accumulated in
+// registers. Padding is never materialised: border vectors use masked loads, which skip
+// the lanes that would fall outside the input row. One ISA variant per translation unit.
 #pragma once
 
 #include <cstdint>
@@ -19,17 +20,17 @@ struct DepthwiseArgs {
   bool relu = false;
 };
 
-// Computes channels [c0, c1). `scratch` holds padded_plane_floats(args) floats.
-using DepthwiseFn = void (*)(const DepthwiseArgs& args, int64_t c0, int64_t c1, float* scratch);
-
-// Floats of the padded plane (plus slack for vector over-reads) a DepthwiseFn needs.
-int64_t depthwise_scratch_floats(const DepthwiseArgs& args);
+// Computes channels [c0, c1) of one image.
+using DepthwiseFn = void (*)(const DepthwiseArgs& args, int64_t c0, int64_t c1);
 
 // The variant for these CPU features (chosen once, at kernel creation).
 DepthwiseFn depthwise_for(const CpuFeatures& features);
 
-void depthwise_scalar(const DepthwiseArgs& args, int64_t c0, int64_t c1, float* scratch);
-void depthwise_avx2(const DepthwiseArgs& args, int64_t c0, int64_t c1, float* scratch);
-void depthwise_avx512(const DepthwiseArgs& args, int64_t c0, int64_t c1, float* scratch);
+void depthwise_scalar(const DepthwiseArgs& args, int64_t c0, int64_t c1);
+void depthwise_avx2(const DepthwiseArgs& args, int64_t c0, int64_t c1);
+void depthwise_avx512(const DepthwiseArgs& args, int64_t c0, int64_t c1);
+
+// One channel with plain loops (the scalar variant; the others use it for unusual strides).
+void depthwise_channel_loop(const DepthwiseArgs& args, int64_t c);
 
 }  // namespace braid::detail

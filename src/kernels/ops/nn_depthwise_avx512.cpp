@@ -1,102 +1,147 @@
 // Depthwise convolution, AVX-512 variant (compiled with -mavx512f -mavx512bw -mavx512vl
-// -mfma). Up to 64 output columns of a row accumulate in registers over every tap; stride
-// 2 deinterleaves two loads, other strides gather.
+// -mfma). Up to 64 output columns of a row accumulate in registers over every tap. Stride
+// 1 loads directly, stride 2 deinterleaves two loads, other strides gather; vectors that
+// touch the left/right padding use masked loads (masked-off lanes are never read).
 #include <immintrin.h>
+
+#include "kernels/ops/nn_depthwise.h"
 
 // GCC 12's _mm512_max_ps uses _mm512_undefined_ps(), which trips a false
 // -Wmaybe-uninitialized once inlined.
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 
-#include "kernels/ops/nn_depthwise.h"
-#include "kernels/ops/nn_depthwise_plane.h"
-
 namespace braid::detail {
 namespace {
 
-inline __mmask16 tail_mask(int64_t lanes) {
-  return lanes >= 16 ? static_cast<__mmask16>(0xFFFF) : static_cast<__mmask16>((1u << lanes) - 1u);
+// Lanes j of [0, 16) with 0 <= b + j < n.
+inline __mmask16 range_mask(int64_t b, int64_t n) {
+  const int64_t lo = b < 0 ? -b : 0;
+  const int64_t hi = n - b < 16 ? n - b : 16;
+  if (hi <= lo) return 0;
+  return static_cast<__mmask16>(((1u << hi) - 1u) & ~((1u << lo) - 1u));
 }
 
-// 16 inputs for 16 consecutive outputs: stride S (0: a.sw at run time, gathered).
-template <int S>
-inline __m512 load_inputs(const float* src, __m512i gather_idx, __mmask16 mask) {
+// Load masks of the vectors of one column block: they depend on the column and the tap's
+// kx only, so they are computed once per block and reused for every row and ky.
+constexpr int kMaxMaskedTaps = 16;  // wider kernels take the gather path for their borders
+struct BlockMasks {
+  __mmask16 lo[kMaxMaskedTaps][4];  // first (or only) load of vector v at tap kx
+  __mmask16 hi[kMaxMaskedTaps][4];  // second load (stride 2)
+};
+
+// 16 inputs at row positions b, b + S, ..., b + 15 S (S == 0: a.sw, gathered).
+template <int S, bool kMasked>
+inline __m512 load_inputs(const float* row, int64_t b, int64_t iw, int64_t sw, __mmask16 m_lo, __mmask16 m_hi) {
   if constexpr (S == 1) {
-    (void)gather_idx;
-    (void)mask;
-    return _mm512_loadu_ps(src);
+    (void)m_hi;
+    if constexpr (kMasked) return _mm512_maskz_loadu_ps(m_lo, row + b);
+    else return _mm512_loadu_ps(row + b);
   } else if constexpr (S == 2) {
-    (void)gather_idx;
-    (void)mask;
     const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
-    return _mm512_permutex2var_ps(_mm512_loadu_ps(src), even, _mm512_loadu_ps(src + 16));
+    if constexpr (kMasked) {
+      return _mm512_permutex2var_ps(_mm512_maskz_loadu_ps(m_lo, row + b), even, _mm512_maskz_loadu_ps(m_hi, row + b + 16));
+    } else {
+      return _mm512_permutex2var_ps(_mm512_loadu_ps(row + b), even, _mm512_loadu_ps(row + b + 16));
+    }
   } else {
-    return _mm512_mask_i32gather_ps(_mm512_setzero_ps(), mask, gather_idx, src, 4);
+    (void)m_lo;
+    (void)m_hi;
+    const __m512i idx = _mm512_add_epi32(
+        _mm512_set1_epi32(static_cast<int>(b)),
+        _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                           _mm512_set1_epi32(static_cast<int>(sw))));
+    __mmask16 m = 0xFFFF;
+    if constexpr (kMasked) {
+      m = _mm512_cmpge_epi32_mask(idx, _mm512_setzero_si512()) &
+          _mm512_cmplt_epi32_mask(idx, _mm512_set1_epi32(static_cast<int>(iw)));
+    }
+    return _mm512_mask_i32gather_ps(_mm512_setzero_ps(), m, idx, row, 4);
   }
 }
 
-// Outputs [ox0, ox0 + 16 * NV) of row oy; the last vector stores `last` lanes.
-template <int S, int NV>
-inline void row_block(const DepthwiseArgs& a, const Plane& p, const float* plane, const float* w, float bias,
-                      float* yrow, int64_t oy, int64_t ox0, int64_t last, __m512i gather_idx) {
+// Outputs [ox0, ox0 + 16 * NV) of row oy; `last` lanes of the last vector are stored.
+template <int S, int NV, bool kMasked>
+inline void row_block(const DepthwiseArgs& a, const float* x, const float* w, float bias, float* yrow,
+                      int64_t oy, int64_t ox0, int64_t last, const BlockMasks& masks) {
   const int64_t stride = S == 0 ? a.sw : S;
-  const __mmask16 last_mask = tail_mask(last);
   __m512 acc[NV];
 #pragma GCC unroll 4
   for (int v = 0; v < NV; ++v) acc[v] = _mm512_set1_ps(bias);
   for (int64_t ky = 0; ky < a.kh; ++ky) {
-    const float* prow = plane + (oy * a.sh + ky * a.dh) * p.cols + ox0 * stride;
+    const int64_t iy = oy * a.sh - a.ph + ky * a.dh;
+    if (iy < 0 || iy >= a.ih) continue;  // a padding row contributes nothing
+    const float* row = x + iy * a.iw;
     const float* wk = w + ky * a.kw;
     for (int64_t kx = 0; kx < a.kw; ++kx) {
       const __m512 wb = _mm512_set1_ps(wk[kx]);
-      const float* src = prow + kx * a.dw;
+      const int64_t b = ox0 * stride - a.pw + kx * a.dw;
 #pragma GCC unroll 4
-      for (int v = 0; v < NV; ++v) {
-        const __mmask16 m = v == NV - 1 ? last_mask : static_cast<__mmask16>(0xFFFF);
-        acc[v] = _mm512_fmadd_ps(wb, load_inputs<S>(src + v * 16 * stride, gather_idx, m), acc[v]);
-      }
+      for (int v = 0; v < NV; ++v)
+        acc[v] = _mm512_fmadd_ps(
+            wb, load_inputs<S, kMasked>(row, b + 16 * v * stride, a.iw, a.sw, masks.lo[kx][v], masks.hi[kx][v]), acc[v]);
     }
   }
   const __m512 zero = _mm512_setzero_ps();
+  const __mmask16 last_mask = last >= 16 ? static_cast<__mmask16>(0xFFFF) : static_cast<__mmask16>((1u << last) - 1u);
 #pragma GCC unroll 4
   for (int v = 0; v < NV; ++v) {
-    __m512 r = a.relu ? _mm512_max_ps(zero, acc[v]) : acc[v];
+    const __m512 r = a.relu ? _mm512_max_ps(zero, acc[v]) : acc[v];
     _mm512_mask_storeu_ps(yrow + ox0 + 16 * v, v == NV - 1 ? last_mask : static_cast<__mmask16>(0xFFFF), r);
   }
 }
 
+// One block of 16 * NV output columns starting at ox0, for every output row.
+template <int S, int NV>
+void column_block(const DepthwiseArgs& a, const float* x, const float* w, float bias, float* y, int64_t ox0,
+                  int64_t last) {
+  const int64_t stride = S == 0 ? a.sw : S;
+  const int64_t first = ox0 * stride - a.pw;
+  // One past the last input column read (stride 2 reads 32 columns per vector).
+  const int64_t end = (ox0 + 16 * NV) * stride - a.pw + (a.kw - 1) * a.dw;
+  BlockMasks masks;
+  const bool interior = first >= 0 && end <= a.iw;
+  if (!interior && S != 0) {
+    for (int64_t kx = 0; kx < a.kw; ++kx)
+      for (int v = 0; v < NV; ++v) {
+        const int64_t b = ox0 * stride - a.pw + kx * a.dw + 16 * v * stride;
+        masks.lo[kx][v] = range_mask(b, a.iw);
+        masks.hi[kx][v] = range_mask(b + 16, a.iw);
+      }
+  }
+  for (int64_t oy = 0; oy < a.oh; ++oy) {
+    float* yrow = y + oy * a.ow;
+    if (interior) row_block<S, NV, false>(a, x, w, bias, yrow, oy, ox0, last, masks);
+    else row_block<S, NV, true>(a, x, w, bias, yrow, oy, ox0, last, masks);
+  }
+}
+
 template <int S>
-void channel(const DepthwiseArgs& a, const Plane& p, int64_t c, const float* plane) {
+void channel(const DepthwiseArgs& a, int64_t c) {
+  const float* x = a.x + c * a.ih * a.iw;
   const float* w = a.w + c * a.kh * a.kw;
   const float bias = a.bias ? a.bias[c] : 0.0f;
   float* y = a.y + c * a.oh * a.ow;
-  const __m512i gather_idx = _mm512_mullo_epi32(
-      _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15), _mm512_set1_epi32(static_cast<int>(a.sw)));
-  for (int64_t oy = 0; oy < a.oh; ++oy) {
-    float* yrow = y + oy * a.ow;
-    int64_t ox = 0;
-    for (; a.ow - ox >= 64; ox += 64) row_block<S, 4>(a, p, plane, w, bias, yrow, oy, ox, 16, gather_idx);
-    const int64_t rem = a.ow - ox;
-    if (rem == 0) continue;
-    const int64_t nv = (rem + 15) / 16;
-    const int64_t last = rem - 16 * (nv - 1);
-    switch (nv) {
-      case 1: row_block<S, 1>(a, p, plane, w, bias, yrow, oy, ox, last, gather_idx); break;
-      case 2: row_block<S, 2>(a, p, plane, w, bias, yrow, oy, ox, last, gather_idx); break;
-      case 3: row_block<S, 3>(a, p, plane, w, bias, yrow, oy, ox, last, gather_idx); break;
-      default: row_block<S, 4>(a, p, plane, w, bias, yrow, oy, ox, last, gather_idx); break;
-    }
+  int64_t ox = 0;
+  for (; a.ow - ox >= 64; ox += 64) column_block<S, 4>(a, x, w, bias, y, ox, 16);
+  const int64_t rem = a.ow - ox;
+  if (rem == 0) return;
+  const int64_t nv = (rem + 15) / 16;
+  const int64_t last = rem - 16 * (nv - 1);
+  switch (nv) {
+    case 1: column_block<S, 1>(a, x, w, bias, y, ox, last); break;
+    case 2: column_block<S, 2>(a, x, w, bias, y, ox, last); break;
+    case 3: column_block<S, 3>(a, x, w, bias, y, ox, last); break;
+    default: column_block<S, 4>(a, x, w, bias, y, ox, last); break;
   }
 }
 
 }  // namespace
 
-void depthwise_avx512(const DepthwiseArgs& args, int64_t c0, int64_t c1, float* scratch) {
-  const Plane p = plane_of(args);
+void depthwise_avx512(const DepthwiseArgs& args, int64_t c0, int64_t c1) {
   for (int64_t c = c0; c < c1; ++c) {
-    fill_plane(args, p, c, scratch);
-    if (args.sw == 1) channel<1>(args, p, c, scratch);
-    else if (args.sw == 2) channel<2>(args, p, c, scratch);
-    else channel<0>(args, p, c, scratch);
+    if (args.sw == 1 && args.kw <= kMaxMaskedTaps) channel<1>(args, c);
+    else if (args.sw == 2 && args.kw <= kMaxMaskedTaps) channel<2>(args, c);
+    else channel<0>(args, c);
   }
 }
 

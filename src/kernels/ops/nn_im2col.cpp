@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <vector>
 
 namespace braid::detail {
 namespace {
@@ -31,7 +32,9 @@ inline void emit(float* dst, int64_t kc, int nr, int64_t kk, int64_t col, int64_
 // ceil(a / b) for b > 0 and any a.
 inline int64_t ceil_div(int64_t a, int64_t b) { return a >= 0 ? (a + b - 1) / b : -((-a) / b); }
 
-void pack(const void* ctx, int64_t k0, int64_t kc, int64_t n0, int64_t nc, int nr, float* dst) {
+}  // namespace
+
+void im2col_pack_scalar(const void* ctx, int64_t k0, int64_t kc, int64_t n0, int64_t nc, int nr, float* dst) {
   const Im2colSource& s = *static_cast<const Im2colSource*>(ctx);
   const int64_t panels = (nc + nr - 1) / nr;
   const int64_t padded = panels * nr;
@@ -75,13 +78,47 @@ void pack(const void* ctx, int64_t k0, int64_t kc, int64_t n0, int64_t nc, int n
   }
 }
 
-}  // namespace
+void im2col_t_pack_scalar(const void* ctx, int64_t m0, int64_t mc, int64_t k0, int64_t kc, int mr, float* dst) {
+  const Im2colSource& s = *static_cast<const Im2colSource*>(ctx);
+  const int64_t plane = s.id * s.ih * s.iw;
+  std::vector<int64_t> iz0(static_cast<size_t>(mr)), iy0(static_cast<size_t>(mr)), ix0(static_cast<size_t>(mr));
+  for (int64_t i0 = 0; i0 < mc; i0 += mr) {
+    const int64_t rows = std::min<int64_t>(mr, mc - i0);
+    float* out = dst + i0 * kc;
+    for (int64_t r = 0; r < rows; ++r) {
+      const int64_t p = m0 + i0 + r;
+      iz0[static_cast<size_t>(r)] = p / (s.ow * s.oh) * s.sd - s.pd;
+      iy0[static_cast<size_t>(r)] = (p / s.ow) % s.oh * s.sh - s.ph;
+      ix0[static_cast<size_t>(r)] = p % s.ow * s.sw - s.pw;
+    }
+    for (int64_t kk = 0; kk < kc; ++kk) {
+      const int64_t k = k0 + kk;
+      const int64_t kx = k % s.kw, ky = (k / s.kw) % s.kh, kz = (k / (s.kw * s.kh)) % s.kd;
+      const float* xc = s.x + k / (s.kw * s.kh * s.kd) * plane;
+      for (int64_t r = 0; r < rows; ++r) {
+        const int64_t iz = iz0[static_cast<size_t>(r)] + kz * s.dd, iy = iy0[static_cast<size_t>(r)] + ky * s.dh;
+        const int64_t ix = ix0[static_cast<size_t>(r)] + kx * s.dw;
+        const bool inside = iz >= 0 && iz < s.id && iy >= 0 && iy < s.ih && ix >= 0 && ix < s.iw;
+        out[kk * rows + r] = inside ? xc[(iz * s.ih + iy) * s.iw + ix] : 0.0f;
+      }
+    }
+  }
+}
 
-GemmBSource Im2colSource::source() const {
-  GemmBSource src;
-  src.pack = pack;
-  src.ctx = this;
-  return src;
+Im2colTPackFn im2col_t_pack_for(const CpuFeatures& f) {
+#if defined(__x86_64__) || defined(__i386__)
+  if (f.has_avx512()) return im2col_t_pack_avx512;
+#endif
+  (void)f;
+  return im2col_t_pack_scalar;
+}
+
+Im2colPackFn im2col_pack_for(const CpuFeatures& f) {
+#if defined(__x86_64__) || defined(__i386__)
+  if (f.has_avx512()) return im2col_pack_avx512;
+#endif
+  (void)f;
+  return im2col_pack_scalar;
 }
 
 }  // namespace braid::detail

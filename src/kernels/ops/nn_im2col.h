@@ -1,13 +1,20 @@
 // Implicit im2col for Conv: a GemmBSource that packs blocks of the (C*k) x (output
 // positions) patch matrix straight from the NCHW input, so the full matrix is never
-// materialised. 1-D and 2-D convolutions are the 3-D case with unit leading dims.
+// materialised. 1-D and 2-D convolutions are the 3-D case with unit leading dims. The
+// packing routine has an AVX-512 variant (masked vector copies) chosen once per kernel.
 #pragma once
 
 #include <cstdint>
 
+#include "kernels/cpu_features.h"
 #include "kernels/gemm/gemm.h"
 
 namespace braid::detail {
+
+// Same contract as GemmBSource::pack; ctx is an Im2colSource. nr must be a power of two.
+using Im2colPackFn = void (*)(const void* ctx, int64_t k0, int64_t kc, int64_t n0, int64_t nc, int nr, float* dst);
+// Same contract as GemmASource::pack, for the transposed matrix (positions x patch rows).
+using Im2colTPackFn = void (*)(const void* ctx, int64_t m0, int64_t mc, int64_t k0, int64_t kc, int mr, float* dst);
 
 struct Im2colSource {
   const float* x = nullptr;  // channel 0 of this group in this image: [channels, id, ih, iw]
@@ -18,9 +25,24 @@ struct Im2colSource {
   int64_t dd = 1, dh = 1, dw = 1;
   int64_t pd = 0, ph = 0, pw = 0;  // leading pads
   int64_t od = 1, oh = 1, ow = 1;
+  Im2colPackFn pack = nullptr;      // from im2col_pack_for()
+  Im2colTPackFn pack_t = nullptr;   // from im2col_t_pack_for()
 
   // Rows are (c, kz, ky, kx) in W's order; columns are output positions (z, y, x).
-  GemmBSource source() const;
+  GemmBSource source() const { return GemmBSource{pack, this}; }
+  // The transpose: rows are output positions, columns (c, kz, ky, kx). For convolutions
+  // with few output positions, where Y^T = patches^T * W^T fills the vector lanes better.
+  GemmASource transposed_source() const { return GemmASource{pack_t, this}; }
 };
+
+// The packing variant for these CPU features (chosen once, at kernel creation).
+Im2colPackFn im2col_pack_for(const CpuFeatures& features);
+
+void im2col_pack_scalar(const void* ctx, int64_t k0, int64_t kc, int64_t n0, int64_t nc, int nr, float* dst);
+void im2col_pack_avx512(const void* ctx, int64_t k0, int64_t kc, int64_t n0, int64_t nc, int nr, float* dst);
+
+Im2colTPackFn im2col_t_pack_for(const CpuFeatures& features);
+void im2col_t_pack_scalar(const void* ctx, int64_t m0, int64_t mc, int64_t k0, int64_t kc, int mr, float* dst);
+void im2col_t_pack_avx512(const void* ctx, int64_t m0, int64_t mc, int64_t k0, int64_t kc, int mr, float* dst);
 
 }  // namespace braid::detail

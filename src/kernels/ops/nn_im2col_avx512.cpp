@@ -1,0 +1,170 @@
+// Implicit im2col packing, AVX-512 variant (compiled with -mavx512f -mavx512bw -mavx512vl
+// -mfma). The block's columns are cut once into segments (a piece of one output row inside
+// one 16-lane half-panel); then every patch row costs one masked load (stride 1), two
+// loads and a deinterleave (stride 2) or a masked gather, and one masked store per
+// segment. Masked-off lanes (the padding) are never read.
+#include <immintrin.h>
+
+#include <vector>
+
+#include "kernels/ops/nn_im2col.h"
+
+namespace braid::detail {
+namespace {
+
+// A piece of one output row that lands in one 16-lane half of a panel: where it goes in
+// the packed block and where its first output reads the input (before the kernel offset).
+struct Segment {
+  int64_t dst;       // float offset of its first lane in a packed row (k = 0)
+  int64_t iz0, iy0;  // oz * sd - pd, oy * sh - ph
+  int64_t ix0;       // ox * sw - pw of the first output
+  __mmask16 lanes;   // lanes of the half-panel it fills (from bit 0)
+};
+
+// Segments of block columns [n0, n0 + nc), grown once per thread and reused.
+thread_local std::vector<Segment> t_segments;
+
+const std::vector<Segment>& segments_for(const Im2colSource& s, int64_t n0, int64_t nc, int nr, int64_t kc) {
+  std::vector<Segment>& segs = t_segments;
+  segs.clear();
+  const int shift = __builtin_ctz(static_cast<unsigned>(nr));
+  int64_t ox = n0 % s.ow, oy = (n0 / s.ow) % s.oh, oz = n0 / (s.ow * s.oh);
+  for (int64_t j = 0; j < nc;) {
+    const int64_t lane = j & (nr - 1);
+    int64_t len = nc - j;
+    if (len > s.ow - ox) len = s.ow - ox;        // stay in one output row
+    if (len > 16 - (lane & 15)) len = 16 - (lane & 15);  // stay in one half-panel
+    Segment seg;
+    seg.dst = (j >> shift) * kc * nr + lane;
+    seg.iz0 = oz * s.sd - s.pd;
+    seg.iy0 = oy * s.sh - s.ph;
+    seg.ix0 = ox * s.sw - s.pw;
+    seg.lanes = static_cast<__mmask16>((1u << len) - 1u);
+    segs.push_back(seg);
+    j += len;
+    ox += len;
+    if (ox == s.ow) {
+      ox = 0;
+      if (++oy == s.oh) {
+        oy = 0;
+        ++oz;
+      }
+    }
+  }
+  // The zero columns that pad the last panel.
+  const int64_t padded = (nc + nr - 1) / nr * nr;
+  for (int64_t j = nc; j < padded;) {
+    const int64_t lane = j & (nr - 1);
+    int64_t len = padded - j;
+    if (len > 16 - (lane & 15)) len = 16 - (lane & 15);
+    Segment seg;
+    seg.dst = (j >> shift) * kc * nr + lane;
+    seg.iz0 = seg.iy0 = -(int64_t{1} << 40);  // never inside: stores zeros
+    seg.ix0 = 0;
+    seg.lanes = static_cast<__mmask16>((1u << len) - 1u);
+    segs.push_back(seg);
+    j += len;
+  }
+  return segs;
+}
+
+template <int S>
+void pack(const Im2colSource& s, int64_t k0, int64_t kc, int64_t n0, int64_t nc, int nr, float* dst) {
+  const std::vector<Segment>& segs = segments_for(s, n0, nc, nr, kc);
+  const int64_t plane = s.id * s.ih * s.iw;
+  const __m512 zero = _mm512_setzero_ps();
+  const __m512i iota = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+  const __m512i iota_s = _mm512_mullo_epi32(iota, _mm512_set1_epi32(static_cast<int>(s.sw)));
+  const __m512i width = _mm512_set1_epi32(static_cast<int>(s.iw));
+  const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+  for (int64_t kk = 0; kk < kc; ++kk) {
+    const int64_t k = k0 + kk;
+    const int64_t kx = k % s.kw, ky = (k / s.kw) % s.kh, kz = (k / (s.kw * s.kh)) % s.kd;
+    const int64_t c = k / (s.kw * s.kh * s.kd);
+    const float* xc = s.x + c * plane;
+    float* row_dst = dst + kk * nr;
+    const int64_t dz = kz * s.dd, dy = ky * s.dh, dx = kx * s.dw;
+    for (const Segment& seg : segs) {
+      const int64_t iz = seg.iz0 + dz, iy = seg.iy0 + dy;
+      __m512 v = zero;
+      if (iz >= 0 && iz < s.id && iy >= 0 && iy < s.ih) {
+        const float* xrow = xc + (iz * s.ih + iy) * s.iw;
+        const int64_t b = seg.ix0 + dx;
+        const __m512i pos = _mm512_add_epi32(_mm512_set1_epi32(static_cast<int>(b)), S == 1 ? iota : iota_s);
+        if constexpr (S == 1) {
+          const __mmask16 m = seg.lanes & _mm512_cmpge_epi32_mask(pos, _mm512_setzero_si512()) &
+                              _mm512_cmplt_epi32_mask(pos, width);
+          v = _mm512_maskz_loadu_ps(m, xrow + b);
+        } else if constexpr (S == 2) {
+          // Inputs b .. b + 31: validity of each of the two loads' lanes.
+          const __m512i p0 = _mm512_add_epi32(_mm512_set1_epi32(static_cast<int>(b)), iota);
+          const __m512i p1 = _mm512_add_epi32(p0, _mm512_set1_epi32(16));
+          const __mmask16 m0 = _mm512_cmpge_epi32_mask(p0, _mm512_setzero_si512()) & _mm512_cmplt_epi32_mask(p0, width);
+          const __mmask16 m1 = _mm512_cmpge_epi32_mask(p1, _mm512_setzero_si512()) & _mm512_cmplt_epi32_mask(p1, width);
+          v = _mm512_permutex2var_ps(_mm512_maskz_loadu_ps(m0, xrow + b), even, _mm512_maskz_loadu_ps(m1, xrow + b + 16));
+        } else {
+          const __mmask16 m = seg.lanes & _mm512_cmpge_epi32_mask(pos, _mm512_setzero_si512()) &
+                              _mm512_cmplt_epi32_mask(pos, width);
+          v = _mm512_mask_i32gather_ps(zero, m, pos, xrow, 4);
+        }
+      }
+      _mm512_mask_storeu_ps(row_dst + seg.dst, seg.lanes, v);
+    }
+  }
+}
+
+}  // namespace
+
+void im2col_t_pack_avx512(const void* ctx, int64_t m0, int64_t mc, int64_t k0, int64_t kc, int mr, float* dst) {
+  if (mr > 16) return im2col_t_pack_scalar(ctx, m0, mc, k0, kc, mr, dst);
+  const Im2colSource& s = *static_cast<const Im2colSource*>(ctx);
+  const int64_t plane = s.id * s.ih * s.iw;
+  const __m512i iota = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+  const __m512i zero_i = _mm512_setzero_si512();
+  const __m512i vid = _mm512_set1_epi32(static_cast<int>(s.id)), vih = _mm512_set1_epi32(static_cast<int>(s.ih));
+  const __m512i viw = _mm512_set1_epi32(static_cast<int>(s.iw));
+  for (int64_t i0 = 0; i0 < mc; i0 += mr) {
+    const int64_t rows = mc - i0 < mr ? mc - i0 : mr;
+    const __mmask16 row_mask = static_cast<__mmask16>((1u << rows) - 1u);
+    float* out = dst + i0 * kc;
+    // Per lane (output position): where its window starts in the input.
+    const __m512i p = _mm512_add_epi32(_mm512_set1_epi32(static_cast<int>(m0 + i0)), iota);
+    alignas(64) int32_t pz[16], py[16], px[16];
+    alignas(64) int32_t pos[16];
+    _mm512_store_si512(pos, p);
+    for (int r = 0; r < 16; ++r) {
+      const int64_t q = pos[r];
+      pz[r] = static_cast<int32_t>(q / (s.ow * s.oh) * s.sd - s.pd);
+      py[r] = static_cast<int32_t>((q / s.ow) % s.oh * s.sh - s.ph);
+      px[r] = static_cast<int32_t>(q % s.ow * s.sw - s.pw);
+    }
+    const __m512i z0 = _mm512_load_si512(pz), y0 = _mm512_load_si512(py), x0 = _mm512_load_si512(px);
+    // Element offset of each window start (may be negative: only read where valid).
+    const __m512i base = _mm512_add_epi32(
+        _mm512_mullo_epi32(_mm512_add_epi32(_mm512_mullo_epi32(z0, vih), y0), viw), x0);
+    for (int64_t kk = 0; kk < kc; ++kk) {
+      const int64_t k = k0 + kk;
+      const int64_t kx = k % s.kw, ky = (k / s.kw) % s.kh, kz = (k / (s.kw * s.kh)) % s.kd;
+      const int64_t c = k / (s.kw * s.kh * s.kd);
+      const __m512i iz = _mm512_add_epi32(z0, _mm512_set1_epi32(static_cast<int>(kz * s.dd)));
+      const __m512i iy = _mm512_add_epi32(y0, _mm512_set1_epi32(static_cast<int>(ky * s.dh)));
+      const __m512i ix = _mm512_add_epi32(x0, _mm512_set1_epi32(static_cast<int>(kx * s.dw)));
+      const __mmask16 valid = row_mask & _mm512_cmpge_epi32_mask(iz, zero_i) & _mm512_cmplt_epi32_mask(iz, vid) &
+                              _mm512_cmpge_epi32_mask(iy, zero_i) & _mm512_cmplt_epi32_mask(iy, vih) &
+                              _mm512_cmpge_epi32_mask(ix, zero_i) & _mm512_cmplt_epi32_mask(ix, viw);
+      const int64_t shift = (kz * s.dd * s.ih + ky * s.dh) * s.iw + kx * s.dw;
+      const __m512i idx = _mm512_add_epi32(base, _mm512_set1_epi32(static_cast<int>(shift)));
+      const __m512 v = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), valid, idx, s.x + c * plane, 4);
+      _mm512_mask_storeu_ps(out + kk * rows, row_mask, v);
+    }
+  }
+}
+
+void im2col_pack_avx512(const void* ctx, int64_t k0, int64_t kc, int64_t n0, int64_t nc, int nr, float* dst) {
+  const Im2colSource& s = *static_cast<const Im2colSource*>(ctx);
+  if (s.sw == 1) pack<1>(s, k0, kc, n0, nc, nr, dst);
+  else if (s.sw == 2) pack<2>(s, k0, kc, n0, nc, nr, dst);
+  else pack<0>(s, k0, kc, n0, nc, nr, dst);
+}
+
+}  // namespace braid::detail
