@@ -75,6 +75,7 @@ Result<double> read_numeric_scalar(const Node& node, const Tensor& t, const char
 IntList IntList::values(std::vector<int64_t> v) {
   IntList l;
   l.kind_ = Kind::kValues;
+  l.known_ = true;
   l.values_ = std::move(v);
   return l;
 }
@@ -90,13 +91,14 @@ Result<IntList> IntList::input(const KernelInit& init, size_t index, const char*
   l.what_ = what;
   if (const Tensor* c = init.constant_input(index)) {
     BRAID_ASSIGN_OR_RETURN(std::vector<int64_t> v, read_int_tensor(*init.node, *c, what));
+    l.known_ = true;
     l.values_ = std::move(v);
   }
   return l;
 }
 
 Result<std::vector<int64_t>> IntList::get(const KernelContext& ctx) const {
-  if (values_) return *values_;
+  if (known_) return values_;
   if (kind_ == Kind::kAbsent) return std::vector<int64_t>{};
   const Tensor* t = ctx.input(index_);
   if (t == nullptr) return bad_node(*ctx.node, std::string("missing input ") + what_);

@@ -59,15 +59,16 @@ class IntList {
   bool present() const { return kind_ != Kind::kAbsent; }
   // The list; for a runtime input an error when the input is missing at run time.
   Result<std::vector<int64_t>> get(const KernelContext& ctx) const;
-  // The list when known at load (attribute or constant input).
-  const std::optional<std::vector<int64_t>>& known() const { return values_; }
+  // Whether the list is known at load (attribute or constant input).
+  bool known() const { return known_; }
 
  private:
   enum class Kind { kAbsent, kValues, kInput };
   Kind kind_ = Kind::kAbsent;
   size_t index_ = 0;
   const char* what_ = "";
-  std::optional<std::vector<int64_t>> values_;
+  bool known_ = false;
+  std::vector<int64_t> values_;  // when known_
 };
 
 // Calls fn(U{}) with the unsigned integer type of `elem` bytes (1, 2, 4 or 8), so element
