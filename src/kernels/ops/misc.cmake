@@ -18,10 +18,7 @@ target_sources(braid PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/misc_pool_norm_loops_portable.cpp)
 
 # The f32 pooling / normalization loops are compiled once per ISA; pool_norm_loops() picks
-# one from cpu_features() at kernel creation. Their 64-byte vector types never cross a TU
-# boundary (internal linkage), so GCC's ABI note (-Wpsabi) does not apply.
-set_source_files_properties(${CMAKE_CURRENT_LIST_DIR}/misc_pool_norm_loops_portable.cpp
-                            PROPERTIES COMPILE_OPTIONS "-Wno-psabi")
+# one from cpu_features() at kernel creation.
 if(CMAKE_SYSTEM_PROCESSOR MATCHES "x86_64|AMD64|amd64")
   include(CheckCXXCompilerFlag)
   check_cxx_compiler_flag("-mavx2 -mfma" BRAID_MISC_CXX_HAS_AVX2)
@@ -29,7 +26,7 @@ if(CMAKE_SYSTEM_PROCESSOR MATCHES "x86_64|AMD64|amd64")
   if(BRAID_MISC_CXX_HAS_AVX2)
     target_sources(braid PRIVATE ${CMAKE_CURRENT_LIST_DIR}/misc_pool_norm_loops_avx2.cpp)
     set_source_files_properties(${CMAKE_CURRENT_LIST_DIR}/misc_pool_norm_loops_avx2.cpp
-                                PROPERTIES COMPILE_OPTIONS "-mavx2;-mfma;-Wno-psabi")
+                                PROPERTIES COMPILE_OPTIONS "-mavx2;-mfma")
     set_property(SOURCE ${CMAKE_CURRENT_LIST_DIR}/misc_pool_norm_loops.cpp APPEND
                  PROPERTY COMPILE_DEFINITIONS BRAID_MISC_HAVE_AVX2)
   endif()

@@ -4,4 +4,5 @@ braid_add_test(misc_kernels_test SOURCES
   ${CMAKE_CURRENT_LIST_DIR}/norm_test.cpp
   ${CMAKE_CURRENT_LIST_DIR}/quant_test.cpp
   ${CMAKE_CURRENT_LIST_DIR}/rnn_test.cpp
-  ${CMAKE_CURRENT_LIST_DIR}/nms_test.cpp)
+  ${CMAKE_CURRENT_LIST_DIR}/nms_test.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/concurrency_test.cpp)
