@@ -2,16 +2,18 @@
 // scheduler decision be tested deterministically instead of depending on the machine's
 // load. Never add it to a production monitor.
 //
-//   braid::ResourceVector busy;                 // unknown everywhere ...
-//   busy.cores_available = 1.0;                 // ... except what the step scripts
+//   braid::ResourceVector idle, busy;           // unknown everywhere ...
+//   idle.cores_available = 2.0;                 // ... except what each step scripts
+//   busy.cores_available = 1.0;
 //   auto fake = std::make_unique<braid::FakeResourceSource>(
-//       std::vector<braid::FakeResourceSource::Step>{{idle}, {busy}, {busy}});
+//       std::vector<braid::FakeResourceSource::Step>{idle, {busy, braid::internal_error("outage")}, busy});
 //   monitor.add_source(std::move(fake));        // monitor built with default_sources=false
-//   monitor.sample_now();                       // -> idle, then busy, busy, busy, ...
+//   monitor.sample_now();                       // -> idle, an outage, then busy forever
 #pragma once
 
 #include <atomic>
 #include <cstddef>
+#include <utility>
 #include <vector>
 
 #include "braid/resource.h"
@@ -22,6 +24,9 @@ class FakeResourceSource final : public ResourceSource {
  public:
   // One sample of the script: the fields to write, or a failure to return instead.
   struct Step {
+    Step(const ResourceVector& v) : vector(v) {}  // NOLINT: implicit, so {a, b, c} reads well
+    Step(const ResourceVector& v, Status s) : vector(v), status(std::move(s)) {}
+
     ResourceVector vector;  // fields left NaN / -1 / core_count 0 are not written
     Status status;          // non-ok: sample() returns it and writes nothing
   };

@@ -135,14 +135,17 @@ class ResourceSource {
 };
 
 // The smoothing filter applied to the noisy CPU channels (see docs/resource-monitor.md).
+// Its input is the load over the last two sample intervals, so a one-tick blip (10 ms of
+// another process) reads 0.5 core at most and a process that keeps running reads 1.0
+// within two periods.
 struct ResourceFilterOptions {
-  // EWMA time constant for changes smaller than the step threshold, in sample periods.
+  // EWMA time constant for changes within the step threshold, in sample periods.
   double time_constant_periods = 4.0;
-  // A change larger than this (in cores, at 2 cores; scaled by sqrt(cores / 2)) is a
-  // step candidate.
-  double step_threshold_cores = 0.3;
+  // A change larger than this (in cores; scaled by sqrt(cores / 2) above 2 cores for the
+  // total) is a step: above one tick's worth of quantisation noise (0.5), below one core.
+  double step_threshold_cores = 0.75;
   // Consecutive same-side step candidates before the estimate jumps to the new level.
-  int confirm_samples = 2;
+  int confirm_samples = 1;
 };
 
 struct ResourceMonitorOptions {
