@@ -41,7 +41,8 @@ configure_and_build() {
 BRAID_ORT_DIR="${BRAID_ORT_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/braid/ort}"
 ensure_ort_peer() {
   if [ -f "$BRAID_ORT_DIR/node_modules/onnxruntime-node/package.json" ]; then return 0; fi
-  ensure_packages nodejs npm
+  # Any Node.js with npm will do (Debian's packages, or a nodejs that bundles npm).
+  if ! command -v node >/dev/null || ! command -v npm >/dev/null; then ensure_packages nodejs npm; fi
   mkdir -p "$BRAID_ORT_DIR"
   (cd "$BRAID_ORT_DIR" && { [ -f package.json ] || npm init -y >/dev/null; } &&
    npm install --ignore-scripts --no-audit --no-fund onnxruntime-node@1.30.0 >&2)

@@ -3,7 +3,7 @@
 # release build (sanitizer runs with BRAID_SANITIZERS="asan tsan"). Long stress/fuzz/live
 # runs are opt-in ctest labels.
 source "$(dirname "$0")/common.sh"
-ensure_packages "${BRAID_BUILD_PACKAGES[@]}" libonnx-testdata nodejs npm python3
+ensure_packages "${BRAID_BUILD_PACKAGES[@]}" libonnx-testdata
 ensure_ort_peer
 export BRAID_ORT_DIR
 BUILD="$BRAID_ROOT/build/test-release"
