@@ -32,21 +32,25 @@ float* transposed_scratch(int64_t n) {
   return t_transposed.data();
 }
 
-// Few output positions (7x7 maps: 49 of 64 vector lanes busy) compute Y^T instead, whose
-// row dimension is the channels. Also needs offsets that fit the packer's int32 lanes.
-bool use_transposed(const ConvGeometry& g) {
-  const int64_t n = g.out_size(), cout_g = g.out_channels / g.group;
-  if (n > 1024 || cout_g < 16 || g.in_size() >= (int64_t{1} << 30)) return false;
-  const double lanes_n = static_cast<double>((n + 15) / 16 * 16);
-  const double lanes_c = static_cast<double>((cout_g + 15) / 16 * 16);
-  return static_cast<double>(cout_g) / lanes_c > static_cast<double>(n) / lanes_n + 0.08;
-}
-
 bool is_pointwise(const ConvGeometry& g) {
   for (int64_t i = 0; i < g.rank(); ++i)
     if (g.kernel[i] != 1 || g.stride[i] != 1 || g.pad_begin[i] != 0 || g.pad_end[i] != 0) return false;
   return true;
 }
+
+// Few output positions (7x7 maps: 49 of 64 vector lanes busy) compute Y^T instead, whose
+// row dimension is the channels. Its patch packing costs more per element than the usual
+// one, so besides 1x1 convolutions (no patches at all) it needs enough output channels to
+// amortise it; and offsets that fit the packer's int32 lanes.
+bool use_transposed(const ConvGeometry& g) {
+  const int64_t n = g.out_size(), cout_g = g.out_channels / g.group;
+  if (n > 1024 || cout_g < 16 || g.in_size() >= (int64_t{1} << 30)) return false;
+  if (!is_pointwise(g) && cout_g < 256) return false;
+  const double lanes_n = static_cast<double>((n + 15) / 16 * 16);
+  const double lanes_c = static_cast<double>((cout_g + 15) / 16 * 16);
+  return static_cast<double>(cout_g) / lanes_c > static_cast<double>(n) / lanes_n + 0.08;
+}
+
 
 // Spatial dims of rank <= 3 as (d, h, w) with unit leading dims.
 struct Dims3 {
@@ -186,7 +190,13 @@ class ConvKernel final : public OpKernel {
         a.m = out_size;
         a.n = cout_g;
         a.k = kdim;
-        a.a_source = &src;
+        if (pointwise) {
+          a.a = xg;  // X_g is K x M: packed as op(A) = X_g^T without any im2col
+          a.lda = in_size;
+          a.trans_a = true;
+        } else {
+          a.a_source = &src;
+        }
         a.packed_b = &packed_wt_[static_cast<size_t>(grp)];
         a.c = yt;
         a.ldc = cout_g;

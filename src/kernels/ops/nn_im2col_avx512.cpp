@@ -115,9 +115,60 @@ void pack(const Im2colSource& s, int64_t k0, int64_t kc, int64_t n0, int64_t nc,
 
 }  // namespace
 
+namespace {
+
+// Stride 1 along x: the positions of a panel that share an output row read consecutive
+// inputs, so each such run is one expand-load into its lanes (no gather).
+void pack_t_stride1(const Im2colSource& s, int64_t m0, int64_t mc, int64_t k0, int64_t kc, int mr, float* dst) {
+  const int64_t plane = s.id * s.ih * s.iw;
+  struct Run {
+    int r0, len;          // lanes [r0, r0 + len)
+    int64_t iz0, iy0, ix0;  // window start of lane r0
+  };
+  for (int64_t i0 = 0; i0 < mc; i0 += mr) {
+    const int64_t rows = mc - i0 < mr ? mc - i0 : mr;
+    const __mmask16 row_mask = static_cast<__mmask16>((1u << rows) - 1u);
+    float* out = dst + i0 * kc;
+    Run runs[16];
+    int nruns = 0;
+    for (int64_t r = 0; r < rows;) {
+      const int64_t q = m0 + i0 + r;
+      const int64_t ox = q % s.ow;
+      int64_t len = s.ow - ox;
+      if (len > rows - r) len = rows - r;
+      runs[nruns++] = Run{static_cast<int>(r), static_cast<int>(len), q / (s.ow * s.oh) * s.sd - s.pd,
+                          (q / s.ow) % s.oh * s.sh - s.ph, ox - s.pw};
+      r += len;
+    }
+    for (int64_t kk = 0; kk < kc; ++kk) {
+      const int64_t k = k0 + kk;
+      const int64_t kx = k % s.kw, ky = (k / s.kw) % s.kh, kz = (k / (s.kw * s.kh)) % s.kd;
+      const float* xc = s.x + k / (s.kw * s.kh * s.kd) * plane;
+      __m512 v = _mm512_setzero_ps();
+      for (int i = 0; i < nruns; ++i) {
+        const Run& run = runs[i];
+        const int64_t iz = run.iz0 + kz * s.dd, iy = run.iy0 + ky * s.dh;
+        if (iz < 0 || iz >= s.id || iy < 0 || iy >= s.ih) continue;
+        const int64_t ix = run.ix0 + kx * s.dw;
+        // Lanes of the run whose input column is inside the row.
+        const int64_t lo = ix < 0 ? -ix : 0;
+        const int64_t hi = s.iw - ix < run.len ? s.iw - ix : run.len;
+        if (hi <= lo) continue;
+        const __mmask16 m = static_cast<__mmask16>((((1u << hi) - 1u) & ~((1u << lo) - 1u)) << run.r0);
+        v = _mm512_mask_expandloadu_ps(v, m, xc + (iz * s.ih + iy) * s.iw + ix + lo);
+      }
+      _mm512_mask_storeu_ps(out + kk * rows, row_mask, v);
+    }
+  }
+}
+
+}  // namespace
+
 void im2col_t_pack_avx512(const void* ctx, int64_t m0, int64_t mc, int64_t k0, int64_t kc, int mr, float* dst) {
   if (mr > 16) return im2col_t_pack_scalar(ctx, m0, mc, k0, kc, mr, dst);
   const Im2colSource& s = *static_cast<const Im2colSource*>(ctx);
+  if (s.sw == 1) return pack_t_stride1(s, m0, mc, k0, kc, mr, dst);
+  // Other strides: one masked gather per patch row.
   const int64_t plane = s.id * s.ih * s.iw;
   const __m512i iota = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
   const __m512i zero_i = _mm512_setzero_si512();

@@ -268,30 +268,32 @@ TEST_P(ConvIsaTest, LargerLayersMatchReference) {
 }
 
 TEST_P(ConvIsaTest, SmallOutputsTransposedPathMatchesReference) {
-  // Few output positions and >= 16 channels per group: computed as Y^T = patches^T * W^T.
+  // Few output positions and many channels per group (or 1x1 with >= 16): computed as
+  // Y^T = patches^T * W^T.
   std::mt19937 rng(31);
   for (int i = 0; i < 40; ++i) {
     auto pick = [&](int64_t lo, int64_t hi) { return std::uniform_int_distribution<int64_t>(lo, hi)(rng); };
     ConvCfg c;
     const size_t r = static_cast<size_t>(pick(1, 3));
+    const bool pointwise = pick(0, 2) == 0;
     c.group = pick(1, 2);
     c.cin = c.group * pick(1, 40);
-    c.cout = c.group * 16 * pick(1, 3);
+    c.cout = c.group * (pointwise ? 16 * pick(1, 3) : 256 + 16 * pick(0, 2));
     c.n = pick(1, 2);
     for (size_t d = 0; d < r; ++d) {
-      c.k.push_back(pick(1, 3));
-      c.stride.push_back(pick(1, 2));
+      c.k.push_back(pointwise ? 1 : pick(1, 3));
+      c.stride.push_back(pointwise ? 1 : pick(1, 2));
       c.dil.push_back(pick(1, 2));
       c.in.push_back(pick((c.k[d] - 1) * c.dil[d] + 1, r == 3 ? 6 : 9));
     }
-    for (size_t d = 0; d < 2 * r; ++d) c.pads.push_back(pick(0, c.k[d % r] - 1));
+    for (size_t d = 0; d < 2 * r; ++d) c.pads.push_back(pointwise ? 0 : pick(0, c.k[d % r] - 1));
     c.relu = pick(0, 1) == 1;
     const std::string err = check_conv(c, static_cast<uint32_t>(i));
     ASSERT_TRUE(err.empty()) << c.describe() << ": " << err;
   }
   ConvCfg c;  // The 7x7 layers of ResNet-18 / GoogLeNet in miniature.
   c.cin = 300;
-  c.cout = 48;
+  c.cout = 272;
   c.in = {7, 7};
   c.k = {3, 3};
   c.stride = {1, 1};
