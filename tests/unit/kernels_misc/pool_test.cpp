@@ -243,6 +243,29 @@ TEST_P(IsaCap, GlobalPoolsMatchReference) {
   }
 }
 
+TEST_P(IsaCap, RowsWiderThanTheRowBufferAreChunked) {
+  // The separable path works on 1024-float chunks of a row; 2-D windows of any extent.
+  for (int64_t stride : {1, 2, 3}) {
+    for (int64_t kw : {2, 3, 7}) {
+      PoolCfg c;
+      c.kernel = {2, kw};
+      c.strides = {2, stride};
+      c.pads = {0, kw / 2, 1, kw / 2};
+      c.count_include_pad = stride == 2;
+      const Tensor x = random_tensor({1, 2, 5, 2501}, static_cast<uint32_t>(stride * 10 + kw));
+      const std::string what = "stride " + std::to_string(stride) + " kw " + std::to_string(kw);
+      check_pool(Kind::kMax, c, x, 1, "max " + what);
+      check_pool(Kind::kAvg, c, x, 1, "avg " + what);
+    }
+  }
+  PoolCfg wide;  // extent 1991 > half the buffer: the one-tap-at-a-time fallback
+  wide.kernel = {1, 200};
+  wide.strides = {1, 10};
+  wide.dilations = {1, 10};
+  wide.pads = {0, 100, 0, 100};
+  check_pool(Kind::kMax, wide, random_tensor({1, 1, 2, 5000}, 3), 1, "max wide");
+}
+
 INSTANTIATE_TEST_SUITE_P(Isa, IsaCap, ::testing::ValuesIn(kIsas));
 
 TEST(MiscPool, EveryLoopTableMatchesPortableOnTails) {
