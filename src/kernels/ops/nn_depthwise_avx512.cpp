@@ -115,6 +115,77 @@ void column_block(const DepthwiseArgs& a, const float* x, const float* w, float 
   }
 }
 
+// 3x3, stride 1, no dilation (the common depthwise layer): two output rows at a time, so
+// each loaded input row feeds both; the nine weights stay in registers.
+template <int NV, bool kMasked>
+void rows_3x3(const DepthwiseArgs& a, const float* x, const __m512* wv, float bias, float* y, int64_t ox0,
+              int64_t last, const BlockMasks& masks) {
+  const __m512 zero = _mm512_setzero_ps();
+  const __mmask16 last_mask = last >= 16 ? static_cast<__mmask16>(0xFFFF) : static_cast<__mmask16>((1u << last) - 1u);
+  for (int64_t oy = 0; oy < a.oh; oy += 2) {
+    const bool two = oy + 1 < a.oh;
+    __m512 acc0[NV], acc1[NV];
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; ++v) acc0[v] = acc1[v] = _mm512_set1_ps(bias);
+    // Input rows oy - ph .. oy - ph + 3: row r is tap ky = r of output oy and r - 1 of oy + 1.
+#pragma GCC unroll 4
+    for (int r = 0; r < 4; ++r) {
+      const int64_t iy = oy - a.ph + r;
+      if (iy < 0 || iy >= a.ih) continue;
+      const float* row = x + iy * a.iw + ox0 - a.pw;
+#pragma GCC unroll 3
+      for (int kx = 0; kx < 3; ++kx) {
+#pragma GCC unroll 4
+        for (int v = 0; v < NV; ++v) {
+          const __m512 in = kMasked ? _mm512_maskz_loadu_ps(masks.lo[kx][v], row + kx + 16 * v)
+                                    : _mm512_loadu_ps(row + kx + 16 * v);
+          if (r < 3) acc0[v] = _mm512_fmadd_ps(wv[r * 3 + kx], in, acc0[v]);
+          if (r > 0) acc1[v] = _mm512_fmadd_ps(wv[(r - 1) * 3 + kx], in, acc1[v]);
+        }
+      }
+    }
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; ++v) {
+      const __mmask16 m = v == NV - 1 ? last_mask : static_cast<__mmask16>(0xFFFF);
+      _mm512_mask_storeu_ps(y + oy * a.ow + ox0 + 16 * v, m, a.relu ? _mm512_max_ps(zero, acc0[v]) : acc0[v]);
+      if (two)
+        _mm512_mask_storeu_ps(y + (oy + 1) * a.ow + ox0 + 16 * v, m, a.relu ? _mm512_max_ps(zero, acc1[v]) : acc1[v]);
+    }
+  }
+}
+
+template <int NV>
+void column_3x3(const DepthwiseArgs& a, const float* x, const __m512* wv, float bias, float* y, int64_t ox0,
+                int64_t last) {
+  const bool interior = ox0 - a.pw >= 0 && ox0 + 16 * NV - a.pw + 2 <= a.iw;
+  BlockMasks masks;
+  if (interior) return rows_3x3<NV, false>(a, x, wv, bias, y, ox0, last, masks);
+  for (int kx = 0; kx < 3; ++kx)
+    for (int v = 0; v < NV; ++v) masks.lo[kx][v] = range_mask(ox0 - a.pw + kx + 16 * v, a.iw);
+  rows_3x3<NV, true>(a, x, wv, bias, y, ox0, last, masks);
+}
+
+void channel_3x3(const DepthwiseArgs& a, int64_t c) {
+  const float* x = a.x + c * a.ih * a.iw;
+  const float* w = a.w + c * 9;
+  __m512 wv[9];
+  for (int i = 0; i < 9; ++i) wv[i] = _mm512_set1_ps(w[i]);
+  const float bias = a.bias ? a.bias[c] : 0.0f;
+  float* y = a.y + c * a.oh * a.ow;
+  int64_t ox = 0;
+  for (; a.ow - ox >= 64; ox += 64) column_3x3<4>(a, x, wv, bias, y, ox, 16);
+  const int64_t rem = a.ow - ox;
+  if (rem == 0) return;
+  const int64_t nv = (rem + 15) / 16;
+  const int64_t last = rem - 16 * (nv - 1);
+  switch (nv) {
+    case 1: column_3x3<1>(a, x, wv, bias, y, ox, last); break;
+    case 2: column_3x3<2>(a, x, wv, bias, y, ox, last); break;
+    case 3: column_3x3<3>(a, x, wv, bias, y, ox, last); break;
+    default: column_3x3<4>(a, x, wv, bias, y, ox, last); break;
+  }
+}
+
 template <int S>
 void channel(const DepthwiseArgs& a, int64_t c) {
   const float* x = a.x + c * a.ih * a.iw;
@@ -138,8 +209,10 @@ void channel(const DepthwiseArgs& a, int64_t c) {
 }  // namespace
 
 void depthwise_avx512(const DepthwiseArgs& args, int64_t c0, int64_t c1) {
+  const bool k3s1 = args.kh == 3 && args.kw == 3 && args.sh == 1 && args.sw == 1 && args.dh == 1 && args.dw == 1;
   for (int64_t c = c0; c < c1; ++c) {
-    if (args.sw == 1 && args.kw <= kMaxMaskedTaps) channel<1>(args, c);
+    if (k3s1) channel_3x3(args, c);
+    else if (args.sw == 1 && args.kw <= kMaxMaskedTaps) channel<1>(args, c);
     else if (args.sw == 2 && args.kw <= kMaxMaskedTaps) channel<2>(args, c);
     else channel<0>(args, c);
   }
