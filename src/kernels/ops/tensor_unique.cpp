@@ -62,7 +62,8 @@ class UniqueKernel final : public OpKernel {
     auto run = [&](auto tag) {
       using T = decltype(tag);
       const T* p = x->data<T>();
-      auto cmp = [&](int64_t a, int64_t b) {
+      // Returned to the caller: captures by value only.
+      auto cmp = [p, outer, inner, n](int64_t a, int64_t b) {
         for (int64_t o = 0; o < outer; ++o)
           for (int64_t i = 0; i < inner; ++i) {
             const int c = compare_values(p[(o * n + a) * inner + i], p[(o * n + b) * inner + i]);
