@@ -1,6 +1,8 @@
 // Bandwidth probe: a short STREAM-like triad (a[i] = b[i] + s * c[i], counted as 24 bytes
 // per element as STREAM does) over arrays larger than this VM's share of the last-level
-// cache, once on one core and once on every allowed core through a oneTBB arena.
+// cache, once on one core and once on every allowed core through a oneTBB arena. Passes
+// during which other processes preempted the probe are recognised (thread CPU time vs
+// wall time) and not trusted.
 #pragma once
 
 #include <cstddef>
@@ -12,7 +14,7 @@ namespace braid::detail {
 struct BandwidthProbeOptions {
   size_t array_bytes = 0;  // per array; 0 = clamp(L3 / 2, 32 MiB, 256 MiB), <= MemAvailable / 8
   int threads = 0;         // 0 = the process's allowed CPUs
-  int repetitions = 4;     // best of
+  int repetitions = 4;     // best of this many clean passes (at most 4x as many tried)
 };
 
 struct BandwidthProbeResult {
@@ -20,6 +22,9 @@ struct BandwidthProbeResult {
   double one_core_gbps = 0;
   size_t array_bytes = 0;
   int threads = 0;
+  // No pass ran undisturbed (the threads were preempted for > 15% of a pass): the rates
+  // are bytes per CPU-second of the probe's threads, an optimistic estimate not to cache.
+  bool contended = false;
 };
 
 // Allocates 3 arrays, runs the triad and frees them. out_of_memory when the arrays cannot

@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
 #include <string>
 
 #include "resource/bandwidth_probe.h"
@@ -47,20 +48,29 @@ Status write_atomically(const std::string& path, const std::string& content) {
   return Status::ok_status();
 }
 
+double thread_cpu_seconds() {
+  timespec ts{};
+  ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+}
+
+// Register-only, so the thread's CPU time is exactly the time it computed: timing it
+// instead of the wall clock keeps the figure right on a busy machine.
 double measure_fma_gflops() {
   const FmaProbe probe = select_fma_probe();
   volatile float sink = 0;
   auto timed = [&](int64_t iterations) {
-    const auto t0 = std::chrono::steady_clock::now();
+    const double t0 = thread_cpu_seconds();
     sink = sink + probe.fn(iterations);
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    return thread_cpu_seconds() - t0;
   };
   // Grow the iteration count until one run takes >= 20 ms, then keep the best of 3 runs.
   int64_t iterations = 1 << 14;
   while (timed(iterations) < 0.02 && iterations < (int64_t{1} << 40)) iterations *= 2;
   double best = 0;
   for (int run = 0; run < 3; ++run) {
-    best = std::max(best, probe.flops_per_iteration * static_cast<double>(iterations) / timed(iterations) * 1e-9);
+    const double s = timed(iterations);
+    if (s > 0) best = std::max(best, probe.flops_per_iteration * static_cast<double>(iterations) / s * 1e-9);
   }
   return best;
 }
@@ -143,13 +153,14 @@ std::string default_calibration_path() {
   return "";
 }
 
-Result<ResourceCalibration> run_calibration_probes(const BandwidthProbeOptions& bandwidth) {
+Result<ResourceCalibration> run_calibration_probes(const BandwidthProbeOptions& bandwidth, bool* contended) {
   ResourceCalibration out;
   out.isa = select_fma_probe().isa;
   out.gflops_per_core = measure_fma_gflops();
   BRAID_ASSIGN_OR_RETURN(BandwidthProbeResult bw, run_bandwidth_probe(bandwidth));
   out.bandwidth_gbps = bw.all_cores_gbps;
   out.bandwidth_gbps_one_core = bw.one_core_gbps;
+  if (contended != nullptr) *contended = bw.contended;
   if (!(out.gflops_per_core > 0) || !(out.bandwidth_gbps > 0)) return internal_error("calibration probes measured nothing");
   return out;
 }
@@ -184,8 +195,14 @@ Result<ResourceCalibration> load_or_calibrate(const ResourceMonitorOptions& opti
     }
   }
 
-  BRAID_ASSIGN_OR_RETURN(ResourceCalibration measured, run_calibration_probes(bandwidth));
-  if (!path.empty()) {
+  bool contended = false;
+  BRAID_ASSIGN_OR_RETURN(ResourceCalibration measured, run_calibration_probes(bandwidth, &contended));
+  if (contended) {
+    // Other processes kept preempting the probe: use the estimate now, measure again on
+    // the next start instead of caching it for every later one.
+    reports.failed("calibration cache", invalid_argument("the machine was busy during the bandwidth probe; the "
+                                                         "estimate is used but not cached"));
+  } else if (!path.empty()) {
     CalibrationFile file{measured, key};
     if (Status s = write_atomically(path, format_calibration(file)); !s.ok()) reports.failed("calibration cache", s);
   }

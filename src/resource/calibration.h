@@ -33,14 +33,17 @@ std::string machine_key();
 // Thread-safe.
 std::string default_calibration_path();
 
-// Runs the FMA probe (~100 ms) and the bandwidth probe (~0.3-1 s with the default
-// arrays; tests pass smaller ones). Thread-safe.
-Result<ResourceCalibration> run_calibration_probes(const BandwidthProbeOptions& bandwidth = {});
+// Runs the FMA probe (~100 ms of CPU time) and the bandwidth probe (~0.3-1 s with the
+// default arrays; tests pass smaller ones). `contended` (optional) is set when other
+// processes disturbed the bandwidth probe. Thread-safe.
+Result<ResourceCalibration> run_calibration_probes(const BandwidthProbeOptions& bandwidth = {},
+                                                   bool* contended = nullptr);
 
 // The calibration to use, in order: explicit values in `options`; BRAID_CALIBRATION
 // inline values; the file named by options.calibration_file, BRAID_CALIBRATION or the
 // default cache path when it is complete and (if keyed) for this machine; else the probes,
-// whose result is written to that file (a failed write is reported once, not fatal).
+// whose result is written to that file unless the machine was too busy to measure it
+// (a failed or skipped write is reported once, not fatal).
 // Fails only when no value is available at all. Thread-safe (apart from `reports`).
 Result<ResourceCalibration> load_or_calibrate(const ResourceMonitorOptions& options, ReportOnce& reports,
                                               const BandwidthProbeOptions& bandwidth = {});

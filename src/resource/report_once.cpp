@@ -10,7 +10,7 @@ void ReportOnce::failed(const std::string& key, const Status& status) {
   if (in_outage(key)) return;
   down_.push_back(key);
   ++reports_;
-  spdlog::warn("resource monitor: {} unavailable, marked absent: {}", key, status.to_string());
+  spdlog::warn("resource monitor: {} unavailable: {}", key, status.to_string());
 }
 
 void ReportOnce::recovered(const std::string& key) {

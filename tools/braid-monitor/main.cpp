@@ -115,9 +115,10 @@ int main(int argc, char** argv) {
   }
   const braid::ResourceCalibration cal = monitor.calibration();
   if (!quiet) {
+    auto peak = [](double x) { return x > 0 ? number(x, "%.1f") : std::string("-"); };
     std::printf("# calibration: %s GFLOP/s per core (%s), %s GB/s all cores, %s GB/s one core\n",
-                number(cal.gflops_per_core, "%.1f").c_str(), cal.isa.empty() ? "-" : cal.isa.c_str(),
-                number(cal.bandwidth_gbps, "%.1f").c_str(), number(cal.bandwidth_gbps_one_core, "%.1f").c_str());
+                peak(cal.gflops_per_core).c_str(), cal.isa.empty() ? "-" : cal.isa.c_str(),
+                peak(cal.bandwidth_gbps).c_str(), peak(cal.bandwidth_gbps_one_core).c_str());
     std::printf("%9s %6s %6s %6s %6s %5s %8s %7s %8s %8s %6s %6s  %s\n", "t_s", "avail", "limit", "others", "braid",
                 "steal", "GFLOP/s", "GB/s", "mem_GiB", "cg_GiB", "psiCPU", "psiMEM", "live sources");
   }
