@@ -1,8 +1,9 @@
 // Cast (the `to` attribute: a type name before opset 6, a TensorProto type from 6) and
 // CastLike (the dtype of input 1). Every numeric dtype and bool converts to every other;
-// float16 and bfloat16 round to nearest even (from double through round-to-odd, so there is
-// one rounding). Float to integer truncates toward zero; NaN and values outside int64
-// become 0 or saturate instead of being undefined. Strings are not supported.
+// float16 rounds to nearest even (from double through round-to-odd, so there is one
+// rounding). Float to integer truncates toward zero; NaN and values outside int64 become 0
+// or saturate instead of being undefined. Strings, and bfloat16 as a source or target
+// (docs/conformance.md), are not supported.
 #include <cstring>
 #include <limits>
 #include <type_traits>
@@ -110,8 +111,8 @@ class CastKernel final : public OpKernel {
       to = like->dtype();
     }
     const DataType from = x->dtype();
-    if (!castable(from)) return unsupported_dtype(*ctx.node, from);
-    if (!castable(to)) return unsupported_dtype(*ctx.node, to, "target");
+    if (!castable(from) || from == DataType::kBFloat16) return unsupported_dtype(*ctx.node, from);
+    if (!castable(to) || to == DataType::kBFloat16) return unsupported_dtype(*ctx.node, to, "target");
     if (from == to) {
       ctx.set_output(0, *x);  // tensors are immutable once produced
       return {};

@@ -189,6 +189,31 @@ TEST_P(F32Simd, KernelsUseTheCappedIsa) {
     ASSERT_TRUE(sum.ok()) << sum.status().to_string();
     for (int64_t i = 0; i < n; ++i)
       ASSERT_EQ(element((*sum)[0], i), static_cast<float>(element(x, i) + 0.75));
+
+    // Per-row scalars ([2, n] op [2, 1]), rows of a softmax, means of rows.
+    Tensor m = make_tensor(DataType::kFloat32, {2, n}, random_values(2 * n, 4, -5.0, 5.0));
+    Tensor per_row = make_tensor(DataType::kFloat32, {2, 1}, {1.5, -0.25});
+    for (const char* op : {"Sub", "Mul", "Div"}) {
+      auto r = run_op({.op = op, .inputs = {per_row, m}, .max_threads = 4});
+      ASSERT_TRUE(r.ok()) << r.status().to_string();
+      for (int64_t i = 0; i < 2 * n; ++i) {
+        const double s = element(per_row, i / n), v = element(m, i);
+        const std::string o = op;
+        const double want = o == "Sub" ? s - v : o == "Mul" ? s * v : s / v;
+        ASSERT_EQ(element((*r)[0], i), static_cast<float>(want)) << op << " n " << n;
+      }
+    }
+    auto soft = run_op({.op = "Softmax", .opset = 13, .inputs = {m}, .max_threads = 4});
+    auto mean = run_op({.op = "ReduceMean", .opset = 13, .inputs = {m}, .attributes = {attr_ints("axes", {-1})}});
+    ASSERT_TRUE(soft.ok() && mean.ok());
+    for (int64_t r = 0; r < 2; ++r) {
+      double mx = -1e300, s = 0, total = 0;
+      for (int64_t i = 0; i < n; ++i) mx = std::max(mx, element(m, r * n + i));
+      for (int64_t i = 0; i < n; ++i) s += std::exp(element(m, r * n + i) - mx), total += element(m, r * n + i);
+      for (int64_t i = 0; i < n; ++i)
+        ASSERT_TRUE(close(element((*soft)[0], r * n + i), std::exp(element(m, r * n + i) - mx) / s, 3e-6, 1e-30));
+      EXPECT_NEAR(element((*mean)[0], r), total / n, 1e-6);
+    }
   }
 }
 
