@@ -94,14 +94,15 @@ class BinaryKernel final : public OpKernel {
       return unsupported_dtype(*ctx.node, a->dtype() == a_dtype_ ? b->dtype() : a->dtype());
     const DataType out_dt = impl.out_dtype == DataType::kUndefined ? a->dtype() : impl.out_dtype;
 
-    Shape b_shape = b->shape();
+    const Shape* b_shape = &b->shape();
+    Shape b_reshaped;  // only the opset < 7 modes re-align B
     Shape out_shape;
-    BRAID_RETURN_IF_ERROR(output_shape(*ctx.node, a->shape(), &b_shape, &out_shape));
+    BRAID_RETURN_IF_ERROR(output_shape(*ctx.node, a->shape(), &b_shape, &b_reshaped, &out_shape));
     if (spec_.check_zero_divisor && impl.has_zero && impl.has_zero(b->raw_data(), b->numel()))
       return bad_node(*ctx.node, "integer division by zero");
     BRAID_ASSIGN_OR_RETURN(Tensor * y, ctx.allocate_output(0, out_dt, out_shape));
     BroadcastPlan plan;
-    const Shape* shapes[] = {&a->shape(), &b_shape};
+    const Shape* shapes[] = {&a->shape(), b_shape};
     Status st = make_broadcast_plan(out_shape, shapes, &plan);
     if (!st.ok()) return bad_node(*ctx.node, st.message());
 
@@ -122,35 +123,37 @@ class BinaryKernel final : public OpKernel {
   }
 
  private:
-  Status output_shape(const Node& node, const Shape& a, Shape* b, Shape* out) const {
+  // The output shape; points *b at `reshaped` when an opset < 7 mode re-aligns B.
+  Status output_shape(const Node& node, const Shape& a, const Shape** b, Shape* reshaped, Shape* out) const {
     switch (spec_.broadcast) {
       case BinaryBroadcast::kLegacy:
         if (!legacy_broadcast_) {
-          if (a != *b)
-            return bad_node(node, "shapes " + shape_to_string(a) + " and " + shape_to_string(*b) +
+          if (a != **b)
+            return bad_node(node, "shapes " + shape_to_string(a) + " and " + shape_to_string(**b) +
                                       " differ and broadcast is not set");
-        } else if (!legacy_broadcast_shape(*b, static_cast<int64_t>(a.size()), legacy_axis_, legacy_has_axis_, b)) {
-          return bad_node(node, "cannot broadcast " + shape_to_string(*b) + " to " + shape_to_string(a) +
+        } else if (legacy_broadcast_shape(**b, static_cast<int64_t>(a.size()), legacy_axis_, legacy_has_axis_,
+                                          reshaped)) {
+          *b = reshaped;
+        } else {
+          return bad_node(node, "cannot broadcast " + shape_to_string(**b) + " to " + shape_to_string(a) +
                                     " at axis " + std::to_string(legacy_axis_));
         }
         break;
       case BinaryBroadcast::kChannel:
-        if (b->size() == 1 && a.size() >= 2 && (*b)[0] == a[1] && a[1] != 1) {
-          Shape s(a.size() - 1, 1);
-          s[0] = a[1];
-          *b = std::move(s);
+        if ((*b)->size() == 1 && a.size() >= 2 && (**b)[0] == a[1] && a[1] != 1) {
+          reshaped->assign(a.size() - 1, 1);
+          (*reshaped)[0] = a[1];
+          *b = reshaped;
         }
         break;
       default:
         break;
     }
-    const Shape* shapes[] = {&a, b};
+    const Shape* shapes[] = {&a, *b};
     if (!broadcast_shapes(shapes, out))
-      return bad_node(node, "shapes " + shape_to_string(a) + " and " + shape_to_string(*b) + " do not broadcast");
-    if ((spec_.broadcast == BinaryBroadcast::kUnidirectional || spec_.broadcast == BinaryBroadcast::kChannel ||
-         spec_.broadcast == BinaryBroadcast::kLegacy) &&
-        *out != a)
-      return bad_node(node, "shape " + shape_to_string(*b) + " does not broadcast to " + shape_to_string(a));
+      return bad_node(node, "shapes " + shape_to_string(a) + " and " + shape_to_string(**b) + " do not broadcast");
+    if (spec_.broadcast != BinaryBroadcast::kNumpy && *out != a)
+      return bad_node(node, "shape " + shape_to_string(**b) + " does not broadcast to " + shape_to_string(a));
     return {};
   }
 
