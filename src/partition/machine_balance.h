@@ -35,7 +35,7 @@ struct MachineBalance {
 
 // A fixed machine for deterministic tests and for when every probe fails: the figures
 // of BENCHMARKS.md's reference machine (2 Zen 5 cores: 288 GFLOP/s per core, 49 / 41.5
-// GB/s, 2 us dispatch). Thread-safe.
+// GB/s) and the dispatch overhead measured on it when quiet (1.3 us). Thread-safe.
 MachineBalance nominal_machine_balance();
 
 // Parses "gflops,gbps" (whole-machine peaks) into a balance for `cores` cores; the one-core
@@ -53,19 +53,32 @@ struct DispatchProbe {
   double spawn_wait_ns = 0;   // tbb::task_group run + wait of an empty task (same thread)
   double fork_join_ns = 0;    // two empty tasks forked and joined, per task
   double flow_graph_ns = 0;   // one continue_node hand-off in a tbb::flow::graph chain
+  // A task spawned here and run by another thread of the arena, until this thread sees
+  // it done (the spawner spins without stealing): the round trip a subgraph handed to
+  // another thread pays. Back to back (workers awake) and after 1 ms idle (asleep).
+  // Medians over the clean round trips: those in which neither thread waited on a run
+  // queue (/proc/*/schedstat), i.e. not another process's time slice. With fewer than 5
+  // clean ones (a busy machine) `contended` is set, cross_thread_ns is 0 (not charged)
+  // and the result is not cached, so a later, quieter start measures it.
+  double cross_thread_ns = 0;
+  double cold_cross_thread_ns = 0;  // reported, not charged: the scheduler keeps workers busy
+  int clean_round_trips = 0;
+  int contended_round_trips = 0;
+  bool contended = false;
   int threads = 0;            // arena concurrency used
-  // The overhead the partitioner charges per subgraph: the largest of the three.
+  // The overhead the partitioner charges per subgraph: the largest of the warm figures.
   double overhead_ns() const noexcept;
 };
 
-// Runs the probe now (~20-50 ms, in its own task_arena of `threads`; 0 = this process's
+// Runs the probe now (~50-100 ms, in its own task_arena of `threads`; 0 = this process's
 // CPUs, at least 2 so that hand-offs cross threads). Thread-safe.
 DispatchProbe run_dispatch_probe(int threads = 0);
 
 // The measured cost of dispatching one subgraph on this machine, in ns: computed once per
 // process (BRAID_DISPATCH_OVERHEAD_NS when set, else the cache file
-// <cache>/braid/dispatch.txt when it is for this machine, else run_dispatch_probe() and
-// the result is cached). Thread-safe.
+// <cache>/braid/dispatch.txt when it is for this machine, else run_dispatch_probe(); the
+// result is cached unless the probe was contended, so a busy start measures again next
+// time). Thread-safe.
 double measure_dispatch_overhead_ns();
 
 // The cost below which a subgraph is merged into a neighbour: dispatching it must cost at

@@ -337,9 +337,62 @@ void merge_chains(MergeState& st) {
   }
 }
 
+// Estimated longest paths while tiny subgraphs are merged: per subgraph the earliest
+// start (top: longest path from a source to it) and its upward rank (bot), computed once
+// over the chain-merged DAG and updated for each merged subgraph (other entries go stale
+// by at most the tiny costs merged since). A merge is accepted only if the longest path
+// through the merged subgraph stays within the current critical path plus the tiny
+// subgraph's own cost: merging a tiny join into one of its predecessors, which would make
+// that predecessor wait for the others, is refused.
+class PathTracker {
+ public:
+  explicit PathTracker(const MergeState& st) : top_(st.size(), 0.0), bot_(st.size(), 0.0) {
+    std::vector<uint32_t> order;
+    for (uint32_t s = 0; s < st.size(); ++s)
+      if (st.alive(s)) order.push_back(s);
+    std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) { return st.pos(a) < st.pos(b); });
+    for (uint32_t s : order)
+      for (uint32_t p : st.preds(s)) top_[s] = std::max(top_[s], top_[p] + st.ns(p));
+    for (size_t i = order.size(); i-- > 0;) {
+      const uint32_t s = order[i];
+      double tail = 0;
+      for (uint32_t q : st.succs(s)) tail = std::max(tail, bot_[q]);
+      bot_[s] = st.ns(s) + tail;
+      critical_ = std::max(critical_, top_[s] + bot_[s]);
+    }
+  }
+
+  // True when merging `tiny` with `other` keeps the longest path through the result
+  // within the critical path + the tiny subgraph's cost.
+  bool acceptable(const MergeState& st, uint32_t tiny, uint32_t other) const {
+    double top = 0, tail = 0;
+    for (uint32_t x : {tiny, other}) {
+      for (uint32_t p : st.preds(x))
+        if (p != tiny && p != other) top = std::max(top, top_[p] + st.ns(p));
+      for (uint32_t q : st.succs(x))
+        if (q != tiny && q != other) tail = std::max(tail, bot_[q]);
+    }
+    const double path = top + st.ns(tiny) + st.ns(other) + tail;
+    return path <= (critical_ + st.ns(tiny)) * (1 + 1e-12);
+  }
+
+  void merged(const MergeState& st, uint32_t m) {
+    top_[m] = 0;
+    for (uint32_t p : st.preds(m)) top_[m] = std::max(top_[m], top_[p] + st.ns(p));
+    double tail = 0;
+    for (uint32_t q : st.succs(m)) tail = std::max(tail, bot_[q]);
+    bot_[m] = st.ns(m) + tail;
+    critical_ = std::max(critical_, top_[m] + bot_[m]);
+  }
+
+ private:
+  std::vector<double> top_, bot_;
+  double critical_ = 0;
+};
+
 // A tiny sibling of s: a subgraph with the same predecessor set (or the same successor
 // set), cheapest first. Returns {id, same_preds} or {UINT32_MAX, false}.
-std::pair<uint32_t, bool> find_sibling(MergeState& st, uint32_t s, double threshold) {
+std::pair<uint32_t, bool> find_sibling(MergeState& st, const PathTracker& paths, uint32_t s, double threshold) {
   constexpr size_t kMaxScan = 256;  // bounds the work at hubs with many successors
   uint32_t best = UINT32_MAX;
   bool best_same_preds = false;
@@ -349,7 +402,7 @@ std::pair<uint32_t, bool> find_sibling(MergeState& st, uint32_t s, double thresh
     if (best != UINT32_MAX &&
         std::make_tuple(st.ns(y), st.pos(y)) >= std::make_tuple(st.ns(best), st.pos(best)))
       return;
-    if (!st.fits(s, y)) return;
+    if (!paths.acceptable(st, s, y) || !st.fits(s, y)) return;
     best = y;
     best_same_preds = same_preds;
   };
@@ -375,6 +428,7 @@ void merge_tiny(MergeState& st, double threshold) {
   std::priority_queue<Entry, std::vector<Entry>, std::greater<>> heap;
   for (uint32_t s = 0; s < st.size(); ++s)
     if (st.alive(s) && st.ns(s) < threshold) heap.emplace(st.ns(s), st.pos(s), s);
+  PathTracker paths(st);
   std::vector<std::tuple<int, double, int64_t, uint32_t>> neighbours;
   while (!heap.empty()) {
     auto [cost, pos, s] = heap.top();
@@ -382,24 +436,19 @@ void merge_tiny(MergeState& st, double threshold) {
     if (!st.alive(s) || st.ns(s) != cost) continue;  // stale: merged or grown since pushed
     bool merged = false;
     // 1. A tiny sibling: merging keeps the pair parallel with everything else.
-    if (auto [y, same_preds] = find_sibling(st, s, threshold); y != UINT32_MAX) {
+    if (auto [y, same_preds] = find_sibling(st, paths, s, threshold); y != UINT32_MAX) {
       st.merge_siblings(s, y, same_preds);
       merged = true;
     }
-    // 2. A neighbour: single-connection ones first (always safe), then the cheapest.
+    // 2. A neighbour: s's only predecessor or only successor first (s already waits for
+    //    it / it already waits for s, so no new waiting), then the cheapest.
     if (!merged) {
       neighbours.clear();
-      for (uint32_t p : st.preds(s)) {
-        const int rank = st.succs(p).size() == 1 || st.preds(s).size() == 1 ? 0 : 1;
-        neighbours.emplace_back(rank, st.ns(p), st.pos(p), p);
-      }
-      for (uint32_t q : st.succs(s)) {
-        const int rank = st.preds(q).size() == 1 || st.succs(s).size() == 1 ? 0 : 1;
-        neighbours.emplace_back(rank, st.ns(q), st.pos(q), q);
-      }
+      for (uint32_t p : st.preds(s)) neighbours.emplace_back(st.preds(s).size() == 1 ? 0 : 1, st.ns(p), st.pos(p), p);
+      for (uint32_t q : st.succs(s)) neighbours.emplace_back(st.succs(s).size() == 1 ? 0 : 1, st.ns(q), st.pos(q), q);
       std::sort(neighbours.begin(), neighbours.end());
       for (const auto& [rank, ncost, npos, nb] : neighbours) {
-        if (!st.fits(s, nb)) continue;
+        if (!paths.acceptable(st, s, nb) || !st.fits(s, nb)) continue;
         const bool is_pred = std::binary_search(st.preds(s).begin(), st.preds(s).end(), nb);
         if (is_pred ? st.try_merge_edge(nb, s) : st.try_merge_edge(s, nb)) {
           merged = true;
@@ -409,6 +458,7 @@ void merge_tiny(MergeState& st, double threshold) {
     }
     if (merged) {
       const uint32_t m = st.last_merged();
+      paths.merged(st, m);
       if (st.ns(m) < threshold) heap.emplace(st.ns(m), st.pos(m), m);
     }
   }

@@ -189,6 +189,15 @@ TEST(MachineBalance, DispatchProbeMeasuresSomething) {
   EXPECT_GT(p.spawn_wait_ns, 0);
   EXPECT_GT(p.fork_join_ns, 0);
   EXPECT_GT(p.flow_graph_ns, 0);
+  EXPECT_GT(p.clean_round_trips + p.contended_round_trips, 0);
+  if (p.contended) {
+    // A busy machine: round trips waited for a CPU, so the cross-thread figure is not charged.
+    EXPECT_EQ(p.cross_thread_ns, 0);
+    EXPECT_GT(p.contended_round_trips, 0);
+  } else {
+    EXPECT_GT(p.cross_thread_ns, 0);
+    EXPECT_GE(p.overhead_ns(), p.cross_thread_ns);
+  }
   EXPECT_LT(p.overhead_ns(), 1e6);  // under a millisecond even on a loaded machine
   EXPECT_GE(p.overhead_ns(), p.spawn_wait_ns);
 }

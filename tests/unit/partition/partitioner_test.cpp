@@ -284,7 +284,7 @@ TEST(Partitioner, TinySiblingsCoalesceIntoParallelGroups) {
 
 TEST(Partitioner, TinyMergeNeverClosesACycle) {
   // A is tiny and feeds C and B, and C feeds B: merging A with B (the cheaper neighbour)
-  // would make A+B -> C -> A+B, so A must go with C instead.
+  // would make A+B -> C -> A+B (and lengthen every path), so A must go with C instead.
   TestGraph b;
   ValueId x = b.input("x", {1, 64});
   ValueId X = b.op("Relu", {x}, {1, 64}, "X");
@@ -301,6 +301,28 @@ TEST(Partitioner, TinyMergeNeverClosesACycle) {
   ASSERT_TRUE(plan.ok()) << plan.status().message();
   EXPECT_EQ(names_of(g, *plan), (Names{{"X"}, {"A", "C"}, {"B"}}));
   EXPECT_EQ(check_plan(g, *plan), "");
+}
+
+TEST(Partitioner, TinyJoinIsNotMergedIntoABranchItWouldDelay) {
+  // Three independent branches of different lengths join in a tiny node. Merging the join
+  // into any branch would make that branch wait for the others: the critical path would
+  // grow from 1000 to 1000 + 300, so the join stays on its own.
+  TestGraph b;
+  ValueId x = b.input("x", {1, 64});
+  ValueId p = b.op("Relu", {x}, {1, 64}, "P");
+  ValueId q = b.op("Relu", {x}, {1, 64}, "Q");
+  ValueId r = b.op("Relu", {x}, {1, 64}, "R");
+  ValueId j = b.op("Sum", {p, q, r}, {1, 64}, "J");
+  Graph g = b.finish({j});
+  std::vector<double> ns(4);
+  ns[testing::TestGraph::node_id(g, "P")] = 1000;
+  ns[testing::TestGraph::node_id(g, "Q")] = 300;
+  ns[testing::TestGraph::node_id(g, "R")] = 500;
+  ns[testing::TestGraph::node_id(g, "J")] = 2;
+  auto plan = partition_costs(g, ns, 10);
+  ASSERT_TRUE(plan.ok()) << plan.status().message();
+  EXPECT_EQ(names_of(g, *plan), (Names{{"P"}, {"Q"}, {"R"}, {"J"}}));
+  EXPECT_DOUBLE_EQ(plan->critical_path_ns, 1002);
 }
 
 TEST(Partitioner, MemoryBudgetStopsMergesThatExceedIt) {
