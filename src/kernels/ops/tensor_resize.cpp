@@ -128,7 +128,26 @@ DimTaps make_taps(const ResizeConfig& c, int64_t in, int64_t out, double scale, 
   return t;
 }
 
-// Interpolated output for float types; Acc is the weight and accumulator type.
+// One output row's inner (last-dim) pass with exactly K taps per output element: the
+// row sums its outer-dim combinations (source row offset, weight) of K-tap dot products.
+template <class T, int K>
+void interpolate_row(const T* src, T* o, int64_t cols, const int64_t* combo_off, const T* combo_w, size_t combos,
+                     const int64_t* off, const T* w) {
+  for (int64_t x = 0; x < cols; ++x) {
+    const int64_t* ox = off + x * K;
+    const T* wx = w + x * K;
+    T acc = 0;
+    for (size_t c = 0; c < combos; ++c) {
+      const T* s = src + combo_off[c];
+      T part = 0;
+      for (int k = 0; k < K; ++k) part += wx[k] * s[ox[k]];
+      acc += combo_w[c] * part;
+    }
+    o[x] = acc;
+  }
+}
+
+// Interpolated output (linear, cubic) for float32 / float64, accumulating in T.
 template <class T>
 void interpolate(const T* src, T* dst, const Shape& out, const std::vector<DimTaps>& taps, T extrapolation,
                  int max_threads) {
@@ -136,10 +155,24 @@ void interpolate(const T* src, T* dst, const Shape& out, const std::vector<DimTa
   const int64_t cols = out[r - 1];
   int64_t rows = 1;
   for (int d = 0; d < r - 1; ++d) rows *= out[d];
+  // The last dim's taps padded to a fixed count K (1, 2 or 4) with zero weights, so the
+  // inner loop has a constant trip count.
   const DimTaps& inner = taps[r - 1];
-  const int64_t inner_taps = std::max<int64_t>(1, static_cast<int64_t>(inner.offset.size()) / std::max<int64_t>(1, cols));
-  std::vector<T> inner_w(inner.weight.begin(), inner.weight.end());
-  parallel_for_range(rows, copy_grain_rows(cols * inner_taps * 8), max_threads, [&](int64_t b, int64_t e) {
+  int64_t k_max = 1;
+  bool any_outside = false;
+  for (int64_t x = 0; x < cols; ++x) {
+    k_max = std::max(k_max, inner.begin[x + 1] - inner.begin[x]);
+    any_outside |= inner.outside[x] != 0;
+  }
+  const int K = k_max <= 1 ? 1 : (k_max <= 2 ? 2 : 4);
+  std::vector<int64_t> off(static_cast<size_t>(cols * K), 0);
+  std::vector<T> w(static_cast<size_t>(cols * K), T(0));
+  for (int64_t x = 0; x < cols; ++x)
+    for (int64_t k = inner.begin[x]; k < inner.begin[x + 1]; ++k) {
+      off[x * K + (k - inner.begin[x])] = inner.offset[k];
+      w[x * K + (k - inner.begin[x])] = static_cast<T>(inner.weight[k]);
+    }
+  parallel_for_range(rows, copy_grain_rows(cols * K * 8), max_threads, [&](int64_t b, int64_t e) {
     std::vector<int64_t> idx(static_cast<size_t>(std::max(r - 1, 0)));
     int64_t rest = b;
     for (int d = r - 2; d >= 0; --d) {
@@ -150,19 +183,28 @@ void interpolate(const T* src, T* dst, const Shape& out, const std::vector<DimTa
     std::vector<T> combo_w, next_w;
     for (int64_t row = b; row < e; ++row) {
       T* o = dst + row * cols;
+      // Multiply out the taps of the outer dims: (source row offset, weight) pairs.
       combo_off.assign(1, 0);
       combo_w.assign(1, T(1));
       bool outside = false;
-      for (int d = 0; d < r - 1 && !outside; ++d) {
+      for (int d = 0; d < r - 1; ++d) {
         const DimTaps& t = taps[d];
         if (t.outside[idx[d]]) {
           outside = true;
           break;
         }
+        const int64_t kb = t.begin[idx[d]], ke = t.begin[idx[d] + 1];
+        if (ke - kb == 1) {  // the common one-tap case (batch, channel) adds without multiplying
+          for (size_t c = 0; c < combo_off.size(); ++c) {
+            combo_off[c] += t.offset[kb];
+            combo_w[c] *= static_cast<T>(t.weight[kb]);
+          }
+          continue;
+        }
         next_off.clear();
         next_w.clear();
         for (size_t c = 0; c < combo_off.size(); ++c)
-          for (int64_t k = t.begin[idx[d]]; k < t.begin[idx[d] + 1]; ++k) {
+          for (int64_t k = kb; k < ke; ++k) {
             next_off.push_back(combo_off[c] + t.offset[k]);
             next_w.push_back(combo_w[c] * static_cast<T>(t.weight[k]));
           }
@@ -173,21 +215,12 @@ void interpolate(const T* src, T* dst, const Shape& out, const std::vector<DimTa
         std::fill_n(o, cols, extrapolation);
       } else {
         const size_t nc = combo_off.size();
-        for (int64_t x = 0; x < cols; ++x) {
-          if (inner.outside[x]) {
-            o[x] = extrapolation;
-            continue;
-          }
-          T acc = 0;
-          const int64_t kb = inner.begin[x], ke = inner.begin[x + 1];
-          for (size_t c = 0; c < nc; ++c) {
-            const T* s = src + combo_off[c];
-            T part = 0;
-            for (int64_t k = kb; k < ke; ++k) part += inner_w[k] * s[inner.offset[k]];
-            acc += combo_w[c] * part;
-          }
-          o[x] = acc;
-        }
+        if (K == 1) interpolate_row<T, 1>(src, o, cols, combo_off.data(), combo_w.data(), nc, off.data(), w.data());
+        else if (K == 2) interpolate_row<T, 2>(src, o, cols, combo_off.data(), combo_w.data(), nc, off.data(), w.data());
+        else interpolate_row<T, 4>(src, o, cols, combo_off.data(), combo_w.data(), nc, off.data(), w.data());
+        if (any_outside)
+          for (int64_t x = 0; x < cols; ++x)
+            if (inner.outside[x]) o[x] = extrapolation;
       }
       for (int d = r - 2; d >= 0; --d) {
         if (++idx[d] < out[d]) break;

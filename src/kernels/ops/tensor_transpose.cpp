@@ -176,10 +176,12 @@ void transpose_typed(const T* src, const Simplified& s, T* dst, int64_t numel, i
   }
   const int other_rank = static_cast<int>(other_dims.size());
   const int64_t others = numel / (rows * cols);
-  // Work items: (other index, block of source columns).
-  const int64_t col_block = kTile * 4;
-  const int64_t blocks = (cols + col_block - 1) / col_block;
-  const int64_t item_bytes = rows * std::min(cols, col_block) * static_cast<int64_t>(elem);
+  // Work items: (other index, block of source rows, block of source columns), so one big
+  // 2-D transpose (batch-1 NHWC <-> NCHW) splits over threads as well as many small ones.
+  const int64_t block = kTile * 4;
+  const int64_t row_blocks = (rows + block - 1) / block, col_blocks = (cols + block - 1) / block;
+  const int64_t blocks = row_blocks * col_blocks;
+  const int64_t item_bytes = std::min(rows, block) * std::min(cols, block) * static_cast<int64_t>(elem);
   parallel_for_range(others * blocks, copy_grain_rows(item_bytes), max_threads, [&](int64_t b, int64_t e) {
     StridedCursor in_cur(other_dims.data(), other_in.data(), other_rank, b / blocks);
     StridedCursor out_cur(other_dims.data(), other_out.data(), other_rank, b / blocks);
@@ -190,9 +192,10 @@ void transpose_typed(const T* src, const Simplified& s, T* dst, int64_t numel, i
         out_cur.next();
         other = item / blocks;
       }
-      const int64_t c0 = (item % blocks) * col_block;
-      const int64_t cn = std::min(col_block, cols - c0);
-      transpose_2d(src + in_cur.offset() + c0, src_ld, dst + out_cur.offset() + c0 * dst_ld, dst_ld, rows, cn);
+      const int64_t r0 = (item % blocks) / col_blocks * block, c0 = (item % col_blocks) * block;
+      const int64_t rn = std::min(block, rows - r0), cn = std::min(block, cols - c0);
+      transpose_2d(src + in_cur.offset() + r0 * src_ld + c0, src_ld, dst + out_cur.offset() + c0 * dst_ld + r0, dst_ld,
+                   rn, cn);
     }
   });
 }

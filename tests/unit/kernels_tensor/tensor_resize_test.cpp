@@ -183,6 +183,7 @@ TEST(TensorResize, LinearAndTrilinear) {
     check_sizes(c, wavy({2, 3, 5}), {2, 7, 3});
     check_sizes(c, wavy({3, 4, 5}), {5, 2, 9});  // every dim resized: trilinear
     check_sizes(c, wavy({6}), {10});
+    check_sizes(c, wavy({3, 4, 5}), {5, 2, 5});  // last dim kept: one tap per element
   }
 }
 
