@@ -6,21 +6,22 @@
 
 namespace braid::detail {
 
-void ReportOnce::failed(const std::string& key, const Status& status) {
+void ReportOnce::failed(std::string_view key, const Status& status) {
   if (in_outage(key)) return;
-  down_.push_back(key);
+  down_.emplace_back(key);
   ++reports_;
   spdlog::warn("resource monitor: {} unavailable: {}", key, status.to_string());
 }
 
-void ReportOnce::recovered(const std::string& key) {
+void ReportOnce::recovered(std::string_view key) {
+  if (down_.empty()) return;
   auto it = std::find(down_.begin(), down_.end(), key);
   if (it == down_.end()) return;
   down_.erase(it);
   spdlog::info("resource monitor: {} available again", key);
 }
 
-bool ReportOnce::in_outage(const std::string& key) const {
+bool ReportOnce::in_outage(std::string_view key) const {
   return std::find(down_.begin(), down_.end(), key) != down_.end();
 }
 

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "braid/status.h"
@@ -14,11 +15,12 @@ class ReportOnce {
  public:
   // Logs "resource monitor: <key> unavailable: <status>" at warning level unless `key`
   // is already in an outage. Not thread-safe.
-  void failed(const std::string& key, const Status& status);
-  // Ends the outage of `key` (logs at info level that it is back). Not thread-safe.
-  void recovered(const std::string& key);
+  void failed(std::string_view key, const Status& status);
+  // Ends the outage of `key` (logs at info level that it is back); free when nothing is
+  // in an outage, as it is called for every source on every sample. Not thread-safe.
+  void recovered(std::string_view key);
   // True while `key` is in an outage. Not thread-safe.
-  bool in_outage(const std::string& key) const;
+  bool in_outage(std::string_view key) const;
   // Warnings logged so far (for tests). Not thread-safe.
   int reports() const noexcept { return reports_; }
 

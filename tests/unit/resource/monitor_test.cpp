@@ -186,6 +186,17 @@ TEST(ResourceMonitor, CapturedV1TreeWithoutPsi) {
   EXPECT_TRUE(std::isnan(v->cpu_pressure_some));
 }
 
+// Waits (up to 10 s: sanitizers on a busy 2-core machine are slow) until the sampler
+// thread has published `count` samples.
+bool wait_for_samples(const ResourceMonitor& m, uint64_t count) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (m.samples_taken() < count) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return true;
+}
+
 TEST(ResourceMonitor, StartStopAndLifecycleErrors) {
   ResourceMonitor m(fake_only());
   ASSERT_TRUE(m.add_source(std::make_unique<FakeResourceSource>(std::vector<FakeResourceSource::Step>{{scripted(1.0)}}))
@@ -197,8 +208,7 @@ TEST(ResourceMonitor, StartStopAndLifecycleErrors) {
   EXPECT_FALSE(m.start().ok());
   EXPECT_FALSE(m.sample_now().ok());
   const uint64_t before = m.samples_taken();
-  std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  EXPECT_GT(m.samples_taken(), before + 5);
+  EXPECT_TRUE(wait_for_samples(m, before + 5));
   m.stop();
   EXPECT_FALSE(m.running());
   m.stop();  // idempotent
@@ -243,12 +253,12 @@ void read_while_sampling(int readers) {
   for (int i = 0; i < 100; ++i) m.report_memory_throughput(1e6, 1e-3, 5e-4);
   ASSERT_TRUE(m.add_source(std::make_unique<FakeResourceSource>(std::vector<FakeResourceSource::Step>{{scripted(std::nan(""))}}))
                   .ok());
-  std::this_thread::sleep_for(std::chrono::milliseconds(150));
+  // Readers overlap with at least 20 publications (however slow the machine is).
+  EXPECT_TRUE(wait_for_samples(m, m.samples_taken() + 20));
   done.store(true);
   for (auto& t : threads) t.join();
   m.stop();
   EXPECT_EQ(inconsistent.load(), 0) << readers << " readers";
-  EXPECT_GT(m.samples_taken(), 3u);  // readers overlapped with several publications
 }
 
 TEST(ResourceMonitor, ReadersOn1Thread) { read_while_sampling(1); }

@@ -71,7 +71,7 @@ Trace replay(const std::string& name) {
     if (blocks[index].event == "hog-started") trace.started = static_cast<int>(index);
     if (blocks[index].event == "hog-stopped") trace.stopped = static_cast<int>(index);
     if (print) {
-      std::printf("%4zu %8.1f ms  others_raw/smoothed -> available %.2f  cpu0 %.2f cpu1 %.2f %s\n", index,
+      std::printf("%4zu %8.1f ms  cores_available %.2f  other_busy cpu0 %.2f cpu1 %.2f  %s\n", index,
                   (blocks[index].t_ns - blocks[0].t_ns) * 1e-6, v.cores_available, v.other_busy[0], v.other_busy[1],
                   blocks[index].event.c_str());
     }
