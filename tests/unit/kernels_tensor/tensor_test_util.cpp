@@ -1,6 +1,7 @@
 #include "tensor_test_util.h"
 
 #include <cstring>
+#include <thread>
 
 #include "kernels/op_kernel.h"
 #include "kernels/registry.h"
@@ -145,6 +146,40 @@ Result<std::vector<Tensor>> OpTester::run() const {
     if (node.outputs[o] != detail::kNoValue && !outs[o].defined())
       return internal_error("output " + std::to_string(o) + " not produced");
   return outs;
+}
+
+Result<std::vector<Tensor>> OpTester::run_concurrently(int callers, int rounds) const {
+  detail::Graph g;
+  BRAID_RETURN_IF_ERROR(build(g));
+  const detail::KernelDef* def = detail::OpRegistry::global().find("", op_, opset_);
+  if (def == nullptr) return unsupported_op("no kernel for " + op_);
+  const detail::Node& node = g.nodes[0];
+  detail::KernelInit init{&g, &node};
+  BRAID_ASSIGN_OR_RETURN(std::unique_ptr<detail::OpKernel> kernel, def->create(init));
+  std::vector<const Tensor*> ins;
+  for (const auto& in : inputs_) ins.push_back(in.t ? &*in.t : nullptr);
+  const size_t calls = static_cast<size_t>(callers) * static_cast<size_t>(rounds);
+  std::vector<Tensor> firsts(calls);
+  std::vector<Status> statuses(calls);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < callers; ++t) {
+    threads.emplace_back([&, t] {
+      for (int r = 0; r < rounds; ++r) {
+        std::vector<Tensor> outs(static_cast<size_t>(num_outputs_));
+        detail::KernelContext ctx;
+        ctx.node = &node;
+        ctx.inputs = std::span<const Tensor* const>(ins.data(), ins.size());
+        ctx.outputs = std::span<Tensor>(outs.data(), outs.size());
+        ctx.max_threads = threads_;
+        const size_t slot = static_cast<size_t>(t) * static_cast<size_t>(rounds) + static_cast<size_t>(r);
+        statuses[slot] = kernel->compute(ctx);
+        firsts[slot] = outs[0];
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  for (const Status& st : statuses) BRAID_RETURN_IF_ERROR(st);
+  return firsts;
 }
 
 Result<Tensor> OpTester::run1() const {

@@ -40,6 +40,9 @@ class OpTester {
   Result<std::vector<Tensor>> run() const;
   // run() expecting one output.
   Result<Tensor> run1() const;
+  // Creates the kernel once and calls compute() from `callers` threads at the same time,
+  // `rounds` times each; the first output of every call.
+  Result<std::vector<Tensor>> run_concurrently(int callers, int rounds) const;
 
  private:
   struct In {
