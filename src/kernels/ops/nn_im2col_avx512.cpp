@@ -77,29 +77,38 @@ void pack(const Im2colSource& s, int64_t k0, int64_t kc, int64_t n0, int64_t nc,
   const __m512i iota_s = _mm512_mullo_epi32(iota, _mm512_set1_epi32(static_cast<int>(s.sw)));
   const __m512i width = _mm512_set1_epi32(static_cast<int>(s.iw));
   const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
-  for (int64_t kk = 0; kk < kc; ++kk) {
+  // Patch rows that differ only in kx read the same input row: handle such a run of rows
+  // per segment, so the row lookup and its bounds check are done once for all of them.
+  for (int64_t kk = 0; kk < kc;) {
     const int64_t k = k0 + kk;
-    const int64_t kx = k % s.kw, ky = (k / s.kw) % s.kh, kz = (k / (s.kw * s.kh)) % s.kd;
+    const int64_t kx0 = k % s.kw, ky = (k / s.kw) % s.kh, kz = (k / (s.kw * s.kh)) % s.kd;
     const int64_t c = k / (s.kw * s.kh * s.kd);
+    const int64_t count = s.kw - kx0 < kc - kk ? s.kw - kx0 : kc - kk;
     const float* xc = s.x + c * plane;
-    float* row_dst = dst + kk * nr;
-    const int64_t dz = kz * s.dd, dy = ky * s.dh, dx = kx * s.dw;
+    float* rows_dst = dst + kk * nr;
+    const int64_t dz = kz * s.dd, dy = ky * s.dh;
     for (const Segment& seg : segs) {
       const int64_t iz = seg.iz0 + dz, iy = seg.iy0 + dy;
-      __m512 v = zero;
-      if (iz >= 0 && iz < s.id && iy >= 0 && iy < s.ih) {
-        const float* xrow = xc + (iz * s.ih + iy) * s.iw;
-        const int64_t b = seg.ix0 + dx;
-        const __m512i pos = _mm512_add_epi32(_mm512_set1_epi32(static_cast<int>(b)), S == 1 ? iota : iota_s);
+      float* out = rows_dst + seg.dst;
+      if (iz < 0 || iz >= s.id || iy < 0 || iy >= s.ih) {
+        for (int64_t t = 0; t < count; ++t) _mm512_mask_storeu_ps(out + t * nr, seg.lanes, zero);
+        continue;
+      }
+      const float* xrow = xc + (iz * s.ih + iy) * s.iw;
+      for (int64_t t = 0; t < count; ++t) {
+        const int64_t b = seg.ix0 + (kx0 + t) * s.dw;
+        // Row positions read by the lanes: consecutive for S = 1 and S = 2 (two loads),
+        // strided for the gather.
+        const __m512i pos = _mm512_add_epi32(_mm512_set1_epi32(static_cast<int>(b)), S == 0 ? iota_s : iota);
+        __m512 v;
         if constexpr (S == 1) {
           const __mmask16 m = seg.lanes & _mm512_cmpge_epi32_mask(pos, _mm512_setzero_si512()) &
                               _mm512_cmplt_epi32_mask(pos, width);
           v = _mm512_maskz_loadu_ps(m, xrow + b);
         } else if constexpr (S == 2) {
           // Inputs b .. b + 31: validity of each of the two loads' lanes.
-          const __m512i p0 = _mm512_add_epi32(_mm512_set1_epi32(static_cast<int>(b)), iota);
-          const __m512i p1 = _mm512_add_epi32(p0, _mm512_set1_epi32(16));
-          const __mmask16 m0 = _mm512_cmpge_epi32_mask(p0, _mm512_setzero_si512()) & _mm512_cmplt_epi32_mask(p0, width);
+          const __m512i p1 = _mm512_add_epi32(pos, _mm512_set1_epi32(16));
+          const __mmask16 m0 = _mm512_cmpge_epi32_mask(pos, _mm512_setzero_si512()) & _mm512_cmplt_epi32_mask(pos, width);
           const __mmask16 m1 = _mm512_cmpge_epi32_mask(p1, _mm512_setzero_si512()) & _mm512_cmplt_epi32_mask(p1, width);
           v = _mm512_permutex2var_ps(_mm512_maskz_loadu_ps(m0, xrow + b), even, _mm512_maskz_loadu_ps(m1, xrow + b + 16));
         } else {
@@ -107,9 +116,10 @@ void pack(const Im2colSource& s, int64_t k0, int64_t kc, int64_t n0, int64_t nc,
                               _mm512_cmplt_epi32_mask(pos, width);
           v = _mm512_mask_i32gather_ps(zero, m, pos, xrow, 4);
         }
+        _mm512_mask_storeu_ps(out + t * nr, seg.lanes, v);
       }
-      _mm512_mask_storeu_ps(row_dst + seg.dst, seg.lanes, v);
     }
+    kk += count;
   }
 }
 
