@@ -35,6 +35,9 @@ constexpr std::array<std::string_view, 16> kTranscendental = {
 // Ops with only a data read per output element (Gather/Slice read what they output).
 constexpr std::array<std::string_view, 3> kReadsOutputOnly = {"Gather", "Slice", "GatherElements"};
 
+// The GEMM core packs operands in cache blocks of at most this size (an L2-sized panel).
+constexpr double kPackBlockBytes = 1 << 20;
+
 bool is_float(DataType t) {
   return t == DataType::kFloat32 || t == DataType::kFloat16 || t == DataType::kBFloat16 || t == DataType::kFloat64;
 }
@@ -112,7 +115,9 @@ Cost estimate_node_cost(const Graph& graph, NodeId id, std::span<const Shape> sh
         const Shape& y = shapes[n.outputs[0]];
         double spatial = 1;
         for (size_t d = 2; d < y.size(); ++d) spatial *= static_cast<double>(y[d]);
-        c.workspace_bytes = per_out * spatial * elt;  // im2col of one image and one group
+        // Implicit im2col (kernels/ops/nn_conv.cpp): patches are packed block by block, so
+        // the workspace is one cache block, not the whole im2col matrix.
+        c.workspace_bytes = std::min(per_out * spatial * elt, kPackBlockBytes);
       }
     } else {
       c.flops = out0;
@@ -125,7 +130,7 @@ Cost estimate_node_cost(const Graph& graph, NodeId id, std::span<const Shape> sh
       c.flops = 2.0 * numel(0) * per_in + (numel(2) > 0 ? out0 : 0);
       double spatial = 1;
       for (size_t d = 2; d < x->size(); ++d) spatial *= static_cast<double>((*x)[d]);
-      c.workspace_bytes = per_in * spatial * elt;
+      c.workspace_bytes = per_in * spatial * elt;  // col buffer (col2im)
     } else {
       c.flops = out0;
     }
@@ -134,14 +139,15 @@ Cost estimate_node_cost(const Graph& graph, NodeId id, std::span<const Shape> sh
     const double k = a != nullptr && !a->empty() ? static_cast<double>(a->back()) : 1.0;
     c.flops = 2.0 * out0 * k;
     const ValueId b = n.inputs.size() > 1 ? n.inputs[1] : kNoValue;
-    if (b != kNoValue && !graph.values[b].constant) c.workspace_bytes = bytes_of(b);  // B packed per run
+    if (b != kNoValue && !graph.values[b].constant)
+      c.workspace_bytes = std::min(bytes_of(b), kPackBlockBytes);  // B packed per run, block by block
   } else if (op == "Gemm") {
     const Shape* a = in_shape(0);
     double k = 1;
     if (a != nullptr && a->size() == 2) k = static_cast<double>(attr_i(n, "transA", 0) ? (*a)[0] : (*a)[1]);
     c.flops = 2.0 * out0 * k + (numel(2) > 0 ? out0 : 0);
     const ValueId b = n.inputs.size() > 1 ? n.inputs[1] : kNoValue;
-    if (b != kNoValue && !graph.values[b].constant) c.workspace_bytes = bytes_of(b);
+    if (b != kNoValue && !graph.values[b].constant) c.workspace_bytes = std::min(bytes_of(b), kPackBlockBytes);
   } else if (op == "MaxPool" || op == "AveragePool" || op == "LpPool") {
     double window = 1;
     if (const Attribute* k = n.find_attribute("kernel_shape"))

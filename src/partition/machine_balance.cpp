@@ -31,7 +31,7 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 // Bumped whenever the probe changes what it measures, so old caches are re-measured.
-constexpr const char* kDispatchCacheVersion = "2";
+constexpr const char* kDispatchCacheVersion = "3";
 
 double elapsed_ns(Clock::time_point a, Clock::time_point b) {
   return static_cast<double>(std::chrono::duration_cast<std::chrono::nanoseconds>(b - a).count());

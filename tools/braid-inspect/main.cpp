@@ -219,6 +219,20 @@ int main(int argc, char** argv) {
               m.gflops_per_core, m.cores, m.gbps, m.gbps_one_core, m.balance(), m.source.c_str());
   std::printf("dispatch:       %s per subgraph -> merge threshold %s\n", human_ns(m.dispatch_overhead_ns).c_str(),
               human_ns(opt.min_subgraph_cost_ns).c_str());
+  for (ValueId v : graph.inputs) {
+    const Value& in = graph.values[v];
+    std::string dims;
+    if (in.shape) {
+      for (const Dim& d : *in.shape) {
+        if (!dims.empty()) dims += "x";
+        dims += d.known() ? std::to_string(d.value) : (d.symbol.empty() ? "?" : d.symbol);
+      }
+    } else {
+      dims = "rank unknown";
+    }
+    std::printf("input:          %s [%s]%s\n", in.name.c_str(), dims.c_str(),
+                opt.shapes.values.count(v) ? "  (bound by --shape)" : "");
+  }
   if (args.split > 0) {
     std::printf("split-heavy:    %zu op(s) split %d ways (%zu nodes after)\n", split_names.size(), args.split,
                 graph.nodes.size());

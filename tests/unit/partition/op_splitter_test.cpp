@@ -288,13 +288,15 @@ TEST(OpSplitter, SplitHeavyOpsPicksOnlyHeavyNodes) {
 TEST(OpSplitter, ConvSplitEqualsUnsplitThroughSession) {
   check_split_through_session(conv_model(16, 64, 12), "Conv", 2, true);
   check_split_through_session(conv_model(16, 64, 12), "Conv", 4, true);
-  check_split_through_session(conv_model(8, 40, 9), "Conv", 3, false);
+  check_split_through_session(conv_model(8, 40, 9), "Conv", 3, true);
+  check_split_through_session(conv_model(32, 128, 32), "Conv", 2, true);  // big enough to run multi-threaded
 }
 
 TEST(OpSplitter, MatMulSplitEqualsUnsplitThroughSession) {
   check_split_through_session(matmul_model(8, 96, 128), "MatMul", 2, true);
   check_split_through_session(matmul_model(8, 96, 128), "MatMul", 4, true);
-  check_split_through_session(matmul_model(5, 33, 70), "MatMul", 3, false);
+  check_split_through_session(matmul_model(5, 33, 70), "MatMul", 3, true);
+  check_split_through_session(matmul_model(256, 256, 512), "MatMul", 4, true);
 }
 
 TEST(OpSplitter, GemmSplitEqualsUnsplitThroughSession) {
