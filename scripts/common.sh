@@ -38,12 +38,12 @@ configure_and_build() {
 
 # The ONNX Runtime peer (npm onnxruntime-node 1.30.0, CPU library inside the tarball),
 # installed once per machine into the user's cache.
-BRAID_ORT_DIR="${BRAID_ORT_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/braid/ort}"
+BRAID_ORT_PREFIX="${BRAID_ORT_PREFIX:-${XDG_CACHE_HOME:-$HOME/.cache}/braid/ort}"
 ensure_ort_peer() {
-  if [ -f "$BRAID_ORT_DIR/node_modules/onnxruntime-node/package.json" ]; then return 0; fi
+  if [ -f "$BRAID_ORT_PREFIX/node_modules/onnxruntime-node/package.json" ]; then return 0; fi
   # Any Node.js with npm will do (Debian's packages, or a nodejs that bundles npm).
   if ! command -v node >/dev/null || ! command -v npm >/dev/null; then ensure_packages nodejs npm; fi
-  mkdir -p "$BRAID_ORT_DIR"
-  (cd "$BRAID_ORT_DIR" && { [ -f package.json ] || npm init -y >/dev/null; } &&
+  mkdir -p "$BRAID_ORT_PREFIX"
+  (cd "$BRAID_ORT_PREFIX" && { [ -f package.json ] || npm init -y >/dev/null; } &&
    npm install --ignore-scripts --no-audit --no-fund onnxruntime-node@1.30.0 >&2)
 }

@@ -5,7 +5,7 @@
 source "$(dirname "$0")/common.sh"
 ensure_packages "${BRAID_BUILD_PACKAGES[@]}" libonnx-testdata
 ensure_ort_peer
-export BRAID_ORT_DIR
+export BRAID_ORT_PREFIX
 BUILD="$BRAID_ROOT/build/test-release"
 configure_and_build "$BUILD" -DCMAKE_BUILD_TYPE=Release -DBRAID_BUILD_TESTS=ON -DBRAID_BUILD_BENCHMARKS=OFF
 (cd "$BUILD" && ctest --output-on-failure -j"$BRAID_JOBS" -LE 'live|soak|fuzz|stress')

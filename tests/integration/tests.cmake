@@ -6,6 +6,6 @@ target_link_libraries(session_test PRIVATE braid_modelgen)
 add_test(NAME install_consumer_hello_session
          COMMAND ${CMAKE_COMMAND} -DBUILD_DIR=${PROJECT_BINARY_DIR} -DSOURCE_DIR=${PROJECT_SOURCE_DIR}
                  -DWORK_DIR=${PROJECT_BINARY_DIR}/install_test/hello_session -DEXAMPLE=hello_session
-                 "-DARGS=${PROJECT_SOURCE_DIR}/../shared/models/mnist-8_cntk.onnx"
+                 "-DARGS=${BRAID_SHARED_MODELS}/mnist-8_cntk.onnx"
                  -P ${CMAKE_CURRENT_LIST_DIR}/install_consumer.cmake)
 set_tests_properties(install_consumer_hello_session PROPERTIES TIMEOUT 600 LABELS install)

@@ -26,7 +26,7 @@ using namespace braid;
 namespace {
 
 std::string ort_dir() {
-  if (const char* d = std::getenv("BRAID_ORT_DIR")) return d;
+  if (const char* d = std::getenv("BRAID_ORT_PREFIX")) return d;
   const char* home = std::getenv("HOME");
   return std::string(home ? home : "/root") + "/.cache/braid/ort";
 }
@@ -198,7 +198,7 @@ TEST(Peer, OutputsMatchOnnxRuntime) {
     fs::create_directories(work / "in");
     fs::create_directories(work / "out");
     for (const auto& [name, t] : *inputs) write_tensor(work / "in", name, t);
-    std::string cmd = "node " + script.string() + " " + model + " " + (work / "in").string() + " " +
+    std::string cmd = "BRAID_ORT_DIR=" + ort_dir() + "/node_modules/onnxruntime-node node " + script.string() + " " + model + " " + (work / "in").string() + " " +
                       (work / "out").string() + " > " + (work / "ort.log").string() + " 2>&1";
     ASSERT_EQ(std::system(cmd.c_str()), 0) << "ort_run failed; see " << (work / "ort.log");
     for (const auto& [name, t] : *outputs) {
