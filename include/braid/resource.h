@@ -142,10 +142,12 @@ struct ResourceFilterOptions {
   // EWMA time constant for changes within the step threshold, in sample periods.
   double time_constant_periods = 4.0;
   // A change larger than this (in cores; scaled by sqrt(cores / 2) above 2 cores for the
-  // total) is a step: above one tick's worth of quantisation noise (0.5), below one core.
-  double step_threshold_cores = 0.75;
-  // Consecutive same-side step candidates before the estimate jumps to the new level.
-  int confirm_samples = 1;
+  // total) is a step candidate: above a one-tick blip (0.5), well below one core.
+  double step_threshold_cores = 0.6;
+  // The estimate jumps when this many consecutive samples lie on the same side, the
+  // last beyond the threshold and the ones before beyond confirm_fraction x threshold.
+  int confirm_samples = 2;
+  double confirm_fraction = 0.5;
 };
 
 struct ResourceMonitorOptions {

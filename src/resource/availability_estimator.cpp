@@ -11,6 +11,7 @@ StepFilterParams params_from(const ResourceFilterOptions& o) {
   p.time_constant_periods = o.time_constant_periods;
   p.threshold = o.step_threshold_cores;
   p.confirm_samples = o.confirm_samples;
+  p.confirm_fraction = o.confirm_fraction;
   return p;
 }
 

@@ -109,37 +109,50 @@ Status CgroupMemorySource::refresh() {
 }
 
 Status CgroupMemorySource::sample(ResourceVector& inout) {
+  bool read_usage = !have_usage_ || ++samples_since_usage_ >= options_.usage_every_samples;
   if (!have_layout_ || ++samples_since_refresh_ >= options_.refresh_every_samples) {
     samples_since_refresh_ = 0;
     Status s = refresh();
     have_layout_ = s.ok();
-    if (!s.ok()) return s;
+    if (!s.ok()) {
+      have_usage_ = false;
+      return s;
+    }
+    read_usage = true;
   }
-  BRAID_ASSIGN_OR_RETURN(std::string_view leaf_text, leaf_usage_.read());
-  BRAID_ASSIGN_OR_RETURN(int64_t leaf_usage, parse_cgroup_memory_value(leaf_text));
-  if (leaf_usage < 0) return invalid_argument("cgroup memory usage: 'max' is not a usage");
-  inout.memory_cgroup_usage = leaf_usage;
-  int64_t best = -1;
-  for (Level& level : levels_) {
-    auto text = level.usage.read();
-    if (!text.ok()) {
-      reports_.failed("cgroup memory usage " + level.usage.path(), text.status());
-      continue;
+  if (read_usage) {
+    samples_since_usage_ = 0;
+    have_usage_ = false;
+    BRAID_ASSIGN_OR_RETURN(std::string_view leaf_text, leaf_usage_.read());
+    BRAID_ASSIGN_OR_RETURN(int64_t leaf_usage, parse_cgroup_memory_value(leaf_text));
+    if (leaf_usage < 0) return invalid_argument("cgroup memory usage: 'max' is not a usage");
+    usage_ = leaf_usage;
+    limit_ = -1;
+    available_ = -1;
+    for (Level& level : levels_) {
+      auto text = level.usage.read();
+      if (!text.ok()) {
+        reports_.failed("cgroup memory usage " + level.usage.path(), text.status());
+        continue;
+      }
+      auto usage = parse_cgroup_memory_value(*text);
+      if (!usage.ok() || *usage < 0) {
+        reports_.failed("cgroup memory usage " + level.usage.path(),
+                        usage.ok() ? invalid_argument("'max' is not a usage") : usage.status());
+        continue;
+      }
+      const int64_t available = std::clamp(level.limit - *usage + level.reclaimable, int64_t{0}, level.limit);
+      if (available_ < 0 || available < available_) {
+        available_ = available;
+        limit_ = level.limit;
+        usage_ = *usage;
+      }
     }
-    auto usage = parse_cgroup_memory_value(*text);
-    if (!usage.ok() || *usage < 0) {
-      reports_.failed("cgroup memory usage " + level.usage.path(),
-                      usage.ok() ? invalid_argument("'max' is not a usage") : usage.status());
-      continue;
-    }
-    const int64_t available = std::clamp(level.limit - *usage + level.reclaimable, int64_t{0}, level.limit);
-    if (best < 0 || available < best) {
-      best = available;
-      inout.memory_cgroup_limit = level.limit;
-      inout.memory_cgroup_usage = *usage;
-    }
+    have_usage_ = true;
   }
-  inout.memory_cgroup_available = best;
+  inout.memory_cgroup_usage = usage_;
+  inout.memory_cgroup_limit = limit_;
+  inout.memory_cgroup_available = available_;
   return Status::ok_status();
 }
 

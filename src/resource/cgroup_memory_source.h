@@ -2,7 +2,8 @@
 // and memory.current, or v1 memory.limit_in_bytes and memory.usage_in_bytes (this
 // project's build machine uses v1 for memory) — the tightest level of the ancestry, with
 // the cgroup's inactive file cache counted as reclaimable (as Kubernetes' working set).
-// Limits change rarely and are re-read every `refresh_every_samples`; usage every sample.
+// Limits change rarely and are re-read every `refresh_every_samples`; usage every
+// `usage_every_samples` (the monitor uses 1 s and 50 ms).
 #pragma once
 
 #include <cstdint>
@@ -27,6 +28,7 @@ Result<int64_t> parse_memory_stat_field(std::string_view text, std::string_view 
 struct CgroupMemorySourceOptions {
   std::string root;
   int refresh_every_samples = 100;
+  int usage_every_samples = 1;
 };
 
 class CgroupMemorySource final : public ResourceSource {
@@ -58,6 +60,12 @@ class CgroupMemorySource final : public ResourceSource {
   std::vector<Level> levels_;  // only levels with a finite limit
   bool have_layout_ = false;
   int samples_since_refresh_ = 0;
+  // The outputs of the last usage read, written again between reads.
+  bool have_usage_ = false;
+  int samples_since_usage_ = 0;
+  int64_t usage_ = -1;
+  int64_t limit_ = -1;
+  int64_t available_ = -1;
 };
 
 }  // namespace braid::detail

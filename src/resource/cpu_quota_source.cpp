@@ -158,14 +158,16 @@ Status CpuQuotaSource::sample(ResourceVector& inout) {
     Result<CpuLimits> limits = refresh();
     if (limits.ok()) {
       limits_ = std::move(*limits);
+      ResourceVector scratch;
+      for (int id : limits_.allowed) scratch.set_core_allowed(id, true);
+      allowed_mask_ = scratch.allowed_cores;
       have_limits_ = true;
     } else if (!have_limits_) {
       return limits.status();
     }
   }
   inout.cores_total = static_cast<double>(limits_.online.size());
-  inout.allowed_cores.fill(0);
-  for (int id : limits_.allowed) inout.set_core_allowed(id, true);
+  inout.allowed_cores = allowed_mask_;
   inout.cpu_quota_cores = limits_.quota_cores;
   inout.cores_limit = std::min(static_cast<double>(limits_.allowed.size()), limits_.quota_cores);
   inout.set_live(ResourceSourceKind::kAffinity);

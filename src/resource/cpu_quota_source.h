@@ -5,6 +5,8 @@
 // `refresh_every_samples` samples and the cached result is written in between.
 #pragma once
 
+#include <array>
+#include <cstdint>
 #include <functional>
 #include <string>
 #include <string_view>
@@ -55,6 +57,7 @@ class CpuQuotaSource final : public ResourceSource {
   CpuQuotaSourceOptions options_;
   ReportOnce reports_;
   CpuLimits limits_;
+  std::array<uint64_t, kMaxResourceCores / 64> allowed_mask_{};  // limits_.allowed as bits
   bool have_limits_ = false;
   int samples_since_refresh_ = 0;
 };

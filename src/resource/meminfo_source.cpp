@@ -45,11 +45,18 @@ Result<MemInfo> parse_meminfo(std::string_view text) {
   return out;
 }
 
-MemInfoSource::MemInfoSource(const std::string& root) : file_(rooted_path(root, "/proc/meminfo")) {}
+MemInfoSource::MemInfoSource(const std::string& root, int refresh_every_samples)
+    : file_(rooted_path(root, "/proc/meminfo")), refresh_every_samples_(std::max(1, refresh_every_samples)) {}
 
 Status MemInfoSource::sample(ResourceVector& inout) {
-  BRAID_ASSIGN_OR_RETURN(std::string_view text, file_.read());
-  BRAID_ASSIGN_OR_RETURN(MemInfo info, parse_meminfo(text));
+  if (!have_ || ++samples_since_refresh_ >= refresh_every_samples_) {
+    samples_since_refresh_ = 0;
+    have_ = false;
+    BRAID_ASSIGN_OR_RETURN(std::string_view text, file_.read());
+    BRAID_ASSIGN_OR_RETURN(last_, parse_meminfo(text));
+    have_ = true;
+  }
+  const MemInfo& info = last_;
   inout.memory_bytes_total = info.total_bytes;
   inout.memory_system_available = info.available_bytes;
   return Status::ok_status();

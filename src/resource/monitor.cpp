@@ -54,8 +54,13 @@ class ResourceMonitor::Impl {
   }
 
   void add_default_sources() {
+    // Re-read intervals in samples: limits every ~1 s, PSI (a 10 s average the kernel
+    // recomputes every 2 s) every ~100 ms, MemAvailable and cgroup usage every ~50 ms.
+    // Only /proc/stat, the signal that must follow a step within two periods, is read
+    // every sample; this keeps the sampler within 1% of a core (docs/resource-monitor.md).
     const auto period = std::max<int64_t>(options_.period.count(), 1);
-    const int refresh = static_cast<int>(std::clamp<int64_t>(1'000'000'000 / period, 1, 1'000'000));
+    auto every = [period](int64_t ns) { return static_cast<int>(std::clamp<int64_t>(ns / period, 1, 1'000'000)); };
+    const int refresh = every(1'000'000'000);
     detail::CpuQuotaSourceOptions quota;
     quota.root = options_.root;
     quota.refresh_every_samples = refresh;
@@ -63,13 +68,15 @@ class ResourceMonitor::Impl {
     detail::ProcStatSourceOptions stat;
     stat.root = options_.root;
     sources_.push_back(std::make_unique<detail::ProcStatSource>(stat));
-    sources_.push_back(std::make_unique<detail::MemInfoSource>(options_.root));
+    sources_.push_back(std::make_unique<detail::MemInfoSource>(options_.root, every(50'000'000)));
     detail::CgroupMemorySourceOptions cgroup_memory;
     cgroup_memory.root = options_.root;
     cgroup_memory.refresh_every_samples = refresh;
+    cgroup_memory.usage_every_samples = every(50'000'000);
     sources_.push_back(std::make_unique<detail::CgroupMemorySource>(cgroup_memory));
-    sources_.push_back(std::make_unique<detail::PsiSource>(options_.root, detail::PsiResource::kCpu));
-    sources_.push_back(std::make_unique<detail::PsiSource>(options_.root, detail::PsiResource::kMemory));
+    sources_.push_back(std::make_unique<detail::PsiSource>(options_.root, detail::PsiResource::kCpu, every(100'000'000)));
+    sources_.push_back(
+        std::make_unique<detail::PsiSource>(options_.root, detail::PsiResource::kMemory, every(100'000'000)));
   }
 
   Status add_source(std::unique_ptr<ResourceSource> source) {
@@ -144,7 +151,7 @@ class ResourceMonitor::Impl {
 
  private:
   void run() {
-    ::pthread_setname_np(::pthread_self(), "braid-monitor");
+    ::pthread_setname_np(::pthread_self(), "braid-sampler");
     const int64_t cpu_before = sampler_cpu_ns_.load(std::memory_order_relaxed);
     const int64_t cpu_start = thread_cpu_ns();
     auto next = std::chrono::steady_clock::now() + options_.period;
@@ -212,7 +219,7 @@ class ResourceMonitor::Impl {
       }
       if (status.ok()) {
         v.live_sources |= static_cast<uint32_t>(source->kind());
-        reports_.recovered(source->name());
+        if (!reports_.all_up()) reports_.recovered(source->name());
       } else {
         reports_.failed(source->name(), status);
       }

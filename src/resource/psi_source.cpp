@@ -1,5 +1,7 @@
 #include "resource/psi_source.h"
 
+#include <algorithm>
+
 #include "resource/text_scan.h"
 
 namespace braid::detail {
@@ -52,13 +54,20 @@ Result<Psi> parse_psi(std::string_view text) {
   return out;
 }
 
-PsiSource::PsiSource(const std::string& root, PsiResource resource)
+PsiSource::PsiSource(const std::string& root, PsiResource resource, int refresh_every_samples)
     : resource_(resource),
-      file_(rooted_path(root, resource == PsiResource::kCpu ? "/proc/pressure/cpu" : "/proc/pressure/memory")) {}
+      file_(rooted_path(root, resource == PsiResource::kCpu ? "/proc/pressure/cpu" : "/proc/pressure/memory")),
+      refresh_every_samples_(std::max(1, refresh_every_samples)) {}
 
 Status PsiSource::sample(ResourceVector& inout) {
-  BRAID_ASSIGN_OR_RETURN(std::string_view text, file_.read());
-  BRAID_ASSIGN_OR_RETURN(Psi psi, parse_psi(text));
+  if (!have_ || ++samples_since_refresh_ >= refresh_every_samples_) {
+    samples_since_refresh_ = 0;
+    have_ = false;
+    BRAID_ASSIGN_OR_RETURN(std::string_view text, file_.read());
+    BRAID_ASSIGN_OR_RETURN(last_, parse_psi(text));
+    have_ = true;
+  }
+  const Psi& psi = last_;
   if (resource_ == PsiResource::kCpu) {
     inout.cpu_pressure_some = psi.some.avg10;
     inout.cpu_pressure_full = psi.full.avg10;

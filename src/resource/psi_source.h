@@ -1,6 +1,8 @@
 // PsiSource: pressure stall information of one resource, /proc/pressure/cpu or
 // /proc/pressure/memory (kernel >= 4.20 with CONFIG_PSI and not booted with psi=0).
-// avg10 is the share of the last 10 s in which some (or all) runnable tasks stalled.
+// avg10 is the share of the last 10 s in which some (or all) runnable tasks stalled; the
+// kernel recomputes it every 2 s, so the file is read every `refresh_every_samples`
+// samples (10 = 100 ms at the default period) and the last values are written between.
 #pragma once
 
 #include <string>
@@ -31,7 +33,7 @@ enum class PsiResource { kCpu, kMemory };
 
 class PsiSource final : public ResourceSource {
  public:
-  PsiSource(const std::string& root, PsiResource resource);
+  PsiSource(const std::string& root, PsiResource resource, int refresh_every_samples = 10);
   // Writes cpu_pressure_* or memory_pressure_*. Not thread-safe.
   Status sample(ResourceVector& inout) override;
   const char* name() const override { return resource_ == PsiResource::kCpu ? "psi_cpu" : "psi_memory"; }
@@ -42,6 +44,10 @@ class PsiSource final : public ResourceSource {
  private:
   PsiResource resource_;
   TextFile file_;
+  int refresh_every_samples_;
+  int samples_since_refresh_ = 0;
+  bool have_ = false;
+  Psi last_;
 };
 
 }  // namespace braid::detail

@@ -21,6 +21,9 @@ class ReportOnce {
   void recovered(std::string_view key);
   // True while `key` is in an outage. Not thread-safe.
   bool in_outage(std::string_view key) const;
+  // True when nothing is in an outage (the common case: lets callers skip recovered()).
+  // Not thread-safe.
+  bool all_up() const noexcept { return down_.empty(); }
   // Warnings logged so far (for tests). Not thread-safe.
   int reports() const noexcept { return reports_; }
 

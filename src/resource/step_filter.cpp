@@ -8,6 +8,7 @@ StepFilter::StepFilter(StepFilterParams params) : params_(params) {
   params_.time_constant_periods = std::max(params_.time_constant_periods, 1e-3);
   params_.confirm_samples = std::max(params_.confirm_samples, 1);
   params_.threshold = std::max(params_.threshold, 0.0);
+  params_.confirm_fraction = std::clamp(params_.confirm_fraction, 0.0, 1.0);
   alpha_ = 1.0 - std::exp(-1.0 / params_.time_constant_periods);
 }
 
@@ -26,14 +27,19 @@ double StepFilter::update(double x, double threshold) {
     return y_;
   }
   const double d = x - y_;
-  if (std::fabs(d) <= threshold) {
-    run_ = 0;
-    y_ += alpha_ * d;
-    return y_;
-  }
+  const double a = std::fabs(d);
   const int side = d > 0 ? 1 : -1;
-  run_ = (run_ * side > 0) ? run_ + side : side;
-  if (run_ * side >= params_.confirm_samples) y_ = x;
+  // The run counts consecutive samples on one side beyond the confirmation level.
+  if (a > threshold * params_.confirm_fraction) {
+    run_ = (run_ * side > 0) ? run_ + side : side;
+  } else {
+    run_ = 0;
+  }
+  if (a <= threshold) {
+    y_ += alpha_ * d;  // in band: EWMA
+  } else if (run_ * side >= params_.confirm_samples) {
+    y_ = x;  // a confirmed step (and every further sample beyond it on that side)
+  }              // else: an unconfirmed candidate, held
   return y_;
 }
 

@@ -1,15 +1,15 @@
 // StepFilter: smooths one noisy channel (other processes' cores, steal) so that a real
-// step — a process starting or stopping — is followed at once, while tick-quantisation
-// jitter and short blips only nudge the estimate.
+// step — a process starting or stopping — is followed within two samples, while
+// tick-quantisation jitter, a one-sample error and short blips only nudge the estimate.
 //
 //  * |x - y| <= threshold: y += alpha * (x - y), alpha = 1 - exp(-1 / tau_periods):
 //    an EWMA with time constant tau for small drifts and in-band noise.
-//  * |x - y| >  threshold: a step candidate; once `confirm_samples` consecutive
-//    candidates lie on the same side the estimate jumps to the latest sample (and keeps
-//    jumping while candidates continue on that side); until then it holds, so with
-//    confirm_samples > 1 an isolated spike is ignored entirely.
-// The monitor feeds it two-interval rates with confirm_samples = 1 (see
-// ResourceFilterOptions and docs/resource-monitor.md for why).
+//  * |x - y| >  threshold: a step candidate. The estimate jumps to x when the
+//    `confirm_samples` - 1 samples before it were on the same side by more than
+//    `confirm_fraction` x threshold (the first half of a step that a two-interval rate
+//    window only half saw qualifies); otherwise it holds, so a lone outlier is ignored.
+//    While samples keep coming beyond the threshold on that side each one jumps again.
+// See ResourceFilterOptions and docs/resource-monitor.md for the constants and why.
 #pragma once
 
 #include <cmath>
@@ -18,8 +18,9 @@ namespace braid::detail {
 
 struct StepFilterParams {
   double time_constant_periods = 4.0;
-  double threshold = 0.75;
-  int confirm_samples = 1;
+  double threshold = 0.6;
+  int confirm_samples = 2;
+  double confirm_fraction = 0.5;
 };
 
 class StepFilter {

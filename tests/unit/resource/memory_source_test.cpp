@@ -137,6 +137,43 @@ TEST(CgroupMemorySource, UsageIsReadEverySampleLimitsOnRefresh) {
   EXPECT_EQ(x.memory_cgroup_available, 0);
 }
 
+TEST(CgroupMemorySource, UsageEveryNSamplesWritesCachedValuesBetween) {
+  testing::ScratchRoot root;
+  root.write("/proc/self/cgroup", "0::/job\n");
+  root.write("/proc/self/mountinfo", "30 23 0:26 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw\n");
+  root.write("/sys/fs/cgroup/job/memory.max", "1000000\n");
+  root.write("/sys/fs/cgroup/job/memory.current", "100000\n");
+  CgroupMemorySourceOptions o;
+  o.root = root.path();
+  o.usage_every_samples = 2;
+  CgroupMemorySource s(o);
+  ResourceVector a, b, c;
+  ASSERT_TRUE(s.sample(a).ok());
+  root.write("/sys/fs/cgroup/job/memory.current", "400000\n");
+  ASSERT_TRUE(s.sample(b).ok());
+  ASSERT_TRUE(s.sample(c).ok());
+  EXPECT_EQ(a.memory_cgroup_available, 900000);
+  EXPECT_EQ(b.memory_cgroup_available, 900000);  // cached, still written
+  EXPECT_EQ(b.memory_cgroup_limit, 1000000);
+  EXPECT_EQ(c.memory_cgroup_available, 600000);
+}
+
+TEST(MemInfoSource, RereadsEveryNSamples) {
+  testing::ScratchRoot root;
+  root.write("/proc/meminfo", "MemTotal: 1000 kB\nMemAvailable: 800 kB\n");
+  MemInfoSource s(root.path(), /*refresh_every_samples=*/2);
+  ResourceVector v;
+  ASSERT_TRUE(s.sample(v).ok());
+  EXPECT_EQ(v.memory_system_available, 800 * 1024);
+  root.write("/proc/meminfo", "MemTotal: 1000 kB\nMemAvailable: 300 kB\n");
+  ResourceVector w;
+  ASSERT_TRUE(s.sample(w).ok());
+  EXPECT_EQ(w.memory_system_available, 800 * 1024);  // cached values are still written
+  ResourceVector x;
+  ASSERT_TRUE(s.sample(x).ok());
+  EXPECT_EQ(x.memory_system_available, 300 * 1024);
+}
+
 TEST(MemInfoSource, CapturedAndMissing) {
   MemInfoSource captured(resource_data("this_machine"));
   ResourceVector v;

@@ -79,7 +79,10 @@ void print_trace(const char* title, const std::vector<ResourceVector>& vs, int64
   if (std::getenv("BRAID_PRINT_TRACE") == nullptr) return;
   std::printf("# %s: t_ms cores_available others cpu0_other cpu1_other event\n", title);
   bool started = false, stopped = false;
+  uint64_t last = 0;
   for (const auto& v : vs) {
+    if (v.sample_index == last) continue;  // the recordings overlap by one sample
+    last = v.sample_index;
     const char* event = "";
     if (!started && v.timestamp_ns > start_ns) started = true, event = "<- competitor started before this sample";
     if (!stopped && v.timestamp_ns > stop_ns) stopped = true, event = "<- competitor killed before this sample";
@@ -177,7 +180,8 @@ TEST(ResourceMonitorLive, MemoryHogLowersAvailableMemory) {
   char c = 0;
   const bool ready = ::read(ready_fd, &c, 1) == 1;
   ::close(ready_fd);
-  std::this_thread::sleep_for(3 * kPeriod + std::chrono::milliseconds(2));
+  // MemAvailable is re-read every 50 ms (5 periods); allow that plus two periods.
+  std::this_thread::sleep_for(std::chrono::milliseconds(70));
   const ResourceVector loaded = m.current();
   ::kill(hog, SIGKILL);
   ::waitpid(hog, nullptr, 0);

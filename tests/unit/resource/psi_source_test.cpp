@@ -62,6 +62,28 @@ TEST(PsiSource, WritesItsOwnFieldsOnly) {
   EXPECT_EQ(memory.kind(), ResourceSourceKind::kPsiMemory);
 }
 
+TEST(PsiSource, RereadsEveryNSamplesAndRetriesFailuresAtOnce) {
+  testing::ScratchRoot root;
+  root.write("/proc/pressure/cpu", "some avg10=1.00 avg60=0 avg300=0 total=1\n");
+  PsiSource s(root.path(), PsiResource::kCpu, /*refresh_every_samples=*/3);
+  ResourceVector v;
+  ASSERT_TRUE(s.sample(v).ok());
+  EXPECT_EQ(v.cpu_pressure_some, 1.0);
+  root.write("/proc/pressure/cpu", "some avg10=2.00 avg60=0 avg300=0 total=1\n");
+  ASSERT_TRUE(s.sample(v).ok());
+  ASSERT_TRUE(s.sample(v).ok());
+  EXPECT_EQ(v.cpu_pressure_some, 1.0);  // cached
+  ASSERT_TRUE(s.sample(v).ok());
+  EXPECT_EQ(v.cpu_pressure_some, 2.0);  // re-read
+  root.write("/proc/pressure/cpu", "garbage\n");
+  for (int i = 0; i < 2; ++i) ASSERT_TRUE(s.sample(v).ok());
+  EXPECT_FALSE(s.sample(v).ok());  // due: the garbage is seen
+  root.write("/proc/pressure/cpu", "some avg10=3.00 avg60=0 avg300=0 total=1\n");
+  ResourceVector w;
+  ASSERT_TRUE(s.sample(w).ok());  // retried on the very next sample
+  EXPECT_EQ(w.cpu_pressure_some, 3.0);
+}
+
 TEST(PsiSource, MachineWithoutPsiFails) {
   // v1_limited has no /proc/pressure at all (kernel < 4.20 or psi=0).
   PsiSource cpu(resource_data("v1_limited"), PsiResource::kCpu);

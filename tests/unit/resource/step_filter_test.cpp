@@ -38,26 +38,35 @@ TEST(StepFilter, TableOfInputSequences) {
     double expect;
     double tolerance;
   };
-  const StepFilterParams defaults;  // threshold 0.75, confirm 1: what the monitor uses
+  // Defaults (what the monitor uses): threshold 0.6, confirm 2 at half the threshold.
+  const StepFilterParams defaults;
   const Case cases[] = {
-      // Defaults: a step of a whole core is followed at its first sample ...
-      {"step up", defaults, {0, 0, 1, 1}, 2, 1.0, 1e-12},
-      {"step down", defaults, {2, 2, 1, 1}, 2, 1.0, 1e-12},
-      // ... a half-core blip (one tick in a two-interval window) only nudges the EWMA ...
-      {"blip", defaults, {0, 0, 0.5, 0.5, 0}, 3, 0.5 * (1 - std::exp(-0.5)), 1e-9},
-      // ... and tick jitter around a level never moves it by more than the EWMA step.
+      // A whole core: held at its first sample, followed at its second ...
+      {"step up held", defaults, {0, 0, 1, 1}, 2, 0.0, 1e-12},
+      {"step up", defaults, {0, 0, 1, 1}, 3, 1.0, 1e-12},
+      {"step down", defaults, {2, 2, 1, 1}, 3, 1.0, 1e-12},
+      // ... or at once when the sample before already showed half of it (a step the
+      // two-interval window saw partly).
+      {"primed step", defaults, {0, 0, 0.4, 1}, 3, 1.0, 1e-12},
+      // A competitor leaving while 0.25 core of other load stays: 0.75 core down.
+      {"residual", defaults, {1, 1, 0.6, 0.25}, 3, 0.25, 1e-12},
+      // A one-tick blip (0.5 for two windows) only nudges the EWMA.
+      {"blip", defaults, {0, 0, 0.5, 0.5}, 3, 0.5 * (1 - std::exp(-0.5)), 1e-9},
+      // A lone outlier of a whole core (two CPUs' rounding at once) is ignored.
+      {"outlier", defaults, {1, 1, 2, 1}, 2, 1.0, 1e-12},
+      {"outlier after", defaults, {1, 1, 2, 1, 1}, 4, 1.0, 1e-12},
+      // Rounding jitter around a level moves it by at most an EWMA step.
       {"jitter", defaults, {1, 1.5, 0.5, 1.5, 0.5, 1, 1}, 6, 1.0, 0.12},
-      // confirm_samples = 2: a step is followed at its 2nd sample, a spike is ignored.
+      // Small changes go through the EWMA: tau = 4 periods -> 1 - e^-1 after 4 samples.
+      {"drift", defaults, {0, 0.2, 0.2, 0.2, 0.2}, 4, 0.2 * (1 - std::exp(-1.0)), 1e-9},
+      // Other settings: confirm 2 at a 0.3 threshold.
       {"confirm2 step", confirm(2), {0, 0, 0, 1, 1}, 4, 1.0, 1e-12},
       {"confirm2 not at 1st", confirm(2), {0, 0, 0, 1}, 3, 0.0, 1e-12},
       {"confirm2 spike", confirm(2), {1, 1, 3, 1, 1}, 2, 1.0, 1e-12},
-      {"confirm2 spike after", confirm(2), {1, 1, 3, 1, 1}, 4, 1.0, 1e-12},
       {"confirm2 alternating", confirm(2), {1, 1, 2, 0, 2, 0, 2, 0, 2, 0}, 9, 1.0, 1e-12},
-      // A step the rate window only half saw: jump to 0.5, then keep following to 1.
-      {"confirm2 ramp", confirm(2), {0, 0, 0.5, 1.0, 1.0}, 3, 1.0, 1e-12},
-      {"confirm2 ramp 2", confirm(2), {0, 0, 0.2, 0.6, 1.0}, 4, 1.0, 1e-12},
-      // Small changes go through the EWMA: tau = 4 periods -> 1 - e^-1 after 4 samples.
-      {"drift", defaults, {0, 0.2, 0.2, 0.2, 0.2}, 4, 0.2 * (1 - std::exp(-1.0)), 1e-9},
+      // A ramp keeps jumping while it continues on one side.
+      {"confirm2 ramp", confirm(2), {0, 0, 0.2, 0.6, 1.0}, 3, 0.6, 1e-12},
+      {"confirm2 ramp end", confirm(2), {0, 0, 0.2, 0.6, 1.0}, 4, 1.0, 1e-12},
   };
   for (const Case& c : cases) {
     StepFilter f(c.params);
@@ -78,7 +87,7 @@ TEST(StepFilter, ConfirmSamplesIsConfigurable) {
 }
 
 TEST(StepFilter, ThresholdOverridePerSample) {
-  StepFilter f;
+  StepFilter f(confirm(1));
   f.update(0);
   f.update(0.5, 1.0);  // within a 1.0 threshold: EWMA, not a step candidate
   EXPECT_LT(f.value(), 0.5);
