@@ -35,6 +35,24 @@ struct RunStats {
   size_t peak_activation_bytes = 0;
 };
 
+// What the runtime has learned about one subgraph of a session (Session::subgraph_profile).
+// Estimates come from the cost model at the last input shapes; times are learned from the
+// adaptive runs (an EWMA per precision and thread count) and fall back to the calibrated
+// cost model before the first run.
+struct SubgraphProfile {
+  int id = 0;
+  int nodes = 0;
+  std::string first_node;      // name (or op type) of its first and last node
+  std::string last_node;
+  double flops = 0;            // estimated, current shapes
+  double bytes = 0;            // estimated bytes read + written
+  bool compute_bound = false;  // against the machine's balance point
+  double predicted_ms = 0;     // on one thread
+  double measured_ms = -1;     // EWMA of its runs on one thread; -1 before any
+  uint64_t runs = 0;           // measured runs at any thread count
+  double upward_rank_ms = 0;   // predicted time from its start to the end of the graph
+};
+
 class Session {
  public:
   // Loads, checks and plans a model file. Thread-safe.
@@ -54,6 +72,9 @@ class Session {
   // run leaves the session usable. Thread-safe: many threads may run one session at once.
   Result<NamedTensors> run(const NamedTensors& inputs, const RunOptions& options = {},
                            RunStats* stats = nullptr) const;
+
+  // One entry per subgraph of the parallel plan, in topological order. Thread-safe.
+  std::vector<SubgraphProfile> subgraph_profile() const;
 
   struct Impl;
   // For Braid's own tools and tests.

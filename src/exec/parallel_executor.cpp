@@ -14,6 +14,7 @@ struct Request {
   const ExecutionPlan* plan = nullptr;
   const SubgraphProgram* program = nullptr;
   Dispatcher* dispatcher = nullptr;
+  Dsdg* dsdg = nullptr;  // null: nothing is measured
   std::vector<Tensor>* values = nullptr;
   const RunOptions* options = nullptr;
   bool static_mode = false;
@@ -61,15 +62,38 @@ Status run_unit(Request* r, uint32_t unit, int threads) {
   return {};
 }
 
+// Memory-bound subgraphs moving less than this are too short (and too cache-resident) to
+// say anything about the DRAM bandwidth left to us.
+constexpr double kMinBandwidthReportBytes = 1 << 20;
+
+// Feeds one measured run of `unit` back to the DSDG and, for a memory-bound subgraph, its
+// achieved vs predicted time to the monitor.
+void record_run(Request* r, uint32_t unit, const Job& job, int threads, double ns) {
+  r->dsdg->record(unit, Precision::kF32, threads, ns, job.candidate.bytes);
+  ResourceMonitor* monitor = r->dispatcher->monitor();
+  if (monitor && !job.candidate.compute_bound && job.candidate.bytes >= kMinBandwidthReportBytes)
+    monitor->report_memory_throughput(job.candidate.bytes, ns * 1e-9,
+                                      r->dsdg->model_ns(unit, Precision::kF32, threads) * 1e-9);
+}
+
 void run_job(Job* job, int threads) {
   auto* r = static_cast<Request*>(job->owner);
   const uint32_t unit = job->index;
+  const bool adaptive = !r->static_mode;
   if (!r->failed.load(std::memory_order_acquire)) {
+    // Static mode is not measured: every subgraph runs at once with a fixed thread
+    // count, so its times say more about the oversubscription than about the subgraph.
+    const bool measure = adaptive && r->dsdg != nullptr;
+    const auto start = measure ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
     Status st = run_unit(r, unit, threads);
-    if (!st.ok()) r->fail(std::move(st));
+    if (!st.ok()) {
+      r->fail(std::move(st));
+    } else if (measure) {
+      const double ns = std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - start).count();
+      record_run(r, unit, *job, threads, ns);
+    }
   }
   Dispatcher* d = r->dispatcher;
-  const bool adaptive = !r->static_mode;
   const double memory = job->candidate.working_set;
   if (adaptive) d->release(threads, memory);
   complete_unit(r, unit);  // may end the request: `r` is not used below
@@ -95,12 +119,13 @@ void make_ready(Request* r, uint32_t unit) {
 }  // namespace
 
 ParallelExecutor::ParallelExecutor(const Graph& graph, const ExecutionPlan& plan, const PartitionPlan& partition,
-                                   Dispatcher& dispatcher, int static_threads)
+                                   Dispatcher& dispatcher, int static_threads, Dsdg* dsdg)
     : graph_(graph),
       plan_(plan),
       partition_(partition),
       dispatcher_(dispatcher),
       static_threads_(std::max(1, static_threads)),
+      dsdg_(dsdg),
       program_(SubgraphProgram::build(graph, plan, partition)) {
   candidates_.resize(partition.subgraphs.size());
   for (const Subgraph& sg : partition.subgraphs) {
@@ -109,6 +134,7 @@ ParallelExecutor::ParallelExecutor(const Graph& graph, const ExecutionPlan& plan
     c.bytes = sg.cost.bytes();
     c.working_set = sg.peak_working_set;
     c.upward_rank_ns = sg.upward_rank;
+    c.predicted_ns = sg.est_ns;
     c.compute_bound = sg.compute_bound;
   }
 }
@@ -122,6 +148,7 @@ Status ParallelExecutor::run(std::vector<Tensor>& values, ExecutionMode mode, co
   r.plan = &plan_;
   r.program = &program_;
   r.dispatcher = &dispatcher_;
+  r.dsdg = dsdg_;
   r.values = &values;
   r.options = &options;
   r.static_mode = mode == ExecutionMode::kStatic;
@@ -135,6 +162,16 @@ Status ParallelExecutor::run(std::vector<Tensor>& values, ExecutionMode mode, co
   for (uint32_t i = 0; i < n; ++i) {
     Job& j = r.jobs[i];
     j.candidate = candidates_[i];
+    if (dsdg_) {
+      // The live view: costs at the current shapes, times and ranks learned from runs.
+      const Cost cost = dsdg_->estimated_cost(i);
+      j.candidate.flops = cost.flops;
+      j.candidate.bytes = cost.bytes();
+      j.candidate.working_set = dsdg_->peak_working_set(i);
+      j.candidate.compute_bound = dsdg_->compute_bound(i);
+      j.candidate.predicted_ns = dsdg_->predict_ns(i);
+      j.candidate.upward_rank_ns = dsdg_->upward_rank(i);
+    }
     j.group = &r.group;
     j.run = run_job;
     j.fail = fail_job;

@@ -1,13 +1,17 @@
 // ParallelExecutor: runs a session's subgraphs concurrently. In `adaptive` mode every
 // ready subgraph goes through the Runtime's Dispatcher (the scheduler gates what runs and
 // with how many threads); in `static` mode every ready subgraph is spawned at once with
-// the session's fixed thread count (what static runtimes do).
+// the session's fixed thread count (what static runtimes do). With a Dsdg, each request
+// takes its candidates' costs and critical-path ranks from it, and every adaptive run of a
+// subgraph is timed and fed back (Dsdg::record); memory-bound subgraphs also report their
+// achieved against predicted time to the ResourceMonitor (the bandwidth share).
 #pragma once
 
 #include <vector>
 
 #include "braid/options.h"
 #include "braid/session.h"
+#include "dsdg/dsdg.h"
 #include "exec/subgraph_program.h"
 #include "sched/dispatcher.h"
 
@@ -15,9 +19,11 @@ namespace braid::detail {
 
 class ParallelExecutor {
  public:
-  // All references must outlive the executor. Not thread-safe (construction).
+  // All references (and `dsdg`, which may be null: then the partition's static estimates
+  // are used and nothing is measured) must outlive the executor. `dsdg` must be built
+  // from `partition`. Not thread-safe (construction).
   ParallelExecutor(const Graph& graph, const ExecutionPlan& plan, const PartitionPlan& partition,
-                   Dispatcher& dispatcher, int static_threads);
+                   Dispatcher& dispatcher, int static_threads, Dsdg* dsdg = nullptr);
 
   // Runs one request; `values` holds the bound inputs and receives every value.
   // Thread-safe: many requests may run at once.
@@ -31,6 +37,7 @@ class ParallelExecutor {
   const PartitionPlan& partition_;
   Dispatcher& dispatcher_;
   const int static_threads_;
+  Dsdg* dsdg_;
   SubgraphProgram program_;
   std::vector<ReadyCandidate> candidates_;  // per unit, from the partition's cost model
 };

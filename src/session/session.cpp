@@ -2,14 +2,19 @@
 
 #include <sched.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <map>
 #include <thread>
 
 #include <spdlog/spdlog.h>
 
 #include "onnx/onnx_importer.h"
+#include "opt/graph_optimizer.h"
+#include "partition/machine_balance.h"
 #include "partition/partitioner.h"
+#include "partition/shape_resolver.h"
 #include "braid/runtime.h"
 #include "session/session_impl.h"
 
@@ -58,6 +63,11 @@ TensorInfo info_of(const Value& v) {
 Result<std::unique_ptr<Session::Impl>> make_session_impl(Graph graph, std::string model_name,
                                                          const SessionOptions& options) {
   if (options.threads < 0) return invalid_argument("SessionOptions.threads must be >= 0");
+  if (options.graph_optimization != GraphOptimization::kNone) {
+    // A failed rewrite leaves the graph as imported: fusion is an optimisation only.
+    Status st = optimize_graph(graph, GraphOptimizationOptions{});
+    if (!st.ok()) spdlog::warn("{}: graph optimisation skipped: {}", model_name, st.message());
+  }
   auto impl = std::make_unique<Session::Impl>();
   impl->model_name = std::move(model_name);
   impl->options = options;
@@ -89,8 +99,15 @@ Result<std::unique_ptr<Session::Impl>> make_session_impl(Graph graph, std::strin
                  partition.status().message());
     impl->partition = per_node_partition(impl->graph);
   }
+  DsdgOptions dsdg_options;
+  dsdg_options.balance = machine_balance();
+  impl->dsdg = std::make_unique<Dsdg>(impl->partition, dsdg_options);
+  for (const TensorInfo& info : impl->input_info)
+    for (int64_t d : info.shape) impl->dynamic_inputs = impl->dynamic_inputs || d < 0;
+  impl->dynamic_inputs = impl->dynamic_inputs || std::any_of(impl->input_info.begin(), impl->input_info.end(),
+                                                             [](const TensorInfo& i) { return !i.has_shape; });
   impl->executor = std::make_unique<ParallelExecutor>(impl->graph, impl->plan, impl->partition,
-                                                      impl->runtime->dispatcher(), impl->threads);
+                                                      impl->runtime->dispatcher(), impl->threads, impl->dsdg.get());
   return impl;
 }
 
@@ -140,6 +157,57 @@ Status Session::Impl::bind_inputs(const NamedTensors& inputs, std::vector<Tensor
   return {};
 }
 
+void Session::Impl::track_input_shapes(const std::vector<Tensor>& values) const {
+  if (!dynamic_inputs) return;
+  // FNV-1a over the input dims; 0 is reserved for "no run yet".
+  uint64_t key = 1469598103934665603ull;
+  for (detail::ValueId v : graph.inputs) {
+    key = (key ^ static_cast<uint64_t>(values[v].rank())) * 1099511628211ull;
+    for (int64_t d : values[v].shape()) key = (key ^ static_cast<uint64_t>(d)) * 1099511628211ull;
+  }
+  key |= 1;
+  // Acquire/release: a run that sees the new key also sees the estimates made for it.
+  if (shapes_key.load(std::memory_order_acquire) == key) return;
+  std::lock_guard lock(reestimate_mu);
+  if (shapes_key.load(std::memory_order_relaxed) == key) return;
+  std::vector<std::pair<std::string, Shape>> shapes;
+  for (detail::ValueId v : graph.inputs) shapes.emplace_back(graph.values[v].name, values[v].shape());
+  auto bindings = detail::bind_input_shapes(graph, shapes);
+  Status st = bindings.ok() ? dsdg->reestimate(graph, bindings.value()) : bindings.status();
+  if (!st.ok()) spdlog::warn("{}: cost re-estimate for new input shapes failed: {}", model_name, st.message());
+  shapes_key.store(key, std::memory_order_release);
+}
+
+std::vector<SubgraphProfile> Session::subgraph_profile() const {
+  const Impl& impl = *impl_;
+  std::vector<SubgraphProfile> out;
+  const detail::Dsdg& dsdg = *impl.dsdg;
+  auto node_name = [&](detail::NodeId n) {
+    const detail::Node& node = impl.graph.nodes[n];
+    return node.name.empty() ? node.op_type : node.name;
+  };
+  for (const detail::Subgraph& sg : dsdg.plan().subgraphs) {
+    SubgraphProfile p;
+    p.id = static_cast<int>(sg.id);
+    p.nodes = static_cast<int>(sg.nodes.size());
+    if (!sg.nodes.empty()) {
+      p.first_node = node_name(sg.nodes.front());
+      p.last_node = node_name(sg.nodes.back());
+    }
+    const detail::Cost cost = dsdg.estimated_cost(sg.id);
+    p.flops = cost.flops;
+    p.bytes = cost.bytes();
+    p.compute_bound = dsdg.compute_bound(sg.id);
+    p.predicted_ms = dsdg.predict_ns(sg.id) * 1e-6;
+    const double measured = dsdg.measured_ns(sg.id, detail::Precision::kF32, 1);
+    p.measured_ms = std::isnan(measured) ? -1 : measured * 1e-6;
+    p.runs = dsdg.observed_count(sg.id);
+    p.upward_rank_ms = dsdg.upward_rank(sg.id) * 1e-6;
+    out.push_back(std::move(p));
+  }
+  return out;
+}
+
 Session::Session(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Session::Session(Session&&) noexcept = default;
 Session& Session::operator=(Session&&) noexcept = default;
@@ -169,6 +237,7 @@ Result<NamedTensors> Session::run(const NamedTensors& inputs, const RunOptions& 
   const ExecutionMode mode = options.mode.value_or(impl.options.mode);
   Status st;
   if (mode != ExecutionMode::kSequential) {
+    impl.track_input_shapes(values);
     st = impl.executor->run(values, mode, options);
   } else {
     for (size_t n = 0; n < impl.graph.nodes.size() && st.ok(); ++n) {

@@ -1,12 +1,15 @@
 // Session::Impl: the immutable state built at load (graph, plan, arena) shared by runs.
 #pragma once
 
+#include <atomic>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
 #include "braid/session.h"
 #include "exec/execution_plan.h"
+#include "dsdg/dsdg.h"
 #include "exec/parallel_executor.h"
 #include "partition/partition_plan.h"
 #include "sched/runtime_core.h"
@@ -24,7 +27,17 @@ struct Session::Impl {
   int threads = 1;
   std::shared_ptr<detail::RuntimeCore> runtime;
   detail::PartitionPlan partition;
+  std::unique_ptr<detail::Dsdg> dsdg;  // built from `partition`; learns from every adaptive run
   std::unique_ptr<detail::ParallelExecutor> executor;
+  // Dynamic input dims: the DSDG is re-estimated when a run's input shapes differ from
+  // the last ones (a hash compared lock-free; the re-estimate itself is serialised).
+  bool dynamic_inputs = false;
+  mutable std::atomic<uint64_t> shapes_key{0};
+  mutable std::mutex reestimate_mu;
+
+  // Re-estimates the DSDG when the bound inputs' shapes changed since the last run.
+  // Thread-safe.
+  void track_input_shapes(const std::vector<Tensor>& values) const;
 
   // Checks the caller's inputs and places them into `values`.
   Status bind_inputs(const NamedTensors& inputs, std::vector<Tensor>& values) const;
