@@ -4,6 +4,9 @@
 #include <chrono>
 #include <memory>
 #include <mutex>
+#include <optional>
+
+#include "dsdg/dsdg_request.h"
 
 namespace braid::detail {
 namespace {
@@ -14,13 +17,13 @@ struct Request {
   const ExecutionPlan* plan = nullptr;
   const SubgraphProgram* program = nullptr;
   Dispatcher* dispatcher = nullptr;
-  Dsdg* dsdg = nullptr;  // null: nothing is measured
+  Dsdg* dsdg = nullptr;
   std::vector<Tensor>* values = nullptr;
   const RunOptions* options = nullptr;
   bool static_mode = false;
   int static_threads = 1;
 
-  std::unique_ptr<std::atomic<int>[]> pending;   // per unit: predecessors not finished
+  std::optional<DsdgRequest> ready;              // per unit: predecessors not finished
   std::unique_ptr<std::atomic<int>[]> crossing;  // per crossing value: consumers left
   std::vector<Job> jobs;
   std::atomic<int> remaining{0};
@@ -47,9 +50,11 @@ void complete_unit(Request* r, uint32_t unit) {
     // Acq_rel: the consumers' reads of the value happen before whoever frees it.
     if (r->crossing[slot].fetch_sub(1, std::memory_order_acq_rel) == 1)
       (*r->values)[r->program->crossing_values[slot]] = Tensor();
-  for (SubgraphId s : u.succs)
-    // Acq_rel: this unit's outputs are visible to the successor that becomes ready.
-    if (r->pending[s].fetch_sub(1, std::memory_order_acq_rel) == 1) make_ready(r, s);
+  // The DSDG's ready set: this unit's outputs are visible to the successor that becomes
+  // ready (acq_rel counters) and the claim makes exactly one launch.
+  r->ready->complete(unit, [r](SubgraphId s) {
+    if (r->ready->try_claim(s)) make_ready(r, s);
+  });
   if (r->remaining.fetch_sub(1, std::memory_order_acq_rel) == 1) r->group.run(std::move(r->done));
 }
 
@@ -83,7 +88,7 @@ void run_job(Job* job, int threads) {
   if (!r->failed.load(std::memory_order_acquire)) {
     // Static mode is not measured: every subgraph runs at once with a fixed thread
     // count, so its times say more about the oversubscription than about the subgraph.
-    const bool measure = adaptive && r->dsdg != nullptr;
+    const bool measure = adaptive;
     const auto start = measure ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
     Status st = run_unit(r, unit, threads);
     if (!st.ok()) {
@@ -125,19 +130,9 @@ ParallelExecutor::ParallelExecutor(const Graph& graph, const ExecutionPlan& plan
       partition_(partition),
       dispatcher_(dispatcher),
       static_threads_(std::max(1, static_threads)),
-      dsdg_(dsdg),
-      program_(SubgraphProgram::build(graph, plan, partition)) {
-  candidates_.resize(partition.subgraphs.size());
-  for (const Subgraph& sg : partition.subgraphs) {
-    ReadyCandidate& c = candidates_[sg.id];
-    c.flops = sg.cost.flops;
-    c.bytes = sg.cost.bytes();
-    c.working_set = sg.peak_working_set;
-    c.upward_rank_ns = sg.upward_rank;
-    c.predicted_ns = sg.est_ns;
-    c.compute_bound = sg.compute_bound;
-  }
-}
+      owned_dsdg_(dsdg ? nullptr : std::make_unique<Dsdg>(partition)),
+      dsdg_(dsdg ? dsdg : owned_dsdg_.get()),
+      program_(SubgraphProgram::build(graph, plan, partition)) {}
 
 Status ParallelExecutor::run(std::vector<Tensor>& values, ExecutionMode mode, const RunOptions& options) const {
   const size_t n = program_.units.size();
@@ -153,25 +148,21 @@ Status ParallelExecutor::run(std::vector<Tensor>& values, ExecutionMode mode, co
   r.options = &options;
   r.static_mode = mode == ExecutionMode::kStatic;
   r.static_threads = static_threads_;
-  r.pending.reset(new std::atomic<int>[n]);
-  for (size_t i = 0; i < n; ++i) r.pending[i].store(program_.units[i].preds, std::memory_order_relaxed);
+  r.ready.emplace(*dsdg_);
   r.crossing.reset(new std::atomic<int>[program_.crossing_values.size()]);
   for (size_t i = 0; i < program_.crossing_values.size(); ++i)
     r.crossing[i].store(program_.crossing_consumers[i], std::memory_order_relaxed);
   r.jobs.resize(n);
   for (uint32_t i = 0; i < n; ++i) {
     Job& j = r.jobs[i];
-    j.candidate = candidates_[i];
-    if (dsdg_) {
-      // The live view: costs at the current shapes, times and ranks learned from runs.
-      const Cost cost = dsdg_->estimated_cost(i);
-      j.candidate.flops = cost.flops;
-      j.candidate.bytes = cost.bytes();
-      j.candidate.working_set = dsdg_->peak_working_set(i);
-      j.candidate.compute_bound = dsdg_->compute_bound(i);
-      j.candidate.predicted_ns = dsdg_->predict_ns(i);
-      j.candidate.upward_rank_ns = dsdg_->upward_rank(i);
-    }
+    // The DSDG's live view: costs at the current shapes, times and ranks learned from runs.
+    const Cost cost = dsdg_->estimated_cost(i);
+    j.candidate.flops = cost.flops;
+    j.candidate.bytes = cost.bytes();
+    j.candidate.working_set = dsdg_->peak_working_set(i);
+    j.candidate.compute_bound = dsdg_->compute_bound(i);
+    j.candidate.predicted_ns = dsdg_->predict_ns(i);
+    j.candidate.upward_rank_ns = dsdg_->upward_rank(i);
     j.group = &r.group;
     j.run = run_job;
     j.fail = fail_job;
@@ -181,7 +172,8 @@ Status ParallelExecutor::run(std::vector<Tensor>& values, ExecutionMode mode, co
   r.remaining.store(static_cast<int>(n), std::memory_order_relaxed);
   dispatcher_.arena().execute([&] {
     r.done = r.group.defer([] {});
-    for (SubgraphId root : program_.roots) make_ready(&r, root);
+    for (SubgraphId root : dsdg_->sources())
+      if (r.ready->try_claim(root)) make_ready(&r, root);
     if (!r.static_mode) dispatcher_.pump();
     r.group.wait();
   });

@@ -34,7 +34,6 @@ SubgraphProgram SubgraphProgram::build(const Graph& graph, const ExecutionPlan& 
     Unit& u = p.units[sg.id];
     u.succs = sg.succs;
     u.preds = static_cast<int>(sg.preds.size());
-    if (sg.preds.empty()) p.roots.push_back(sg.id);
     std::vector<NodeId> nodes = sg.nodes;
     std::sort(nodes.begin(), nodes.end());  // node ids are a topological order
     for (NodeId n : nodes) u.steps.push_back({n, {}});

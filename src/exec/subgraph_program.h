@@ -25,7 +25,6 @@ struct SubgraphProgram {
   std::vector<Unit> units;
   std::vector<ValueId> crossing_values;     // values read by more than their producer's unit
   std::vector<int> crossing_consumers;      // consuming units per crossing value
-  std::vector<SubgraphId> roots;            // units with no predecessor
 
   static SubgraphProgram build(const Graph& graph, const ExecutionPlan& plan, const PartitionPlan& partition);
 };
