@@ -41,6 +41,7 @@ const char* usage() {
          "  --seed N                input seed (default 42)\n"
          "  --interference SPEC     cpu:K | bursty:K:ON_MS:OFF_MS (a competitor process)\n"
          "  --json PATH             write every figure as JSON\n"
+         "  --graph-optimization none|basic  load-time graph fusion (default basic)\n"
          "  --help\n";
 }
 
@@ -89,6 +90,11 @@ Result<BenchOptions> parse_options(int argc, const char* const* argv) {
     };
     if (a == "--help" || a == "-h") {
       o.help = true;
+    } else if (a == "--graph-optimization") {
+      BRAID_ASSIGN_OR_RETURN(std::string v, value("--graph-optimization"));
+      if (v == "none") o.graph_optimization = GraphOptimization::kNone;
+      else if (v == "basic") o.graph_optimization = GraphOptimization::kBasic;
+      else return invalid_argument("--graph-optimization takes none or basic, got '" + v + "'");
     } else if (a == "--model") {
       BRAID_ASSIGN_OR_RETURN(std::string v, value("--model"));
       o.models.push_back(v);

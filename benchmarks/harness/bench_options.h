@@ -27,6 +27,7 @@ struct BenchOptions {
   uint32_t seed = 42;
   Interference interference;
   std::string json_path;
+  GraphOptimization graph_optimization = GraphOptimization::kBasic;  // --graph-optimization
   bool help = false;
 };
 

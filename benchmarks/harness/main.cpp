@@ -61,6 +61,7 @@ Result<Stats> measure(const std::string& path, ExecutionMode mode, const BenchOp
   SessionOptions so;
   so.mode = mode;
   so.threads = o.threads;
+  so.graph_optimization = o.graph_optimization;
   BRAID_ASSIGN_OR_RETURN(Session s, Session::load(path, so));
   BRAID_ASSIGN_OR_RETURN(NamedTensors in, make_inputs(s, o.seed));
   for (int i = 0; i < o.warmup; ++i) {

@@ -25,8 +25,17 @@ enum class ExecutionMode {
 
 const char* execution_mode_name(ExecutionMode m) noexcept;
 
+// Load-time graph rewrites (ONNX Runtime's GraphOptimizationLevel, in two steps).
+enum class GraphOptimization {
+  kNone,   // run the graph as imported
+  kBasic,  // fold Conv+BatchNormalization, fuse Relu and MatMul biases into the GEMM
+           // epilogue; results change only by float32 rounding
+};
+
 struct SessionOptions {
   ExecutionMode mode = ExecutionMode::kAdaptive;
+  // Graph fusion at load; kNone keeps one kernel per ONNX node (e.g. to compare outputs).
+  GraphOptimization graph_optimization = GraphOptimization::kBasic;
   // Threads Braid may use; 0 means every core the process may run on.
   int threads = 0;
   // Upper bound on activation + workspace bytes in flight; 0 means no bound.

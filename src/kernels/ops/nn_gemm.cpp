@@ -1,8 +1,11 @@
 // Gemm (opset 1 .. 13): Y = alpha * op(A) * op(B) + beta * C with C broadcast to [M, N].
 // f32 runs on the GEMM core with B packed at load when constant; a C that is a row or
 // column vector becomes the GEMM's bias epilogue (the Linear layer case) instead of a
-// separate pass. f64 and integers run plain loops.
+// separate pass. f64 and integers run plain loops. The attribute braid_fused_activation =
+// "Relu" (set by graph fusion, never in ONNX files) applies max(0, .) in the epilogue.
 #include <optional>
+#include <string>
+#include <type_traits>
 #include <vector>
 
 #include "kernels/attributes.h"
@@ -23,7 +26,14 @@ bool gemm_dtype_ok(DataType t) {
 struct GemmOpAttrs {
   bool trans_a = false, trans_b = false;
   float alpha = 1.0f, beta = 1.0f;
+  bool relu = false;  // braid_fused_activation = "Relu"
 };
+
+template <class T>
+void relu_in_place(T* y, int64_t count) {
+  if constexpr (std::is_signed_v<T> || std::is_floating_point_v<T>)
+    for (int64_t i = 0; i < count; ++i) y[i] = y[i] < T(0) ? T(0) : y[i];
+}
 
 // How C meets [M, N]: dims after right-aligning (1 where broadcast).
 struct CBroadcast {
@@ -88,6 +98,7 @@ class GemmKernel final : public OpKernel {
             gemm_loop<T>(attrs_.trans_a, attrs_.trans_b, m, n, k, static_cast<T>(attrs_.alpha), a->data<T>(),
                          a->dim(1), b->data<T>(), b->dim(1), use_c ? static_cast<T>(attrs_.beta) : T(0),
                          y->data<T>(), n);
+            if (attrs_.relu) relu_in_place(y->data<T>(), y->numel());
           }
           return {};
         },
@@ -114,6 +125,7 @@ class GemmKernel final : public OpKernel {
     g.c = y;
     g.ldc = n;
     g.alpha = attrs_.alpha;
+    g.relu = attrs_.relu;
     if (c) {
       const bool per_col = cb.rows == 1 && cb.cols == n && n > 1;
       const bool per_row = cb.cols == 1 && cb.rows == m && m > 1;
@@ -148,6 +160,9 @@ Result<std::unique_ptr<OpKernel>> make_gemm(const KernelInit& init) {
   attrs.trans_b = attr_int(node, "transB", 0) != 0;
   attrs.alpha = attr_float(node, "alpha", 1.0f);
   attrs.beta = attr_float(node, "beta", 1.0f);
+  const std::string act = attr_string(node, "braid_fused_activation", "");
+  if (act == "Relu") attrs.relu = true;
+  else if (!act.empty()) return unsupported_op(node.describe() + ": fused activation '" + act + "' is not supported");
   Gemm gemm;
   std::optional<PackedB> packed;
   const Tensor* b = init.constant_input(1);

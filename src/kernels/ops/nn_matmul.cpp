@@ -2,9 +2,15 @@
 // f32 runs on the GEMM core; a constant B of rank <= 2 (the weights of a linear layer) is
 // packed once at load, and batched A against a 2-D B becomes one tall GEMM. f64 and the
 // integer dtypes run plain loops.
+// Braid extensions, set by graph fusion and never present in ONNX files: an optional third
+// input of N values (a bias added to every row, the GEMM's per-column epilogue), and the
+// attribute braid_fused_activation = "Relu" (max(0, .) after the bias).
 #include <algorithm>
 #include <optional>
+#include <string>
+#include <type_traits>
 
+#include "kernels/attributes.h"
 #include "kernels/dispatch.h"
 #include "kernels/gemm/gemm.h"
 #include "kernels/ops/nn_kernels.h"
@@ -81,7 +87,8 @@ bool b_is_broadcast(const MatMulShape& s) {
 
 class MatMulKernel final : public OpKernel {
  public:
-  MatMulKernel(Gemm gemm, std::optional<PackedB> packed_b) : gemm_(gemm), packed_b_(std::move(packed_b)) {}
+  MatMulKernel(Gemm gemm, std::optional<PackedB> packed_b, bool relu)
+      : gemm_(gemm), packed_b_(std::move(packed_b)), relu_(relu) {}
 
   Status compute(KernelContext& ctx) const override {
     const Tensor* a = ctx.input(0);
@@ -90,6 +97,10 @@ class MatMulKernel final : public OpKernel {
     if (a->dtype() != b->dtype())
       return bad_node(*ctx.node, std::string("A is ") + dtype_name(a->dtype()) + " but B is " + dtype_name(b->dtype()));
     BRAID_ASSIGN_OR_RETURN(MatMulShape s, matmul_shape(*ctx.node, a->shape(), b->shape()));
+    const Tensor* bias = ctx.inputs.size() > 2 ? ctx.input(2) : nullptr;
+    if (bias && (bias->dtype() != a->dtype() || bias->numel() != s.n || b->rank() < 2))
+      return bad_node(*ctx.node, "fused bias " + shape_to_string(bias->shape()) + " must have " + std::to_string(s.n) +
+                                     " values of A's dtype and B must be a matrix");
     BRAID_ASSIGN_OR_RETURN(Tensor * y, ctx.allocate_output(0, a->dtype(), s.out));
     if (y->numel() == 0) return {};
     return dispatch_dtype_or<float, double, int32_t, int64_t, uint32_t, uint64_t>(
@@ -97,7 +108,7 @@ class MatMulKernel final : public OpKernel {
         [&](auto tag) -> Status {
           using T = decltype(tag);
           if constexpr (std::is_same_v<T, float>) {
-            run_f32(ctx, s, a->data<float>(), b, y->data<float>());
+            run_f32(ctx, s, a->data<float>(), b, bias ? bias->data<float>() : nullptr, y->data<float>());
           } else {
             for (int64_t i = 0; i < s.batch_count; ++i) {
               int64_t a_off, b_off;
@@ -105,6 +116,15 @@ class MatMulKernel final : public OpKernel {
               gemm_loop<T>(false, false, s.m, s.n, s.k, T(1), a->data<T>() + a_off, s.k,
                            b->data<T>() + b_off, s.n, T(0), y->data<T>() + i * s.m * s.n, s.n);
             }
+            T* out = y->data<T>();
+            const int64_t rows = y->numel() / s.n;
+            for (int64_t r = 0; r < rows && (bias || relu_); ++r)
+              for (int64_t j = 0; j < s.n; ++j) {
+                T& v = out[r * s.n + j];
+                if (bias) v += bias->data<T>()[j];
+                if constexpr (std::is_signed_v<T> || std::is_floating_point_v<T>)
+                  if (relu_ && v < T(0)) v = T(0);
+              }
           }
           return {};
         },
@@ -112,9 +132,14 @@ class MatMulKernel final : public OpKernel {
   }
 
  private:
-  void run_f32(const KernelContext& ctx, const MatMulShape& s, const float* a, const Tensor* b,
+  void run_f32(const KernelContext& ctx, const MatMulShape& s, const float* a, const Tensor* b, const float* bias,
                float* y) const {
     GemmArgs g;
+    if (bias) {
+      g.bias = bias;
+      g.bias_kind = GemmBias::kPerCol;
+    }
+    g.relu = relu_;
     g.n = s.n;
     g.k = s.k;
     g.ldc = s.n;
@@ -156,6 +181,7 @@ class MatMulKernel final : public OpKernel {
 
   Gemm gemm_;
   std::optional<PackedB> packed_b_;
+  bool relu_ = false;
 };
 
 Result<std::unique_ptr<OpKernel>> make_matmul(const KernelInit& init) {
@@ -164,6 +190,10 @@ Result<std::unique_ptr<OpKernel>> make_matmul(const KernelInit& init) {
     const DataType t = init.input_dtype(i);
     if (t != DataType::kUndefined && !matmul_dtype_ok(t)) return unsupported_dtype(*init.node, t);
   }
+  if (init.num_inputs() > 3) return bad_node(*init.node, "takes at most three inputs (A, B, fused bias)");
+  const std::string act = attr_string(*init.node, "braid_fused_activation", "");
+  if (!act.empty() && act != "Relu")
+    return unsupported_op(init.node->describe() + ": fused activation '" + act + "' is not supported");
   Gemm gemm;
   std::optional<PackedB> packed;
   const Tensor* b = init.constant_input(1);
@@ -171,7 +201,7 @@ Result<std::unique_ptr<OpKernel>> make_matmul(const KernelInit& init) {
     const int64_t k = b->dim(0), n = b->rank() == 2 ? b->dim(1) : 1;
     packed = gemm.pack_b(false, k, n, b->data<float>(), n);
   }
-  return std::unique_ptr<OpKernel>(new MatMulKernel(gemm, std::move(packed)));
+  return std::unique_ptr<OpKernel>(new MatMulKernel(gemm, std::move(packed), act == "Relu"));
 }
 
 }  // namespace

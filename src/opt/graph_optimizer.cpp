@@ -1,0 +1,55 @@
+#include "opt/graph_optimizer.h"
+
+#include <vector>
+
+#include "opt/passes.h"
+#include "opt/rewrite_util.h"
+
+namespace braid::detail {
+
+Result<int> remove_dead_nodes(Graph& g) {
+  int removed = 0;
+  for (;;) {
+    const std::vector<bool> is_output = graph_output_flags(g);
+    std::vector<bool> dead(g.nodes.size(), false);
+    int round = 0;
+    for (NodeId n = 0; n < g.nodes.size(); ++n) {
+      bool used = false;
+      for (ValueId out : g.nodes[n].outputs)
+        used = used || (out != kNoValue && (is_output[out] || !g.values[out].consumers.empty()));
+      if (!used && !g.nodes[n].outputs.empty()) {
+        dead[n] = true;
+        ++round;
+      }
+    }
+    if (round == 0) return removed;
+    BRAID_RETURN_IF_ERROR(remove_nodes(g, dead));
+    removed += round;
+  }
+}
+
+Status optimize_graph(Graph& graph, const GraphOptimizationOptions& opts, GraphOptimizationStats* stats) {
+  // The passes run on a copy (constants share storage, so it is cheap): a failure half-way
+  // leaves the caller's graph untouched.
+  Graph work = graph;
+  GraphOptimizationStats local;
+  // Order matters: BatchNorm folds into a Conv before a Relu is fused after it, and the
+  // bias joins a MatMul before its activation does.
+  if (opts.fold_batch_norm) {
+    BRAID_ASSIGN_OR_RETURN(local.batch_norms_folded, fold_batch_norm_into_conv(work));
+  }
+  if (opts.fuse_bias) {
+    BRAID_ASSIGN_OR_RETURN(local.biases_fused, fuse_matmul_bias(work));
+  }
+  if (opts.fuse_activation) {
+    BRAID_ASSIGN_OR_RETURN(local.activations_fused, fuse_relu(work));
+  }
+  if (opts.remove_dead_nodes) {
+    BRAID_ASSIGN_OR_RETURN(local.dead_nodes_removed, remove_dead_nodes(work));
+  }
+  graph = std::move(work);
+  if (stats) *stats = local;
+  return {};
+}
+
+}  // namespace braid::detail

@@ -1,0 +1,43 @@
+// Load-time graph optimisation: small, deterministic rewrites of the Graph IR that fold
+// the cheap followers every CNN has into the op before them, so that an elementwise op does
+// not cost a memory pass of its own. Runs once, before the ExecutionPlan is built.
+//
+//   GraphOptimizationOptions opts;                 // every pass on
+//   BRAID_RETURN_IF_ERROR(optimize_graph(graph, opts));
+//
+// Rewrites (each only when the intermediate value has exactly one consumer, is not a graph
+// output and is float32; graph outputs keep their names and values):
+//   Conv(const W, const B?) -> BatchNormalization(const params)  => Conv(W', B')
+//   Conv | Gemm | MatMul -> Relu                                 => braid_fused_activation
+//   MatMul(A, B) -> Add(const 1-D bias of length N)              => MatMul(A, B, bias)
+#pragma once
+
+#include <cstdint>
+
+#include "braid/status.h"
+#include "ir/graph.h"
+
+namespace braid::detail {
+
+struct GraphOptimizationOptions {
+  bool fold_batch_norm = true;   // Conv + BatchNormalization -> Conv
+  bool fuse_activation = true;   // Conv/Gemm/MatMul + Relu -> GEMM epilogue
+  bool fuse_bias = true;         // MatMul + Add(bias) -> MatMul with a bias input
+  bool remove_dead_nodes = true; // nodes whose outputs nobody reads
+};
+
+// What optimize_graph changed (for tests, logs and braid-inspect).
+struct GraphOptimizationStats {
+  int batch_norms_folded = 0;
+  int activations_fused = 0;
+  int biases_fused = 0;
+  int dead_nodes_removed = 0;
+};
+
+// Rewrites `graph` in place; the graph stays finalized (topological, links valid). Pure
+// and deterministic: the same graph and options always give the same result. On error the
+// graph is left as it was before the failing pass. Thread-safe (touches only `graph`).
+[[nodiscard]] Status optimize_graph(Graph& graph, const GraphOptimizationOptions& opts,
+                                    GraphOptimizationStats* stats = nullptr);
+
+}  // namespace braid::detail

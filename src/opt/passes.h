@@ -1,0 +1,26 @@
+// The individual graph optimisation passes behind optimize_graph (graph_optimizer.h). Each
+// takes a finalized graph, rewrites it in place, leaves it finalized and returns how many
+// rewrites it made.
+#pragma once
+
+#include "braid/status.h"
+#include "ir/graph.h"
+
+namespace braid::detail {
+
+// Conv(X, const W, const B?) -> BatchNormalization(const scale, B, mean, var) becomes one
+// Conv with W' = W * s[oc], B' = (B - mean) * s + beta, s = scale / sqrt(var + eps),
+// computed in double and stored as float32.
+[[nodiscard]] Result<int> fold_batch_norm_into_conv(Graph& g);
+
+// Conv / Gemm / MatMul -> Relu becomes the producer with braid_fused_activation = "Relu".
+[[nodiscard]] Result<int> fuse_relu(Graph& g);
+
+// MatMul(A, B) -> Add(const bias of N values) becomes MatMul(A, B, bias): the bias is the
+// GEMM's per-column epilogue.
+[[nodiscard]] Result<int> fuse_matmul_bias(Graph& g);
+
+// Removes nodes none of whose outputs is read or is a graph output (repeatedly).
+[[nodiscard]] Result<int> remove_dead_nodes(Graph& g);
+
+}  // namespace braid::detail

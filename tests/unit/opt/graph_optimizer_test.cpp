@@ -1,0 +1,359 @@
+// optimize_graph on hand-made graphs: which rewrites happen (node counts, op types,
+// attributes) and that the optimised graph computes what the original does.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "common/test_util.h"
+#include "exec/execution_plan.h"
+#include "ir/graph.h"
+#include "opt/graph_optimizer.h"
+
+namespace braid::detail {
+namespace {
+
+// A tiny IR builder: float32 values with static shapes.
+class Builder {
+ public:
+  Builder() { g_.default_opset = 13; }
+
+  ValueId input(const std::string& name, const Shape& shape, DataType dt = DataType::kFloat32) {
+    const ValueId v = value(name, shape, dt);
+    g_.inputs.push_back(v);
+    return v;
+  }
+  ValueId constant(const std::string& name, const Shape& shape, uint32_t seed, float lo = -1, float hi = 1,
+                   DataType dt = DataType::kFloat32) {
+    Tensor t = Tensor::empty(dt, shape).value();
+    std::mt19937 rng(seed);
+    std::uniform_real_distribution<double> dist(lo, hi);
+    for (int64_t i = 0; i < t.numel(); ++i) {
+      if (dt == DataType::kFloat32) t.data<float>()[i] = static_cast<float>(dist(rng));
+      else t.data<double>()[i] = dist(rng);
+    }
+    const ValueId v = value(name, shape, dt);
+    g_.values[v].constant = std::move(t);
+    return v;
+  }
+  ValueId op(const std::string& type, std::vector<ValueId> inputs, const Shape& out_shape,
+             std::vector<Attribute> attrs = {}, DataType dt = DataType::kFloat32) {
+    Node n;
+    n.name = type + std::to_string(g_.nodes.size());
+    n.op_type = type;
+    n.opset = 13;
+    n.inputs = std::move(inputs);
+    n.attributes = std::move(attrs);
+    const ValueId out = value(n.name + ":0", out_shape, dt);
+    n.outputs = {out};
+    g_.nodes.push_back(std::move(n));
+    return out;
+  }
+  Graph finish(std::vector<ValueId> outputs) {
+    g_.outputs = std::move(outputs);
+    EXPECT_TRUE(g_.finalize().ok());
+    return g_;
+  }
+
+ private:
+  ValueId value(const std::string& name, const Shape& shape, DataType dt) {
+    Value v;
+    v.name = name;
+    v.dtype = dt;
+    v.shape.emplace();
+    for (int64_t d : shape) v.shape->push_back(Dim{d, {}});
+    return g_.add_value(std::move(v));
+  }
+  Graph g_;
+};
+
+Attribute ints_attr(const std::string& name, std::vector<int64_t> v) {
+  Attribute a;
+  a.name = name;
+  a.kind = Attribute::Kind::kInts;
+  a.ints = std::move(v);
+  return a;
+}
+Attribute float_attr(const std::string& name, float f) {
+  Attribute a;
+  a.name = name;
+  a.kind = Attribute::Kind::kFloat;
+  a.f = f;
+  return a;
+}
+Attribute int_attr(const std::string& name, int64_t i) {
+  Attribute a;
+  a.name = name;
+  a.kind = Attribute::Kind::kInt;
+  a.i = i;
+  return a;
+}
+
+// Runs `g` sequentially on seeded inputs; returns the graph outputs in order.
+std::vector<Tensor> run(const Graph& g, uint32_t seed = 7) {
+  auto plan = ExecutionPlan::build(g, "test");
+  EXPECT_TRUE(plan.ok()) << plan.status().to_string();
+  if (!plan.ok()) return {};
+  std::vector<Tensor> values(g.values.size());
+  for (ValueId in : g.inputs) {
+    Shape shape;
+    for (const Dim& d : *g.values[in].shape) shape.push_back(d.value);
+    Tensor t = Tensor::empty(g.values[in].dtype, shape).value();
+    if (t.dtype() == DataType::kFloat32) {
+      braid::testing::fill_random(t, seed++);
+    } else {
+      for (int64_t i = 0; i < t.numel(); ++i) t.data<double>()[i] = std::sin(static_cast<double>(i));
+    }
+    values[in] = std::move(t);
+  }
+  Status st = run_nodes(g, *plan, values, 0, g.nodes.size(), 1);
+  EXPECT_TRUE(st.ok()) << st.to_string();
+  std::vector<Tensor> out;
+  for (ValueId v : g.outputs) out.push_back(g.values[v].constant ? *g.values[v].constant : values[v]);
+  return out;
+}
+
+// max |a - b| / max(max |a|, 1e-2) over all outputs.
+double max_rel_error(const std::vector<Tensor>& ref, const std::vector<Tensor>& got) {
+  EXPECT_EQ(ref.size(), got.size());
+  double worst = 0;
+  for (size_t o = 0; o < ref.size() && o < got.size(); ++o) {
+    EXPECT_EQ(ref[o].shape(), got[o].shape());
+    if (ref[o].numel() != got[o].numel()) return INFINITY;
+    double scale = 1e-2, diff = 0;
+    for (int64_t i = 0; i < ref[o].numel(); ++i) {
+      const double r = ref[o].data<float>()[i], x = got[o].data<float>()[i];
+      scale = std::max(scale, std::fabs(r));
+      diff = std::max(diff, std::fabs(r - x));
+    }
+    worst = std::max(worst, diff / scale);
+  }
+  return worst;
+}
+
+int count_op(const Graph& g, const std::string& op) {
+  return static_cast<int>(std::count_if(g.nodes.begin(), g.nodes.end(), [&](const Node& n) { return n.op_type == op; }));
+}
+
+bool has_relu_epilogue(const Node& n) {
+  const Attribute* a = n.find_attribute("braid_fused_activation");
+  return a != nullptr && a->s == "Relu";
+}
+
+// Conv(3->8, 3x3, pad 1) [+ bias] -> BatchNormalization -> Relu on a 1x3x10x10 input.
+Graph conv_bn_relu(bool conv_bias, bool constant_mean = true) {
+  Builder b;
+  const ValueId x = b.input("x", {1, 3, 10, 10});
+  std::vector<ValueId> conv_in = {x, b.constant("w", {8, 3, 3, 3}, 1)};
+  if (conv_bias) conv_in.push_back(b.constant("cb", {8}, 2));
+  const ValueId c = b.op("Conv", conv_in, {1, 8, 10, 10}, {ints_attr("pads", {1, 1, 1, 1})});
+  const ValueId mean = constant_mean ? b.constant("mean", {8}, 5) : b.input("mean", {8});
+  const ValueId bn = b.op("BatchNormalization",
+                          {c, b.constant("scale", {8}, 3, 0.5f, 2.0f), b.constant("beta", {8}, 4), mean,
+                           b.constant("var", {8}, 6, 0.1f, 3.0f)},
+                          {1, 8, 10, 10}, {float_attr("epsilon", 1e-3f)});
+  const ValueId y = b.op("Relu", {bn}, {1, 8, 10, 10});
+  return b.finish({y});
+}
+
+TEST(GraphOptimizer, ConvBatchNormReluBecomesOneConv) {
+  for (bool bias : {true, false}) {
+    const Graph original = conv_bn_relu(bias);
+    Graph g = original;
+    GraphOptimizationStats stats;
+    ASSERT_TRUE(optimize_graph(g, {}, &stats).ok());
+    EXPECT_EQ(stats.batch_norms_folded, 1);
+    EXPECT_EQ(stats.activations_fused, 1);
+    ASSERT_EQ(g.nodes.size(), 1u);
+    EXPECT_EQ(g.nodes[0].op_type, "Conv");
+    EXPECT_TRUE(has_relu_epilogue(g.nodes[0]));
+    ASSERT_EQ(g.nodes[0].inputs.size(), 3u);
+    EXPECT_EQ(g.values[g.outputs[0]].name, original.values[original.outputs[0]].name);
+    EXPECT_LE(max_rel_error(run(original), run(g)), 1e-5) << "bias " << bias;
+  }
+}
+
+TEST(GraphOptimizer, FoldedWeightsMatchADoubleReference) {
+  // Conv + BN without the Relu, checked element by element against f64 arithmetic.
+  Builder b;
+  const ValueId x = b.input("x", {1, 2, 4, 4});
+  const ValueId w = b.constant("w", {3, 2, 1, 1}, 11);
+  const ValueId c = b.op("Conv", {x, w, b.constant("cb", {3}, 12)}, {1, 3, 4, 4});
+  const ValueId y = b.op("BatchNormalization",
+                         {c, b.constant("s", {3}, 13, 0.5f, 2.0f), b.constant("bt", {3}, 14), b.constant("m", {3}, 15),
+                          b.constant("v", {3}, 16, 0.1f, 2.0f)},
+                         {1, 3, 4, 4});
+  const Graph original = b.finish({y});
+  Graph g = original;
+  ASSERT_TRUE(optimize_graph(g, {}).ok());
+  ASSERT_EQ(g.nodes.size(), 1u);
+  auto cf = [&](const char* name, int64_t i) {
+    return static_cast<double>(original.values[original.find_value(name)].constant->data<float>()[i]);
+  };
+  const std::vector<Tensor> got = run(g);
+  // Recreate the input run() fed (seed 7).
+  Tensor xin = Tensor::empty(DataType::kFloat32, {1, 2, 4, 4}).value();
+  braid::testing::fill_random(xin, 7);
+  double worst = 0, scale = 1e-2;
+  for (int64_t oc = 0; oc < 3; ++oc)
+    for (int64_t p = 0; p < 16; ++p) {
+      double conv = cf("cb", oc);
+      for (int64_t ic = 0; ic < 2; ++ic) conv += cf("w", oc * 2 + ic) * xin.data<float>()[ic * 16 + p];
+      const double ref = (conv - cf("m", oc)) / std::sqrt(cf("v", oc) + 1e-5) * cf("s", oc) + cf("bt", oc);
+      scale = std::max(scale, std::fabs(ref));
+      worst = std::max(worst, std::fabs(ref - got[0].data<float>()[oc * 16 + p]));
+    }
+  EXPECT_LE(worst / scale, 1e-5);
+}
+
+TEST(GraphOptimizer, BatchNormWithComputedParametersIsNotFolded) {
+  Graph g = conv_bn_relu(true, /*constant_mean=*/false);
+  GraphOptimizationStats stats;
+  ASSERT_TRUE(optimize_graph(g, {}, &stats).ok());
+  EXPECT_EQ(stats.batch_norms_folded, 0);
+  EXPECT_EQ(count_op(g, "BatchNormalization"), 1);
+  EXPECT_EQ(count_op(g, "Conv"), 1);
+  // The Relu follows the BatchNormalization, not a Conv: nothing to fuse it into.
+  EXPECT_EQ(count_op(g, "Relu"), 1);
+}
+
+TEST(GraphOptimizer, ConvOutputWithTwoConsumersIsNotFused) {
+  Builder b;
+  const ValueId x = b.input("x", {1, 3, 6, 6});
+  const ValueId c = b.op("Conv", {x, b.constant("w", {4, 3, 1, 1}, 1)}, {1, 4, 6, 6});
+  const ValueId r = b.op("Relu", {c}, {1, 4, 6, 6});
+  const ValueId s = b.op("Sigmoid", {c}, {1, 4, 6, 6});
+  const Graph original = b.finish({r, s});
+  Graph g = original;
+  ASSERT_TRUE(optimize_graph(g, {}).ok());
+  EXPECT_EQ(g.nodes.size(), 3u);
+  EXPECT_FALSE(has_relu_epilogue(g.nodes[0]));
+  EXPECT_EQ(max_rel_error(run(original), run(g)), 0.0);
+}
+
+TEST(GraphOptimizer, ConvOutputThatIsAGraphOutputIsNotFused) {
+  Builder b;
+  const ValueId x = b.input("x", {1, 3, 6, 6});
+  const ValueId c = b.op("Conv", {x, b.constant("w", {4, 3, 1, 1}, 1)}, {1, 4, 6, 6});
+  const ValueId bn = b.op("BatchNormalization",
+                          {c, b.constant("s", {4}, 2, 0.5f, 1.5f), b.constant("bt", {4}, 3), b.constant("m", {4}, 4),
+                           b.constant("v", {4}, 5, 0.5f, 1.0f)},
+                          {1, 4, 6, 6});
+  const ValueId r = b.op("Relu", {bn}, {1, 4, 6, 6});
+  Graph g = b.finish({c, r});
+  GraphOptimizationStats stats;
+  ASSERT_TRUE(optimize_graph(g, {}, &stats).ok());
+  EXPECT_EQ(stats.batch_norms_folded, 0);
+  EXPECT_EQ(g.nodes.size(), 3u);
+}
+
+TEST(GraphOptimizer, MatMulBiasReluBecomesOneMatMul) {
+  for (bool bias_first : {false, true}) {
+    Builder b;
+    const ValueId a = b.input("a", {2, 5, 16});
+    const ValueId mm = b.op("MatMul", {a, b.constant("w", {16, 24}, 1)}, {2, 5, 24});
+    const ValueId bias = b.constant("bias", {24}, 2);
+    const ValueId add = b.op("Add", bias_first ? std::vector<ValueId>{bias, mm} : std::vector<ValueId>{mm, bias},
+                             {2, 5, 24});
+    const ValueId y = b.op("Relu", {add}, {2, 5, 24});
+    const Graph original = b.finish({y});
+    Graph g = original;
+    GraphOptimizationStats stats;
+    ASSERT_TRUE(optimize_graph(g, {}, &stats).ok());
+    EXPECT_EQ(stats.biases_fused, 1);
+    EXPECT_EQ(stats.activations_fused, 1);
+    ASSERT_EQ(g.nodes.size(), 1u);
+    EXPECT_EQ(g.nodes[0].op_type, "MatMul");
+    EXPECT_EQ(g.nodes[0].inputs.size(), 3u);
+    EXPECT_TRUE(has_relu_epilogue(g.nodes[0]));
+    EXPECT_LE(max_rel_error(run(original), run(g)), 1e-6);
+  }
+}
+
+TEST(GraphOptimizer, MatMulWithComputedBOnSeveralBatchesTakesTheBias) {
+  // B varies per batch (no broadcast), so the kernel runs one GEMM per batch.
+  Builder b;
+  const ValueId a = b.input("a", {3, 4, 8});
+  const ValueId w = b.input("w", {3, 8, 6});
+  const ValueId mm = b.op("MatMul", {a, w}, {3, 4, 6});
+  const ValueId y = b.op("Add", {mm, b.constant("bias", {1, 6}, 2)}, {3, 4, 6});
+  const Graph original = b.finish({y});
+  Graph g = original;
+  ASSERT_TRUE(optimize_graph(g, {}).ok());
+  ASSERT_EQ(g.nodes.size(), 1u);
+  EXPECT_LE(max_rel_error(run(original), run(g)), 1e-6);
+}
+
+TEST(GraphOptimizer, AddThatIsNotAColumnBiasStays) {
+  Builder b;
+  const ValueId a = b.input("a", {5, 8});
+  const ValueId mm = b.op("MatMul", {a, b.constant("w", {8, 6}, 1)}, {5, 6});
+  const ValueId y = b.op("Add", {mm, b.constant("full", {5, 6}, 2)}, {5, 6});
+  Graph g = b.finish({y});
+  ASSERT_TRUE(optimize_graph(g, {}).ok());
+  EXPECT_EQ(g.nodes.size(), 2u);
+}
+
+TEST(GraphOptimizer, GemmReluTakesTheEpilogue) {
+  Builder b;
+  const ValueId a = b.input("a", {4, 10});
+  const ValueId gm = b.op("Gemm", {a, b.constant("w", {7, 10}, 1), b.constant("c", {7}, 2)}, {4, 7},
+                          {int_attr("transB", 1)});
+  const ValueId y = b.op("Relu", {gm}, {4, 7});
+  const Graph original = b.finish({y});
+  Graph g = original;
+  ASSERT_TRUE(optimize_graph(g, {}).ok());
+  ASSERT_EQ(g.nodes.size(), 1u);
+  EXPECT_TRUE(has_relu_epilogue(g.nodes[0]));
+  EXPECT_EQ(max_rel_error(run(original), run(g)), 0.0);
+}
+
+TEST(GraphOptimizer, NonFloat32GraphsAreLeftAlone) {
+  Builder b;
+  const ValueId a = b.input("a", {3, 4}, DataType::kFloat64);
+  const ValueId mm = b.op("MatMul", {a, b.constant("w", {4, 2}, 1, -1, 1, DataType::kFloat64)}, {3, 2}, {},
+                          DataType::kFloat64);
+  const ValueId y = b.op("Relu", {mm}, {3, 2}, {}, DataType::kFloat64);
+  Graph g = b.finish({y});
+  ASSERT_TRUE(optimize_graph(g, {}).ok());
+  EXPECT_EQ(g.nodes.size(), 2u);
+  EXPECT_FALSE(has_relu_epilogue(g.nodes[0]));
+}
+
+TEST(GraphOptimizer, DeadNodesAreRemovedAndOutputsKept) {
+  Builder b;
+  const ValueId x = b.input("x", {4});
+  const ValueId used = b.op("Relu", {x}, {4});
+  b.op("Sigmoid", {x}, {4});  // nobody reads it
+  Graph g = b.finish({used});
+  GraphOptimizationStats stats;
+  ASSERT_TRUE(optimize_graph(g, {}, &stats).ok());
+  EXPECT_EQ(stats.dead_nodes_removed, 1);
+  ASSERT_EQ(g.nodes.size(), 1u);
+  EXPECT_EQ(g.nodes[0].op_type, "Relu");
+}
+
+TEST(GraphOptimizer, DisabledPassesChangeNothingAndResultsAreDeterministic) {
+  const Graph original = conv_bn_relu(true);
+  Graph off = original;
+  GraphOptimizationOptions none;
+  none.fold_batch_norm = none.fuse_activation = none.fuse_bias = none.remove_dead_nodes = false;
+  ASSERT_TRUE(optimize_graph(off, none).ok());
+  EXPECT_EQ(off.nodes.size(), original.nodes.size());
+  Graph a = original, b = original;
+  ASSERT_TRUE(optimize_graph(a, {}).ok());
+  ASSERT_TRUE(optimize_graph(b, {}).ok());
+  ASSERT_EQ(a.nodes.size(), b.nodes.size());
+  for (size_t n = 0; n < a.nodes.size(); ++n) {
+    EXPECT_EQ(a.nodes[n].inputs, b.nodes[n].inputs);
+    EXPECT_EQ(a.nodes[n].outputs, b.nodes[n].outputs);
+  }
+  const std::vector<Tensor> ra = run(a), rb = run(b);
+  EXPECT_EQ(max_rel_error(ra, rb), 0.0);
+}
+
+}  // namespace
+}  // namespace braid::detail
