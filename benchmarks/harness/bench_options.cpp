@@ -42,6 +42,8 @@ const char* usage() {
          "  --interference SPEC     cpu:K | bursty:K:ON_MS:OFF_MS (a competitor process)\n"
          "  --json PATH             write every figure as JSON\n"
          "  --graph-optimization none|basic  load-time graph fusion (default basic)\n"
+         "  --serve                 time blocks of runs on requests from stdin (for peer comparisons,\n"
+         "                          see benchmarks/harness/serve.h); uses --threads\n"
          "  --help\n";
 }
 
@@ -90,6 +92,8 @@ Result<BenchOptions> parse_options(int argc, const char* const* argv) {
     };
     if (a == "--help" || a == "-h") {
       o.help = true;
+    } else if (a == "--serve") {
+      o.serve = true;
     } else if (a == "--graph-optimization") {
       BRAID_ASSIGN_OR_RETURN(std::string v, value("--graph-optimization"));
       if (v == "none") o.graph_optimization = GraphOptimization::kNone;

@@ -28,6 +28,7 @@ struct BenchOptions {
   Interference interference;
   std::string json_path;
   GraphOptimization graph_optimization = GraphOptimization::kBasic;  // --graph-optimization
+  bool serve = false;  // --serve: answer load/run requests on stdin (serve.h)
   bool help = false;
 };
 

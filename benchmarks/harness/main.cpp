@@ -16,6 +16,7 @@
 #include "bench_options.h"
 #include "braid/braid.h"
 #include "interference.h"
+#include "serve.h"
 
 using namespace braid;
 using namespace braid::bench;
@@ -124,6 +125,7 @@ int main(int argc, char** argv) {
     std::printf("%s", usage());
     return 0;
   }
+  if (o.serve) return serve_main(o);
   if (o.models.empty()) {
     std::string dir = o.models_dir.empty() ? default_models_dir(argv[0]) : o.models_dir;
     for (const char* m : {"inception", "wide_mlp", "transformer", "resnet", "ensemble"})

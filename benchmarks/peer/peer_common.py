@@ -1,0 +1,182 @@
+"""Shared by op_compare.py and e2e_compare.py: the two timing servers (`braid-bench --serve`
+and ort_serve.mjs, same line protocol, see benchmarks/harness/serve.h), seeded input files,
+the block-interleaved measuring loop, the Node binding overhead and the statistics.
+
+Run the scripts with /usr/bin/python3 (Debian's python3-onnx and numpy)."""
+
+import json
+import math
+import os
+import subprocess
+import sys
+import time
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(os.path.dirname(HERE))
+DEFAULT_BUILD = os.path.join(REPO, "build", "peerbench")
+ORT_PREFIX = os.environ.get("BRAID_ORT_PREFIX", os.path.join(os.path.expanduser("~"), ".cache", "braid", "ort"))
+
+NP_DTYPES = {TensorProto.FLOAT: np.float32, TensorProto.DOUBLE: np.float64, TensorProto.INT64: np.int64,
+             TensorProto.INT32: np.int32, TensorProto.UINT8: np.uint8, TensorProto.INT8: np.int8,
+             TensorProto.BOOL: np.uint8}
+
+
+def loadavg():
+    """The 1, 5 and 15 minute load averages, rounded."""
+    return [round(x, 2) for x in os.getloadavg()]
+
+
+def write_inputs(model_path, out_dir, seed):
+    """Writes in<k>.bin for every graph input of the model (not the initializers): floats
+    uniform in [-1, 1) from numpy's PCG64 seeded with `seed`, integers zero; dynamic dims 1."""
+    model = onnx.load(model_path, load_external_data=False)
+    inits = {i.name for i in model.graph.initializer}
+    rng = np.random.default_rng(seed)
+    os.makedirs(out_dir, exist_ok=True)
+    k = 0
+    for vi in model.graph.input:
+        if vi.name in inits:
+            continue
+        tt = vi.type.tensor_type
+        shape = [d.dim_value if d.HasField("dim_value") and d.dim_value > 0 else 1 for d in tt.shape.dim]
+        dt = NP_DTYPES[tt.elem_type]
+        if dt in (np.float32, np.float64):
+            data = rng.uniform(-1.0, 1.0, size=shape).astype(dt)
+        else:
+            data = np.zeros(shape, dtype=dt)
+        data.tofile(os.path.join(out_dir, "in%d.bin" % k))
+        k += 1
+
+
+def identity_model(path, n=1000):
+    """A single Identity over [1, n] floats: measures what a runtime costs per run call."""
+    g = helper.make_graph([helper.make_node("Identity", ["X"], ["Y"])], "identity",
+                          [helper.make_tensor_value_info("X", TensorProto.FLOAT, [1, n])],
+                          [helper.make_tensor_value_info("Y", TensorProto.FLOAT, [1, n])])
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)])
+    m.ir_version = 7
+    onnx.save(m, path)
+
+
+class Server:
+    """One timing process: load models once, then time blocks of runs on request."""
+
+    def __init__(self, name, argv, env=None):
+        self.name = name
+        self.argv = argv
+        self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1,
+                                     env=env)
+
+    def _ask(self, line):
+        self.proc.stdin.write(line + "\n")
+        self.proc.stdin.flush()
+        reply = self.proc.stdout.readline()
+        if not reply:
+            raise RuntimeError("%s exited (rc %s) on request: %s" % (self.name, self.proc.poll(), line))
+        reply = reply.strip()
+        if not reply.startswith("ok"):
+            raise RuntimeError("%s: %s (request: %s)" % (self.name, reply, line))
+        return reply.split()[1:]
+
+    def load(self, ident, mode, input_dir, model_path):
+        self._ask("load %s %s %s %s" % (ident, mode, input_dir, model_path))
+
+    def run(self, ident, warmup, iters):
+        """-> (numel, sum, sum_abs, [ms per run])"""
+        w = self._ask("run %s %d %d" % (ident, warmup, iters))
+        return int(w[0]), float(w[1]), float(w[2]), [float(x) for x in w[3:]]
+
+    def close(self):
+        if self.proc.poll() is None:
+            try:
+                self.proc.stdin.write("quit\n")
+                self.proc.stdin.flush()
+                self.proc.wait(timeout=30)
+            except (BrokenPipeError, subprocess.TimeoutExpired):
+                self.proc.kill()
+                self.proc.wait()
+
+
+def braid_server(build_dir, threads):
+    exe = os.path.join(build_dir, "benchmarks", "braid-bench")
+    if not os.path.exists(exe):
+        sys.exit("missing %s: cmake --build %s --target braid-bench braid_models" % (exe, build_dir))
+    return Server("braid", [exe, "--serve", "--threads", str(threads)])
+
+
+def ort_server(threads):
+    env = dict(os.environ)
+    env.setdefault("BRAID_ORT_DIR", os.path.join(ORT_PREFIX, "node_modules", "onnxruntime-node"))
+    return Server("ort", ["node", os.path.join(HERE, "ort_serve.mjs"), "--intra", str(threads)], env=env)
+
+
+def check_outputs(a, b, rtol):
+    """a, b: (numel, sum, sum_abs). True when both runtimes produced the same output size and
+    their sums agree to rtol of the sum of magnitudes."""
+    if a[0] != b[0]:
+        return False
+    scale = max(a[2], b[2], 1e-30)
+    return abs(a[1] - b[1]) <= rtol * scale and abs(a[2] - b[2]) <= rtol * scale
+
+
+def block_iters(est_ms, block_ms, lo=2, hi=200):
+    return int(min(hi, max(lo, math.ceil(block_ms / max(est_ms, 1e-3)))))
+
+
+def interleave(items, configs, rounds, gap_s, on_round=None):
+    """Times every item in every config, round after round; within a round each item runs
+    its configs back to back as blocks, the order rotated every round so that drift and
+    the 'first after a switch' position hit every config equally.
+    items: [(item_key, {config_name: iters})]; configs: [(config_name, server, ident_fn)].
+    Returns {(item_key, config_name): [[ms of round 0], [ms of round 1], ...]}."""
+    samples = {}
+    for r in range(rounds):
+        for i, (key, iters) in enumerate(items):
+            k = (r + i) % len(configs)
+            order = configs[k:] + configs[:k]
+            for name, server, ident in order:
+                _, _, _, ms = server.run(ident(key), 1, iters[name])
+                samples.setdefault((key, name), []).append(ms)
+                if gap_s > 0:
+                    time.sleep(gap_s)
+        if on_round:
+            on_round(r)
+    return samples
+
+
+def summarize(rounds_ms):
+    """Median / p99 over the pooled runs, and the median of every round."""
+    pooled = np.concatenate([np.asarray(x) for x in rounds_ms])
+    return {"runs": int(pooled.size), "median_ms": float(np.median(pooled)),
+            "p99_ms": float(np.percentile(pooled, 99)), "min_ms": float(pooled.min()),
+            "round_medians_ms": [float(np.median(x)) for x in rounds_ms]}
+
+
+def round_ratio_range(a_rounds, b_rounds):
+    """Min and max over rounds of median(a) / median(b): the spread of the ratio."""
+    rs = [float(np.median(a) / np.median(b)) for a, b in zip(a_rounds, b_rounds)]
+    return [min(rs), max(rs)]
+
+
+def measure_overhead(braid, ort, work_dir, rounds=5, iters=200):
+    """Median latency of a single Identity over 1000 floats in each server, interleaved."""
+    path = os.path.join(work_dir, "identity.onnx")
+    in_dir = os.path.join(work_dir, "identity_in")
+    identity_model(path)
+    write_inputs(path, in_dir, 1)
+    braid.load("identity", "sequential", in_dir, path)
+    ort.load("identity", "sequential", in_dir, path)
+    s = interleave([("identity", {"braid": iters, "ort": iters})],
+                   [("braid", braid, lambda k: k), ("ort", ort, lambda k: k)], rounds, 0.0)
+    return {"braid_identity_ms": summarize(s[("identity", "braid")])["median_ms"],
+            "ort_identity_ms": summarize(s[("identity", "ort")])["median_ms"]}
+
+
+def dump_json(path, obj):
+    with open(path, "w") as f:
+        json.dump(obj, f, indent=1)
+        f.write("\n")
