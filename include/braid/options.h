@@ -34,8 +34,6 @@ enum class GraphOptimization {
 
 struct SessionOptions {
   ExecutionMode mode = ExecutionMode::kAdaptive;
-  // Graph fusion at load; kNone keeps one kernel per ONNX node (e.g. to compare outputs).
-  GraphOptimization graph_optimization = GraphOptimization::kBasic;
   // Threads Braid may use; 0 means every core the process may run on.
   int threads = 0;
   // Upper bound on activation + workspace bytes in flight; 0 means no bound.
@@ -43,6 +41,9 @@ struct SessionOptions {
   // The runtime whose monitor, scheduler and threads this session shares; null = the
   // process-wide default.
   std::shared_ptr<Runtime> runtime;
+  // Graph fusion at load; kNone keeps one kernel per ONNX node (e.g. to compare outputs).
+  // (Last, so that positional initialisers written before it still compile.)
+  GraphOptimization graph_optimization = GraphOptimization::kBasic;
 };
 
 struct RunOptions {
