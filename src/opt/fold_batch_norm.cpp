@@ -51,7 +51,7 @@ Result<int> fold_batch_norm_into_conv(Graph& g) {
     const Node& conv = g.nodes[c];
     if (conv.op_type != "Conv" || !conv.domain.empty() || !single_output(conv)) continue;
     if (conv.find_attribute("braid_fused_activation") != nullptr) continue;  // BN after an activation
-    if (conv.inputs.size() < 2 || !is_f32_value(g, conv.inputs[0]) || !is_f32_value(g, conv.outputs[0])) continue;
+    if (conv.inputs.size() < 2 || conv.inputs.size() > 3 || !is_f32_value(g, conv.inputs[0]) || !is_f32_value(g, conv.outputs[0])) continue;
     const Tensor* w = constant_input(g, conv, 1);
     if (w == nullptr || w->dtype() != DataType::kFloat32 || w->rank() < 3 || w->dim(0) <= 0) continue;
     const int64_t channels = w->dim(0);

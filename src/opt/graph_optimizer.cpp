@@ -33,10 +33,13 @@ Status optimize_graph(Graph& graph, const GraphOptimizationOptions& opts, GraphO
   // leaves the caller's graph untouched.
   Graph work = graph;
   GraphOptimizationStats local;
-  // Order matters: BatchNorm folds into a Conv before a Relu is fused after it, and the
-  // bias joins a MatMul before its activation does.
+  // Order matters: BatchNorm folds into a Conv before a residual or a Relu is fused after
+  // it, and the bias joins a MatMul before its activation does.
   if (opts.fold_batch_norm) {
     BRAID_ASSIGN_OR_RETURN(local.batch_norms_folded, fold_batch_norm_into_conv(work));
+  }
+  if (opts.fuse_residual) {
+    BRAID_ASSIGN_OR_RETURN(local.residuals_fused, fuse_conv_residual(work));
   }
   if (opts.fuse_bias) {
     BRAID_ASSIGN_OR_RETURN(local.biases_fused, fuse_matmul_bias(work));

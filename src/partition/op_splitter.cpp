@@ -70,6 +70,7 @@ Result<SplitPlan> plan_split(const Graph& g, NodeId id, int slices) {
   const int rank = static_cast<int>(out.shape->size());
   SplitPlan p;
   if (n.op_type == "Conv") {
+    if (n.inputs.size() > 3) return fail("has a fused residual (graph fusion)");
     const Tensor* w = constant_of(g, n, 1);
     if (w == nullptr || w->rank() < 3) return fail("weights are not a constant");
     if (attr_i(n, "group", 1) != 1) return fail("grouped convolution");

@@ -5,7 +5,10 @@
 //  - everything else: GEMM with an implicit im2col B source (nn_im2col).
 // Constant weights are packed for the GEMM once, at load. The bias and an optional fused
 // ReLU (attribute braid_fused_activation = "Relu", set by graph fusion) are the GEMM's
-// epilogue, so Conv+Bias+Relu is one pass over the output.
+// epilogue, so Conv+Bias+Relu is one pass over the output. A fourth input R (a Braid
+// extension set by graph fusion for Conv + Add(residual), never in ONNX files) of the
+// output's shape is added before the activation: Y = act(conv(X) + B + R). The GEMM paths
+// copy R into Y and run with beta = 1; the others add it after each block.
 #include <algorithm>
 #include <vector>
 
@@ -30,6 +33,14 @@ thread_local AlignedFloats t_transposed;
 float* transposed_scratch(int64_t n) {
   if (t_transposed.size() < n) t_transposed = AlignedFloats(n);
   return t_transposed.data();
+}
+
+// y = y + r, then max(0, .) when relu (NaN stays NaN), over n elements.
+void add_residual(float* y, const float* r, int64_t n, bool relu) {
+  for (int64_t i = 0; i < n; ++i) {
+    const float v = y[i] + r[i];
+    y[i] = relu && v < 0.0f ? 0.0f : v;
+  }
 }
 
 bool is_pointwise(const ConvGeometry& g) {
@@ -94,20 +105,25 @@ class ConvKernel final : public OpKernel {
                                 " elements");
     Shape out_shape = {g.batch, g.out_channels};
     out_shape.insert(out_shape.end(), g.out.begin(), g.out.end());
+    const Tensor* r = ctx.input(3);
+    if (r && (r->dtype() != DataType::kFloat32 || r->shape() != out_shape))
+      return bad_node(node, "fused residual " + shape_to_string(r->shape()) + " must be float32 of the output's shape " +
+                                shape_to_string(out_shape));
     BRAID_ASSIGN_OR_RETURN(Tensor * y, ctx.allocate_output(0, DataType::kFloat32, out_shape));
     if (y->numel() == 0) return {};
     const float* bias = b ? b->data<float>() : nullptr;
+    const float* res = r ? r->data<float>() : nullptr;
     if (g.group == g.in_channels && g.group == g.out_channels && g.rank() <= 2) {
-      run_depthwise(ctx, g, x->data<float>(), w->data<float>(), bias, y->data<float>());
+      run_depthwise(ctx, g, x->data<float>(), w->data<float>(), bias, res, y->data<float>());
       return {};
     }
-    run_gemm(ctx, g, x->data<float>(), w, bias, y->data<float>());
+    run_gemm(ctx, g, x->data<float>(), w, bias, res, y->data<float>());
     return {};
   }
 
  private:
   void run_depthwise(const KernelContext& ctx, const ConvGeometry& g, const float* x, const float* w,
-                     const float* bias, float* y) const {
+                     const float* bias, const float* res, float* y) const {
     const Dims3 in = dims3(g.in, 1), out = dims3(g.out, 1), k = dims3(g.kernel, 1);
     const Dims3 s = dims3(g.stride, 1), d = dims3(g.dilation, 1), p = dims3(g.pad_begin, 0);
     DepthwiseArgs a;
@@ -125,8 +141,9 @@ class ConvKernel final : public OpKernel {
     a.dw = d.w;
     a.ph = p.h;
     a.pw = p.w;
-    a.relu = attrs_.fused_relu;
+    a.relu = attrs_.fused_relu && res == nullptr;  // with a residual: after the add
     const int64_t channels = g.in_channels;
+    const int64_t plane = a.oh * a.ow;
     const double flops_per_channel = 2.0 * static_cast<double>(a.oh * a.ow * a.kh * a.kw);
     const int64_t grain = std::max<int64_t>(1, static_cast<int64_t>(kDepthwiseTaskFlops / flops_per_channel));
     parallel_for_range(g.batch * channels, grain, ctx.max_threads, [&](int64_t begin, int64_t end) {
@@ -138,13 +155,15 @@ class ConvKernel final : public OpKernel {
         ai.x = x + n * channels * a.ih * a.iw;
         ai.y = y + n * channels * a.oh * a.ow;
         depthwise_(ai, c0, c1);
+        if (res)
+          add_residual(ai.y + c0 * plane, res + (n * channels + c0) * plane, (c1 - c0) * plane, attrs_.fused_relu);
         begin += c1 - c0;
       }
     });
   }
 
   void run_gemm(const KernelContext& ctx, const ConvGeometry& g, const float* x, const Tensor* w, const float* bias,
-                float* y) const {
+                const float* res, float* y) const {
     const int64_t cin_g = g.in_channels / g.group, cout_g = g.out_channels / g.group;
     const int64_t kdim = cin_g * g.kernel_size();
     const int64_t in_size = g.in_size(), out_size = g.out_size();
@@ -159,6 +178,7 @@ class ConvKernel final : public OpKernel {
       const int64_t n = task / g.group, grp = task % g.group;
       const float* xg = x + (n * g.in_channels + grp * cin_g) * in_size;
       float* yg = y + (n * g.out_channels + grp * cout_g) * out_size;
+      const float* rg = res ? res + (n * g.out_channels + grp * cout_g) * out_size : nullptr;
       Im2colSource im2col;
       im2col.x = xg;
       im2col.channels = cin_g;
@@ -204,10 +224,11 @@ class ConvKernel final : public OpKernel {
           a.bias = bias + grp * cout_g;
           a.bias_kind = GemmBias::kPerCol;
         }
-        a.relu = attrs_.fused_relu;
+        a.relu = attrs_.fused_relu && rg == nullptr;  // with a residual: after the add
         gemm_.run(a, threads);
         for (int64_t co = 0; co < cout_g; ++co)
           for (int64_t q = 0; q < out_size; ++q) yg[co * out_size + q] = yt[q * cout_g + co];
+        if (rg) add_residual(yg, rg, cout_g * out_size, attrs_.fused_relu);
         return;
       }
       a.m = cout_g;
@@ -228,6 +249,11 @@ class ConvKernel final : public OpKernel {
       }
       a.c = yg;
       a.ldc = out_size;
+      if (rg) {
+        // Y_g = R_g first, then the GEMM accumulates onto it (beta = 1): no extra pass over Y.
+        std::copy(rg, rg + cout_g * out_size, yg);
+        a.beta = 1.0f;
+      }
       if (bias) {
         a.bias = bias + grp * cout_g;
         a.bias_kind = GemmBias::kPerRow;

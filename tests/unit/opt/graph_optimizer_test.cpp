@@ -11,6 +11,7 @@
 #include "common/test_util.h"
 #include "exec/execution_plan.h"
 #include "ir/graph.h"
+#include "kernels/cpu_features.h"
 #include "opt/graph_optimizer.h"
 
 namespace braid::detail {
@@ -340,7 +341,7 @@ TEST(GraphOptimizer, DisabledPassesChangeNothingAndResultsAreDeterministic) {
   const Graph original = conv_bn_relu(true);
   Graph off = original;
   GraphOptimizationOptions none;
-  none.fold_batch_norm = none.fuse_activation = none.fuse_bias = none.remove_dead_nodes = false;
+  none.fold_batch_norm = none.fuse_activation = none.fuse_bias = none.fuse_residual = none.remove_dead_nodes = false;
   ASSERT_TRUE(optimize_graph(off, none).ok());
   EXPECT_EQ(off.nodes.size(), original.nodes.size());
   Graph a = original, b = original;
@@ -353,6 +354,81 @@ TEST(GraphOptimizer, DisabledPassesChangeNothingAndResultsAreDeterministic) {
   }
   const std::vector<Tensor> ra = run(a), rb = run(b);
   EXPECT_EQ(max_rel_error(ra, rb), 0.0);
+}
+
+// Conv(X [1, cin, hw, hw], W [cout, cin/group, k, k], B) + R -> Relu, R a graph input.
+struct ResidualCase {
+  const char* what;
+  int64_t cin, cout, hw, k, group;
+};
+
+TEST(GraphOptimizer, ConvAddReluBecomesOneConvOnEveryConvPath) {
+  const ResidualCase cases[] = {
+      {"im2col GEMM", 4, 8, 9, 3, 1},
+      {"pointwise GEMM", 8, 16, 40, 1, 1},
+      {"transposed (7x7 map)", 16, 32, 7, 1, 1},
+      {"depthwise", 8, 8, 12, 3, 8},
+      {"grouped", 8, 8, 6, 3, 2},
+  };
+  for (const char* isa : {"", "avx2", "scalar"})
+  for (const ResidualCase& c : cases) {
+    SCOPED_TRACE(std::string(c.what) + " isa '" + isa + "'");
+    set_isa_cap_for_testing(isa);
+    Builder b;
+    const ValueId x = b.input("x", {1, c.cin, c.hw, c.hw});
+    const ValueId r = b.input("r", {1, c.cout, c.hw, c.hw});
+    const int64_t p = c.k / 2;
+    const ValueId conv = b.op("Conv", {x, b.constant("w", {c.cout, c.cin / c.group, c.k, c.k}, 1), b.constant("b", {c.cout}, 2)},
+                              {1, c.cout, c.hw, c.hw}, {ints_attr("pads", {p, p, p, p}), int_attr("group", c.group)});
+    const ValueId add = b.op("Add", {r, conv}, {1, c.cout, c.hw, c.hw});
+    const ValueId y = b.op("Relu", {add}, {1, c.cout, c.hw, c.hw});
+    const Graph original = b.finish({y});
+    Graph g = original;
+    GraphOptimizationStats stats;
+    ASSERT_TRUE(optimize_graph(g, {}, &stats).ok());
+    EXPECT_EQ(stats.residuals_fused, 1);
+    EXPECT_EQ(stats.activations_fused, 1);
+    ASSERT_EQ(g.nodes.size(), 1u);
+    ASSERT_EQ(g.nodes[0].inputs.size(), 4u);
+    EXPECT_TRUE(has_relu_epilogue(g.nodes[0]));
+    EXPECT_LE(max_rel_error(run(original), run(g)), 1e-5);
+    set_isa_cap_for_testing("");
+  }
+}
+
+TEST(GraphOptimizer, ConvBatchNormAddWithoutBiasKeepsTheResidualSlot) {
+  // Conv without bias -> BN (adds a bias) -> Add -> Relu; and a Conv without bias and no BN.
+  Builder b;
+  const ValueId x = b.input("x", {1, 4, 8, 8});
+  const ValueId c1 = b.op("Conv", {x, b.constant("w1", {4, 4, 1, 1}, 1)}, {1, 4, 8, 8});
+  const ValueId c2 = b.op("Conv", {x, b.constant("w2", {4, 4, 3, 3}, 2)}, {1, 4, 8, 8}, {ints_attr("pads", {1, 1, 1, 1})});
+  const ValueId bn = b.op("BatchNormalization",
+                          {c2, b.constant("s", {4}, 3, 0.5f, 1.5f), b.constant("bt", {4}, 4), b.constant("m", {4}, 5),
+                           b.constant("v", {4}, 6, 0.5f, 1.0f)},
+                          {1, 4, 8, 8});
+  const ValueId add = b.op("Add", {bn, c1}, {1, 4, 8, 8});
+  const ValueId y = b.op("Relu", {add}, {1, 4, 8, 8});
+  const Graph original = b.finish({y});
+  Graph g = original;
+  ASSERT_TRUE(optimize_graph(g, {}).ok());
+  EXPECT_EQ(g.nodes.size(), 2u);  // the shortcut Conv and one fused Conv
+  EXPECT_LE(max_rel_error(run(original), run(g)), 1e-5);
+}
+
+TEST(GraphOptimizer, BroadcastingOrUnknownResidualsAreNotFused) {
+  for (bool unknown : {false, true}) {
+    Builder b;
+    const ValueId x = b.input("x", {1, 4, 5, 5});
+    const ValueId conv = b.op("Conv", {x, b.constant("w", {4, 4, 1, 1}, 1)}, {1, 4, 5, 5});
+    const ValueId r = b.input("r", unknown ? Shape{1, 4, 5, 5} : Shape{1, 4, 1, 1});
+    const ValueId y = b.op("Add", {conv, r}, {1, 4, 5, 5});
+    Graph g = b.finish({y});
+    if (unknown) g.values[r].shape.reset();
+    GraphOptimizationStats stats;
+    ASSERT_TRUE(optimize_graph(g, {}, &stats).ok());
+    EXPECT_EQ(stats.residuals_fused, 0);
+    EXPECT_EQ(g.nodes.size(), 2u);
+  }
 }
 
 }  // namespace

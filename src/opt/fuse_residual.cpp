@@ -1,0 +1,56 @@
+// Conv + Add(residual of the same shape): the ResNet shortcut. The residual becomes the
+// Conv's fourth input (a Braid extension), accumulated by the GEMM (beta = 1) so the Add's
+// pass over the output goes; a following Relu is fused afterwards by fuse_relu.
+#include <vector>
+
+#include "opt/passes.h"
+#include "opt/rewrite_util.h"
+
+namespace braid::detail {
+namespace {
+
+// Declared shapes fully known and equal.
+bool same_static_shape(const Value& a, const Value& b) {
+  if (!a.shape || !b.shape || a.shape->size() != b.shape->size()) return false;
+  for (size_t i = 0; i < a.shape->size(); ++i) {
+    const Dim &x = (*a.shape)[i], &y = (*b.shape)[i];
+    if (!x.known() || !y.known() || x.value != y.value) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+Result<int> fuse_conv_residual(Graph& g) {
+  const std::vector<bool> is_output = graph_output_flags(g);
+  std::vector<bool> dead(g.nodes.size(), false);
+  int fused = 0;
+  for (NodeId c = 0; c < g.nodes.size(); ++c) {
+    const Node& conv = g.nodes[c];
+    if (conv.op_type != "Conv" || !conv.domain.empty() || conv.inputs.size() < 2 || conv.inputs.size() > 3) continue;
+    if (!single_output(conv) || conv.find_attribute("braid_fused_activation") != nullptr) continue;
+    const ValueId mid = conv.outputs[0];
+    if (!is_f32_value(g, mid) || !is_f32_value(g, conv.inputs[0])) continue;
+    const NodeId f = sole_consumer(g, is_output, mid);
+    if (f == kNoNode || dead[f]) continue;
+    const Node& add = g.nodes[f];
+    if (add.op_type != "Add" || !add.domain.empty() || add.opset < 7 || add.inputs.size() != 2 || !single_output(add))
+      continue;
+    const size_t other = add.inputs[0] == mid ? 1 : 0;
+    if (add.inputs[1 - other] != mid || add.inputs[other] == mid || add.inputs[other] == kNoValue) continue;
+    const ValueId res = add.inputs[other];
+    if (!is_f32_value(g, res) || !is_f32_value(g, add.outputs[0])) continue;
+    // Same shape on both sides and out: no broadcasting hides in the Add.
+    if (!same_static_shape(g.values[mid], g.values[res]) || !same_static_shape(g.values[mid], g.values[add.outputs[0]]))
+      continue;
+    Node& conv_mut = g.nodes[c];
+    conv_mut.inputs.resize(4, kNoValue);  // X, W, B (maybe omitted), R
+    conv_mut.inputs[3] = res;
+    absorb_follower(g, c, f, dead);
+    ++fused;
+  }
+  if (fused > 0) BRAID_RETURN_IF_ERROR(remove_nodes(g, dead));
+  return fused;
+}
+
+}  // namespace braid::detail
