@@ -48,12 +48,13 @@ Result<NamedTensors> read_inputs(const Session& s, const std::string& dir) {
   return in;
 }
 
-Result<Loaded> load_one(const std::string& mode_name, const std::string& dir, const std::string& path, int threads,
-                        const std::shared_ptr<Runtime>& runtime) {
+Result<Loaded> load_one(const std::string& mode_name, const std::string& dir, const std::string& path,
+                        const BenchOptions& o, const std::shared_ptr<Runtime>& runtime) {
   BRAID_ASSIGN_OR_RETURN(ExecutionMode mode, parse_mode(mode_name));
   SessionOptions so;
   so.mode = mode;
-  so.threads = threads;
+  so.threads = o.threads;
+  so.graph_optimization = o.graph_optimization;
   so.runtime = runtime;
   BRAID_ASSIGN_OR_RETURN(Session s, Session::load(path, so));
   BRAID_ASSIGN_OR_RETURN(NamedTensors in, read_inputs(s, dir));
@@ -117,7 +118,7 @@ int serve_main(const BenchOptions& o) {
     if (cmd == "load") {
       std::string mode_name, dir, path;
       words >> mode_name >> dir >> path;
-      auto loaded = load_one(mode_name, dir, path, o.threads, *runtime);
+      auto loaded = load_one(mode_name, dir, path, o, *runtime);
       if (loaded.ok()) {
         models.insert_or_assign(id, std::move(loaded).value());
         reply = "ok " + id;

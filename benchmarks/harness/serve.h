@@ -11,7 +11,7 @@
 // input's dtype, row-major; a dynamic dim is 1). SUM and SUM_ABS cover every f32 element of
 // every output, so the caller can check that two runtimes computed the same thing.
 // Every session shares one Runtime of --threads threads (0: all cores), so a session never
-// uses more cores than that, whatever its mode.
+// uses more cores than that, whatever its mode. --graph-optimization applies to every load.
 #pragma once
 
 #include "bench_options.h"

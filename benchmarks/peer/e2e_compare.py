@@ -29,7 +29,7 @@ BRAID_MODES = ["sequential", "static", "adaptive"]
 
 
 def run_threads(threads, models, args, work):
-    braid = pc.braid_server(args.build, threads)
+    braid = pc.braid_server(args.build, threads, args.graph_optimization)
     ort = pc.ort_server(threads)
     load_start = pc.loadavg()
     configs = [("braid-" + m, braid, (lambda mode: lambda k: "%s.%s" % (k, mode))(m)) for m in args.modes] + \
@@ -111,6 +111,7 @@ def main():
     ap.add_argument("--models", default=",".join(MODELS))
     ap.add_argument("--modes", default=",".join(BRAID_MODES))
     ap.add_argument("--threads", default="1,2")
+    ap.add_argument("--graph-optimization", default="basic", help="Braid's load-time fusion: none|basic")
     ap.add_argument("--rounds", type=int, default=12)
     ap.add_argument("--block-ms", type=float, default=250.0, help="target length of one timed block")
     ap.add_argument("--gap-ms", type=float, default=5.0, help="pause between blocks (spinning pools go idle)")
@@ -128,6 +129,7 @@ def main():
 
     print("# Braid vs ONNX Runtime 1.30, end to end (%d rounds, blocks of ~%.0f ms)" % (args.rounds, args.block_ms))
     print("command: /usr/bin/python3 " + " ".join(sys.argv))
+    print("source: " + pc.source_state(args.build))
     all_res = []
     for t in [int(x) for x in args.threads.split(",")]:
         res = run_threads(t, models, args, work)
@@ -144,7 +146,8 @@ def main():
     mism = sorted({m for r in all_res for m in r["mismatches"]})
     print("outputs agree (rtol %g of sum |y|): %s" % (args.rtol, "all" if not mism else "NOT for " + ", ".join(mism)))
     if args.json:
-        pc.dump_json(args.json, {"command": sys.argv, "rounds": args.rounds, "block_ms": args.block_ms,
+        pc.dump_json(args.json, {"command": sys.argv, "source": pc.source_state(args.build),
+                                 "rounds": args.rounds, "block_ms": args.block_ms,
                                  "results": all_res})
     return 0
 

@@ -160,7 +160,7 @@ def fmt_row(cols, widths):
 
 def run_threads(threads, items, args, work):
     braid_mode = args.braid_mode if args.braid_mode != "auto" else ("sequential" if threads == 1 else "static")
-    braid = pc.braid_server(args.build, threads)
+    braid = pc.braid_server(args.build, threads, args.graph_optimization)
     ort = pc.ort_server(threads)
     load_start = pc.loadavg()
     try:
@@ -246,9 +246,10 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--build", default=pc.DEFAULT_BUILD, help="Braid build dir (braid-bench, models/)")
     ap.add_argument("--threads", default="1,2")
-    ap.add_argument("--rounds", type=int, default=5)
-    ap.add_argument("--block-ms", type=float, default=40.0, help="target length of one timed block")
-    ap.add_argument("--gap-ms", type=float, default=2.0, help="pause between blocks (spinning pools go idle)")
+    ap.add_argument("--graph-optimization", default="basic", help="Braid's load-time fusion: none|basic")
+    ap.add_argument("--rounds", type=int, default=7)
+    ap.add_argument("--block-ms", type=float, default=50.0, help="target length of one timed block")
+    ap.add_argument("--gap-ms", type=float, default=5.0, help="pause between blocks (spinning pools go idle)")
     ap.add_argument("--groups", default="conv,gemm")
     ap.add_argument("--braid-mode", default="auto", help="auto (sequential at 1 thread, static above) or a mode")
     ap.add_argument("--quick", action="store_true", help="a subset of shapes, 3 rounds")
@@ -285,6 +286,7 @@ def main():
     print("# Braid vs ONNX Runtime 1.30, per op (%d shapes, %d rounds, blocks of ~%.0f ms)" % (
         len(items), args.rounds, args.block_ms))
     print("command: /usr/bin/python3 " + " ".join(sys.argv))
+    print("source: " + pc.source_state(args.build))
     print("machine: %s, %d CPUs, %s" % (platform.processor() or platform.machine(), os.cpu_count(),
                                         open("/proc/cpuinfo").read().split("model name")[1].split("\n")[0]
                                         .strip(" :\t")))
@@ -304,7 +306,8 @@ def main():
     mism = sorted({m for r in all_res for m in r["mismatches"]})
     print("outputs agree (rtol %g of sum |y|): %s" % (args.rtol, "all" if not mism else "NOT for " + ", ".join(mism)))
     if args.json:
-        pc.dump_json(args.json, {"command": sys.argv, "rounds": args.rounds, "block_ms": args.block_ms,
+        pc.dump_json(args.json, {"command": sys.argv, "source": pc.source_state(args.build),
+                                 "rounds": args.rounds, "block_ms": args.block_ms,
                                  "results": all_res, "summary": summary})
     return 1 if mism else 0
 

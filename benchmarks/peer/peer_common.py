@@ -30,6 +30,21 @@ def loadavg():
     return [round(x, 2) for x in os.getloadavg()]
 
 
+def source_state(build_dir):
+    """One line: the commit checked out, uncommitted changes under src/ and include/, and when
+    braid-bench was built (the binary is what was measured, not the tree)."""
+    try:
+        head = subprocess.run(["git", "-C", REPO, "rev-parse", "--short", "HEAD"], capture_output=True,
+                              text=True).stdout.strip()
+        dirty = subprocess.run(["git", "-C", REPO, "status", "--porcelain", "--", "src", "include"],
+                               capture_output=True, text=True).stdout.strip().splitlines()
+    except OSError:
+        head, dirty = "?", []
+    exe = os.path.join(build_dir, "benchmarks", "braid-bench")
+    built = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(os.path.getmtime(exe))) if os.path.exists(exe) else "?"
+    return "HEAD %s, %d uncommitted files under src/ include/, braid-bench built %s" % (head, len(dirty), built)
+
+
 def write_inputs(model_path, out_dir, seed):
     """Writes in<k>.bin for every graph input of the model (not the initializers): floats
     uniform in [-1, 1) from numpy's PCG64 seeded with `seed`, integers zero; dynamic dims 1."""
@@ -101,11 +116,11 @@ class Server:
                 self.proc.wait()
 
 
-def braid_server(build_dir, threads):
+def braid_server(build_dir, threads, graph_optimization="basic"):
     exe = os.path.join(build_dir, "benchmarks", "braid-bench")
     if not os.path.exists(exe):
         sys.exit("missing %s: cmake --build %s --target braid-bench braid_models" % (exe, build_dir))
-    return Server("braid", [exe, "--serve", "--threads", str(threads)])
+    return Server("braid", [exe, "--serve", "--threads", str(threads), "--graph-optimization", graph_optimization])
 
 
 def ort_server(threads):

@@ -1,7 +1,8 @@
 // Conv throughput for every distinct conv layer of the bundled inception (GoogLeNet v1) and
 // resnet (ResNet-18 chain) models at batch 1, plus depthwise layers (the ensemble model's
 // MobileNet-like branch and MobileNet-v1 sizes), through the registered Conv kernel with
-// constant weights (packed at load), bias and fused ReLU. Counters: GFLOPS and pct_peak.
+// constant weights (packed at load), bias and fused ReLU. Counters: GFLOPS, pct_peak, GBps,
+// pct_stream (set_ceiling_counters in ceiling.h).
 // Names: BM_Conv/<model>/<k>x<k>_<cin>-<cout>_<hw>_s<stride>[_dw]/threads:<n>.
 #include <benchmark/benchmark.h>
 #include <tbb/task_arena.h>
@@ -23,6 +24,10 @@ struct ConvLayer {
   int64_t cin, cout, k, stride, pad, hw, group;
 
   int64_t out_hw() const { return (hw + 2 * pad - k) / stride + 1; }
+  // Compulsory traffic: input, weights and bias read once, output written once.
+  double bytes() const {
+    return 4.0 * static_cast<double>(cin * hw * hw + cout * (cin / group) * k * k + cout + cout * out_hw() * out_hw());
+  }
   double flops() const {
     return 2.0 * static_cast<double>(cout) * static_cast<double>(out_hw() * out_hw()) *
            static_cast<double>(cin / group * k * k);
@@ -97,6 +102,7 @@ Tensor random_tensor(const Shape& shape, uint32_t seed) {
 
 void run_conv(benchmark::State& state, const ConvLayer& l, int threads) {
   peak_gflops_per_core();
+  stream_gbps();
   BenchOp op("Conv", 11);
   op.input(random_tensor({1, l.cin, l.hw, l.hw}, 1), false);
   op.input(random_tensor({l.cout, l.cin / l.group, l.k, l.k}, 2), true);
@@ -119,10 +125,7 @@ void run_conv(benchmark::State& state, const ConvLayer& l, int threads) {
       }
     }
   });
-  const double total = l.flops() * static_cast<double>(state.iterations());
-  state.counters["GFLOPS"] = benchmark::Counter(total * 1e-9, benchmark::Counter::kIsRate);
-  state.counters["pct_peak"] =
-      benchmark::Counter(total * 1e-9 * 100.0 / (peak_gflops_per_core() * threads), benchmark::Counter::kIsRate);
+  set_ceiling_counters(state, l.flops(), l.bytes(), threads);
   state.counters["MFLOP"] = l.flops() * 1e-6;
 }
 

@@ -1,7 +1,7 @@
 // GEMM core throughput: square 256^3 .. 2048^3 and the skinny shapes of batch-1 inference
 // (M = 1, 8, 64 against N = K = 512 .. 2048), with B prepacked (constant weights) or
 // packed per call, on 1 and 2 threads; Eigen's single-thread GEMM for reference.
-// Counters: GFLOPS and pct_peak (percent of peak_gflops_per_core() x threads).
+// Counters: GFLOPS, pct_peak, GBps, pct_stream (see set_ceiling_counters in ceiling.h).
 #include <benchmark/benchmark.h>
 #include <tbb/task_arena.h>
 
@@ -23,11 +23,9 @@ std::vector<float> random_floats(int64_t n, uint32_t seed) {
   return v;
 }
 
-void set_counters(benchmark::State& state, double flops_per_iter, int threads) {
-  const double total = flops_per_iter * static_cast<double>(state.iterations());
-  state.counters["GFLOPS"] = benchmark::Counter(total * 1e-9, benchmark::Counter::kIsRate);
-  state.counters["pct_peak"] =
-      benchmark::Counter(total * 1e-9 * 100.0 / (peak_gflops_per_core() * threads), benchmark::Counter::kIsRate);
+void set_counters(benchmark::State& state, int64_t m, int64_t n, int64_t k, int threads) {
+  set_ceiling_counters(state, 2.0 * static_cast<double>(m * n * k),
+                       4.0 * static_cast<double>(m * k + k * n + m * n), threads);
 }
 
 // Args: M, N, K, threads, prepacked B (1) or packed per call (0).
@@ -35,7 +33,8 @@ void BM_Gemm(benchmark::State& state) {
   const int64_t m = state.range(0), n = state.range(1), k = state.range(2);
   const int threads = static_cast<int>(state.range(3));
   const bool prepacked = state.range(4) != 0;
-  peak_gflops_per_core();  // measure the ceiling before timing
+  peak_gflops_per_core();  // measure the ceilings before timing
+  stream_gbps();
   std::vector<float> a = random_floats(m * k, 1), b = random_floats(k * n, 2), c(static_cast<size_t>(m * n));
   detail::Gemm gemm;
   detail::PackedB packed;
@@ -61,19 +60,20 @@ void BM_Gemm(benchmark::State& state) {
       benchmark::ClobberMemory();
     }
   });
-  set_counters(state, 2.0 * m * n * k, threads);
+  set_counters(state, m, n, k, threads);
   state.SetLabel(gemm.isa_name());
 }
 
 void BM_EigenGemm(benchmark::State& state) {
   const int64_t m = state.range(0), n = state.range(1), k = state.range(2);
   peak_gflops_per_core();
+  stream_gbps();
   std::vector<float> a = random_floats(m * k, 1), b = random_floats(k * n, 2), c(static_cast<size_t>(m * n));
   for (auto _ : state) {
     eigen_gemm(m, n, k, a.data(), b.data(), c.data());
     benchmark::ClobberMemory();
   }
-  set_counters(state, 2.0 * m * n * k, 1);
+  set_counters(state, m, n, k, 1);
 }
 
 template <int Threads>
