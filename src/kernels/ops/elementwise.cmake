@@ -14,6 +14,7 @@ target_sources(braid PRIVATE
   ${BRAID_EW_DIR}/elementwise_softmax.cpp
   ${BRAID_EW_DIR}/elementwise_reduce.cpp
   ${BRAID_EW_DIR}/elementwise_argminmax.cpp
+  ${BRAID_EW_DIR}/elementwise_topk.cpp
   ${BRAID_EW_DIR}/elementwise_cumsum.cpp
   ${BRAID_EW_DIR}/elementwise_simd.cpp
   ${BRAID_EW_DIR}/elementwise_simd_portable.cpp)

@@ -14,5 +14,6 @@ void register_elementwise_cast(OpRegistry& r);
 void register_elementwise_softmax(OpRegistry& r);
 void register_elementwise_reduce(OpRegistry& r);
 void register_elementwise_argminmax(OpRegistry& r);
+void register_elementwise_topk(OpRegistry& r);
 void register_elementwise_cumsum(OpRegistry& r);
 }  // namespace braid::detail

@@ -15,6 +15,7 @@ void register_elementwise_kernels(OpRegistry& r) {
   register_elementwise_softmax(r);
   register_elementwise_reduce(r);
   register_elementwise_argminmax(r);
+  register_elementwise_topk(r);
   register_elementwise_cumsum(r);
 }
 

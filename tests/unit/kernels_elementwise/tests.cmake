@@ -8,5 +8,6 @@ braid_add_test(elementwise_kernels_test SOURCES
   ${CMAKE_CURRENT_LIST_DIR}/elementwise_binary_test.cpp
   ${CMAKE_CURRENT_LIST_DIR}/elementwise_cast_test.cpp
   ${CMAKE_CURRENT_LIST_DIR}/elementwise_softmax_test.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/elementwise_topk_test.cpp
   ${CMAKE_CURRENT_LIST_DIR}/elementwise_reduce_test.cpp
   ${CMAKE_CURRENT_LIST_DIR}/elementwise_session_test.cpp)
