@@ -5,4 +5,4 @@ source "$(dirname "$0")/common.sh"
 ensure_packages "${BRAID_BUILD_PACKAGES[@]}"
 BUILD="$BRAID_ROOT/build/release"
 configure_and_build "$BUILD" -DCMAKE_BUILD_TYPE=Release -DBRAID_BUILD_TESTS=OFF
-exec "$BUILD/benchmarks/harness/braid-bench" --models-dir "$BUILD/models" "$@"
+exec "$BUILD/benchmarks/braid-bench" --models-dir "$BUILD/models" "$@"
