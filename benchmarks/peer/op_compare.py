@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """Per-op comparison of Braid with ONNX Runtime 1.30 (CPU EP): single-op ONNX models for
 every distinct Conv layer of the bundled inception and resnet models (read from the built
-models with ONNX shape inference; Conv with bias, no activation) and for MatMul/Gemm at
+models with ONNX shape inference; Conv with bias, no activation), their MaxPool layers
+("GFLOP" counts one max per tap), and MatMul/Gemm at
 512^3, 1024^3 and the batch-1 shapes of the bundled wide_mlp, transformer and classifier
 heads, with seeded random weights and inputs. Both runtimes run as warm servers
 (`braid-bench --serve`, ort_serve.mjs) and are timed in alternating blocks over several
@@ -78,6 +79,34 @@ def conv_layers(models_dir, names=("resnet", "inception")):
     return layers
 
 
+def pool_layers(models_dir, names=("resnet", "inception")):
+    """Distinct MaxPool layers of the given models (the ops between the convolutions that cost
+    most in Braid; see docs/kernels.md)."""
+    seen, layers = set(), []
+    for model_name in names:
+        m = shape_inference.infer_shapes(onnx.load(os.path.join(models_dir, model_name + ".onnx")))
+        g = m.graph
+        shapes = {vi.name: [d.dim_value for d in vi.type.tensor_type.shape.dim]
+                  for vi in list(g.input) + list(g.value_info) + list(g.output)}
+        for n in g.node:
+            if n.op_type != "MaxPool":
+                continue
+            a = {x.name: helper.get_attribute_value(x) for x in n.attribute}
+            x, y = shapes[n.input[0]], shapes[n.output[0]]
+            layer = {"x": x, "y": y, "kernel_shape": list(a["kernel_shape"]), "strides": list(a.get("strides", [1, 1])),
+                     "pads": list(a.get("pads", [0, 0, 0, 0]))}
+            key = repr(sorted(layer.items()))
+            if key in seen:
+                continue
+            seen.add(key)
+            k = layer["kernel_shape"]
+            layer["flops"] = float(np.prod(y)) * k[0] * k[1]  # one max per tap
+            layer["name"] = "%s/maxpool%dx%d_%d_%d_s%d" % (model_name, k[0], k[1], x[1], x[2], layer["strides"][0])
+            layer["group_name"] = "pool"
+            layers.append(layer)
+    return layers
+
+
 def gemm_shapes():
     """MatMul / Gemm shapes: (name, kind, A shape, B shape, B constant, flops).
     kind 'matmul' = MatMul(A, B); 'gemm' = Gemm(A, B^T, bias) with transB=1 (the classifiers)."""
@@ -128,6 +157,14 @@ def conv_model(layer, path, rng):
                             pads=layer["pads"], dilations=layer["dilations"], group=layer["group"])
     g = helper.make_graph([node], "conv", [helper.make_tensor_value_info("X", TensorProto.FLOAT, layer["x"])],
                           [helper.make_tensor_value_info("Y", TensorProto.FLOAT, layer["y"])], inits)
+    save(g, path)
+
+
+def pool_model(layer, path, rng):
+    node = helper.make_node("MaxPool", ["X"], ["Y"], kernel_shape=layer["kernel_shape"], strides=layer["strides"],
+                            pads=layer["pads"])
+    g = helper.make_graph([node], "pool", [helper.make_tensor_value_info("X", TensorProto.FLOAT, layer["x"])],
+                          [helper.make_tensor_value_info("Y", TensorProto.FLOAT, layer["y"])])
     save(g, path)
 
 
@@ -227,7 +264,7 @@ def print_threads(res):
 def group_summary(all_res):
     out = []
     for res in all_res:
-        for group in ("conv", "gemm"):
+        for group in ("conv", "pool", "gemm"):
             rows = [r for r in res["rows"] if r["group"] == group]
             if not rows:
                 continue
@@ -250,7 +287,7 @@ def main():
     ap.add_argument("--rounds", type=int, default=7)
     ap.add_argument("--block-ms", type=float, default=50.0, help="target length of one timed block")
     ap.add_argument("--gap-ms", type=float, default=5.0, help="pause between blocks (spinning pools go idle)")
-    ap.add_argument("--groups", default="conv,gemm")
+    ap.add_argument("--groups", default="conv,pool,gemm", help="conv, pool (MaxPool), gemm")
     ap.add_argument("--braid-mode", default="auto", help="auto (sequential at 1 thread, static above) or a mode")
     ap.add_argument("--quick", action="store_true", help="a subset of shapes, 3 rounds")
     ap.add_argument("--rtol", type=float, default=1e-3)
@@ -270,6 +307,8 @@ def main():
         if args.quick:
             convs = convs[::5]
         items += convs
+    if "pool" in groups:
+        items += pool_layers(os.path.join(args.build, "models"))
     if "gemm" in groups:
         gemms = gemm_shapes()
         if args.quick:
@@ -280,7 +319,7 @@ def main():
         it["id"] = "op%d" % i
         it["path"] = os.path.join(work, it["id"] + ".onnx")
         it["in_dir"] = os.path.join(work, it["id"] + "_in")
-        (conv_model if it["group_name"] == "conv" else gemm_model)(it, it["path"], rng)
+        {"conv": conv_model, "pool": pool_model, "gemm": gemm_model}[it["group_name"]](it, it["path"], rng)
         pc.write_inputs(it["path"], it["in_dir"], args.seed + i)
 
     print("# Braid vs ONNX Runtime 1.30, per op (%d shapes, %d rounds, blocks of ~%.0f ms)" % (
