@@ -28,8 +28,8 @@ const char* execution_mode_name(ExecutionMode m) noexcept;
 // Load-time graph rewrites (ONNX Runtime's GraphOptimizationLevel, in two steps).
 enum class GraphOptimization {
   kNone,   // run the graph as imported
-  kBasic,  // fold Conv+BatchNormalization, fuse Relu and MatMul biases into the GEMM
-           // epilogue; results change only by float32 rounding
+  kBasic,  // fold Conv+BatchNormalization; fuse Relu, Conv residual Adds and MatMul
+           // biases into the GEMM epilogue; results change only by float32 rounding
 };
 
 struct SessionOptions {

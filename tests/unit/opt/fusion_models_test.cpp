@@ -53,9 +53,10 @@ Result<NamedTensors> make_inputs(const Session& s, const fs::path& model) {
   return in;
 }
 
-Result<NamedTensors> run_model(const std::string& path, GraphOptimization level, int64_t* kernels) {
+Result<NamedTensors> run_model(const std::string& path, GraphOptimization level, int64_t* kernels,
+                               ExecutionMode mode = ExecutionMode::kSequential) {
   SessionOptions opt;
-  opt.mode = ExecutionMode::kSequential;
+  opt.mode = mode;
   opt.graph_optimization = level;
   BRAID_ASSIGN_OR_RETURN(Session s, Session::load(path, opt));
   BRAID_ASSIGN_OR_RETURN(NamedTensors in, make_inputs(s, path));
@@ -63,6 +64,39 @@ Result<NamedTensors> run_model(const std::string& path, GraphOptimization level,
   BRAID_ASSIGN_OR_RETURN(NamedTensors out, s.run(in, {}, &stats));
   *kernels = stats.kernels_run;
   return out;
+}
+
+// max |on - off| / max(max |off|, 1e-2) over the outputs (EXPECTs <= 1e-4 for each).
+double compare_outputs(const NamedTensors& off, const NamedTensors& on) {
+  double worst = 0;
+  EXPECT_EQ(on.size(), off.size());
+  for (const auto& [name, ref] : off) {
+    auto it = on.find(name);
+    if (it == on.end()) {
+      ADD_FAILURE() << "output " << name << " missing with fusion";
+      continue;
+    }
+    const Tensor& got = it->second;
+    if (got.dtype() != ref.dtype() || got.shape() != ref.shape()) {
+      ADD_FAILURE() << name << ": dtype or shape differs with fusion";
+      continue;
+    }
+    if (ref.dtype() != DataType::kFloat32) {
+      EXPECT_EQ(braid::testing::compare_tensors(ref, got, 0, 0), "") << name;
+      continue;
+    }
+    double scale = 1e-2, diff = 0;
+    for (int64_t i = 0; i < ref.numel(); ++i) {
+      const double r = ref.data<float>()[i], g = got.data<float>()[i];
+      if (std::isnan(r) != std::isnan(g)) diff = INFINITY;
+      if (std::isnan(r)) continue;
+      scale = std::max(scale, std::fabs(r));
+      diff = std::max(diff, std::fabs(r - g));
+    }
+    EXPECT_LE(diff / scale, 1e-4) << name << ": max diff " << diff << ", scale " << scale;
+    worst = std::max(worst, diff / scale);
+  }
+  return worst;
 }
 
 TEST(GraphFusion, EveryModelMatchesWithFusionOnAndOff) {
@@ -78,31 +112,14 @@ TEST(GraphFusion, EveryModelMatchesWithFusionOnAndOff) {
       EXPECT_FALSE(on.ok()) << "runs only with fusion: " << off.status().to_string();
       continue;
     }
-    auto on = run_model(path, GraphOptimization::kBasic, &kernels_on);
-    ASSERT_TRUE(on.ok()) << on.status().to_string();
-    EXPECT_LE(kernels_on, kernels_off);
-    ASSERT_EQ(on->size(), off->size());
     double worst = 0;
-    for (const auto& [name, ref] : *off) {
-      auto it = on->find(name);
-      ASSERT_NE(it, on->end()) << "output " << name << " missing with fusion";
-      const Tensor& got = it->second;
-      ASSERT_EQ(got.dtype(), ref.dtype()) << name;
-      ASSERT_EQ(got.shape(), ref.shape()) << name;
-      if (ref.dtype() != DataType::kFloat32) {
-        EXPECT_EQ(braid::testing::compare_tensors(ref, got, 0, 0), "") << name;
-        continue;
-      }
-      double scale = 1e-2, diff = 0;
-      for (int64_t i = 0; i < ref.numel(); ++i) {
-        const double r = ref.data<float>()[i], g = got.data<float>()[i];
-        if (std::isnan(r) != std::isnan(g)) diff = INFINITY;
-        if (std::isnan(r)) continue;
-        scale = std::max(scale, std::fabs(r));
-        diff = std::max(diff, std::fabs(r - g));
-      }
-      EXPECT_LE(diff / scale, 1e-4) << name << ": max diff " << diff << ", scale " << scale;
-      worst = std::max(worst, diff / scale);
+    // The fused graph also goes through the partitioner and the parallel executors.
+    for (ExecutionMode mode : {ExecutionMode::kSequential, ExecutionMode::kStatic, ExecutionMode::kAdaptive}) {
+      SCOPED_TRACE(execution_mode_name(mode));
+      auto on = run_model(path, GraphOptimization::kBasic, &kernels_on, mode);
+      ASSERT_TRUE(on.ok()) << on.status().to_string();
+      EXPECT_LE(kernels_on, kernels_off);
+      worst = std::max(worst, compare_outputs(*off, *on));
     }
     std::printf("%-34s kernels %3lld -> %3lld, max rel err %.2e\n", fs::path(path).filename().c_str(),
                 static_cast<long long>(kernels_off), static_cast<long long>(kernels_on), worst);
