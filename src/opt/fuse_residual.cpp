@@ -1,4 +1,4 @@
-// Conv + Add(residual of the same shape): the ResNet shortcut. The residual becomes the
+// Conv + Add(residual of the same declared shape): the ResNet shortcut. The residual becomes the
 // Conv's fourth input (a Braid extension), accumulated by the GEMM (beta = 1) so the Add's
 // pass over the output goes; a following Relu is fused afterwards by fuse_relu.
 #include <vector>
@@ -9,12 +9,16 @@
 namespace braid::detail {
 namespace {
 
-// Declared shapes fully known and equal.
-bool same_static_shape(const Value& a, const Value& b) {
+// Declared shapes of one rank whose dims are equal sizes or the same symbol. (A model whose
+// symbols lie is still computed correctly: the Conv kernel adds an R that turns out to
+// broadcast in a separate pass.)
+bool same_declared_shape(const Value& a, const Value& b) {
   if (!a.shape || !b.shape || a.shape->size() != b.shape->size()) return false;
   for (size_t i = 0; i < a.shape->size(); ++i) {
     const Dim &x = (*a.shape)[i], &y = (*b.shape)[i];
-    if (!x.known() || !y.known() || x.value != y.value) return false;
+    const bool equal = (x.known() && y.known() && x.value == y.value) ||
+                       (!x.known() && !y.known() && !x.symbol.empty() && x.symbol == y.symbol);
+    if (!equal) return false;
   }
   return true;
 }
@@ -41,7 +45,8 @@ Result<int> fuse_conv_residual(Graph& g) {
     const ValueId res = add.inputs[other];
     if (!is_f32_value(g, res) || !is_f32_value(g, add.outputs[0])) continue;
     // Same shape on both sides and out: no broadcasting hides in the Add.
-    if (!same_static_shape(g.values[mid], g.values[res]) || !same_static_shape(g.values[mid], g.values[add.outputs[0]]))
+    if (!same_declared_shape(g.values[mid], g.values[res]) ||
+        !same_declared_shape(g.values[mid], g.values[add.outputs[0]]))
       continue;
     Node& conv_mut = g.nodes[c];
     conv_mut.inputs.resize(4, kNoValue);  // X, W, B (maybe omitted), R

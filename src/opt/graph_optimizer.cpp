@@ -38,6 +38,9 @@ Status optimize_graph(Graph& graph, const GraphOptimizationOptions& opts, GraphO
   if (opts.fold_batch_norm) {
     BRAID_ASSIGN_OR_RETURN(local.batch_norms_folded, fold_batch_norm_into_conv(work));
   }
+  if (opts.fuse_bias) {
+    BRAID_ASSIGN_OR_RETURN(local.conv_biases_fused, fuse_conv_bias_add(work));
+  }
   if (opts.fuse_residual) {
     BRAID_ASSIGN_OR_RETURN(local.residuals_fused, fuse_conv_residual(work));
   }

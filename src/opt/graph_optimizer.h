@@ -10,7 +10,8 @@
 //   Conv(const W, const B?) -> BatchNormalization(const params)  => Conv(W', B')
 //   Conv | Gemm | MatMul -> Relu                                 => braid_fused_activation
 //   MatMul(A, B) -> Add(const 1-D bias of length N)              => MatMul(A, B, bias)
-//   Conv(X, W, B?) -> Add(R, same static shape)                  => Conv(X, W, B, R)
+//   Conv(X, const W, const B?) -> Add(const [C,1,1] or scalar c) => Conv(X, W, B + c)
+//   Conv(X, W, B?) -> Add(R, same declared shape)                => Conv(X, W, B, R)
 // (the Relu rewrite runs last, so Conv+BN+Add+Relu becomes one Conv).
 #pragma once
 
@@ -24,7 +25,8 @@ namespace braid::detail {
 struct GraphOptimizationOptions {
   bool fold_batch_norm = true;   // Conv + BatchNormalization -> Conv
   bool fuse_activation = true;   // Conv/Gemm/MatMul + Relu -> GEMM epilogue
-  bool fuse_bias = true;         // MatMul + Add(bias) -> MatMul with a bias input
+  bool fuse_bias = true;         // MatMul + Add(bias) -> MatMul with a bias input; Conv +
+                                 // Add(per-channel constant) -> the Conv's bias
   bool fuse_residual = true;     // Conv + Add(same-shape residual) -> Conv with a residual input
   bool remove_dead_nodes = true; // nodes whose outputs nobody reads
 };
@@ -35,6 +37,7 @@ struct GraphOptimizationStats {
   int activations_fused = 0;
   int biases_fused = 0;
   int residuals_fused = 0;
+  int conv_biases_fused = 0;  // Conv + Add(per-channel constant)
   int dead_nodes_removed = 0;
 };
 

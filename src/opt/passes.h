@@ -13,9 +13,13 @@ namespace braid::detail {
 // computed in double and stored as float32.
 [[nodiscard]] Result<int> fold_batch_norm_into_conv(Graph& g);
 
-// Conv(X, W, B?) -> Add(R of the output's static shape) becomes Conv(X, W, B, R): R is
+// Conv(X, W, B?) -> Add(R of the output's declared shape) becomes Conv(X, W, B, R): R is
 // accumulated by the GEMM (beta = 1) before the epilogue.
 [[nodiscard]] Result<int> fuse_conv_residual(Graph& g);
+
+// Conv(X, const W, const B?) -> Add(constant per-channel [C,1,1] / [1,C,1,1] or scalar)
+// becomes Conv(X, W, B + c).
+[[nodiscard]] Result<int> fuse_conv_bias_add(Graph& g);
 
 // Conv / Gemm / MatMul -> Relu becomes the producer with braid_fused_activation = "Relu".
 [[nodiscard]] Result<int> fuse_relu(Graph& g);

@@ -4,7 +4,8 @@
 //
 //   braid-inspect model.onnx [--dot out.dot] [--budget BYTES] [--in-flight K]
 //                 [--split-heavy K] [--threshold-ns NS] [--shape NAME=1x3x224x224]
-//                 [--nominal] [--list] [--probe]
+//                 [--nominal] [--list] [--probe] [--no-fusion]
+// The graph is fused first, as Session::load does (--no-fusion: as imported).
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
@@ -15,6 +16,7 @@
 #include <vector>
 
 #include "onnx/onnx_importer.h"
+#include "opt/graph_optimizer.h"
 #include "partition/machine_balance.h"
 #include "partition/op_splitter.h"
 #include "partition/partitioner.h"
@@ -34,6 +36,7 @@ struct Args {
   bool nominal = false;
   bool list = false;
   bool probe = false;
+  bool fusion = true;
   std::vector<std::pair<std::string, Shape>> shapes;
 };
 
@@ -41,7 +44,7 @@ void usage() {
   std::fprintf(stderr,
                "usage: braid-inspect model.onnx [--dot out.dot] [--budget BYTES] [--in-flight K]\n"
                "                     [--split-heavy K] [--threshold-ns NS] [--shape NAME=1x3x224x224]\n"
-               "                     [--nominal] [--list] [--probe]\n"
+               "                     [--nominal] [--list] [--probe] [--no-fusion]\n"
                "  --budget BYTES    memory-aware mode: every subgraph's peak working set <= BYTES / K\n"
                "  --in-flight K     subgraphs the budget assumes at once (default 1)\n"
                "  --split-heavy K   split every heavy Conv/MatMul/Gemm into K slices first\n"
@@ -49,7 +52,8 @@ void usage() {
                "  --shape N=AxBxC   concrete shape of input N (resolves symbolic dims)\n"
                "  --nominal         use the nominal machine instead of measuring this one\n"
                "  --list            print every subgraph\n"
-               "  --probe           run the dispatch-overhead probe now and print every figure\n");
+               "  --probe           run the dispatch-overhead probe now and print every figure\n"
+               "  --no-fusion       partition the graph as imported (sessions fuse it by default)\n");
 }
 
 bool parse_number(const char* s, double& out) {
@@ -75,6 +79,7 @@ bool parse_args(int argc, char** argv, Args& a) {
     else if (s == "--nominal") a.nominal = true;
     else if (s == "--list") a.list = true;
     else if (s == "--probe") a.probe = true;
+    else if (s == "--no-fusion") a.fusion = false;
     else if (s == "--shape" && i + 1 < argc) {
       std::string spec = argv[++i];
       const size_t eq = spec.find('=');
@@ -178,6 +183,24 @@ int main(int argc, char** argv) {
     return 1;
   }
   Graph graph = std::move(imported).value();
+  if (args.fusion) {
+    const size_t before = graph.nodes.size();
+    GraphOptimizationStats fs;
+    Status st = optimize_graph(graph, GraphOptimizationOptions{}, &fs);
+    if (!st.ok()) {
+      std::fprintf(stderr, "braid-inspect: graph fusion: %s\n", st.message().c_str());
+      return 1;
+    }
+    std::map<std::string, int> ops;
+    for (const Node& n : graph.nodes) ++ops[n.op_type];
+    std::string remaining;
+    for (const char* op : {"BatchNormalization", "Relu", "Add"})
+      if (ops.count(op)) remaining += std::string(remaining.empty() ? "" : ", ") + op + " " + std::to_string(ops[op]);
+    std::printf("graph fusion: %zu -> %zu nodes (%d BatchNorm folded, %d Conv bias Add, %d residual Add, %d MatMul "
+                "bias, %d Relu, %d dead)%s%s\n",
+                before, graph.nodes.size(), fs.batch_norms_folded, fs.conv_biases_fused, fs.residuals_fused, fs.biases_fused,
+                fs.activations_fused, fs.dead_nodes_removed, remaining.empty() ? "" : "; left: ", remaining.c_str());
+  }
   const size_t original_nodes = graph.nodes.size();
 
   PartitionOptions opt;

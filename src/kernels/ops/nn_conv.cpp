@@ -8,10 +8,13 @@
 // epilogue, so Conv+Bias+Relu is one pass over the output. A fourth input R (a Braid
 // extension set by graph fusion for Conv + Add(residual), never in ONNX files) of the
 // output's shape is added before the activation: Y = act(conv(X) + B + R). The GEMM paths
-// copy R into Y and run with beta = 1; the others add it after each block.
+// copy R into Y and run with beta = 1; the others add it after each block. Fusion may
+// match symbolic dims, so an R that only broadcasts to the output at run time is added
+// in a separate pass (one that would grow the output is an error).
 #include <algorithm>
 #include <vector>
 
+#include "kernels/broadcast.h"
 #include "kernels/gemm/gemm.h"
 #include "kernels/ops/nn_conv_attrs.h"
 #include "kernels/ops/nn_depthwise.h"
@@ -106,24 +109,43 @@ class ConvKernel final : public OpKernel {
     Shape out_shape = {g.batch, g.out_channels};
     out_shape.insert(out_shape.end(), g.out.begin(), g.out.end());
     const Tensor* r = ctx.input(3);
-    if (r && (r->dtype() != DataType::kFloat32 || r->shape() != out_shape))
-      return bad_node(node, "fused residual " + shape_to_string(r->shape()) + " must be float32 of the output's shape " +
-                                shape_to_string(out_shape));
+    if (r && r->dtype() != DataType::kFloat32) return bad_node(node, "fused residual must be float32");
+    const bool r_exact = r && r->shape() == out_shape;
+    BroadcastPlan r_plan;
+    if (r && !r_exact) {
+      const Shape* shapes[] = {&r->shape()};
+      if (!make_broadcast_plan(out_shape, shapes, &r_plan).ok())
+        return bad_node(node, "fused residual " + shape_to_string(r->shape()) + " does not broadcast to the output " +
+                                  shape_to_string(out_shape));
+    }
     BRAID_ASSIGN_OR_RETURN(Tensor * y, ctx.allocate_output(0, DataType::kFloat32, out_shape));
     if (y->numel() == 0) return {};
     const float* bias = b ? b->data<float>() : nullptr;
-    const float* res = r ? r->data<float>() : nullptr;
+    const float* res = r_exact ? r->data<float>() : nullptr;
+    const bool relu = attrs_.fused_relu && (r == nullptr || r_exact);  // else after the broadcast add
     if (g.group == g.in_channels && g.group == g.out_channels && g.rank() <= 2) {
-      run_depthwise(ctx, g, x->data<float>(), w->data<float>(), bias, res, y->data<float>());
-      return {};
+      run_depthwise(ctx, g, x->data<float>(), w->data<float>(), bias, res, relu, y->data<float>());
+    } else {
+      run_gemm(ctx, g, x->data<float>(), w, bias, res, relu, y->data<float>());
     }
-    run_gemm(ctx, g, x->data<float>(), w, bias, res, y->data<float>());
+    if (r && !r_exact) {
+      float* out = y->data<float>();
+      const float* rp = r->data<float>();
+      const int64_t step = r_plan.inner_stride(0);
+      const bool act = attrs_.fused_relu;
+      for_each_broadcast_segment(r_plan, 0, r_plan.numel, [&](int64_t o, const int64_t* off, int64_t len) {
+        for (int64_t j = 0; j < len; ++j) {
+          const float v = out[o + j] + rp[off[0] + j * step];
+          out[o + j] = act && v < 0.0f ? 0.0f : v;
+        }
+      });
+    }
     return {};
   }
 
  private:
   void run_depthwise(const KernelContext& ctx, const ConvGeometry& g, const float* x, const float* w,
-                     const float* bias, const float* res, float* y) const {
+                     const float* bias, const float* res, bool relu, float* y) const {
     const Dims3 in = dims3(g.in, 1), out = dims3(g.out, 1), k = dims3(g.kernel, 1);
     const Dims3 s = dims3(g.stride, 1), d = dims3(g.dilation, 1), p = dims3(g.pad_begin, 0);
     DepthwiseArgs a;
@@ -141,7 +163,7 @@ class ConvKernel final : public OpKernel {
     a.dw = d.w;
     a.ph = p.h;
     a.pw = p.w;
-    a.relu = attrs_.fused_relu && res == nullptr;  // with a residual: after the add
+    a.relu = relu && res == nullptr;  // with a residual: after the add
     const int64_t channels = g.in_channels;
     const int64_t plane = a.oh * a.ow;
     const double flops_per_channel = 2.0 * static_cast<double>(a.oh * a.ow * a.kh * a.kw);
@@ -156,14 +178,14 @@ class ConvKernel final : public OpKernel {
         ai.y = y + n * channels * a.oh * a.ow;
         depthwise_(ai, c0, c1);
         if (res)
-          add_residual(ai.y + c0 * plane, res + (n * channels + c0) * plane, (c1 - c0) * plane, attrs_.fused_relu);
+          add_residual(ai.y + c0 * plane, res + (n * channels + c0) * plane, (c1 - c0) * plane, relu);
         begin += c1 - c0;
       }
     });
   }
 
   void run_gemm(const KernelContext& ctx, const ConvGeometry& g, const float* x, const Tensor* w, const float* bias,
-                const float* res, float* y) const {
+                const float* res, bool relu, float* y) const {
     const int64_t cin_g = g.in_channels / g.group, cout_g = g.out_channels / g.group;
     const int64_t kdim = cin_g * g.kernel_size();
     const int64_t in_size = g.in_size(), out_size = g.out_size();
@@ -224,11 +246,11 @@ class ConvKernel final : public OpKernel {
           a.bias = bias + grp * cout_g;
           a.bias_kind = GemmBias::kPerCol;
         }
-        a.relu = attrs_.fused_relu && rg == nullptr;  // with a residual: after the add
+        a.relu = relu && rg == nullptr;  // with a residual: after the add
         gemm_.run(a, threads);
         for (int64_t co = 0; co < cout_g; ++co)
           for (int64_t q = 0; q < out_size; ++q) yg[co * out_size + q] = yt[q * cout_g + co];
-        if (rg) add_residual(yg, rg, cout_g * out_size, attrs_.fused_relu);
+        if (rg) add_residual(yg, rg, cout_g * out_size, relu);
         return;
       }
       a.m = cout_g;
@@ -258,7 +280,7 @@ class ConvKernel final : public OpKernel {
         a.bias = bias + grp * cout_g;
         a.bias_kind = GemmBias::kPerRow;
       }
-      a.relu = attrs_.fused_relu;
+      a.relu = relu;
       gemm_.run(a, threads);
     };
 

@@ -27,6 +27,10 @@ class Builder {
     g_.inputs.push_back(v);
     return v;
   }
+  // Marks dim `d` of value `v` symbolic.
+  void symbolic(ValueId v, size_t d, const std::string& symbol) {
+    (*g_.values[v].shape)[d] = Dim{-1, symbol};
+  }
   ValueId constant(const std::string& name, const Shape& shape, uint32_t seed, float lo = -1, float hi = 1,
                    DataType dt = DataType::kFloat32) {
     Tensor t = Tensor::empty(dt, shape).value();
@@ -94,14 +98,16 @@ Attribute int_attr(const std::string& name, int64_t i) {
 }
 
 // Runs `g` sequentially on seeded inputs; returns the graph outputs in order.
-std::vector<Tensor> run(const Graph& g, uint32_t seed = 7) {
+std::vector<Tensor> run(const Graph& g, uint32_t seed = 7, const std::vector<Shape>& input_shapes = {}) {
   auto plan = ExecutionPlan::build(g, "test");
   EXPECT_TRUE(plan.ok()) << plan.status().to_string();
   if (!plan.ok()) return {};
   std::vector<Tensor> values(g.values.size());
-  for (ValueId in : g.inputs) {
+  for (size_t index = 0; index < g.inputs.size(); ++index) {
+    const ValueId in = g.inputs[index];
     Shape shape;
-    for (const Dim& d : *g.values[in].shape) shape.push_back(d.value);
+    if (index < input_shapes.size()) shape = input_shapes[index];
+    else for (const Dim& d : *g.values[in].shape) shape.push_back(d.value);
     Tensor t = Tensor::empty(g.values[in].dtype, shape).value();
     if (t.dtype() == DataType::kFloat32) {
       braid::testing::fill_random(t, seed++);
@@ -429,6 +435,70 @@ TEST(GraphOptimizer, BroadcastingOrUnknownResidualsAreNotFused) {
     EXPECT_EQ(stats.residuals_fused, 0);
     EXPECT_EQ(g.nodes.size(), 2u);
   }
+}
+
+TEST(GraphOptimizer, ConvPlusPerChannelConstantBecomesTheConvBias) {
+  // CNTK's Conv -> Add(B [C,1,1]) -> Relu; also [1,C,1,1], a scalar, and a Conv with a bias.
+  const std::vector<Shape> shapes = {{6, 1, 1}, {1, 6, 1, 1}, {1}};
+  for (const Shape& bias_shape : shapes)
+    for (bool conv_bias : {false, true}) {
+      SCOPED_TRACE(shape_to_string(bias_shape) + (conv_bias ? " with conv bias" : ""));
+      Builder b;
+      const ValueId x = b.input("x", {1, 3, 8, 8});
+      std::vector<ValueId> in = {x, b.constant("w", {6, 3, 3, 3}, 1)};
+      if (conv_bias) in.push_back(b.constant("cb", {6}, 3));
+      const ValueId conv = b.op("Conv", in, {1, 6, 6, 6});
+      const ValueId add = b.op("Add", {b.constant("c", bias_shape, 2), conv}, {1, 6, 6, 6});
+      const ValueId y = b.op("Relu", {add}, {1, 6, 6, 6});
+      const Graph original = b.finish({y});
+      Graph g = original;
+      GraphOptimizationStats stats;
+      ASSERT_TRUE(optimize_graph(g, {}, &stats).ok());
+      EXPECT_EQ(stats.conv_biases_fused, 1);
+      ASSERT_EQ(g.nodes.size(), 1u);
+      EXPECT_TRUE(has_relu_epilogue(g.nodes[0]));
+      EXPECT_LE(max_rel_error(run(original), run(g)), 1e-5);
+    }
+}
+
+TEST(GraphOptimizer, ConstantThatIsNotPerChannelStays) {
+  for (const Shape& shape : std::vector<Shape>{{6, 6}, {6, 1}, {1, 1, 6, 6, 1}}) {
+    Builder b;
+    const ValueId x = b.input("x", {1, 3, 6, 6});
+    const ValueId conv = b.op("Conv", {x, b.constant("w", {6, 3, 1, 1}, 1)}, {1, 6, 6, 6});
+    const ValueId y = b.op("Add", {conv, b.constant("c", shape, 2)}, {1, 6, 6, 6});
+    Graph g = b.finish({y});
+    GraphOptimizationStats stats;
+    ASSERT_TRUE(optimize_graph(g, {}, &stats).ok());
+    EXPECT_EQ(stats.conv_biases_fused, 0) << shape_to_string(shape);
+    EXPECT_EQ(g.nodes.size(), 2u);
+  }
+}
+
+TEST(GraphOptimizer, SymbolicResidualIsFusedAndABroadcastingOneStillComputesRight) {
+  // Declared: x [1, 4, H, W], r [1, 4, H, W]: fused. Run once with r of the same shape and
+  // once with an r the symbols lied about ([1, 4, 1, W]): the kernel's broadcast pass.
+  Builder b;
+  const ValueId x = b.input("x", {1, 4, 6, 7});
+  const ValueId r = b.input("r", {1, 4, 6, 7});
+  const ValueId conv = b.op("Conv", {x, b.constant("w", {4, 4, 3, 3}, 1), b.constant("b", {4}, 2)}, {1, 4, 6, 7},
+                            {ints_attr("pads", {1, 1, 1, 1})});
+  const ValueId add = b.op("Add", {conv, r}, {1, 4, 6, 7});
+  const ValueId y = b.op("Relu", {add}, {1, 4, 6, 7});
+  for (ValueId v : {x, r, conv, add, y}) {
+    b.symbolic(v, 2, "H");
+    b.symbolic(v, 3, "W");
+  }
+  const Graph original = b.finish({y});
+  Graph g = original;
+  GraphOptimizationStats stats;
+  ASSERT_TRUE(optimize_graph(g, {}, &stats).ok());
+  EXPECT_EQ(stats.residuals_fused, 1);
+  ASSERT_EQ(g.nodes.size(), 1u);
+  EXPECT_LE(max_rel_error(run(original, 7, {{1, 4, 6, 7}, {1, 4, 6, 7}}), run(g, 7, {{1, 4, 6, 7}, {1, 4, 6, 7}})),
+            1e-5);
+  EXPECT_LE(max_rel_error(run(original, 7, {{1, 4, 6, 7}, {1, 4, 1, 7}}), run(g, 7, {{1, 4, 6, 7}, {1, 4, 1, 7}})),
+            1e-5);
 }
 
 }  // namespace
