@@ -1,4 +1,4 @@
-// Conv + Add(residual of the same declared shape): the ResNet shortcut. The residual becomes the
+// Conv + Add(residual that may have the output's shape): the ResNet shortcut. The residual becomes the
 // Conv's fourth input (a Braid extension), accumulated by the GEMM (beta = 1) so the Add's
 // pass over the output goes; a following Relu is fused afterwards by fuse_relu.
 #include <vector>
@@ -9,16 +9,16 @@
 namespace braid::detail {
 namespace {
 
-// Declared shapes of one rank whose dims are equal sizes or the same symbol. (A model whose
-// symbols lie is still computed correctly: the Conv kernel adds an R that turns out to
-// broadcast in a separate pass.)
-bool same_declared_shape(const Value& a, const Value& b) {
+// Declared shapes of one rank that may be equal at run time: no dim pair is two different
+// known sizes. Exporters' shape inference often gives a residual and the Conv output
+// different fresh symbols (unk__10 vs unk__16) for what is the same size. Correctness
+// does not depend on it: an R whose shape differs at run time makes the Conv kernel do
+// what Conv + Add would (its slow path); only the speed does.
+bool may_be_same_shape(const Value& a, const Value& b) {
   if (!a.shape || !b.shape || a.shape->size() != b.shape->size()) return false;
   for (size_t i = 0; i < a.shape->size(); ++i) {
     const Dim &x = (*a.shape)[i], &y = (*b.shape)[i];
-    const bool equal = (x.known() && y.known() && x.value == y.value) ||
-                       (!x.known() && !y.known() && !x.symbol.empty() && x.symbol == y.symbol);
-    if (!equal) return false;
+    if (x.known() && y.known() && x.value != y.value) return false;
   }
   return true;
 }
@@ -45,8 +45,7 @@ Result<int> fuse_conv_residual(Graph& g) {
     const ValueId res = add.inputs[other];
     if (!is_f32_value(g, res) || !is_f32_value(g, add.outputs[0])) continue;
     // Same shape on both sides and out: no broadcasting hides in the Add.
-    if (!same_declared_shape(g.values[mid], g.values[res]) ||
-        !same_declared_shape(g.values[mid], g.values[add.outputs[0]]))
+    if (!may_be_same_shape(g.values[mid], g.values[res]) || !may_be_same_shape(g.values[mid], g.values[add.outputs[0]]))
       continue;
     Node& conv_mut = g.nodes[c];
     conv_mut.inputs.resize(4, kNoValue);  // X, W, B (maybe omitted), R

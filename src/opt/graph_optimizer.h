@@ -11,7 +11,7 @@
 //   Conv | Gemm | MatMul -> Relu                                 => braid_fused_activation
 //   MatMul(A, B) -> Add(const 1-D bias of length N)              => MatMul(A, B, bias)
 //   Conv(X, const W, const B?) -> Add(const [C,1,1] or scalar c) => Conv(X, W, B + c)
-//   Conv(X, W, B?) -> Add(R, same declared shape)                => Conv(X, W, B, R)
+//   Conv(X, W, B?) -> Add(R, shape may equal the output's)       => Conv(X, W, B, R)
 // (the Relu rewrite runs last, so Conv+BN+Add+Relu becomes one Conv).
 #pragma once
 

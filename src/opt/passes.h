@@ -13,7 +13,7 @@ namespace braid::detail {
 // computed in double and stored as float32.
 [[nodiscard]] Result<int> fold_batch_norm_into_conv(Graph& g);
 
-// Conv(X, W, B?) -> Add(R of the output's declared shape) becomes Conv(X, W, B, R): R is
+// Conv(X, W, B?) -> Add(R whose declared shape may equal the output's) becomes Conv(X, W, B, R): R is
 // accumulated by the GEMM (beta = 1) before the epilogue.
 [[nodiscard]] Result<int> fuse_conv_residual(Graph& g);
 

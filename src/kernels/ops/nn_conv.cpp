@@ -8,9 +8,10 @@
 // epilogue, so Conv+Bias+Relu is one pass over the output. A fourth input R (a Braid
 // extension set by graph fusion for Conv + Add(residual), never in ONNX files) of the
 // output's shape is added before the activation: Y = act(conv(X) + B + R). The GEMM paths
-// copy R into Y and run with beta = 1; the others add it after each block. Fusion may
-// match symbolic dims, so an R that only broadcasts to the output at run time is added
-// in a separate pass (one that would grow the output is an error).
+// copy R into Y and run with beta = 1; the others add it after each block. Fusion also
+// matches unknown dims, so an R whose shape turns out to differ at run time takes the
+// unfused route: the convolution into a scratch tensor, then a broadcasting add (the output
+// then has the broadcast shape, exactly what Conv + Add gives).
 #include <algorithm>
 #include <vector>
 
@@ -110,40 +111,55 @@ class ConvKernel final : public OpKernel {
     out_shape.insert(out_shape.end(), g.out.begin(), g.out.end());
     const Tensor* r = ctx.input(3);
     if (r && r->dtype() != DataType::kFloat32) return bad_node(node, "fused residual must be float32");
-    const bool r_exact = r && r->shape() == out_shape;
-    BroadcastPlan r_plan;
-    if (r && !r_exact) {
-      const Shape* shapes[] = {&r->shape()};
-      if (!make_broadcast_plan(out_shape, shapes, &r_plan).ok())
-        return bad_node(node, "fused residual " + shape_to_string(r->shape()) + " does not broadcast to the output " +
-                                  shape_to_string(out_shape));
-    }
+    if (r && r->shape() != out_shape) return run_broadcast_residual(ctx, g, *x, *w, b, *r, out_shape);
     BRAID_ASSIGN_OR_RETURN(Tensor * y, ctx.allocate_output(0, DataType::kFloat32, out_shape));
     if (y->numel() == 0) return {};
-    const float* bias = b ? b->data<float>() : nullptr;
-    const float* res = r_exact ? r->data<float>() : nullptr;
-    const bool relu = attrs_.fused_relu && (r == nullptr || r_exact);  // else after the broadcast add
-    if (g.group == g.in_channels && g.group == g.out_channels && g.rank() <= 2) {
-      run_depthwise(ctx, g, x->data<float>(), w->data<float>(), bias, res, relu, y->data<float>());
-    } else {
-      run_gemm(ctx, g, x->data<float>(), w, bias, res, relu, y->data<float>());
-    }
-    if (r && !r_exact) {
-      float* out = y->data<float>();
-      const float* rp = r->data<float>();
-      const int64_t step = r_plan.inner_stride(0);
-      const bool act = attrs_.fused_relu;
-      for_each_broadcast_segment(r_plan, 0, r_plan.numel, [&](int64_t o, const int64_t* off, int64_t len) {
-        for (int64_t j = 0; j < len; ++j) {
-          const float v = out[o + j] + rp[off[0] + j * step];
-          out[o + j] = act && v < 0.0f ? 0.0f : v;
-        }
-      });
-    }
+    run_conv(ctx, g, *x, *w, b, r ? r->data<float>() : nullptr, attrs_.fused_relu, y->data<float>());
     return {};
   }
 
  private:
+  // Y = act(conv(X) + B + R) into y (out_shape); R, when given, has out_shape.
+  void run_conv(const KernelContext& ctx, const ConvGeometry& g, const Tensor& x, const Tensor& w, const Tensor* b,
+                const float* res, bool relu, float* y) const {
+    const float* bias = b ? b->data<float>() : nullptr;
+    if (g.group == g.in_channels && g.group == g.out_channels && g.rank() <= 2) {
+      run_depthwise(ctx, g, x.data<float>(), w.data<float>(), bias, res, relu, y);
+    } else {
+      run_gemm(ctx, g, x.data<float>(), &w, bias, res, relu, y);
+    }
+  }
+
+  // The fused residual's shape differs from the convolution's (the model's symbolic dims
+  // hid a broadcast): what Conv then Add would do, in one kernel. Allocates a scratch
+  // tensor, so it is the slow path.
+  Status run_broadcast_residual(KernelContext& ctx, const ConvGeometry& g, const Tensor& x, const Tensor& w,
+                                const Tensor* b, const Tensor& r, const Shape& conv_shape) const {
+    const Node& node = *ctx.node;
+    Shape out_shape;
+    const Shape* shapes[] = {&conv_shape, &r.shape()};
+    if (!broadcast_shapes(shapes, &out_shape))
+      return bad_node(node, "fused residual " + shape_to_string(r.shape()) + " does not broadcast with the output " +
+                                shape_to_string(conv_shape));
+    BRAID_ASSIGN_OR_RETURN(Tensor conv, Tensor::empty(DataType::kFloat32, conv_shape));
+    if (conv.numel() > 0) run_conv(ctx, g, x, w, b, nullptr, false, conv.data<float>());
+    BRAID_ASSIGN_OR_RETURN(Tensor * y, ctx.allocate_output(0, DataType::kFloat32, out_shape));
+    if (y->numel() == 0) return {};
+    BroadcastPlan plan;
+    BRAID_RETURN_IF_ERROR(make_broadcast_plan(out_shape, shapes, &plan));
+    const float *cp = conv.data<float>(), *rp = r.data<float>();
+    float* out = y->data<float>();
+    const int64_t cs = plan.inner_stride(0), rs = plan.inner_stride(1);
+    const bool act = attrs_.fused_relu;
+    for_each_broadcast_segment(plan, 0, plan.numel, [&](int64_t o, const int64_t* off, int64_t len) {
+      for (int64_t j = 0; j < len; ++j) {
+        const float v = cp[off[0] + j * cs] + rp[off[1] + j * rs];
+        out[o + j] = act && v < 0.0f ? 0.0f : v;
+      }
+    });
+    return {};
+  }
+
   void run_depthwise(const KernelContext& ctx, const ConvGeometry& g, const float* x, const float* w,
                      const float* bias, const float* res, bool relu, float* y) const {
     const Dims3 in = dims3(g.in, 1), out = dims3(g.out, 1), k = dims3(g.kernel, 1);

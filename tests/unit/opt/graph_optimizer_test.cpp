@@ -475,9 +475,10 @@ TEST(GraphOptimizer, ConstantThatIsNotPerChannelStays) {
   }
 }
 
-TEST(GraphOptimizer, SymbolicResidualIsFusedAndABroadcastingOneStillComputesRight) {
-  // Declared: x [1, 4, H, W], r [1, 4, H, W]: fused. Run once with r of the same shape and
-  // once with an r the symbols lied about ([1, 4, 1, W]): the kernel's broadcast pass.
+TEST(GraphOptimizer, SymbolicResidualIsFusedAndBroadcastingOnesStillComputeRight) {
+  // Declared: x [1, 4, H, W], r [1, 4, H2, W2] (exporters give fresh symbols): fused. Run
+  // with r of the output's shape, with an r that broadcasts into it, and with one that
+  // makes the output larger: the last two take the kernel's slow path.
   Builder b;
   const ValueId x = b.input("x", {1, 4, 6, 7});
   const ValueId r = b.input("r", {1, 4, 6, 7});
@@ -486,8 +487,8 @@ TEST(GraphOptimizer, SymbolicResidualIsFusedAndABroadcastingOneStillComputesRigh
   const ValueId add = b.op("Add", {conv, r}, {1, 4, 6, 7});
   const ValueId y = b.op("Relu", {add}, {1, 4, 6, 7});
   for (ValueId v : {x, r, conv, add, y}) {
-    b.symbolic(v, 2, "H");
-    b.symbolic(v, 3, "W");
+    b.symbolic(v, 2, v == r ? "H2" : "H");
+    b.symbolic(v, 3, v == r ? "W2" : "W");
   }
   const Graph original = b.finish({y});
   Graph g = original;
@@ -498,6 +499,8 @@ TEST(GraphOptimizer, SymbolicResidualIsFusedAndABroadcastingOneStillComputesRigh
   EXPECT_LE(max_rel_error(run(original, 7, {{1, 4, 6, 7}, {1, 4, 6, 7}}), run(g, 7, {{1, 4, 6, 7}, {1, 4, 6, 7}})),
             1e-5);
   EXPECT_LE(max_rel_error(run(original, 7, {{1, 4, 6, 7}, {1, 4, 1, 7}}), run(g, 7, {{1, 4, 6, 7}, {1, 4, 1, 7}})),
+            1e-5);
+  EXPECT_LE(max_rel_error(run(original, 7, {{1, 4, 1, 7}, {1, 4, 6, 7}}), run(g, 7, {{1, 4, 1, 7}, {1, 4, 6, 7}})),
             1e-5);
 }
 
