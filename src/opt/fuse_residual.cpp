@@ -1,6 +1,7 @@
-// Conv + Add(residual that may have the output's shape): the ResNet shortcut. The residual becomes the
-// Conv's fourth input (a Braid extension), accumulated by the GEMM (beta = 1) so the Add's
-// pass over the output goes; a following Relu is fused afterwards by fuse_relu.
+// Conv + Add(residual that may have the output's shape): the ResNet shortcut. The residual
+// becomes the Conv's fourth input (a Braid extension), added right after each task's GEMM
+// while its block of the output is in cache, so the Add's pass over the output goes; a
+// following Relu is fused afterwards by fuse_relu.
 #include <vector>
 
 #include "opt/passes.h"

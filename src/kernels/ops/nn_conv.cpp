@@ -7,8 +7,9 @@
 // ReLU (attribute braid_fused_activation = "Relu", set by graph fusion) are the GEMM's
 // epilogue, so Conv+Bias+Relu is one pass over the output. A fourth input R (a Braid
 // extension set by graph fusion for Conv + Add(residual), never in ONNX files) of the
-// output's shape is added before the activation: Y = act(conv(X) + B + R). The GEMM paths
-// copy R into Y and run with beta = 1; the others add it after each block. Fusion also
+// output's shape is added before the activation: Y = act(conv(X) + B + R), by every path
+// right after the GEMM / depthwise work of one task, while that block of Y is still in
+// cache (the activation moves after the add). Fusion also
 // matches unknown dims, so an R whose shape turns out to differ at run time takes the
 // unfused route: the convolution into a scratch tensor, then a broadcasting add (the output
 // then has the broadcast shape, exactly what Conv + Add gives).
@@ -40,10 +41,14 @@ float* transposed_scratch(int64_t n) {
 }
 
 // y = y + r, then max(0, .) when relu (NaN stays NaN), over n elements.
-void add_residual(float* y, const float* r, int64_t n, bool relu) {
-  for (int64_t i = 0; i < n; ++i) {
-    const float v = y[i] + r[i];
-    y[i] = relu && v < 0.0f ? 0.0f : v;
+void add_residual(float* __restrict y, const float* __restrict r, int64_t n, bool relu) {
+  if (relu) {
+    for (int64_t i = 0; i < n; ++i) {
+      const float v = y[i] + r[i];
+      y[i] = v < 0.0f ? 0.0f : v;
+    }
+  } else {
+    for (int64_t i = 0; i < n; ++i) y[i] += r[i];
   }
 }
 
@@ -287,17 +292,14 @@ class ConvKernel final : public OpKernel {
       }
       a.c = yg;
       a.ldc = out_size;
-      if (rg) {
-        // Y_g = R_g first, then the GEMM accumulates onto it (beta = 1): no extra pass over Y.
-        std::copy(rg, rg + cout_g * out_size, yg);
-        a.beta = 1.0f;
-      }
       if (bias) {
         a.bias = bias + grp * cout_g;
         a.bias_kind = GemmBias::kPerRow;
       }
-      a.relu = relu;
+      a.relu = relu && rg == nullptr;  // with a residual: after the add
       gemm_.run(a, threads);
+      // Right after this task's GEMM, while its block of Y is still in cache.
+      if (rg) add_residual(yg, rg, cout_g * out_size, relu);
     };
 
     const int64_t tasks = g.batch * g.group;
