@@ -47,12 +47,38 @@ bool before(const ReadyCandidate& a, const ReadyCandidate& b, SchedulingPolicy p
       if (a.upward_rank_ns != b.upward_rank_ns) return a.upward_rank_ns > b.upward_rank_ns;
       break;
   }
-  return a.arrival < b.arrival;
+  if (a.arrival != b.arrival) return a.arrival < b.arrival;
+  return a.key < b.key;
 }
+
+// std heaps keep the greatest element on top: "less" means "goes later".
+struct GoesLater {
+  SchedulingPolicy policy;
+  bool operator()(const ReadyCandidate& a, const ReadyCandidate& b) const { return before(b, a, policy); }
+};
 
 }  // namespace
 
-void plan_chunk(std::span<ReadyCandidate> ready, const ChunkBudget& budget, const PlannerConfig& config,
+void ReadyQueue::push(const ReadyCandidate& c) {
+  heap_.push_back(c);
+  if (heap_valid_) std::push_heap(heap_.begin(), heap_.end(), GoesLater{order_});
+}
+
+void ReadyQueue::order_by(SchedulingPolicy p) {
+  if (heap_valid_ && order_ == p) return;
+  order_ = p;
+  std::make_heap(heap_.begin(), heap_.end(), GoesLater{order_});
+  heap_valid_ = true;
+}
+
+ReadyCandidate ReadyQueue::pop() {
+  std::pop_heap(heap_.begin(), heap_.end(), GoesLater{order_});
+  ReadyCandidate c = heap_.back();
+  heap_.pop_back();
+  return c;
+}
+
+void plan_chunk(ReadyQueue& ready, const ChunkBudget& budget, const PlannerConfig& config,
                 ChunkDecision& decision) {
   decision.admit.clear();
   decision.too_big.clear();
@@ -60,8 +86,7 @@ void plan_chunk(std::span<ReadyCandidate> ready, const ChunkBudget& budget, cons
   decision.effective_policy = effective(config.policy, budget);
   if (ready.empty()) return;
   const SchedulingPolicy policy = decision.effective_policy;
-  std::stable_sort(ready.begin(), ready.end(),
-                   [policy](const ReadyCandidate& a, const ReadyCandidate& b) { return before(a, b, policy); });
+  ready.order_by(policy);
 
   const int cap = thread_budget(budget.cores_available, budget.max_threads);
   int free_threads = cap - budget.threads_in_use;
@@ -73,27 +98,30 @@ void plan_chunk(std::span<ReadyCandidate> ready, const ChunkBudget& budget, cons
                    " in_use=" + std::to_string(budget.threads_in_use) + ";";
   }
 
-  size_t remaining = ready.size();
-  for (size_t i = 0; i < ready.size(); ++i, --remaining) {
-    const ReadyCandidate& c = ready[i];
-    if (budget.memory_budget > 0 && c.working_set > budget.memory_budget) {
-      decision.too_big.push_back(c.key);
-      if (config.trace) decision.why += " key " + std::to_string(c.key) + " exceeds the memory budget alone;";
-      continue;
-    }
+  ready.skipped_.clear();
+  while (!ready.empty()) {
+    const size_t remaining = ready.size();  // this candidate and the ones not yet examined
     const bool progress = nothing_running && decision.admit.empty();
     if (free_threads <= 0 && !progress) {
       if (config.trace) decision.why += " no free thread for " + std::to_string(remaining) + " ready;";
       break;
     }
+    const ReadyCandidate c = ready.pop();
+    if (budget.memory_budget > 0 && c.working_set > budget.memory_budget) {
+      decision.too_big.push_back(c.key);
+      if (config.trace) decision.why += " key " + std::to_string(c.key) + " exceeds the memory budget alone;";
+      continue;
+    }
     if (c.working_set > memory_free && !progress) {
       if (config.trace) decision.why += " key " + std::to_string(c.key) + " delayed: memory;";
+      ready.skipped_.push_back(c);
       continue;
     }
     // Co-scheduling two cache-resident subgraphs must not push both out of cache.
     if (!decision.admit.empty() || budget.subgraphs_running > 0) {
       if (c.working_set > cache_free && c.working_set <= budget.cache_bytes && !c.compute_bound) {
         if (config.trace) decision.why += " key " + std::to_string(c.key) + " delayed: cache;";
+        ready.skipped_.push_back(c);
         continue;
       }
     }
@@ -118,6 +146,15 @@ void plan_chunk(std::span<ReadyCandidate> ready, const ChunkBudget& budget, cons
       decision.why += " admit key " + std::to_string(c.key) + " threads=" + std::to_string(threads) +
                       (a.over_budget ? " (progress guarantee)" : "") + ";";
   }
+  for (const ReadyCandidate& c : ready.skipped_) ready.push(c);
+}
+
+void plan_chunk(std::span<const ReadyCandidate> ready, const ChunkBudget& budget, const PlannerConfig& config,
+                ChunkDecision& decision) {
+  ReadyQueue queue;
+  queue.reserve(ready.size());
+  for (const ReadyCandidate& c : ready) queue.push(c);
+  plan_chunk(queue, budget, config, decision);
 }
 
 }  // namespace braid::detail

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "sched/cache_info.h"
+
 namespace braid::detail {
 
 Dispatcher::Dispatcher(int max_threads, ResourceMonitor* monitor, PlannerConfig config, double memory_budget)
@@ -10,9 +12,9 @@ Dispatcher::Dispatcher(int max_threads, ResourceMonitor* monitor, PlannerConfig 
       monitor_(monitor),
       config_(config),
       memory_budget_(memory_budget),
+      cache_bytes_(static_cast<double>(shared_cache_bytes())),
       arena_(std::max(1, max_threads), 1) {
-  ready_.reserve(256);
-  candidates_.reserve(256);
+  ready_.reserve(1024);
 }
 
 Dispatcher::~Dispatcher() = default;
@@ -61,6 +63,9 @@ ChunkBudget Dispatcher::budget_now() const {
   b.subgraphs_running = running_.load(std::memory_order_relaxed);
   b.memory_budget = memory_budget_;
   b.memory_in_use = memory_in_use_.load(std::memory_order_relaxed);
+  // The reserved working sets are what running work keeps in cache.
+  b.cache_bytes = cache_bytes_;
+  b.cache_in_use = b.memory_in_use;
   return b;
 }
 
@@ -85,44 +90,34 @@ void Dispatcher::pump() {
 
 void Dispatcher::step() {
   Job* list = incoming_.exchange(nullptr, std::memory_order_acquire);
-  // The stack is LIFO; restore arrival order.
-  size_t first_new = ready_.size();
-  for (; list != nullptr; list = list->next) ready_.push_back(list);
-  std::reverse(ready_.begin() + static_cast<std::ptrdiff_t>(first_new), ready_.end());
-  for (size_t i = first_new; i < ready_.size(); ++i) ready_[i]->candidate.arrival = arrival_++;
-  if (ready_.empty()) return;
-
-  candidates_.clear();
-  for (Job* j : ready_) {
+  // The stack is LIFO; number the arrivals oldest first (the FIFO tie-break).
+  size_t arrived = 0;
+  for (Job* j = list; j != nullptr; j = j->next) ++arrived;
+  uint64_t arrival = arrival_ + arrived;
+  arrival_ = arrival;
+  for (Job* j = list; j != nullptr; j = j->next) {
     ReadyCandidate c = j->candidate;
     c.key = reinterpret_cast<uint64_t>(j);
-    candidates_.push_back(c);
+    c.arrival = --arrival;
+    ready_.push(c);
   }
+  if (ready_.empty()) return;
+
   ChunkBudget budget = budget_now();
-  plan_chunk(candidates_, budget, config_, decision_);
+  plan_chunk(ready_, budget, config_, decision_);
   steps_.fetch_add(1, std::memory_order_relaxed);
   if (trace_on_) {
     std::lock_guard lock(trace_mu_);
     trace_.push_back(decision_.why);
   }
-  if (decision_.admit.empty() && decision_.too_big.empty()) {
-    delayed_steps_.fetch_add(1, std::memory_order_relaxed);
-    return;
-  }
-  auto take = [this](uint64_t key) {
-    Job* j = reinterpret_cast<Job*>(key);
-    auto it = std::find(ready_.begin(), ready_.end(), j);
-    if (it != ready_.end()) ready_.erase(it);
-    return j;
-  };
   for (uint64_t key : decision_.too_big) {
-    Job* j = take(key);
+    Job* j = reinterpret_cast<Job*>(key);
     j->fail(j, out_of_memory("subgraph needs " + std::to_string(static_cast<int64_t>(j->candidate.working_set)) +
                              " bytes, more than the memory budget of " +
                              std::to_string(static_cast<int64_t>(memory_budget_)) + " bytes"));
   }
   for (const Admission& a : decision_.admit) {
-    Job* j = take(a.key);
+    Job* j = reinterpret_cast<Job*>(a.key);
     threads_in_use_.fetch_add(a.threads, std::memory_order_relaxed);
     running_.fetch_add(1, std::memory_order_relaxed);
     if (a.memory != 0) {

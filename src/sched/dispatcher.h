@@ -1,8 +1,10 @@
 // Dispatcher: the run-time half of the scheduler, shared by every session of a Runtime.
 // Ready subgraphs from any request arrive on a lock-free intrusive stack; whichever
 // thread arrives first becomes the combiner for a moment (a try-flag, never a wait),
-// drains the stack into the ready list, asks the ChunkPlanner for the next chunk against
-// the live ResourceVector and spawns the admitted subgraphs into the Runtime's arena.
+// drains the stack into the ready queue (a heap in policy order), asks the ChunkPlanner for
+// the next chunk against the live ResourceVector and spawns the admitted subgraphs into
+// the Runtime's arena. Running work's working sets are weighed against the shared cache
+// (L2 + L3 from sysfs) so two cache-resident subgraphs are not co-scheduled out of it.
 // Completions release their threads and memory and pump again.
 #pragma once
 
@@ -71,6 +73,7 @@ class Dispatcher {
   ResourceMonitor* monitor_;
   PlannerConfig config_;
   const double memory_budget_;
+  const double cache_bytes_;  // shared cache per core group; 0 when unknown
   tbb::task_arena arena_;
 
   alignas(64) std::atomic<Job*> incoming_{nullptr};
@@ -81,8 +84,7 @@ class Dispatcher {
   std::atomic<double> memory_in_use_{0};
 
   // Owned by the combiner (the thread holding busy_).
-  std::vector<Job*> ready_;
-  std::vector<ReadyCandidate> candidates_;
+  ReadyQueue ready_;  // keys are Job*
   ChunkDecision decision_;
   uint64_t arrival_ = 0;
   std::atomic<uint64_t> steps_{0}, admitted_{0}, delayed_steps_{0}, over_budget_{0};

@@ -2,9 +2,14 @@
 // delay, the progress guarantee, chunk sizing and reaction to availability changes.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <cmath>
+#include <filesystem>
+#include <fstream>
 #include <vector>
 
+#include "sched/cache_info.h"
 #include "sched/chunk_planner.h"
 
 using namespace braid::detail;
@@ -232,4 +237,90 @@ TEST(ChunkPlanner, TraceExplainsDecisions) {
   plan_chunk(r, b, c, d);
   EXPECT_NE(d.why.find("admit key 1"), std::string::npos) << d.why;
   EXPECT_NE(d.why.find("no free thread"), std::string::npos) << d.why;
+}
+
+TEST(ReadyQueue, KeepsTheDelayedAndAdmitsInPolicyOrderAcrossSteps) {
+  ReadyQueue q;
+  // Ranks 0..99 in a scrambled arrival order.
+  for (uint64_t i = 0; i < 100; ++i) {
+    const uint64_t key = (i * 37) % 100;
+    ReadyCandidate c = cand(key, 1e3, 1, 1, static_cast<double>(key));
+    c.arrival = i;
+    q.push(c);
+  }
+  ChunkBudget b;
+  b.cores_available = 3;
+  b.max_threads = 3;
+  ChunkDecision d;
+  PlannerConfig cp;
+  cp.policy = SchedulingPolicy::kCriticalPath;
+  plan_chunk(q, b, cp, d);
+  EXPECT_EQ(keys(d), (std::vector<uint64_t>{99, 98, 97}));
+  EXPECT_EQ(q.size(), 97u);
+  // Arrivals between steps join the order.
+  q.push(cand(500, 1e3, 1, 1, 500));
+  plan_chunk(q, b, cp, d);
+  EXPECT_EQ(keys(d), (std::vector<uint64_t>{500, 96, 95}));
+  // A policy change reorders what is left: most FLOPs first.
+  q.push(cand(600, 9e9, 1, 1, 0));
+  PlannerConfig cf;
+  cf.policy = SchedulingPolicy::kComputeFirst;
+  b.cores_available = 1;
+  b.max_threads = 1;
+  plan_chunk(q, b, cf, d);
+  ASSERT_EQ(d.admit.size(), 1u);
+  EXPECT_EQ(d.admit[0].key, 600u);
+  // Back to the critical path: the next highest rank is 94.
+  plan_chunk(q, b, cp, d);
+  EXPECT_EQ(keys(d), (std::vector<uint64_t>{94}));
+  EXPECT_EQ(q.size(), 94u);
+}
+
+TEST(ReadyQueue, MemoryDelayedWorkStaysQueuedAndStartsOnRelease) {
+  ReadyQueue q;
+  q.push(cand(1, 1e3, 1, 60, 3));
+  q.push(cand(2, 1e3, 1, 60, 2));
+  ChunkBudget b;
+  b.cores_available = 4;
+  b.max_threads = 4;
+  b.memory_budget = 100;
+  ChunkDecision d;
+  plan_chunk(q, b, PlannerConfig{}, d);
+  EXPECT_EQ(keys(d), (std::vector<uint64_t>{1}));
+  EXPECT_EQ(q.size(), 1u);
+  // Still reserved: the retry leaves it queued.
+  b.memory_in_use = 60;
+  b.subgraphs_running = 1;
+  b.threads_in_use = 1;
+  plan_chunk(q, b, PlannerConfig{}, d);
+  EXPECT_TRUE(d.admit.empty());
+  EXPECT_EQ(q.size(), 1u);
+  // Released: it starts.
+  b.memory_in_use = 0;
+  b.subgraphs_running = 0;
+  b.threads_in_use = 0;
+  plan_chunk(q, b, PlannerConfig{}, d);
+  EXPECT_EQ(keys(d), (std::vector<uint64_t>{2}));
+  EXPECT_TRUE(q.empty());
+}
+
+TEST(CacheInfo, LastLevelPlusThePrivateL2OfItsSharers) {
+  namespace fs = std::filesystem;
+  const fs::path root = fs::temp_directory_path() / ("braid_cache_info_" + std::to_string(::getpid()));
+  auto write = [&](int index, const char* level, const char* type, const char* size, const char* shared) {
+    fs::path dir = root / ("sys/devices/system/cpu/cpu0/cache/index" + std::to_string(index));
+    fs::create_directories(dir);
+    std::ofstream(dir / "level") << level << "\n";
+    std::ofstream(dir / "type") << type << "\n";
+    std::ofstream(dir / "size") << size << "\n";
+    std::ofstream(dir / "shared_cpu_list") << shared << "\n";
+  };
+  EXPECT_EQ(shared_cache_bytes_at(root.string()), 0u);  // nothing there
+  write(0, "1", "Data", "48K", "0");
+  write(1, "1", "Instruction", "32K", "0");
+  write(2, "2", "Unified", "2048K", "0");
+  EXPECT_EQ(shared_cache_bytes_at(root.string()), 2048u << 10);  // L2 only
+  write(3, "3", "Unified", "32M", "0-3,8");
+  EXPECT_EQ(shared_cache_bytes_at(root.string()), (32u << 20) + 5 * (2048u << 10));
+  fs::remove_all(root);
 }
