@@ -1,7 +1,8 @@
 // Conv + Add(residual that may have the output's shape): the ResNet shortcut. The residual
 // becomes the Conv's fourth input (a Braid extension), added right after each task's GEMM
 // while its block of the output is in cache, so the Add's pass over the output goes; a
-// following Relu is fused afterwards by fuse_relu.
+// following Relu is fused afterwards by fuse_relu. MatMul + Add(R) likewise (the
+// transformer's residual stream): R is MatMul's fourth input, after the optional bias.
 #include <vector>
 
 #include "opt/passes.h"
@@ -26,16 +27,18 @@ bool may_be_same_shape(const Value& a, const Value& b) {
 
 }  // namespace
 
-Result<int> fuse_conv_residual(Graph& g) {
+Result<int> fuse_residual(Graph& g) {
   const std::vector<bool> is_output = graph_output_flags(g);
   std::vector<bool> dead(g.nodes.size(), false);
   int fused = 0;
   for (NodeId c = 0; c < g.nodes.size(); ++c) {
-    const Node& conv = g.nodes[c];
-    if (conv.op_type != "Conv" || !conv.domain.empty() || conv.inputs.size() < 2 || conv.inputs.size() > 3) continue;
+    const Node& conv = g.nodes[c];  // a Conv or a MatMul
+    if ((conv.op_type != "Conv" && conv.op_type != "MatMul") || !conv.domain.empty() || conv.inputs.size() < 2 ||
+        conv.inputs.size() > 3)
+      continue;
     if (!single_output(conv) || conv.find_attribute("braid_fused_activation") != nullptr) continue;
     const ValueId mid = conv.outputs[0];
-    if (!is_f32_value(g, mid) || !is_f32_value(g, conv.inputs[0])) continue;
+    if (!is_f32_value(g, mid) || !is_f32_value(g, conv.inputs[0]) || !is_f32_value(g, conv.inputs[1])) continue;
     const NodeId f = sole_consumer(g, is_output, mid);
     if (f == kNoNode || dead[f]) continue;
     const Node& add = g.nodes[f];
@@ -49,7 +52,7 @@ Result<int> fuse_conv_residual(Graph& g) {
     if (!may_be_same_shape(g.values[mid], g.values[res]) || !may_be_same_shape(g.values[mid], g.values[add.outputs[0]]))
       continue;
     Node& conv_mut = g.nodes[c];
-    conv_mut.inputs.resize(4, kNoValue);  // X, W, B (maybe omitted), R
+    conv_mut.inputs.resize(4, kNoValue);  // X, W, B (maybe omitted), R; MatMul: A, B, bias, R
     conv_mut.inputs[3] = res;
     absorb_follower(g, c, f, dead);
     ++fused;

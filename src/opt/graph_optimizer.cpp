@@ -33,19 +33,17 @@ Status optimize_graph(Graph& graph, const GraphOptimizationOptions& opts, GraphO
   // leaves the caller's graph untouched.
   Graph work = graph;
   GraphOptimizationStats local;
-  // Order matters: BatchNorm folds into a Conv before a residual or a Relu is fused after
-  // it, and the bias joins a MatMul before its activation does.
+  // Order matters: BatchNorm and bias folds into a Conv and the bias into a MatMul come
+  // before the residual (input 3, after the bias) and the Relu (after both).
   if (opts.fold_batch_norm) {
     BRAID_ASSIGN_OR_RETURN(local.batch_norms_folded, fold_batch_norm_into_conv(work));
   }
   if (opts.fuse_bias) {
     BRAID_ASSIGN_OR_RETURN(local.conv_biases_fused, fuse_conv_bias_add(work));
+    BRAID_ASSIGN_OR_RETURN(local.biases_fused, fuse_matmul_bias(work));
   }
   if (opts.fuse_residual) {
-    BRAID_ASSIGN_OR_RETURN(local.residuals_fused, fuse_conv_residual(work));
-  }
-  if (opts.fuse_bias) {
-    BRAID_ASSIGN_OR_RETURN(local.biases_fused, fuse_matmul_bias(work));
+    BRAID_ASSIGN_OR_RETURN(local.residuals_fused, fuse_residual(work));
   }
   if (opts.fuse_activation) {
     BRAID_ASSIGN_OR_RETURN(local.activations_fused, fuse_relu(work));

@@ -12,6 +12,7 @@
 //   MatMul(A, B) -> Add(const 1-D bias of length N)              => MatMul(A, B, bias)
 //   Conv(X, const W, const B?) -> Add(const [C,1,1] or scalar c) => Conv(X, W, B + c)
 //   Conv(X, W, B?) -> Add(R, shape may equal the output's)       => Conv(X, W, B, R)
+//   MatMul(A, B, bias?) -> Add(R, likewise)                      => MatMul(A, B, bias, R)
 // (the Relu rewrite runs last, so Conv+BN+Add+Relu becomes one Conv).
 #pragma once
 
@@ -27,7 +28,7 @@ struct GraphOptimizationOptions {
   bool fuse_activation = true;   // Conv/Gemm/MatMul + Relu -> GEMM epilogue
   bool fuse_bias = true;         // MatMul + Add(bias) -> MatMul with a bias input; Conv +
                                  // Add(per-channel constant) -> the Conv's bias
-  bool fuse_residual = true;     // Conv + Add(same-shape residual) -> Conv with a residual input
+  bool fuse_residual = true;     // Conv/MatMul + Add(residual) -> a residual input
   bool remove_dead_nodes = true; // nodes whose outputs nobody reads
 };
 

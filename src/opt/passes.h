@@ -13,9 +13,10 @@ namespace braid::detail {
 // computed in double and stored as float32.
 [[nodiscard]] Result<int> fold_batch_norm_into_conv(Graph& g);
 
-// Conv(X, W, B?) -> Add(R whose declared shape may equal the output's) becomes Conv(X, W, B, R): R is
+// Conv(X, W, B?) / MatMul(A, B, bias?) -> Add(R whose declared shape may equal the
+// output's) becomes Conv(X, W, B, R): R is
 // added by the Conv kernel right after each task's GEMM, before the activation.
-[[nodiscard]] Result<int> fuse_conv_residual(Graph& g);
+[[nodiscard]] Result<int> fuse_residual(Graph& g);
 
 // Conv(X, const W, const B?) -> Add(constant per-channel [C,1,1] / [1,C,1,1] or scalar)
 // becomes Conv(X, W, B + c).

@@ -83,7 +83,7 @@ Result<SplitPlan> plan_split(const Graph& g, NodeId id, int slices) {
       p.bias = BiasMode::kSliceLast;
     }
   } else if (n.op_type == "MatMul") {
-    if (n.inputs.size() > 2) return fail("has a fused bias (graph fusion)");
+    if (n.inputs.size() > 2) return fail("has a fused bias or residual (graph fusion)");
     const Tensor* b = constant_of(g, n, 1);
     if (b == nullptr || b->rank() != 2) return fail("B is not a constant matrix");
     if (rank < 2) return fail("output rank < 2");

@@ -4,13 +4,16 @@
 // integer dtypes run plain loops.
 // Braid extensions, set by graph fusion and never present in ONNX files: an optional third
 // input of N values (a bias added to every row, the GEMM's per-column epilogue), and the
-// attribute braid_fused_activation = "Relu" (max(0, .) after the bias).
+// attribute braid_fused_activation = "Relu" (max(0, .) after the bias), and a fourth input
+// R (float32, a residual of the output's shape, added after the GEMM and before the
+// activation; an R whose shape differs at run time gets MatMul-then-Add semantics).
 #include <algorithm>
 #include <optional>
 #include <string>
 #include <type_traits>
 
 #include "kernels/attributes.h"
+#include "kernels/broadcast.h"
 #include "kernels/dispatch.h"
 #include "kernels/gemm/gemm.h"
 #include "kernels/ops/nn_kernels.h"
@@ -101,6 +104,12 @@ class MatMulKernel final : public OpKernel {
     if (bias && (bias->dtype() != a->dtype() || bias->numel() != s.n || b->rank() < 2))
       return bad_node(*ctx.node, "fused bias " + shape_to_string(bias->shape()) + " must have " + std::to_string(s.n) +
                                      " values of A's dtype and B must be a matrix");
+    const Tensor* res = ctx.inputs.size() > 3 ? ctx.input(3) : nullptr;
+    if (res) {
+      if (res->dtype() != DataType::kFloat32 || a->dtype() != DataType::kFloat32)
+        return bad_node(*ctx.node, "a fused residual needs float32 operands");
+      return run_residual(ctx, s, a->data<float>(), b, bias ? bias->data<float>() : nullptr, *res);
+    }
     BRAID_ASSIGN_OR_RETURN(Tensor * y, ctx.allocate_output(0, a->dtype(), s.out));
     if (y->numel() == 0) return {};
     return dispatch_dtype_or<float, double, int32_t, int64_t, uint32_t, uint64_t>(
@@ -108,7 +117,7 @@ class MatMulKernel final : public OpKernel {
         [&](auto tag) -> Status {
           using T = decltype(tag);
           if constexpr (std::is_same_v<T, float>) {
-            run_f32(ctx, s, a->data<float>(), b, bias ? bias->data<float>() : nullptr, y->data<float>());
+            run_f32(ctx, s, a->data<float>(), b, bias ? bias->data<float>() : nullptr, relu_, y->data<float>());
           } else {
             for (int64_t i = 0; i < s.batch_count; ++i) {
               int64_t a_off, b_off;
@@ -132,14 +141,59 @@ class MatMulKernel final : public OpKernel {
   }
 
  private:
+  // Y = act(A * B + bias + R). R of the output's shape is added in one pass after the GEMM
+  // (in cache for the small outputs of batch-1 transformers); any other R shape gets
+  // MatMul-then-Add semantics through a scratch tensor (the slow path).
+  Status run_residual(KernelContext& ctx, const MatMulShape& s, const float* a, const Tensor* b, const float* bias,
+                      const Tensor& r) const {
+    if (r.shape() == s.out) {
+      BRAID_ASSIGN_OR_RETURN(Tensor * y, ctx.allocate_output(0, DataType::kFloat32, s.out));
+      if (y->numel() == 0) return {};
+      run_f32(ctx, s, a, b, bias, false, y->data<float>());
+      float* __restrict out = y->data<float>();
+      const float* __restrict rp = r.data<float>();
+      const int64_t n = y->numel();
+      if (relu_) {
+        for (int64_t i = 0; i < n; ++i) {
+          const float v = out[i] + rp[i];
+          out[i] = v < 0.0f ? 0.0f : v;
+        }
+      } else {
+        for (int64_t i = 0; i < n; ++i) out[i] += rp[i];
+      }
+      return {};
+    }
+    Shape out_shape;
+    const Shape* shapes[] = {&s.out, &r.shape()};
+    if (!broadcast_shapes(shapes, &out_shape))
+      return bad_node(*ctx.node, "fused residual " + shape_to_string(r.shape()) + " does not broadcast with the output " +
+                                     shape_to_string(s.out));
+    BRAID_ASSIGN_OR_RETURN(Tensor mm, Tensor::empty(DataType::kFloat32, s.out));
+    if (mm.numel() > 0) run_f32(ctx, s, a, b, bias, false, mm.data<float>());
+    BRAID_ASSIGN_OR_RETURN(Tensor * y, ctx.allocate_output(0, DataType::kFloat32, out_shape));
+    if (y->numel() == 0) return {};
+    BroadcastPlan plan;
+    BRAID_RETURN_IF_ERROR(make_broadcast_plan(out_shape, shapes, &plan));
+    const float *mp = mm.data<float>(), *rp = r.data<float>();
+    float* out = y->data<float>();
+    const int64_t ms = plan.inner_stride(0), rs = plan.inner_stride(1);
+    for_each_broadcast_segment(plan, 0, plan.numel, [&](int64_t o, const int64_t* off, int64_t len) {
+      for (int64_t j = 0; j < len; ++j) {
+        const float v = mp[off[0] + j * ms] + rp[off[1] + j * rs];
+        out[o + j] = relu_ && v < 0.0f ? 0.0f : v;
+      }
+    });
+    return {};
+  }
+
   void run_f32(const KernelContext& ctx, const MatMulShape& s, const float* a, const Tensor* b, const float* bias,
-               float* y) const {
+               bool relu, float* y) const {
     GemmArgs g;
     if (bias) {
       g.bias = bias;
       g.bias_kind = GemmBias::kPerCol;
     }
-    g.relu = relu_;
+    g.relu = relu;
     g.n = s.n;
     g.k = s.k;
     g.ldc = s.n;
@@ -190,7 +244,7 @@ Result<std::unique_ptr<OpKernel>> make_matmul(const KernelInit& init) {
     const DataType t = init.input_dtype(i);
     if (t != DataType::kUndefined && !matmul_dtype_ok(t)) return unsupported_dtype(*init.node, t);
   }
-  if (init.num_inputs() > 3) return bad_node(*init.node, "takes at most three inputs (A, B, fused bias)");
+  if (init.num_inputs() > 4) return bad_node(*init.node, "takes at most four inputs (A, B, fused bias, residual)");
   const std::string act = attr_string(*init.node, "braid_fused_activation", "");
   if (!act.empty() && act != "Relu")
     return unsupported_op(init.node->describe() + ": fused activation '" + act + "' is not supported");

@@ -294,14 +294,26 @@ TEST(GraphOptimizer, MatMulWithComputedBOnSeveralBatchesTakesTheBias) {
   EXPECT_LE(max_rel_error(run(original), run(g)), 1e-6);
 }
 
-TEST(GraphOptimizer, AddThatIsNotAColumnBiasStays) {
+TEST(GraphOptimizer, AddThatIsNotAColumnBiasIsNotTheBias) {
+  // A full [M, N] constant is no column bias; it is fused as a residual instead.
   Builder b;
   const ValueId a = b.input("a", {5, 8});
   const ValueId mm = b.op("MatMul", {a, b.constant("w", {8, 6}, 1)}, {5, 6});
   const ValueId y = b.op("Add", {mm, b.constant("full", {5, 6}, 2)}, {5, 6});
-  Graph g = b.finish({y});
-  ASSERT_TRUE(optimize_graph(g, {}).ok());
-  EXPECT_EQ(g.nodes.size(), 2u);
+  const Graph original = b.finish({y});
+  Graph g = original;
+  GraphOptimizationStats stats;
+  ASSERT_TRUE(optimize_graph(g, {}, &stats).ok());
+  EXPECT_EQ(stats.biases_fused, 0);
+  EXPECT_EQ(stats.residuals_fused, 1);
+  ASSERT_EQ(g.nodes.size(), 1u);
+  EXPECT_EQ(g.nodes[0].inputs[2], kNoValue);
+  EXPECT_LE(max_rel_error(run(original), run(g)), 1e-6);
+  GraphOptimizationOptions no_residual;
+  no_residual.fuse_residual = false;
+  Graph h = original;
+  ASSERT_TRUE(optimize_graph(h, no_residual).ok());
+  EXPECT_EQ(h.nodes.size(), 2u);
 }
 
 TEST(GraphOptimizer, GemmReluTakesTheEpilogue) {
@@ -502,6 +514,47 @@ TEST(GraphOptimizer, SymbolicResidualIsFusedAndBroadcastingOnesStillComputeRight
             1e-5);
   EXPECT_LE(max_rel_error(run(original, 7, {{1, 4, 1, 7}, {1, 4, 6, 7}}), run(g, 7, {{1, 4, 1, 7}, {1, 4, 6, 7}})),
             1e-5);
+}
+
+TEST(GraphOptimizer, MatMulBiasResidualReluBecomesOneMatMul) {
+  // The transformer's x + Linear(h): MatMul -> Add(bias) -> Add(x) [-> Relu].
+  for (bool relu : {false, true}) {
+    Builder b;
+    const ValueId x = b.input("x", {1, 8, 16});
+    const ValueId h = b.input("h", {1, 8, 12});
+    const ValueId mm = b.op("MatMul", {h, b.constant("w", {12, 16}, 1)}, {1, 8, 16});
+    const ValueId biased = b.op("Add", {mm, b.constant("bias", {16}, 2)}, {1, 8, 16});
+    ValueId y = b.op("Add", {x, biased}, {1, 8, 16});
+    if (relu) y = b.op("Relu", {y}, {1, 8, 16});
+    const Graph original = b.finish({y});
+    Graph g = original;
+    GraphOptimizationStats stats;
+    ASSERT_TRUE(optimize_graph(g, {}, &stats).ok());
+    EXPECT_EQ(stats.biases_fused, 1);
+    EXPECT_EQ(stats.residuals_fused, 1);
+    ASSERT_EQ(g.nodes.size(), 1u);
+    ASSERT_EQ(g.nodes[0].inputs.size(), 4u);
+    EXPECT_EQ(has_relu_epilogue(g.nodes[0]), relu);
+    EXPECT_LE(max_rel_error(run(original), run(g)), 1e-6);
+  }
+}
+
+TEST(GraphOptimizer, MatMulResidualWhoseShapeDiffersAtRunTimeStillComputesRight) {
+  Builder b;
+  const ValueId h = b.input("h", {1, 8, 12});
+  const ValueId x = b.input("x", {1, 8, 16});
+  const ValueId mm = b.op("MatMul", {h, b.constant("w", {12, 16}, 1)}, {1, 8, 16});
+  const ValueId y = b.op("Add", {mm, x}, {1, 8, 16});
+  for (ValueId v : {h, mm, y}) b.symbolic(v, 1, "S");
+  b.symbolic(x, 1, "T");
+  const Graph original = b.finish({y});
+  Graph g = original;
+  ASSERT_TRUE(optimize_graph(g, {}).ok());
+  ASSERT_EQ(g.nodes.size(), 1u);
+  for (const std::vector<Shape>& shapes : std::vector<std::vector<Shape>>{
+           {{1, 8, 12}, {1, 8, 16}}, {{1, 8, 12}, {1, 1, 16}}, {{1, 1, 12}, {1, 8, 16}}}) {
+    EXPECT_LE(max_rel_error(run(original, 7, shapes), run(g, 7, shapes)), 1e-6) << shape_to_string(shapes[1]);
+  }
 }
 
 }  // namespace
