@@ -317,17 +317,22 @@ TEST(GraphOptimizer, AddThatIsNotAColumnBiasIsNotTheBias) {
 }
 
 TEST(GraphOptimizer, GemmReluTakesTheEpilogue) {
-  Builder b;
-  const ValueId a = b.input("a", {4, 10});
-  const ValueId gm = b.op("Gemm", {a, b.constant("w", {7, 10}, 1), b.constant("c", {7}, 2)}, {4, 7},
-                          {int_attr("transB", 1)});
-  const ValueId y = b.op("Relu", {gm}, {4, 7});
-  const Graph original = b.finish({y});
-  Graph g = original;
-  ASSERT_TRUE(optimize_graph(g, {}).ok());
-  ASSERT_EQ(g.nodes.size(), 1u);
-  EXPECT_TRUE(has_relu_epilogue(g.nodes[0]));
-  EXPECT_EQ(max_rel_error(run(original), run(g)), 0.0);
+  for (const char* isa : {"", "avx2", "scalar"}) {
+    SCOPED_TRACE(std::string("isa '") + isa + "'");
+    set_isa_cap_for_testing(isa);
+    Builder b;
+    const ValueId a = b.input("a", {4, 10});
+    const ValueId gm = b.op("Gemm", {a, b.constant("w", {7, 10}, 1), b.constant("c", {7}, 2)}, {4, 7},
+                            {int_attr("transB", 1)});
+    const ValueId y = b.op("Relu", {gm}, {4, 7});
+    const Graph original = b.finish({y});
+    Graph g = original;
+    ASSERT_TRUE(optimize_graph(g, {}).ok());
+    ASSERT_EQ(g.nodes.size(), 1u);
+    EXPECT_TRUE(has_relu_epilogue(g.nodes[0]));
+    EXPECT_EQ(max_rel_error(run(original), run(g)), 0.0);
+    set_isa_cap_for_testing("");
+  }
 }
 
 TEST(GraphOptimizer, NonFloat32GraphsAreLeftAlone) {
@@ -517,8 +522,11 @@ TEST(GraphOptimizer, SymbolicResidualIsFusedAndBroadcastingOnesStillComputeRight
 }
 
 TEST(GraphOptimizer, MatMulBiasResidualReluBecomesOneMatMul) {
-  // The transformer's x + Linear(h): MatMul -> Add(bias) -> Add(x) [-> Relu].
+  // The transformer's x + Linear(h): MatMul -> Add(bias) -> Add(x) [-> Relu], every ISA.
+  for (const char* isa : {"", "avx2", "scalar"})
   for (bool relu : {false, true}) {
+    SCOPED_TRACE(std::string("isa '") + isa + "'" + (relu ? " relu" : ""));
+    set_isa_cap_for_testing(isa);
     Builder b;
     const ValueId x = b.input("x", {1, 8, 16});
     const ValueId h = b.input("h", {1, 8, 12});
@@ -536,6 +544,7 @@ TEST(GraphOptimizer, MatMulBiasResidualReluBecomesOneMatMul) {
     ASSERT_EQ(g.nodes[0].inputs.size(), 4u);
     EXPECT_EQ(has_relu_epilogue(g.nodes[0]), relu);
     EXPECT_LE(max_rel_error(run(original), run(g)), 1e-6);
+    set_isa_cap_for_testing("");
   }
 }
 
