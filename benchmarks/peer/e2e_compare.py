@@ -11,10 +11,16 @@ more than N cores); Braid's sequential mode runs every node on one thread whatev
 The issue-3 acceptance: sequential, 1 thread, resnet and inception, Braid / ORT <= 1.0.
 
     /usr/bin/python3 benchmarks/peer/e2e_compare.py [--quick] [--json out.json]
+
+--competitor cpu:K starts K CPU-bound processes (`while True: pass`, as in
+../shared/BENCHMARKS.md) for the timed rounds; bursty:K:ON:OFF makes them busy ON ms and
+idle OFF ms in turn. They are separate processes, started and killed by PID.
 """
 
 import argparse
 import os
+import signal
+import subprocess
 import sys
 import tempfile
 import time
@@ -26,6 +32,35 @@ import peer_common as pc  # noqa: E402
 
 MODELS = ["inception", "wide_mlp", "transformer", "resnet", "ensemble"]
 BRAID_MODES = ["sequential", "static", "adaptive"]
+
+
+def start_competitors(spec):
+    """'none', 'cpu:K' or 'bursty:K:ON_MS:OFF_MS' -> list of Popen."""
+    if spec in (None, "", "none"):
+        return []
+    parts = spec.split(":")
+    kind, k = parts[0], int(parts[1]) if len(parts) > 1 else 1
+    if kind == "cpu" and len(parts) <= 2:
+        code = "while True: pass"
+    elif kind == "bursty" and len(parts) == 4:
+        on, off = float(parts[2]) / 1000.0, float(parts[3]) / 1000.0
+        code = ("import time\n"
+                "while True:\n"
+                "    end = time.monotonic() + %r\n"
+                "    while time.monotonic() < end: pass\n"
+                "    time.sleep(%r)\n" % (on, off))
+    else:
+        raise SystemExit("bad --competitor %r (none, cpu:K, bursty:K:ON_MS:OFF_MS)" % spec)
+    return [subprocess.Popen(["/usr/bin/python3", "-c", code]) for _ in range(k)]
+
+
+def stop_competitors(procs):
+    for p in procs:
+        try:
+            os.kill(p.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        p.wait()
 
 
 def run_threads(threads, models, args, work):
@@ -57,10 +92,15 @@ def run_threads(threads, models, args, work):
                 if not pc.check_outputs(checks[name][cname], checks[name]["ort"], args.rtol):
                     mismatches.append("%s/%s" % (name, cname))
         loads = []
-        t0 = time.time()
-        samples = pc.interleave([(m, iters[m]) for m in models], configs, args.rounds, args.gap_ms / 1000.0,
-                                on_round=lambda r: loads.append(pc.loadavg()[0]))
-        elapsed = time.time() - t0
+        competitors = start_competitors(args.competitor)
+        try:
+            time.sleep(0.5 if competitors else 0)  # let the monitor see them
+            t0 = time.time()
+            samples = pc.interleave([(m, iters[m]) for m in models], configs, args.rounds, args.gap_ms / 1000.0,
+                                    on_round=lambda r: loads.append(pc.loadavg()[0]))
+            elapsed = time.time() - t0
+        finally:
+            stop_competitors(competitors)
     finally:
         braid.close()
         ort.close()
@@ -120,6 +160,7 @@ def main():
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--work", default=None, help="where the input files go (default: a temp dir)")
     ap.add_argument("--json", default=None)
+    ap.add_argument("--competitor", default="none", help="none | cpu:K | bursty:K:ON_MS:OFF_MS during the timed rounds")
     args = ap.parse_args()
     args.modes = args.modes.split(",")
     if args.quick:
@@ -129,6 +170,7 @@ def main():
 
     print("# Braid vs ONNX Runtime 1.30, end to end (%d rounds, blocks of ~%.0f ms)" % (args.rounds, args.block_ms))
     print("command: /usr/bin/python3 " + " ".join(sys.argv))
+    print("competitor: " + args.competitor)
     print("source: " + pc.source_state(args.build))
     all_res = []
     for t in [int(x) for x in args.threads.split(",")]:
@@ -147,6 +189,7 @@ def main():
     print("outputs agree (rtol %g of sum |y|): %s" % (args.rtol, "all" if not mism else "NOT for " + ", ".join(mism)))
     if args.json:
         pc.dump_json(args.json, {"command": sys.argv, "source": pc.source_state(args.build),
+                                 "competitor": args.competitor,
                                  "rounds": args.rounds, "block_ms": args.block_ms,
                                  "results": all_res})
     return 0
