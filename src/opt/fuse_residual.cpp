@@ -48,7 +48,7 @@ Result<int> fuse_residual(Graph& g) {
     if (add.inputs[1 - other] != mid || add.inputs[other] == mid || add.inputs[other] == kNoValue) continue;
     const ValueId res = add.inputs[other];
     if (!is_f32_value(g, res) || !is_f32_value(g, add.outputs[0])) continue;
-    // Same shape on both sides and out: no broadcasting hides in the Add.
+    // No known broadcast in the Add (an unknown one is the kernel's slow path).
     if (!may_be_same_shape(g.values[mid], g.values[res]) || !may_be_same_shape(g.values[mid], g.values[add.outputs[0]]))
       continue;
     Node& conv_mut = g.nodes[c];
