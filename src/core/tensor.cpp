@@ -5,6 +5,7 @@
 #include <new>
 
 #include "core/alloc_hooks.h"
+#include "core/buffer_pool.h"
 
 namespace braid {
 
@@ -63,10 +64,11 @@ std::string shape_to_string(const Shape& shape) {
 }
 
 namespace {
-constexpr size_t kAlign = 64;
 
-struct AlignedFree {
-  void operator()(std::byte* p) const noexcept { std::free(p); }
+// Gives the buffer back to the pool it came from (large buffers are recycled there).
+struct PoolFree {
+  size_t capacity;
+  void operator()(std::byte* p) const noexcept { detail::buffer_pool().release(p, capacity); }
 };
 }  // namespace
 
@@ -78,11 +80,10 @@ Result<Tensor> Tensor::empty(DataType dtype, Shape shape) {
   if (static_cast<uint64_t>(n) > (uint64_t{1} << 62) / elem)
     return out_of_memory("tensor of shape " + shape_to_string(shape) + " is too large");
   size_t bytes = static_cast<size_t>(n) * elem;
-  size_t rounded = (bytes + kAlign - 1) / kAlign * kAlign;
-  if (rounded == 0) rounded = kAlign;
   if (detail::should_fail_allocation())
     return out_of_memory("injected allocation failure for " + shape_to_string(shape));
-  void* p = std::aligned_alloc(kAlign, rounded);
+  size_t capacity = 0;
+  void* p = detail::buffer_pool().allocate(bytes, &capacity);
   if (p == nullptr)
     return out_of_memory("cannot allocate " + std::to_string(bytes) + " bytes for tensor " +
                          shape_to_string(shape));
@@ -90,7 +91,7 @@ Result<Tensor> Tensor::empty(DataType dtype, Shape shape) {
   t.dtype_ = dtype;
   t.shape_ = std::move(shape);
   t.numel_ = n;
-  t.storage_ = std::shared_ptr<std::byte>(static_cast<std::byte*>(p), AlignedFree{});
+  t.storage_ = std::shared_ptr<std::byte>(static_cast<std::byte*>(p), PoolFree{capacity});
   t.data_ = p;
   return t;
 }

@@ -1,0 +1,1 @@
+braid_add_test(core_test SOURCES ${CMAKE_CURRENT_LIST_DIR}/buffer_pool_test.cpp LABELS concurrency)
