@@ -1,6 +1,7 @@
 // MaxPool (with the optional Indices output), AveragePool and LpPool over 1-D, 2-D and
 // N-D windows. f32 1-D / 2-D pooling without Indices runs the vector loops of
-// misc_pool_norm_loops; everything else runs one generic N-D window walk per dtype.
+// misc_pool_norm_loops (the banded loops where stride_w is 1 or 2 and a row fits the band,
+// the row-buffer loops otherwise); everything else runs one generic N-D window walk per dtype.
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -199,7 +200,15 @@ class PoolKernel final : public OpKernel {
       const float* xd = x->data<float>();
       float* yd = y->data<float>();
       const int64_t in_plane = p.in_h * p.in_w, out_plane_2d = p.out_h * p.out_w;
-      auto fn = options_.kind == PoolKind::kMax ? loops_->max_pool_2d : loops_->avg_pool_2d;
+      const bool is_max = options_.kind == PoolKind::kMax;
+      if (misc::pool_2d_banded_fits(p)) {
+        auto fn = is_max ? loops_->max_pool_2d_planes : loops_->avg_pool_2d_planes;
+        parallel_for_range(planes, grain, ctx.max_threads, [&](int64_t b, int64_t e) {
+          fn(xd + b * in_plane, yd + b * out_plane_2d, e - b, p);
+        });
+        return {};
+      }
+      auto fn = is_max ? loops_->max_pool_2d : loops_->avg_pool_2d;
       parallel_for_range(planes, grain, ctx.max_threads, [&](int64_t b, int64_t e) {
         for (int64_t i = b; i < e; ++i) fn(xd + i * in_plane, yd + i * out_plane_2d, p);
       });

@@ -20,12 +20,35 @@ struct Pool2dPlane {
   bool count_include_pad = false;  // AveragePool: divide by taps inside the padded input
 };
 
+// The banded loops (max_pool_2d_planes / avg_pool_2d_planes) copy padded rows into a
+// stack band of kPoolBandFloats floats; kPoolBandSlack of it stays for reads past the rows.
+constexpr int64_t kPoolBandFloats = 4096;
+constexpr int64_t kPoolBandSlack = 128;
+
+// A padded row of the band: the input columns the windows cover, rounded up to stride_w.
+inline int64_t pool_band_row(const Pool2dPlane& p) {
+  const int64_t needed = (p.out_w - 1) * p.stride_w + (p.kernel_w - 1) * p.dilation_w + 1;
+  return (needed + p.stride_w - 1) / p.stride_w * p.stride_w;
+}
+
+// Whether the banded loops take this geometry: stride_w 1 or 2 and room in the band for
+// the rows of one output row plus a spare row.
+inline bool pool_2d_banded_fits(const Pool2dPlane& p) {
+  if (p.out_h <= 0 || p.out_w <= 0 || (p.stride_w != 1 && p.stride_w != 2)) return false;
+  const int64_t ext_h = (p.kernel_h - 1) * p.dilation_h + 1;
+  return pool_band_row(p) * (ext_h + 1) + kPoolBandSlack <= kPoolBandFloats;
+}
+
 struct PoolNormLoops {
   const char* isa;  // "portable", "avx2" or "avx512"
   // y[out_h][out_w] = max over each window of x[in_h][in_w] (pads ignored).
   void (*max_pool_2d)(const float* x, float* y, const Pool2dPlane& p);
   // y = window mean (pads excluded, or counted as zeros with count_include_pad).
   void (*avg_pool_2d)(const float* x, float* y, const Pool2dPlane& p);
+  // The same over `planes` consecutive planes, padding written into a band so every pass is
+  // vector work (small planes several to a band). Only where pool_2d_banded_fits(p).
+  void (*max_pool_2d_planes)(const float* x, float* y, int64_t planes, const Pool2dPlane& p);
+  void (*avg_pool_2d_planes)(const float* x, float* y, int64_t planes, const Pool2dPlane& p);
   float (*sum)(const float* x, int64_t n);
   float (*max)(const float* x, int64_t n);  // n >= 1
   // y = x * scale + shift.
