@@ -148,7 +148,8 @@ std::vector<double> as_doubles(const Tensor& t) {
 }
 
 // Opsets where every attribute used here exists (AveragePool dilations arrived at 19).
-void check_pool(Kind kind, const PoolCfg& c, const Tensor& x, int threads, const std::string& what, int opset = 0) {
+void check_pool(Kind kind, const PoolCfg& c, const Tensor& x, int threads, const std::string& what, int opset = 0,
+                double tol = -1) {
   if (opset == 0) opset = kind == Kind::kMax ? 12 : kind == Kind::kAvg ? 19 : 18;
   Shape ys;
   std::vector<double> expected;
@@ -158,7 +159,7 @@ void check_pool(Kind kind, const PoolCfg& c, const Tensor& x, int threads, const
   op.input(x);
   auto out = op.run(threads);
   ASSERT_TRUE(out.ok()) << what << ": " << out.status().to_string();
-  const double tol = x.dtype() == DataType::kFloat32 ? 1e-5 : 1e-12;
+  if (tol < 0) tol = x.dtype() == DataType::kFloat32 ? 1e-5 : 1e-12;
   expect_close((*out)[0], expected, ys, tol, tol, what);
 }
 
@@ -266,7 +267,132 @@ TEST_P(IsaCap, RowsWiderThanTheRowBufferAreChunked) {
   check_pool(Kind::kMax, wide, random_tensor({1, 1, 2, 5000}, 3), 1, "max wide");
 }
 
+// The pools of the bundled models and their neighbours, through the op (so through the
+// banded loops of the capped ISA): MaxPool exact, AveragePool within 1e-6 relative.
+TEST_P(IsaCap, ModelPoolShapesMatchReferenceExactly) {
+  struct Case {
+    int64_t k, s, pad, c, h, w;
+    bool ceil;
+  };
+  const Case cases[] = {
+      {3, 1, 1, 40, 7, 7, false},    {3, 1, 1, 37, 14, 14, false}, {3, 1, 1, 9, 28, 28, false},
+      {3, 2, 0, 33, 14, 14, true},   {3, 2, 0, 17, 28, 28, true},  {3, 2, 0, 5, 56, 56, true},
+      {3, 2, 1, 3, 112, 112, false}, {2, 2, 0, 21, 14, 14, false}, {2, 2, 0, 21, 15, 15, true},
+      {2, 2, 0, 11, 7, 7, false},    {3, 1, 1, 3, 5, 300, false},  {3, 2, 1, 2, 9, 1001, true},
+  };
+  int index = 0;
+  for (const Case& k : cases) {
+    PoolCfg c;
+    c.kernel = {k.k, k.k};
+    c.strides = {k.s, k.s};
+    c.pads = {k.pad, k.pad, k.pad, k.pad};
+    c.ceil_mode = k.ceil;
+    const Tensor x = random_tensor({1, k.c, k.h, k.w}, 500 + index++, 0.5f, 2.0f);
+    const std::string what = std::to_string(k.k) + "x" + std::to_string(k.k) + " s" + std::to_string(k.s) + " " +
+                             std::to_string(k.h) + "x" + std::to_string(k.w);
+    for (int threads : {1, 2}) {
+      check_pool(Kind::kMax, c, x, threads, "max " + what, 0, 0.0);
+      check_pool(Kind::kAvg, c, x, threads, "avg " + what, 0, 1e-6);
+      c.count_include_pad = true;
+      check_pool(Kind::kAvg, c, x, threads, "avg incl pad " + what, 0, 1e-6);
+      c.count_include_pad = false;
+    }
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Isa, IsaCap, ::testing::ValuesIn(kIsas));
+
+detail::misc::Pool2dPlane plane_of(const PoolCfg& c, int64_t h, int64_t w, const RefGeometry& g) {
+  detail::misc::Pool2dPlane p;
+  p.in_h = h, p.in_w = w, p.out_h = g.out[0], p.out_w = g.out[1];
+  p.kernel_h = c.kernel[0], p.kernel_w = c.kernel[1];
+  p.stride_h = g.strides[0], p.stride_w = g.strides[1];
+  p.dilation_h = g.dilations[0], p.dilation_w = g.dilations[1];
+  p.pad_top = g.pad_begin[0], p.pad_left = g.pad_begin[1], p.pad_bottom = g.pad_end[0], p.pad_right = g.pad_end[1];
+  p.count_include_pad = c.count_include_pad;
+  return p;
+}
+
+// The banded loops of every ISA table, called directly: every kernel / stride / pad /
+// dilation / ceil_mode mix they take, plane counts around the planes-per-band boundary,
+// and a guard after the output (the last row of a call may not spill).
+TEST(MiscPool, BandedLoopsOfEveryTableMatchReference) {
+  using detail::misc::PoolNormLoops;
+  const PoolNormLoops* tables[] = {&detail::misc::pool_norm_loops_portable(), &detail::misc::pool_norm_loops_avx2(),
+                                   &detail::misc::pool_norm_loops_avx512()};
+  constexpr float kGuard = 12345.0f;
+  constexpr int64_t kGuardFloats = 64;
+  std::mt19937 rng(17);
+  auto pick = [&](int64_t lo, int64_t hi) { return lo + static_cast<int64_t>(rng() % (hi - lo + 1)); };
+  int checked = 0;
+  for (int iter = 0; iter < 400; ++iter) {
+    PoolCfg c;
+    c.kernel = {pick(1, 4), pick(1, 4)};
+    c.strides = {pick(1, 3), pick(1, 2)};
+    if (iter % 3 == 0) c.dilations = {pick(1, 2), pick(1, 3)};
+    c.pads = {pick(0, c.kernel[0] - 1), pick(0, c.kernel[1] - 1), pick(0, c.kernel[0] - 1), pick(0, c.kernel[1] - 1)};
+    c.ceil_mode = iter % 2 == 1;
+    c.count_include_pad = iter % 4 >= 2;
+    const int64_t sizes[] = {1, 2, 5, 7, 8, 14, 15, 16, 17, 28, 31, 56, 112};
+    const int64_t h = iter % 40 == 39 ? 200 : sizes[rng() % 13], w = iter % 40 == 38 ? 700 : sizes[rng() % 13];
+    if ((c.kernel[0] - 1) * (c.dilations.empty() ? 1 : c.dilations[0]) + 1 > h + c.pads[0] + c.pads[2]) continue;
+    if ((c.kernel[1] - 1) * (c.dilations.empty() ? 1 : c.dilations[1]) + 1 > w + c.pads[1] + c.pads[3]) continue;
+    const int64_t planes = pick(1, 70);
+    const Shape xs{1, planes, h, w};
+    const std::vector<float> xf = random_floats(static_cast<size_t>(numel_of(xs)), 900 + iter, 0.5f, 2.0f);
+    const std::vector<double> xd(xf.begin(), xf.end());
+    const RefGeometry g = ref_geometry(c, {h, w});
+    const detail::misc::Pool2dPlane p = plane_of(c, h, w, g);
+    if (!detail::misc::pool_2d_banded_fits(p)) continue;
+    ++checked;
+    for (Kind kind : {Kind::kMax, Kind::kAvg}) {
+      Shape ys;
+      std::vector<double> expected;
+      std::vector<int64_t> unused;
+      ref_pool(kind, c, xs, xd, false, ys, expected, unused);
+      for (const PoolNormLoops* t : tables) {
+        std::vector<float> y(expected.size() + kGuardFloats, kGuard);
+        (kind == Kind::kMax ? t->max_pool_2d_planes : t->avg_pool_2d_planes)(xf.data(), y.data(), planes, p);
+        const std::string what = std::string(t->isa) + (kind == Kind::kMax ? " max " : " avg ") + "iter " +
+                                 std::to_string(iter) + " " + std::to_string(h) + "x" + std::to_string(w) + " planes " +
+                                 std::to_string(planes);
+        int bad = 0;
+        for (size_t i = 0; i < expected.size() && bad < 3; ++i) {
+          // A window with no tap inside the input gives the lowest float, as the N-D walk does.
+          const float e_max = std::isinf(expected[i]) ? std::numeric_limits<float>::lowest() : static_cast<float>(expected[i]);
+          const bool ok = kind == Kind::kMax ? y[i] == e_max
+                                             : std::abs(y[i] - expected[i]) <= 1e-6 * std::abs(expected[i]);
+          if (!ok) {
+            ADD_FAILURE() << what << " element " << i << ": got " << y[i] << ", expected " << expected[i];
+            ++bad;
+          }
+        }
+        for (size_t i = expected.size(); i < y.size(); ++i) ASSERT_EQ(y[i], kGuard) << what << ": wrote past the end";
+      }
+    }
+  }
+  EXPECT_GT(checked, 200);
+}
+
+TEST(MiscPool, BandedLoopsTakeTheModelShapes) {
+  // Every pool of the bundled inception / resnet runs banded; very wide rows and stride 3 do not.
+  auto geometry = [](int64_t k, int64_t s, int64_t pad, int64_t hw, bool ceil) {
+    PoolCfg c;
+    c.kernel = {k, k};
+    c.strides = {s, s};
+    c.pads = {pad, pad, pad, pad};
+    c.ceil_mode = ceil;
+    return plane_of(c, hw, hw, ref_geometry(c, {hw, hw}));
+  };
+  for (int64_t hw : {7, 14, 28, 56, 112}) {
+    EXPECT_TRUE(detail::misc::pool_2d_banded_fits(geometry(3, 1, 1, hw, false))) << hw;
+    EXPECT_TRUE(detail::misc::pool_2d_banded_fits(geometry(3, 2, 0, hw, true))) << hw;
+    EXPECT_TRUE(detail::misc::pool_2d_banded_fits(geometry(3, 2, 1, hw, false))) << hw;
+    EXPECT_TRUE(detail::misc::pool_2d_banded_fits(geometry(2, 2, 0, hw, false))) << hw;
+  }
+  EXPECT_FALSE(detail::misc::pool_2d_banded_fits(geometry(3, 3, 1, 28, false)));
+  EXPECT_FALSE(detail::misc::pool_2d_banded_fits(geometry(3, 1, 1, 3000, false)));
+}
 
 TEST(MiscPool, EveryLoopTableMatchesPortableOnTails) {
   using detail::misc::PoolNormLoops;
