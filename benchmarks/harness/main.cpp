@@ -11,6 +11,7 @@
 #include <fstream>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "bench_options.h"
@@ -139,7 +140,9 @@ int main(int argc, char** argv) {
     }
   }
   Competitor competitor(o.interference);
-  std::printf("braid %s | %d threads | %s\n", version(), o.threads,
+  const std::string threads = o.threads > 0 ? std::to_string(o.threads) + " threads"
+                                            : std::to_string(std::thread::hardware_concurrency()) + " threads (all cores)";
+  std::printf("braid %s | %s | %s\n", version(), threads.c_str(),
               o.interference.kind == Interference::Kind::kNone ? "quiet machine" : "with a competing process");
   std::printf("%-14s %-11s %7s %9s %9s %9s %9s %9s\n", "model", "mode", "runs", "p50 ms", "p90 ms", "p99 ms",
               "max ms", "vs seq");
