@@ -5,8 +5,8 @@
 source "$(dirname "$0")/common.sh"
 ensure_packages "${BRAID_BUILD_PACKAGES[@]}"
 
-ASAN_TESTS=(session_test exec_test sched_test resource_test partition_test dsdg_test elementwise_kernels_test tensor_kernels_test nn_kernels_test misc_kernels_test)
-TSAN_TESTS=(exec_test sched_test resource_test dsdg_test scheduler_stress_test)
+ASAN_TESTS=(core_test session_test exec_test sched_test resource_test partition_test dsdg_test elementwise_kernels_test tensor_kernels_test nn_kernels_test misc_kernels_test)
+TSAN_TESTS=(core_test exec_test sched_test resource_test dsdg_test session_test scheduler_stress_test)
 
 run_sanitized() {
   local name="$1" sanitizer="$2"; shift 2

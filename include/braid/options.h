@@ -44,6 +44,10 @@ struct SessionOptions {
   // Graph fusion at load; kNone keeps one kernel per ONNX node (e.g. to compare outputs).
   // (Last, so that positional initialisers written before it still compile.)
   GraphOptimization graph_optimization = GraphOptimization::kBasic;
+  // Session::submit: how many requests may be queued or running at once (more wait for
+  // room, or fail with kResourceExhausted through try_submit). Lowered at the first
+  // submit so that that many requests' activations fit half of the available memory.
+  int max_in_flight = 4;
 };
 
 struct RunOptions {

@@ -53,6 +53,30 @@ struct SubgraphProfile {
   double upward_rank_ms = 0;   // predicted time from its start to the end of the graph
 };
 
+// One request submitted with Session::submit. Move-only; the request runs to completion
+// whether or not its ticket is kept.
+class RunTicket {
+ public:
+  RunTicket();
+  RunTicket(RunTicket&&) noexcept;
+  RunTicket& operator=(RunTicket&&) noexcept;
+  ~RunTicket();
+
+  bool valid() const noexcept { return state_ != nullptr; }
+  // True once the request has finished, successfully or not (never blocks). Thread-safe.
+  bool ready() const noexcept;
+  // Blocks until the request finishes and returns its outputs or its error. The result is
+  // moved out: a second call returns an error. Thread-safe with ready().
+  Result<NamedTensors> wait();
+
+  struct State;
+
+ private:
+  friend class Session;
+  explicit RunTicket(std::shared_ptr<State> state);
+  std::shared_ptr<State> state_;
+};
+
 class Session {
  public:
   // Loads, checks and plans a model file. Thread-safe.
@@ -72,6 +96,15 @@ class Session {
   // run leaves the session usable. Thread-safe: many threads may run one session at once.
   Result<NamedTensors> run(const NamedTensors& inputs, const RunOptions& options = {},
                            RunStats* stats = nullptr) const;
+
+  // Streaming: checks the inputs, queues the request and returns at once; it runs on the
+  // runtime's threads while the caller goes on, and consecutive requests overlap
+  // (request n+1's first subgraphs run while request n's last ones finish). At most
+  // max_in_flight requests are queued or running (SessionOptions): submit waits for
+  // room, try_submit fails with kResourceExhausted instead. The session must outlive its
+  // pending requests (destroying it waits for them). Thread-safe.
+  Result<RunTicket> submit(NamedTensors inputs, RunOptions options = {}) const;
+  Result<RunTicket> try_submit(NamedTensors inputs, RunOptions options = {}) const;
 
   // One entry per subgraph of the parallel plan, in topological order. Thread-safe.
   std::vector<SubgraphProfile> subgraph_profile() const;

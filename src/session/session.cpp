@@ -234,37 +234,106 @@ Result<NamedTensors> Session::run(const NamedTensors& inputs, const RunOptions& 
   const Impl& impl = *impl_;
   std::vector<Tensor> values(impl.graph.values.size());
   BRAID_RETURN_IF_ERROR(impl.bind_inputs(inputs, values));
-  const ExecutionMode mode = options.mode.value_or(impl.options.mode);
+  auto out = impl.run_bound(values, options, stats);
+  if (out.ok() && stats)
+    stats->wall_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  return out;
+}
+
+Result<NamedTensors> Session::Impl::run_bound(std::vector<Tensor>& values, const RunOptions& options,
+                                              RunStats* stats) const {
+  const ExecutionMode mode = options.mode.value_or(this->options.mode);
   Status st;
   if (mode != ExecutionMode::kSequential) {
-    impl.track_input_shapes(values);
-    st = impl.executor->run(values, mode, options);
+    track_input_shapes(values);
+    st = executor->run(values, mode, options);
   } else {
-    for (size_t n = 0; n < impl.graph.nodes.size() && st.ok(); ++n) {
+    for (size_t n = 0; n < graph.nodes.size() && st.ok(); ++n) {
       if (options.cancel && options.cancel->load(std::memory_order_relaxed)) {
-        st = cancelled(impl.model_name + ": run cancelled");
+        st = cancelled(model_name + ": run cancelled");
         break;
       }
       if (options.deadline && std::chrono::steady_clock::now() > *options.deadline) {
-        st = cancelled(impl.model_name + ": deadline exceeded");
+        st = cancelled(model_name + ": deadline exceeded");
         break;
       }
-      st = detail::run_node(impl.graph, impl.plan, values, static_cast<detail::NodeId>(n), 1,
-                            impl.plan.release_after[n]);
+      st = detail::run_node(graph, plan, values, static_cast<detail::NodeId>(n), 1, plan.release_after[n]);
     }
   }
-  if (!st.ok()) return st.with_context(impl.model_name);
+  if (!st.ok()) return st.with_context(model_name);
   NamedTensors out;
-  for (size_t i = 0; i < impl.graph.outputs.size(); ++i) {
-    detail::ValueId v = impl.graph.outputs[i];
-    const detail::Value& val = impl.graph.values[v];
+  for (size_t i = 0; i < graph.outputs.size(); ++i) {
+    detail::ValueId v = graph.outputs[i];
+    const detail::Value& val = graph.values[v];
     out[val.name] = val.constant ? *val.constant : values[v];
   }
-  if (stats) {
-    stats->wall_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
-    stats->kernels_run = static_cast<int64_t>(impl.graph.nodes.size());
-  }
+  if (stats) stats->kernels_run = static_cast<int64_t>(graph.nodes.size());
   return out;
+}
+
+detail::AsyncRunner& Session::Impl::async_runner() const {
+  std::call_once(async_once, [this] {
+    // Capacity: max_in_flight, lowered so that that many requests' activations (the
+    // values crossing subgraphs plus the largest working set: an estimate) fit half of
+    // the memory available now.
+    int capacity = std::max(1, options.max_in_flight);
+    double request_bytes = 0, largest_ws = 0;
+    for (size_t e = 0; e < dsdg->plan().edges.size(); ++e) request_bytes += dsdg->edge_bytes(e);
+    for (const detail::Subgraph& sg : dsdg->plan().subgraphs)
+      largest_ws = std::max(largest_ws, dsdg->peak_working_set(sg.id));
+    request_bytes += largest_ws;
+    const double available = static_cast<double>(runtime->monitor() ? runtime->monitor()->current().memory_bytes_available : -1);
+    if (available > 0 && request_bytes > 0)
+      capacity = std::clamp(static_cast<int>(0.5 * available / request_bytes), 1, capacity);
+    auto run = [](const Session::Impl& impl, std::vector<Tensor>& values, const RunOptions& o) {
+      return impl.run_bound(values, o, nullptr);
+    };
+    async = std::make_unique<detail::AsyncRunner>(*this, run, capacity, capacity);
+  });
+  return *async;
+}
+
+namespace {
+
+Status submit_request(const Session::Impl& impl, NamedTensors inputs, RunOptions options, bool wait,
+                      const std::shared_ptr<RunTicket::State>& state) {
+  state->values.resize(impl.graph.values.size());
+  BRAID_RETURN_IF_ERROR(impl.bind_inputs(inputs, state->values));
+  state->options = std::move(options);
+  return impl.async_runner().push(state, wait);
+}
+
+}  // namespace
+
+Result<RunTicket> Session::submit(NamedTensors inputs, RunOptions options) const {
+  auto state = std::make_shared<RunTicket::State>();
+  BRAID_RETURN_IF_ERROR(submit_request(*impl_, std::move(inputs), std::move(options), true, state));
+  return RunTicket(std::move(state));
+}
+
+Result<RunTicket> Session::try_submit(NamedTensors inputs, RunOptions options) const {
+  auto state = std::make_shared<RunTicket::State>();
+  BRAID_RETURN_IF_ERROR(submit_request(*impl_, std::move(inputs), std::move(options), false, state));
+  return RunTicket(std::move(state));
+}
+
+RunTicket::RunTicket() = default;
+RunTicket::RunTicket(std::shared_ptr<State> state) : state_(std::move(state)) {}
+RunTicket::RunTicket(RunTicket&&) noexcept = default;
+RunTicket& RunTicket::operator=(RunTicket&&) noexcept = default;
+RunTicket::~RunTicket() = default;
+
+bool RunTicket::ready() const noexcept {
+  return state_ != nullptr && state_->done.load(std::memory_order_acquire) == 1;
+}
+
+Result<NamedTensors> RunTicket::wait() {
+  if (state_ == nullptr) return invalid_argument("RunTicket::wait on an empty ticket");
+  // Acquire: pairs with the driver's release of `done`.
+  while (state_->done.load(std::memory_order_acquire) == 0) state_->done.wait(0, std::memory_order_acquire);
+  if (state_->taken.exchange(true, std::memory_order_acq_rel))
+    return invalid_argument("RunTicket::wait: the result was already taken");
+  return std::move(state_->result);
 }
 
 }  // namespace braid

@@ -13,6 +13,7 @@
 #include "exec/parallel_executor.h"
 #include "partition/partition_plan.h"
 #include "sched/runtime_core.h"
+#include "session/async_runner.h"
 #include "ir/graph.h"
 
 namespace braid {
@@ -38,6 +39,13 @@ struct Session::Impl {
   // Re-estimates the DSDG when the bound inputs' shapes changed since the last run.
   // Thread-safe.
   void track_input_shapes(const std::vector<Tensor>& values) const;
+  // Runs one request whose inputs are bound in `values`. Thread-safe.
+  Result<NamedTensors> run_bound(std::vector<Tensor>& values, const RunOptions& options, RunStats* stats) const;
+  // The streaming runner, started at the first submit. Last member: destroyed first, so
+  // its pending requests finish while everything they use is alive.
+  mutable std::once_flag async_once;
+  mutable std::unique_ptr<detail::AsyncRunner> async;
+  detail::AsyncRunner& async_runner() const;
 
   // Checks the caller's inputs and places them into `values`.
   Status bind_inputs(const NamedTensors& inputs, std::vector<Tensor>& values) const;

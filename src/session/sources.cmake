@@ -1,1 +1,1 @@
-target_sources(braid PRIVATE ${CMAKE_CURRENT_LIST_DIR}/session.cpp)
+target_sources(braid PRIVATE ${CMAKE_CURRENT_LIST_DIR}/session.cpp ${CMAKE_CURRENT_LIST_DIR}/async_runner.cpp)
