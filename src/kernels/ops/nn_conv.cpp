@@ -2,7 +2,8 @@
 // Three paths, chosen per call from the geometry:
 //  - depthwise (group == C_in == C_out, 1-D/2-D): nn_depthwise*, vectorised over columns;
 //  - 1x1 / stride 1 / no pads: a GEMM straight on the input (no im2col at all);
-//  - everything else: GEMM with an implicit im2col B source (nn_im2col).
+//  - everything else: GEMM with an implicit im2col B source (nn_im2col); with stride 1
+//    along x (2-D, AVX-512) it packs from a zero-padded copy of the input made per call.
 // Constant weights are packed for the GEMM once, at load. The bias and an optional fused
 // ReLU (attribute braid_fused_activation = "Relu", set by graph fusion) are the GEMM's
 // epilogue, so Conv+Bias+Relu is one pass over the output. A fourth input R (a Braid
@@ -14,6 +15,8 @@
 // unfused route: the convolution into a scratch tensor, then a broadcasting add (the output
 // then has the broadcast shape, exactly what Conv + Add gives).
 #include <algorithm>
+#include <optional>
+#include <utility>
 #include <vector>
 
 #include "kernels/broadcast.h"
@@ -34,6 +37,28 @@ constexpr double kSmallTaskFlops = 8.0e6;
 constexpr double kDepthwiseTaskFlops = 1.0e6;
 
 thread_local AlignedFloats t_transposed;
+thread_local AlignedFloats t_padded;
+
+// The zero-padded input of one (image, group) GEMM, borrowed from the thread's buffer for
+// the GEMM's duration: a task that this thread steals while it waits inside the GEMM finds
+// the buffer taken and uses one of its own, so it cannot overwrite what the GEMM's other
+// threads are still reading.
+class PaddedInput {
+ public:
+  explicit PaddedInput(int64_t n) {
+    std::swap(buf_, t_padded);
+    if (buf_.size() < n) buf_ = AlignedFloats(n);
+  }
+  ~PaddedInput() {
+    if (t_padded.size() < buf_.size()) std::swap(buf_, t_padded);
+  }
+  PaddedInput(const PaddedInput&) = delete;
+  PaddedInput& operator=(const PaddedInput&) = delete;
+  float* data() { return buf_.data(); }
+
+ private:
+  AlignedFloats buf_;
+};
 
 float* transposed_scratch(int64_t n) {
   if (t_transposed.size() < n) t_transposed = AlignedFloats(n);
@@ -94,6 +119,7 @@ class ConvKernel final : public OpKernel {
         depthwise_(depthwise_for(cpu_features())),
         im2col_(im2col_pack_for(cpu_features())),
         im2col_t_(im2col_t_pack_for(cpu_features())),
+        im2col_padded_(im2col_padded_pack_for(cpu_features())),
         packed_w_(std::move(packed_w)),
         packed_wt_(std::move(packed_wt)),
         packed_w_shape_(std::move(packed_w_shape)) {}
@@ -283,6 +309,15 @@ class ConvKernel final : public OpKernel {
         a.a = w->data<float>() + grp * cout_g * kdim;
         a.lda = kdim;
       }
+      // Stride 1 along x (2-D): pack from a zero-padded copy of X_g, no bounds checks.
+      std::optional<PaddedInput> padded;
+      if (!pointwise && im2col_padded_) {
+        if (const int64_t size = im2col_padded_size(im2col); size > 0) {
+          padded.emplace(size);
+          im2col_pad_input_avx512(im2col, padded->data());
+          im2col.pack = im2col_padded_;
+        }
+      }
       const GemmBSource src = im2col.source();
       if (pointwise) {
         a.b = xg;
@@ -319,6 +354,7 @@ class ConvKernel final : public OpKernel {
   DepthwiseFn depthwise_;
   Im2colPackFn im2col_;
   Im2colTPackFn im2col_t_;
+  Im2colPackFn im2col_padded_;  // nullptr where the CPU has no padded-input variant
   std::vector<PackedA> packed_w_;   // per group, when W is a constant
   std::vector<PackedB> packed_wt_;  // per group W^T, when W is a constant and outputs are few
   Shape packed_w_shape_;

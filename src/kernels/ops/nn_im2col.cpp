@@ -105,6 +105,24 @@ void im2col_t_pack_scalar(const void* ctx, int64_t m0, int64_t mc, int64_t k0, i
   }
 }
 
+int64_t im2col_padded_size(Im2colSource& s) {
+  if (s.id != 1 || s.kd != 1 || s.od != 1 || s.sw != 1 || s.kh * s.kw < 3) return 0;
+  // Last input row / column read (may lie in the end padding), in input coordinates.
+  const int64_t ymax = (s.oh - 1) * s.sh + (s.kh - 1) * s.dh - s.ph;
+  const int64_t xmax = (s.ow - 1) + (s.kw - 1) * s.dw - s.pw;
+  s.hp = ymax + s.ph + 1;
+  s.wp = xmax + s.pw + 1;
+  return s.channels * s.hp * s.wp;
+}
+
+Im2colPackFn im2col_padded_pack_for(const CpuFeatures& f) {
+#if defined(__x86_64__) || defined(__i386__)
+  if (f.has_avx512()) return im2col_padded_pack_avx512;
+#endif
+  (void)f;
+  return nullptr;
+}
+
 Im2colTPackFn im2col_t_pack_for(const CpuFeatures& f) {
 #if defined(__x86_64__) || defined(__i386__)
   if (f.has_avx512()) return im2col_t_pack_avx512;

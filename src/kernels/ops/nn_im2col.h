@@ -25,7 +25,12 @@ struct Im2colSource {
   int64_t dd = 1, dh = 1, dw = 1;
   int64_t pd = 0, ph = 0, pw = 0;  // leading pads
   int64_t od = 1, oh = 1, ow = 1;
-  Im2colPackFn pack = nullptr;      // from im2col_pack_for()
+  // A zero-padded copy of x (2-D, stride 1 along x only; see im2col_padded_size): element
+  // (c, iy, ix) at xp[(c * hp + iy + ph) * wp + ix + pw]; every read of the patch matrix
+  // is then inside it, so packing needs no bounds checks. nullptr: not used.
+  const float* xp = nullptr;
+  int64_t hp = 0, wp = 0;
+  Im2colPackFn pack = nullptr;      // from im2col_pack_for() or im2col_padded_pack_for()
   Im2colTPackFn pack_t = nullptr;   // from im2col_t_pack_for()
 
   // Rows are (c, kz, ky, kx) in W's order; columns are output positions (z, y, x).
@@ -40,6 +45,19 @@ Im2colPackFn im2col_pack_for(const CpuFeatures& features);
 
 void im2col_pack_scalar(const void* ctx, int64_t k0, int64_t kc, int64_t n0, int64_t nc, int nr, float* dst);
 void im2col_pack_avx512(const void* ctx, int64_t k0, int64_t kc, int64_t n0, int64_t nc, int nr, float* dst);
+
+// The padded-input variant (stride 1 along x, 2-D): packs from Im2colSource::xp with one
+// or two unchecked loads per 16 lanes. nullptr where the CPU has no such variant.
+Im2colPackFn im2col_padded_pack_for(const CpuFeatures& features);
+void im2col_padded_pack_avx512(const void* ctx, int64_t k0, int64_t kc, int64_t n0, int64_t nc, int nr, float* dst);
+
+// Floats of the padded copy for this geometry, or 0 when the padded variant does not apply
+// (not 2-D, stride along x != 1, or a 1-2 tap kernel, whose copy would cost about as much
+// as the packing it saves). Sets s.hp / s.wp.
+int64_t im2col_padded_size(Im2colSource& s);
+// Writes the padded copy of s.x (hp x wp per channel) into xp and points s.xp at it. Only
+// where im2col_padded_pack_for() returned a variant (it is compiled with the same ISA).
+void im2col_pad_input_avx512(Im2colSource& s, float* xp);
 
 Im2colTPackFn im2col_t_pack_for(const CpuFeatures& features);
 void im2col_t_pack_scalar(const void* ctx, int64_t m0, int64_t mc, int64_t k0, int64_t kc, int mr, float* dst);

@@ -3,6 +3,8 @@
 // one 16-lane half-panel); then every patch row costs one masked load (stride 1), two
 // loads and a deinterleave (stride 2) or a masked gather, and one masked store per
 // segment. Masked-off lanes (the padding) are never read.
+// With stride 1 along x (2-D), im2col_padded_pack_avx512 packs from a zero-padded copy of
+// the input instead: no bounds checks, one masked load per output row a half-panel touches.
 #include <immintrin.h>
 
 #include <vector>
@@ -217,6 +219,121 @@ void im2col_t_pack_avx512(const void* ctx, int64_t m0, int64_t mc, int64_t k0, i
       const __m512i idx = _mm512_add_epi32(base, _mm512_set1_epi32(static_cast<int>(shift)));
       const __m512 v = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), valid, idx, s.x + c * plane, 4);
       _mm512_mask_storeu_ps(out + kk * rows, row_mask, v);
+    }
+  }
+}
+
+namespace {
+
+// 16 block columns (one half of a 32-lane panel) as seen in the padded input: lane i of
+// run r reads xp + k_offset + base + r * gap + i, where gap = sh * wp - ow is the jump at
+// each output-row break. Lanes past the block's columns are in no run (zeros).
+struct Half {
+  int64_t base;
+  int64_t dst;  // float offset of its first lane in a packed row (k = 0)
+  int nruns;
+  __mmask16 runs[17];
+};
+
+thread_local std::vector<Half> t_halves;
+thread_local std::vector<int64_t> t_row_offsets;
+thread_local std::vector<__mmask16> t_pad_masks;
+
+}  // namespace
+
+void im2col_pad_input_avx512(Im2colSource& s, float* xp) {
+  // The lanes of each 16-column chunk of a padded row: which are stored (inside wp) and
+  // which load the input (0 <= ix < iw); the same for every row.
+  const int64_t chunks = (s.wp + 15) / 16;
+  std::vector<__mmask16>& masks = t_pad_masks;
+  masks.resize(static_cast<size_t>(2 * chunks));
+  const __m512i iota = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+  const __m512i width = _mm512_set1_epi32(static_cast<int>(s.iw));
+  for (int64_t i = 0; i < chunks; ++i) {
+    const int64_t px = 16 * i;
+    const __mmask16 store = px + 16 <= s.wp ? static_cast<__mmask16>(0xFFFF)
+                                            : static_cast<__mmask16>((1u << (s.wp - px)) - 1u);
+    const __m512i ix = _mm512_add_epi32(_mm512_set1_epi32(static_cast<int>(px - s.pw)), iota);
+    masks[static_cast<size_t>(2 * i)] = store;
+    masks[static_cast<size_t>(2 * i + 1)] =
+        store & _mm512_cmpge_epi32_mask(ix, _mm512_setzero_si512()) & _mm512_cmplt_epi32_mask(ix, width);
+  }
+  for (int64_t c = 0; c < s.channels; ++c) {
+    const float* xc = s.x + c * s.ih * s.iw;
+    for (int64_t py = 0; py < s.hp; ++py) {
+      float* out = xp + (c * s.hp + py) * s.wp;
+      const int64_t iy = py - s.ph;
+      if (iy < 0 || iy >= s.ih) {
+        for (int64_t i = 0; i < chunks; ++i)
+          _mm512_mask_storeu_ps(out + 16 * i, masks[static_cast<size_t>(2 * i)], _mm512_setzero_ps());
+        continue;
+      }
+      const float* xrow = xc + iy * s.iw - s.pw;  // lanes outside the row are never read
+      for (int64_t i = 0; i < chunks; ++i)
+        _mm512_mask_storeu_ps(out + 16 * i, masks[static_cast<size_t>(2 * i)],
+                              _mm512_maskz_loadu_ps(masks[static_cast<size_t>(2 * i + 1)], xrow + 16 * i));
+    }
+  }
+  s.xp = xp;
+}
+
+void im2col_padded_pack_avx512(const void* ctx, int64_t k0, int64_t kc, int64_t n0, int64_t nc, int nr, float* dst) {
+  const Im2colSource& s = *static_cast<const Im2colSource*>(ctx);
+  if (nr % 16 != 0) return im2col_pack_avx512(ctx, k0, kc, n0, nc, nr, dst);
+  const int64_t halves = (nc + nr - 1) / nr * (nr / 16);
+  const int64_t gap = s.sh * s.wp - s.ow;
+  std::vector<Half>& hs = t_halves;
+  hs.resize(static_cast<size_t>(halves));
+  for (int64_t h = 0; h < halves; ++h) {
+    Half& d = hs[static_cast<size_t>(h)];
+    const int64_t q0 = n0 + 16 * h;
+    const int64_t valid = nc - 16 * h < 16 ? (nc - 16 * h > 0 ? nc - 16 * h : 0) : 16;
+    const int64_t oy = q0 / s.ow, ox = q0 % s.ow;
+    d.base = oy * s.sh * s.wp + ox;
+    d.dst = h / (nr / 16) * kc * nr + h % (nr / 16) * 16;
+    d.nruns = 0;
+    for (int64_t lane = 0, end = s.ow - ox; lane < valid; lane = end, end += s.ow) {
+      const int64_t hi = end < valid ? end : valid;
+      d.runs[d.nruns++] = static_cast<__mmask16>(((1u << hi) - 1u) & ~((1u << lane) - 1u));
+    }
+  }
+  // Input offset of every patch row of the block, then one half-panel at a time down all
+  // its rows: the stores run sequentially through the panel and the half's masks stay in
+  // registers.
+  std::vector<int64_t>& koff = t_row_offsets;
+  koff.resize(static_cast<size_t>(kc));
+  const int64_t plane = s.hp * s.wp;
+  int64_t kx = k0 % s.kw, ky = (k0 / s.kw) % s.kh, c = k0 / (s.kw * s.kh);
+  for (int64_t kk = 0; kk < kc; ++kk) {
+    koff[static_cast<size_t>(kk)] = c * plane + ky * s.dh * s.wp + kx * s.dw;
+    if (++kx == s.kw) {
+      kx = 0;
+      if (++ky == s.kh) {
+        ky = 0;
+        ++c;
+      }
+    }
+  }
+  const int64_t* off = koff.data();
+  for (int64_t h = 0; h < halves; ++h) {
+    const Half& d = hs[static_cast<size_t>(h)];
+    const float* src = s.xp + d.base;
+    float* out = dst + d.dst;
+    if (d.nruns <= 2) {
+      // Output rows of >= 16 positions: at most one row break in 16 lanes.
+      const __mmask16 m0 = d.nruns > 0 ? d.runs[0] : 0, m1 = d.nruns > 1 ? d.runs[1] : 0;
+      for (int64_t kk = 0; kk < kc; ++kk) {
+        const float* p = src + off[kk];
+        const __m512 v = _mm512_mask_loadu_ps(_mm512_maskz_loadu_ps(m0, p), m1, p + gap);
+        _mm512_storeu_ps(out + kk * nr, v);
+      }
+    } else {
+      for (int64_t kk = 0; kk < kc; ++kk) {
+        const float* p = src + off[kk];
+        __m512 v = _mm512_maskz_loadu_ps(d.runs[0], p);
+        for (int r = 1; r < d.nruns; ++r) v = _mm512_mask_loadu_ps(v, d.runs[r], p + r * gap);
+        _mm512_storeu_ps(out + kk * nr, v);
+      }
     }
   }
 }
