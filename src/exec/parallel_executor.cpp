@@ -1,125 +1,46 @@
 #include "exec/parallel_executor.h"
 
 #include <atomic>
-#include <chrono>
 #include <memory>
-#include <mutex>
-#include <optional>
-
-#include "dsdg/dsdg_request.h"
 
 namespace braid::detail {
 namespace {
 
-struct Request {
-  const ParallelExecutor* executor = nullptr;
-  const Graph* graph = nullptr;
-  const ExecutionPlan* plan = nullptr;
-  const SubgraphProgram* program = nullptr;
-  Dispatcher* dispatcher = nullptr;
-  Dsdg* dsdg = nullptr;
-  std::vector<Tensor>* values = nullptr;
-  const RunOptions* options = nullptr;
-  bool static_mode = false;
-  int static_threads = 1;
-
-  std::optional<DsdgRequest> ready;              // per unit: predecessors not finished
-  std::unique_ptr<std::atomic<int>[]> crossing;  // per crossing value: consumers left
-  std::vector<Job> jobs;
-  std::atomic<int> remaining{0};
-  std::atomic<bool> failed{false};
-  std::mutex status_mu;  // taken once, by the first failure
-  Status status;
-  tbb::task_group group;
-  tbb::task_handle done;
-
-  void fail(Status s) {
-    std::lock_guard lock(status_mu);
-    if (!failed.load(std::memory_order_relaxed)) status = std::move(s);
-    failed.store(true, std::memory_order_release);
+// One request of an ONNX session: a unit runs its nodes; the values that cross units die
+// when their last consuming unit finishes (an atomic count per value).
+class GraphBody final : public UnitBody {
+ public:
+  GraphBody(const Graph& graph, const ExecutionPlan& plan, const SubgraphProgram& program,
+            std::vector<Tensor>& values)
+      : graph_(graph),
+        plan_(plan),
+        program_(program),
+        values_(values),
+        crossing_(new std::atomic<int>[program.crossing_values.size()]) {
+    for (size_t i = 0; i < program.crossing_values.size(); ++i)
+      crossing_[i].store(program.crossing_consumers[i], std::memory_order_relaxed);
   }
+
+  Status run(uint32_t unit, int threads) override {
+    for (const SubgraphProgram::Step& step : program_.units[unit].steps)
+      BRAID_RETURN_IF_ERROR(run_node(graph_, plan_, values_, step.node, threads, step.release));
+    return {};
+  }
+
+  void finished(uint32_t unit) override {
+    for (uint32_t slot : program_.units[unit].crossing_inputs)
+      // Acq_rel: the consumers' reads of the value happen before whoever frees it.
+      if (crossing_[slot].fetch_sub(1, std::memory_order_acq_rel) == 1)
+        values_[program_.crossing_values[slot]] = Tensor();
+  }
+
+ private:
+  const Graph& graph_;
+  const ExecutionPlan& plan_;
+  const SubgraphProgram& program_;
+  std::vector<Tensor>& values_;
+  std::unique_ptr<std::atomic<int>[]> crossing_;
 };
-
-void make_ready(Request* r, uint32_t unit);
-
-// Marks a unit finished: frees crossing values, readies successors, ends the request.
-// `r` may be destroyed as soon as the last unit completes: nothing touches it after.
-void complete_unit(Request* r, uint32_t unit) {
-  const SubgraphProgram::Unit& u = r->program->units[unit];
-  for (uint32_t slot : u.crossing_inputs)
-    // Acq_rel: the consumers' reads of the value happen before whoever frees it.
-    if (r->crossing[slot].fetch_sub(1, std::memory_order_acq_rel) == 1)
-      (*r->values)[r->program->crossing_values[slot]] = Tensor();
-  // The DSDG's ready set: this unit's outputs are visible to the successor that becomes
-  // ready (acq_rel counters) and the claim makes exactly one launch.
-  r->ready->complete(unit, [r](SubgraphId s) {
-    if (r->ready->try_claim(s)) make_ready(r, s);
-  });
-  if (r->remaining.fetch_sub(1, std::memory_order_acq_rel) == 1) r->group.run(std::move(r->done));
-}
-
-Status run_unit(Request* r, uint32_t unit, int threads) {
-  const RunOptions& opt = *r->options;
-  if (opt.cancel && opt.cancel->load(std::memory_order_relaxed)) return cancelled("run cancelled");
-  if (opt.deadline && std::chrono::steady_clock::now() > *opt.deadline) return cancelled("deadline exceeded");
-  for (const SubgraphProgram::Step& step : r->program->units[unit].steps)
-    BRAID_RETURN_IF_ERROR(run_node(*r->graph, *r->plan, *r->values, step.node, threads, step.release));
-  return {};
-}
-
-// Memory-bound subgraphs moving less than this are too short (and too cache-resident) to
-// say anything about the DRAM bandwidth left to us.
-constexpr double kMinBandwidthReportBytes = 1 << 20;
-
-// Feeds one measured run of `unit` back to the DSDG and, for a memory-bound subgraph, its
-// achieved vs predicted time to the monitor.
-void record_run(Request* r, uint32_t unit, const Job& job, int threads, double ns) {
-  r->dsdg->record(unit, Precision::kF32, threads, ns, job.candidate.bytes);
-  ResourceMonitor* monitor = r->dispatcher->monitor();
-  if (monitor && !job.candidate.compute_bound && job.candidate.bytes >= kMinBandwidthReportBytes)
-    monitor->report_memory_throughput(job.candidate.bytes, ns * 1e-9,
-                                      r->dsdg->model_ns(unit, Precision::kF32, threads) * 1e-9);
-}
-
-void run_job(Job* job, int threads) {
-  auto* r = static_cast<Request*>(job->owner);
-  const uint32_t unit = job->index;
-  const bool adaptive = !r->static_mode;
-  if (!r->failed.load(std::memory_order_acquire)) {
-    // Static mode is not measured: every subgraph runs at once with a fixed thread
-    // count, so its times say more about the oversubscription than about the subgraph.
-    const bool measure = adaptive;
-    const auto start = measure ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
-    Status st = run_unit(r, unit, threads);
-    if (!st.ok()) {
-      r->fail(std::move(st));
-    } else if (measure) {
-      const double ns = std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - start).count();
-      record_run(r, unit, *job, threads, ns);
-    }
-  }
-  Dispatcher* d = r->dispatcher;
-  const double memory = job->candidate.working_set;
-  if (adaptive) d->release(threads, memory);
-  complete_unit(r, unit);  // may end the request: `r` is not used below
-  if (adaptive) d->pump();
-}
-
-void fail_job(Job* job, Status status) {
-  auto* r = static_cast<Request*>(job->owner);
-  r->fail(std::move(status));
-  complete_unit(r, job->index);
-}
-
-void make_ready(Request* r, uint32_t unit) {
-  Job* j = &r->jobs[unit];
-  if (r->static_mode) {
-    const int threads = r->static_threads;
-    r->group.run([j, threads] { run_job(j, threads); });
-  } else {
-    r->dispatcher->submit(j);
-  }
-}
 
 }  // namespace
 
@@ -127,58 +48,13 @@ ParallelExecutor::ParallelExecutor(const Graph& graph, const ExecutionPlan& plan
                                    Dispatcher& dispatcher, int static_threads, Dsdg* dsdg)
     : graph_(graph),
       plan_(plan),
-      partition_(partition),
-      dispatcher_(dispatcher),
-      static_threads_(std::max(1, static_threads)),
       owned_dsdg_(dsdg ? nullptr : std::make_unique<Dsdg>(partition)),
-      dsdg_(dsdg ? dsdg : owned_dsdg_.get()),
+      units_(dispatcher, dsdg ? *dsdg : *owned_dsdg_, static_threads),
       program_(SubgraphProgram::build(graph, plan, partition)) {}
 
 Status ParallelExecutor::run(std::vector<Tensor>& values, ExecutionMode mode, const RunOptions& options) const {
-  const size_t n = program_.units.size();
-  if (n == 0) return {};
-  Request r;
-  r.executor = this;
-  r.graph = &graph_;
-  r.plan = &plan_;
-  r.program = &program_;
-  r.dispatcher = &dispatcher_;
-  r.dsdg = dsdg_;
-  r.values = &values;
-  r.options = &options;
-  r.static_mode = mode == ExecutionMode::kStatic;
-  r.static_threads = static_threads_;
-  r.ready.emplace(*dsdg_);
-  r.crossing.reset(new std::atomic<int>[program_.crossing_values.size()]);
-  for (size_t i = 0; i < program_.crossing_values.size(); ++i)
-    r.crossing[i].store(program_.crossing_consumers[i], std::memory_order_relaxed);
-  r.jobs.resize(n);
-  for (uint32_t i = 0; i < n; ++i) {
-    Job& j = r.jobs[i];
-    // The DSDG's live view: costs at the current shapes, times and ranks learned from runs.
-    const Cost cost = dsdg_->estimated_cost(i);
-    j.candidate.flops = cost.flops;
-    j.candidate.bytes = cost.bytes();
-    j.candidate.working_set = dsdg_->peak_working_set(i);
-    j.candidate.compute_bound = dsdg_->compute_bound(i);
-    j.candidate.predicted_ns = dsdg_->predict_ns(i);
-    j.candidate.upward_rank_ns = dsdg_->upward_rank(i);
-    j.group = &r.group;
-    j.run = run_job;
-    j.fail = fail_job;
-    j.owner = &r;
-    j.index = i;
-  }
-  r.remaining.store(static_cast<int>(n), std::memory_order_relaxed);
-  dispatcher_.arena().execute([&] {
-    r.done = r.group.defer([] {});
-    for (SubgraphId root : dsdg_->sources())
-      if (r.ready->try_claim(root)) make_ready(&r, root);
-    if (!r.static_mode) dispatcher_.pump();
-    r.group.wait();
-  });
-  if (r.failed.load(std::memory_order_acquire)) return r.status;
-  return {};
+  GraphBody body(graph_, plan_, program_, values);
+  return units_.run(body, mode, options);
 }
 
 }  // namespace braid::detail

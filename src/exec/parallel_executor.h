@@ -1,11 +1,7 @@
-// ParallelExecutor: runs a session's subgraphs concurrently. In `adaptive` mode every
-// ready subgraph goes through the Runtime's Dispatcher (the scheduler gates what runs and
-// with how many threads); in `static` mode every ready subgraph is spawned at once with
-// the session's fixed thread count (what static runtimes do). Each request
-// takes its candidates' costs and critical-path ranks from it, and every adaptive run of a
-// subgraph is timed and fed back (Dsdg::record); the per-request ready set is the DSDG's
-// (DsdgRequest: atomic predecessor counts, claim bits); memory-bound subgraphs also report their
-// achieved against predicted time to the ResourceMonitor (the bandwidth share).
+// ParallelExecutor: runs an ONNX session's subgraphs concurrently through a UnitExecutor
+// (unit_executor.h: adaptive through the Dispatcher, or static), each unit running its
+// nodes with the intra-op threads the scheduler gave it. Values that cross subgraphs are
+// freed when their last consumer finishes.
 #pragma once
 
 #include <memory>
@@ -15,6 +11,7 @@
 #include "braid/session.h"
 #include "dsdg/dsdg.h"
 #include "exec/subgraph_program.h"
+#include "exec/unit_executor.h"
 #include "sched/dispatcher.h"
 
 namespace braid::detail {
@@ -36,11 +33,8 @@ class ParallelExecutor {
  private:
   const Graph& graph_;
   const ExecutionPlan& plan_;
-  const PartitionPlan& partition_;
-  Dispatcher& dispatcher_;
-  const int static_threads_;
   std::unique_ptr<Dsdg> owned_dsdg_;
-  Dsdg* dsdg_;
+  UnitExecutor units_;
   SubgraphProgram program_;
 };
 

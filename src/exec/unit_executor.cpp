@@ -1,0 +1,167 @@
+#include "exec/unit_executor.h"
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <mutex>
+#include <optional>
+#include <vector>
+
+#include "dsdg/dsdg_request.h"
+
+namespace braid::detail {
+namespace {
+
+struct Request {
+  UnitBody* body = nullptr;
+  Dispatcher* dispatcher = nullptr;
+  Dsdg* dsdg = nullptr;
+  const RunOptions* options = nullptr;
+  bool static_mode = false;
+  int static_threads = 1;
+
+  std::optional<DsdgRequest> ready;  // per unit: predecessors not finished
+  std::vector<Job> jobs;
+  std::atomic<int> remaining{0};
+  std::atomic<bool> failed{false};
+  std::mutex status_mu;  // taken once, by the first failure
+  Status status;
+  tbb::task_group group;
+  tbb::task_handle done;
+
+  void fail(Status s) {
+    std::lock_guard lock(status_mu);
+    if (!failed.load(std::memory_order_relaxed)) status = std::move(s);
+    failed.store(true, std::memory_order_release);
+  }
+};
+
+void make_ready(Request* r, uint32_t unit);
+
+// Marks a unit finished: lets the body clean up, readies successors, ends the request.
+// `r` may be destroyed as soon as the last unit completes: nothing touches it after.
+void complete_unit(Request* r, uint32_t unit) {
+  r->body->finished(unit);
+  // The DSDG's ready set: this unit's outputs are visible to the successor that becomes
+  // ready (acq_rel counters) and the claim makes exactly one launch.
+  r->ready->complete(unit, [r](SubgraphId s) {
+    if (r->ready->try_claim(s)) make_ready(r, s);
+  });
+  if (r->remaining.fetch_sub(1, std::memory_order_acq_rel) == 1) r->group.run(std::move(r->done));
+}
+
+Status run_unit(Request* r, uint32_t unit, int threads) {
+  const RunOptions& opt = *r->options;
+  if (opt.cancel && opt.cancel->load(std::memory_order_relaxed)) return cancelled("run cancelled");
+  if (opt.deadline && std::chrono::steady_clock::now() > *opt.deadline) return cancelled("deadline exceeded");
+  try {
+    return r->body->run(unit, threads);
+  } catch (const std::bad_alloc&) {
+    return out_of_memory("out of memory in subgraph " + std::to_string(unit));
+  } catch (const std::exception& e) {
+    return internal_error("subgraph " + std::to_string(unit) + " threw: " + e.what());
+  } catch (...) {
+    return internal_error("subgraph " + std::to_string(unit) + " threw a non-standard exception");
+  }
+}
+
+// Memory-bound subgraphs moving less than this are too short (and too cache-resident) to
+// say anything about the DRAM bandwidth left to us.
+constexpr double kMinBandwidthReportBytes = 1 << 20;
+
+// Feeds one measured run of `unit` back to the DSDG and, for a memory-bound subgraph, its
+// achieved vs predicted time to the monitor.
+void record_run(Request* r, uint32_t unit, const Job& job, int threads, double ns) {
+  r->dsdg->record(unit, Precision::kF32, threads, ns, job.candidate.bytes);
+  ResourceMonitor* monitor = r->dispatcher->monitor();
+  if (monitor && !job.candidate.compute_bound && job.candidate.bytes >= kMinBandwidthReportBytes)
+    monitor->report_memory_throughput(job.candidate.bytes, ns * 1e-9,
+                                      r->dsdg->model_ns(unit, Precision::kF32, threads) * 1e-9);
+}
+
+void run_job(Job* job, int threads) {
+  auto* r = static_cast<Request*>(job->owner);
+  const uint32_t unit = job->index;
+  const bool adaptive = !r->static_mode;
+  if (!r->failed.load(std::memory_order_acquire)) {
+    // Static mode is not measured: every subgraph runs at once with a fixed thread
+    // count, so its times say more about the oversubscription than about the subgraph.
+    const bool measure = adaptive;
+    const auto start = measure ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
+    Status st = run_unit(r, unit, threads);
+    if (!st.ok()) {
+      r->fail(std::move(st));
+    } else if (measure) {
+      const double ns = std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - start).count();
+      record_run(r, unit, *job, threads, ns);
+    }
+  }
+  Dispatcher* d = r->dispatcher;
+  const double memory = job->candidate.working_set;
+  if (adaptive) d->release(threads, memory);
+  complete_unit(r, unit);  // may end the request: `r` is not used below
+  if (adaptive) d->pump();
+}
+
+void fail_job(Job* job, Status status) {
+  auto* r = static_cast<Request*>(job->owner);
+  r->fail(std::move(status));
+  complete_unit(r, job->index);
+}
+
+void make_ready(Request* r, uint32_t unit) {
+  Job* j = &r->jobs[unit];
+  if (r->static_mode) {
+    const int threads = r->static_threads;
+    r->group.run([j, threads] { run_job(j, threads); });
+  } else {
+    r->dispatcher->submit(j);
+  }
+}
+
+}  // namespace
+
+UnitExecutor::UnitExecutor(Dispatcher& dispatcher, Dsdg& dsdg, int static_threads)
+    : dispatcher_(dispatcher), dsdg_(dsdg), static_threads_(std::max(1, static_threads)) {}
+
+Status UnitExecutor::run(UnitBody& body, ExecutionMode mode, const RunOptions& options) const {
+  const size_t n = dsdg_.size();
+  if (n == 0) return {};
+  Request r;
+  r.body = &body;
+  r.dispatcher = &dispatcher_;
+  r.dsdg = &dsdg_;
+  r.options = &options;
+  r.static_mode = mode == ExecutionMode::kStatic;
+  r.static_threads = static_threads_;
+  r.ready.emplace(dsdg_);
+  r.jobs.resize(n);
+  for (uint32_t i = 0; i < n; ++i) {
+    Job& j = r.jobs[i];
+    // The DSDG's live view: costs at the current shapes, times and ranks learned from runs.
+    const Cost cost = dsdg_.estimated_cost(i);
+    j.candidate.flops = cost.flops;
+    j.candidate.bytes = cost.bytes();
+    j.candidate.working_set = dsdg_.peak_working_set(i);
+    j.candidate.compute_bound = dsdg_.compute_bound(i);
+    j.candidate.predicted_ns = dsdg_.predict_ns(i);
+    j.candidate.upward_rank_ns = dsdg_.upward_rank(i);
+    j.group = &r.group;
+    j.run = run_job;
+    j.fail = fail_job;
+    j.owner = &r;
+    j.index = i;
+  }
+  r.remaining.store(static_cast<int>(n), std::memory_order_relaxed);
+  dispatcher_.arena().execute([&] {
+    r.done = r.group.defer([] {});
+    for (SubgraphId root : dsdg_.sources())
+      if (r.ready->try_claim(root)) make_ready(&r, root);
+    if (!r.static_mode) dispatcher_.pump();
+    r.group.wait();
+  });
+  if (r.failed.load(std::memory_order_acquire)) return r.status;
+  return {};
+}
+
+}  // namespace braid::detail

@@ -1,0 +1,48 @@
+// UnitExecutor: runs one request over a Dsdg whatever its subgraphs ("units") contain —
+// the ONNX nodes of a session (ParallelExecutor) or a host engine's callables
+// (HostSession). In `adaptive` mode every ready unit goes through the Runtime's
+// Dispatcher (the scheduler gates what runs and with how many threads) and every run is
+// timed and fed back to the Dsdg; in `static` mode every ready unit is spawned at once
+// with a fixed thread count (what static runtimes do). The per-request ready set is the
+// DSDG's (DsdgRequest: atomic predecessor counts, claim bits).
+#pragma once
+
+#include <cstdint>
+
+#include "braid/options.h"
+#include "braid/status.h"
+#include "dsdg/dsdg.h"
+#include "sched/dispatcher.h"
+
+namespace braid::detail {
+
+// The work of one request's units. run() is called at most once per unit, concurrently
+// for independent units; finished() once per unit after run() (or instead of it when the
+// request failed earlier), before the unit's successors are released.
+class UnitBody {
+ public:
+  virtual ~UnitBody() = default;
+  virtual Status run(uint32_t unit, int threads) = 0;
+  virtual void finished(uint32_t unit) { (void)unit; }
+};
+
+class UnitExecutor {
+ public:
+  // `dispatcher` and `dsdg` must outlive the executor. Not thread-safe (construction).
+  UnitExecutor(Dispatcher& dispatcher, Dsdg& dsdg, int static_threads);
+
+  // Runs every unit of one request in dependency order; the first failure (or the
+  // cancellation / deadline of `options`, checked before each unit) fails the request,
+  // the remaining units are skipped. Thread-safe: many requests may run at once.
+  Status run(UnitBody& body, ExecutionMode mode, const RunOptions& options) const;
+
+  Dsdg& dsdg() const { return dsdg_; }
+  Dispatcher& dispatcher() const { return dispatcher_; }
+
+ private:
+  Dispatcher& dispatcher_;
+  Dsdg& dsdg_;
+  const int static_threads_;
+};
+
+}  // namespace braid::detail
