@@ -28,8 +28,7 @@ constexpr size_t kMaxSpatialDims = 8;
 // Window taps worth a task of their own: keeps batch-1 small pools on one thread.
 constexpr int64_t kTapsPerTask = 1 << 15;
 // The banded loops take 0.05-0.13 ns a tap (one core, 28 x 28 to 7 x 7 planes): 32 K taps
-// would be 2-4 us,
-// about one fork/join, so their tasks get 128 K (6-17 us).
+// would be 2-4 us, about one fork/join, so their tasks get 128 K (6-17 us).
 constexpr int64_t kBandedTapsPerTask = 1 << 17;
 
 struct PoolOptions {
