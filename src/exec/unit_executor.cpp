@@ -146,6 +146,7 @@ Status UnitExecutor::run(UnitBody& body, ExecutionMode mode, const RunOptions& o
     j.candidate.compute_bound = dsdg_.compute_bound(i);
     j.candidate.predicted_ns = dsdg_.predict_ns(i);
     j.candidate.upward_rank_ns = dsdg_.upward_rank(i);
+    j.candidate.priority = priority_;
     j.group = &r.group;
     j.run = run_job;
     j.fail = fail_job;

@@ -36,6 +36,10 @@ class UnitExecutor {
   // the remaining units are skipped. Thread-safe: many requests may run at once.
   Status run(UnitBody& body, ExecutionMode mode, const RunOptions& options) const;
 
+  // Session priority given to every unit's scheduling candidate (higher first when
+  // requests of several sessions compete). Not thread-safe (set before running).
+  void set_priority(int priority) { priority_ = priority; }
+
   Dsdg& dsdg() const { return dsdg_; }
   Dispatcher& dispatcher() const { return dispatcher_; }
 
@@ -43,6 +47,7 @@ class UnitExecutor {
   Dispatcher& dispatcher_;
   Dsdg& dsdg_;
   const int static_threads_;
+  int priority_ = 0;
 };
 
 }  // namespace braid::detail

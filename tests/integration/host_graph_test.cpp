@@ -1,0 +1,280 @@
+// Host graphs (include/braid/host_graph.h): a host's own callables scheduled by Braid —
+// dependencies respected, tensors passed by name, bad graphs rejected with clear errors,
+// failures confined to their request, costs learned, the core budget obeyed, precision
+// variants chosen, and a host session beside an ONNX session on one runtime.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <mutex>
+#include <thread>
+
+#include "braid/braid.h"
+#include "braid/fake_resource_source.h"
+#include "common/test_util.h"
+
+using namespace braid;
+
+namespace {
+
+Tensor scalar(float v) {
+  Tensor t = Tensor::empty(DataType::kFloat32, {1}).value();
+  t.data<float>()[0] = v;
+  return t;
+}
+
+// y = (x + 1) * 2 + (x + 1) * 3, as four host subgraphs exchanging tensors by name.
+HostGraph diamond(std::vector<std::string>* log = nullptr, std::mutex* mu = nullptr) {
+  HostGraph g("diamond");
+  auto note = [log, mu](const char* name) {
+    if (log) {
+      std::lock_guard lock(*mu);
+      log->push_back(name);
+    }
+  };
+  HostSubgraph pre{.name = "pre", .fn = [note](HostTask& t) {
+                     note("pre");
+                     t.set_output(0, scalar(t.input(0).data<float>()[0] + 1));
+                     return Status();
+                   }, .inputs = {"x"}, .outputs = {"h"}};
+  HostSubgraph left{.name = "left", .fn = [note](HostTask& t) {
+                      note("left");
+                      t.set_output(0, scalar(t.input(0).data<float>()[0] * 2));
+                      return Status();
+                    }, .inputs = {"h"}, .outputs = {"a"}, .cost = {.flops = 1e6, .bytes = 1e3}};
+  HostSubgraph right{.name = "right", .fn = [note](HostTask& t) {
+                       note("right");
+                       t.set_output(0, scalar(t.input(0).data<float>()[0] * 3));
+                       return Status();
+                     }, .inputs = {"h"}, .outputs = {"b"}};
+  HostSubgraph join{.name = "join", .fn = [note](HostTask& t) {
+                      note("join");
+                      t.set_output(0, scalar(t.input(0).data<float>()[0] + t.input(1).data<float>()[0]));
+                      return Status();
+                    }, .inputs = {"a", "b"}, .outputs = {"y"}};
+  g.add(std::move(join));  // added out of order on purpose: the order comes from the data
+  g.add(std::move(left));
+  g.add(std::move(pre));
+  g.add(std::move(right));
+  return g;
+}
+
+}  // namespace
+
+TEST(HostGraph, RunsInDependencyOrderAndPassesTensors) {
+  std::vector<std::string> log;
+  std::mutex mu;
+  auto s = HostSession::create(diamond(&log, &mu));
+  ASSERT_TRUE(s.ok()) << s.status().to_string();
+  for (ExecutionMode mode : {ExecutionMode::kAdaptive, ExecutionMode::kStatic, ExecutionMode::kSequential}) {
+    for (float x : {0.0f, 1.5f, -4.0f}) {
+      log.clear();
+      RunOptions o;
+      o.mode = mode;
+      auto out = s->run({{"x", scalar(x)}}, nullptr, o);
+      ASSERT_TRUE(out.ok()) << out.status().to_string();
+      ASSERT_EQ(out->size(), 1u);
+      EXPECT_FLOAT_EQ(out->at("y").data<float>()[0], (x + 1) * 2 + (x + 1) * 3);
+      ASSERT_EQ(log.size(), 4u);
+      EXPECT_EQ(log.front(), "pre");
+      EXPECT_EQ(log.back(), "join");
+    }
+  }
+}
+
+TEST(HostGraph, BadGraphsAndInputsGetClearErrors) {
+  auto noop = [](HostTask&) { return Status(); };
+  {
+    HostGraph g("cyclic");
+    g.add("a", noop, {1});
+    g.add("b", noop, {0});
+    auto s = HostSession::create(std::move(g));
+    ASSERT_FALSE(s.ok());
+    EXPECT_NE(s.status().message().find("cycle"), std::string::npos) << s.status().message();
+    EXPECT_NE(s.status().message().find("'a'"), std::string::npos) << s.status().message();
+  }
+  {
+    HostGraph g("g");
+    g.add("a", noop, {7});
+    auto s = HostSession::create(std::move(g));
+    ASSERT_FALSE(s.ok());
+    EXPECT_NE(s.status().message().find("unknown id 7"), std::string::npos) << s.status().message();
+  }
+  {
+    HostGraph g("g");
+    g.add(HostSubgraph{.name = "a", .fn = noop, .outputs = {"t"}});
+    g.add(HostSubgraph{.name = "b", .fn = noop, .outputs = {"t"}});
+    auto s = HostSession::create(std::move(g));
+    ASSERT_FALSE(s.ok());
+    EXPECT_NE(s.status().message().find("'t' is produced twice"), std::string::npos) << s.status().message();
+  }
+  {
+    HostGraph g("g");
+    g.add("empty", HostFn());
+    auto s = HostSession::create(std::move(g));
+    ASSERT_FALSE(s.ok());
+    EXPECT_NE(s.status().message().find("'empty' has no callable"), std::string::npos);
+  }
+  auto s = HostSession::create(diamond());
+  ASSERT_TRUE(s.ok());
+  auto missing = s->run();
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.status().message().find("missing input 'x'"), std::string::npos) << missing.status().message();
+  auto unknown = s->run({{"x", scalar(1)}, {"z", scalar(2)}});
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_NE(unknown.status().message().find("'z'"), std::string::npos) << unknown.status().message();
+}
+
+TEST(HostGraph, AFailingOrThrowingSubgraphFailsOnlyItsRequest) {
+  std::atomic<int> mode{0};  // 0 ok, 1 returns an error, 2 throws
+  std::atomic<int> after_ran{0};
+  HostGraph g("flaky");
+  int a = g.add("flaky", [&](HostTask&) -> Status {
+    if (mode == 1) return internal_error("sensor offline");
+    if (mode == 2) throw std::runtime_error("driver crashed");
+    return Status();
+  });
+  g.add("after", [&](HostTask&) { ++after_ran; return Status(); }, {a});
+  auto s = HostSession::create(std::move(g));
+  ASSERT_TRUE(s.ok());
+  mode = 1;
+  auto r1 = s->run();
+  ASSERT_FALSE(r1.ok());
+  EXPECT_NE(r1.status().message().find("sensor offline"), std::string::npos);
+  EXPECT_NE(r1.status().message().find("'flaky'"), std::string::npos) << r1.status().message();
+  mode = 2;
+  auto r2 = s->run();
+  ASSERT_FALSE(r2.ok());
+  EXPECT_EQ(r2.status().code(), StatusCode::kInternal);
+  EXPECT_NE(r2.status().message().find("driver crashed"), std::string::npos) << r2.status().message();
+  EXPECT_EQ(after_ran.load(), 0) << "the successor of a failed subgraph is skipped";
+  mode = 0;
+  EXPECT_TRUE(s->run().ok());
+  EXPECT_EQ(after_ran.load(), 1);
+}
+
+TEST(HostGraph, LearnsEachSubgraphsTime) {
+  HostGraph g("timed");
+  int a = g.add("spin", [](HostTask&) {
+    const auto until = std::chrono::steady_clock::now() + std::chrono::microseconds(200);
+    while (std::chrono::steady_clock::now() < until) {
+    }
+    return Status();
+  });
+  g.add("tail", [](HostTask&) { return Status(); }, {a});
+  auto s = HostSession::create(std::move(g));
+  ASSERT_TRUE(s.ok());
+  for (const SubgraphProfile& p : s->subgraph_profile()) EXPECT_EQ(p.runs, 0u);
+  // 20 runs x 2 subgraphs: the ranks are refreshed from the measurements every 16 records.
+  for (int i = 0; i < 20; ++i) ASSERT_TRUE(s->run().ok());
+  auto prof = s->subgraph_profile();
+  ASSERT_EQ(prof.size(), 2u);
+  EXPECT_EQ(prof[0].first_node, "spin");
+  for (const SubgraphProfile& p : prof) EXPECT_EQ(p.runs, 20u) << p.first_node;
+  // The spinning subgraph measured at least its 200 us; its rank includes it.
+  if (prof[0].measured_ms >= 0) EXPECT_GE(prof[0].measured_ms, 0.2);
+  EXPECT_GE(prof[0].upward_rank_ms, prof[0].predicted_ms);
+}
+
+TEST(HostGraph, NeverMoreSubgraphsAtOnceThanAvailableCores) {
+  RuntimeOptions ro;
+  ro.threads = 4;
+  ro.monitor_machine = false;
+  ro.calibrate = false;
+  ro.monitor_period = std::chrono::milliseconds(1);
+  auto rt = Runtime::create(ro);
+  ASSERT_TRUE(rt.ok());
+  ResourceVector one;
+  one.cores_available = 1;
+  ASSERT_TRUE((*rt)->monitor().add_source(std::make_unique<FakeResourceSource>(
+                  std::vector<FakeResourceSource::Step>{one})).ok());
+  std::atomic<int> running{0}, peak{0};
+  HostGraph g("wide");
+  for (int i = 0; i < 8; ++i)
+    g.add("branch" + std::to_string(i), [&](HostTask& t) {
+      EXPECT_EQ(t.threads(), 1);
+      int now = ++running, prev = peak.load();
+      while (now > prev && !peak.compare_exchange_weak(prev, now)) {
+      }
+      const auto until = std::chrono::steady_clock::now() + std::chrono::microseconds(300);
+      while (std::chrono::steady_clock::now() < until) {
+      }
+      --running;
+      return Status();
+    });
+  HostSessionOptions o;
+  o.runtime = *rt;
+  auto s = HostSession::create(std::move(g), o);
+  ASSERT_TRUE(s.ok());
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));  // the fake vector is published
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(s->run().ok());
+  EXPECT_EQ(peak.load(), 1);
+}
+
+TEST(HostGraph, PrecisionVariantsRunUnlessCritical) {
+  std::atomic<int> f32{0}, bf16{0};
+  auto make = [&](bool critical) {
+    HostGraph g("variants");
+    HostSubgraph sg{.name = "mm", .fn = [&](HostTask& t) {
+                      EXPECT_EQ(t.precision(), Precision::kF32);
+                      ++f32;
+                      return Status();
+                    }, .critical = critical};
+    sg.variants.push_back({Precision::kBF16, [&](HostTask& t) {
+                             EXPECT_EQ(t.precision(), Precision::kBF16);
+                             ++bf16;
+                             return Status();
+                           }});
+    g.add(std::move(sg));
+    HostSessionOptions o;
+    o.precision = Precision::kBF16;
+    return HostSession::create(std::move(g), o);
+  };
+  auto loose = make(false);
+  ASSERT_TRUE(loose.ok());
+  ASSERT_TRUE(loose->run().ok());
+  EXPECT_EQ(bf16.load(), 1);
+  EXPECT_EQ(f32.load(), 0);
+  auto critical = make(true);
+  ASSERT_TRUE(critical.ok());
+  ASSERT_TRUE(critical->run().ok());
+  EXPECT_EQ(f32.load(), 1);
+  EXPECT_EQ(bf16.load(), 1);
+}
+
+TEST(HostGraph, SharesARuntimeWithAnOnnxSession) {
+  auto rt = Runtime::create();
+  ASSERT_TRUE(rt.ok());
+  SessionOptions so;
+  so.runtime = *rt;
+  auto onnx = Session::load(braid::testing::bundled_models_dir() + "/wide_mlp.onnx", so);
+  ASSERT_TRUE(onnx.ok());
+  NamedTensors in;
+  for (const TensorInfo& info : onnx->inputs()) {
+    Tensor t = Tensor::empty(info.dtype, info.shape).value();
+    braid::testing::fill_random(t, 9);
+    in[info.name] = t;
+  }
+  auto ref = onnx->run(in);
+  ASSERT_TRUE(ref.ok());
+  HostSessionOptions ho;
+  ho.runtime = *rt;
+  auto host = HostSession::create(diamond(), ho);
+  ASSERT_TRUE(host.ok());
+  std::atomic<int> bad{0};
+  std::thread a([&] {
+    for (int i = 0; i < 20; ++i) {
+      auto out = onnx->run(in);
+      if (!out.ok() || braid::testing::compare_tensors(ref->begin()->second, out->begin()->second, 0, 0) != "") ++bad;
+    }
+  });
+  std::thread b([&] {
+    for (int i = 0; i < 50; ++i) {
+      auto out = host->run({{"x", scalar(2)}});
+      if (!out.ok() || out->at("y").data<float>()[0] != 15.0f) ++bad;
+    }
+  });
+  a.join();
+  b.join();
+  EXPECT_EQ(bad.load(), 0);
+}
