@@ -12,4 +12,12 @@ add_test(NAME install_consumer_hello_session
                  -DWORK_DIR=${PROJECT_BINARY_DIR}/install_test/hello_session -DEXAMPLE=hello_session
                  "-DARGS=${BRAID_SHARED_MODELS}/mnist-8_cntk.onnx"
                  -P ${CMAKE_CURRENT_LIST_DIR}/install_consumer.cmake)
-set_tests_properties(install_consumer_hello_session PROPERTIES TIMEOUT 600 LABELS install)
+set_tests_properties(install_consumer_hello_session PROPERTIES TIMEOUT 600 LABELS install
+                     RESOURCE_LOCK braid_install)
+
+add_test(NAME install_consumer_host_graph
+         COMMAND ${CMAKE_COMMAND} -DBUILD_DIR=${PROJECT_BINARY_DIR} -DSOURCE_DIR=${PROJECT_SOURCE_DIR}
+                 -DWORK_DIR=${PROJECT_BINARY_DIR}/install_test/host_graph -DEXAMPLE=host_graph
+                 -P ${CMAKE_CURRENT_LIST_DIR}/install_consumer.cmake)
+set_tests_properties(install_consumer_host_graph PROPERTIES TIMEOUT 600 LABELS install
+                     RESOURCE_LOCK braid_install)
