@@ -7,6 +7,7 @@
 #include <optional>
 #include <vector>
 
+#include "core/tsan_annotations.h"
 #include "dsdg/dsdg_request.h"
 
 namespace braid::detail {
@@ -47,6 +48,7 @@ void complete_unit(Request* r, uint32_t unit) {
   r->ready->complete(unit, [r](SubgraphId s) {
     if (r->ready->try_claim(s)) make_ready(r, s);
   });
+  tsan_release(r);  // the waiter in run() acquires every unit's work (TBB's wait is opaque to TSan)
   if (r->remaining.fetch_sub(1, std::memory_order_acq_rel) == 1) r->group.run(std::move(r->done));
 }
 
@@ -113,7 +115,11 @@ void make_ready(Request* r, uint32_t unit) {
   Job* j = &r->jobs[unit];
   if (r->static_mode) {
     const int threads = r->static_threads;
-    r->group.run([j, threads] { run_job(j, threads); });
+    tsan_release(j);
+    r->group.run([j, threads] {
+      tsan_acquire(j);
+      run_job(j, threads);
+    });
   } else {
     r->dispatcher->submit(j);
   }
@@ -154,13 +160,19 @@ Status UnitExecutor::run(UnitBody& body, ExecutionMode mode, const RunOptions& o
     j.index = i;
   }
   r.remaining.store(static_cast<int>(n), std::memory_order_relaxed);
-  dispatcher_.arena().execute([&] {
+  auto start = [&] {
+    tsan_acquire(&tsan_tbb_handoff);
     r.done = r.group.defer([] {});
     for (SubgraphId root : dsdg_.sources())
       if (r.ready->try_claim(root)) make_ready(&r, root);
     if (!r.static_mode) dispatcher_.pump();
     r.group.wait();
-  });
+    tsan_acquire(&r);
+    tsan_release(&tsan_tbb_handoff);
+  };
+  tsan_release(&tsan_tbb_handoff);  // execute() may run `start` on another thread
+  dispatcher_.arena().execute(start);
+  tsan_acquire(&tsan_tbb_handoff);
   if (r.failed.load(std::memory_order_acquire)) return r.status;
   return {};
 }

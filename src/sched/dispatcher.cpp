@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "core/tsan_annotations.h"
 #include "sched/cache_info.h"
 
 namespace braid::detail {
@@ -128,7 +129,11 @@ void Dispatcher::step() {
     admitted_.fetch_add(1, std::memory_order_relaxed);
     if (a.over_budget) over_budget_.fetch_add(1, std::memory_order_relaxed);
     const int threads = a.threads;
-    j->group->run([j, threads] { j->run(j, threads); });
+    tsan_release(j);  // the spawn -> run hand-off inside libtbb, made visible to TSan
+    j->group->run([j, threads] {
+      tsan_acquire(j);
+      j->run(j, threads);
+    });
   }
   if (!ready_.empty()) delayed_steps_.fetch_add(1, std::memory_order_relaxed);
 }
