@@ -2,6 +2,8 @@
 // braid::bench::parse_options, and every argument through parse_bytes and
 // parse_interference (the size and interference strings of the harness CLI). Bad
 // arguments must give a Status, never a crash, an exception or undefined behaviour.
+#include "fuzz_targets.h"
+
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -9,7 +11,9 @@
 
 #include "bench_options.h"
 
-extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+namespace braid::fuzz {
+
+int bench_args_one(const uint8_t* data, size_t size) {
   std::vector<std::string> args{"braid-bench"};
   std::string current;
   for (size_t i = 0; i < size; ++i) {
@@ -32,3 +36,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   return 0;
 }
+
+}  // namespace braid::fuzz
+
+#ifndef BRAID_FUZZ_NO_ENTRY
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  return braid::fuzz::bench_args_one(data, size);
+}
+#endif

@@ -3,6 +3,8 @@
 // fail, throw or leave an output unset) -> HostSession::create and, when it is accepted,
 // one run in the mode the bytes pick. Invalid graphs must be rejected with a Status and
 // valid ones must run to completion (or fail that request only), never crash or hang.
+#include "fuzz_targets.h"
+
 #include <cstddef>
 #include <cstdint>
 #include <stdexcept>
@@ -48,7 +50,9 @@ braid::HostFn make_fn(uint8_t behaviour, size_t outputs) {
 
 }  // namespace
 
-extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+namespace braid::fuzz {
+
+int host_graph_one(const uint8_t* data, size_t size) {
   ByteReader in(data, size);
   const int n = 1 + in.next() % 12;
   braid::HostSessionOptions options;
@@ -84,3 +88,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   (void)out;
   return 0;
 }
+
+}  // namespace braid::fuzz
+
+#ifndef BRAID_FUZZ_NO_ENTRY
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  return braid::fuzz::host_graph_one(data, size);
+}
+#endif

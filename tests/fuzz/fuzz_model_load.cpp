@@ -3,6 +3,8 @@
 // once in sequential mode on zero-filled inputs, under a memory budget and a deadline so
 // that each execution stays fast. Any crash, sanitizer report, leak, abort or timeout is a
 // bug: malformed models must give a Status.
+#include "fuzz_targets.h"
+
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -35,7 +37,9 @@ bool zero_inputs(const braid::Session& session, braid::NamedTensors& out) {
 
 }  // namespace
 
-extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+namespace braid::fuzz {
+
+int model_load_one(const uint8_t* data, size_t size) {
   braid::SessionOptions options;
   options.mode = braid::ExecutionMode::kSequential;
   options.threads = 1;
@@ -52,3 +56,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   (void)outputs;  // any Status is fine; only crashes count
   return 0;
 }
+
+}  // namespace braid::fuzz
+
+#ifndef BRAID_FUZZ_NO_ENTRY
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  return braid::fuzz::model_load_one(data, size);
+}
+#endif
