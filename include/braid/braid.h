@@ -1,6 +1,7 @@
 // Umbrella header: everything an embedder needs.
 #pragma once
 
+#include "braid/custom_op.h"
 #include "braid/host_graph.h"
 #include "braid/options.h"
 #include "braid/resource.h"

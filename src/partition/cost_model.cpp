@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <array>
+#include <optional>
+
+#include "kernels/custom_op_registry.h"
 
 namespace braid::detail {
 namespace {
@@ -182,6 +185,12 @@ Cost estimate_node_cost(const Graph& graph, NodeId id, std::span<const Shape> sh
     c.flops = 0;
   } else if (one_of(op, kTranscendental)) {
     c.flops = 8.0 * out0;
+  } else if (auto custom = [&]() -> std::optional<double> {
+               std::vector<Shape> in;
+               for (ValueId v : n.inputs) in.push_back(v == kNoValue ? Shape{} : shapes[v]);
+               return custom_op_flops(n.domain, op, n.opset, in);
+             }()) {
+    c.flops = *custom;  // a host's custom op with a cost function
   } else {
     c.flops = out_numel;  // default: one FLOP per output element
   }

@@ -4,7 +4,8 @@ braid_add_test(session_test SOURCES ${CMAKE_CURRENT_LIST_DIR}/session_test.cpp
                ${CMAKE_CURRENT_LIST_DIR}/session_profile_test.cpp
                ${CMAKE_CURRENT_LIST_DIR}/session_stream_test.cpp
                ${CMAKE_CURRENT_LIST_DIR}/session_memory_test.cpp
-               ${CMAKE_CURRENT_LIST_DIR}/host_graph_test.cpp)
+               ${CMAKE_CURRENT_LIST_DIR}/host_graph_test.cpp
+               ${CMAKE_CURRENT_LIST_DIR}/custom_op_test.cpp)
 target_link_libraries(session_test PRIVATE braid_modelgen)
 
 add_test(NAME install_consumer_hello_session
