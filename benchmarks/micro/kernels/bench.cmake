@@ -7,7 +7,8 @@ add_executable(braid_kernels_bench
   ${CMAKE_CURRENT_LIST_DIR}/ceiling_bench.cpp
   ${CMAKE_CURRENT_LIST_DIR}/eigen_ref.cpp
   ${CMAKE_CURRENT_LIST_DIR}/gemm_bench.cpp
-  ${CMAKE_CURRENT_LIST_DIR}/conv_bench.cpp)
+  ${CMAKE_CURRENT_LIST_DIR}/conv_bench.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/im2col_bench.cpp)
 set_source_files_properties(${CMAKE_CURRENT_LIST_DIR}/ceiling_avx2.cpp
   PROPERTIES COMPILE_OPTIONS "-mavx2;-mfma")
 set_source_files_properties(${CMAKE_CURRENT_LIST_DIR}/ceiling_avx512.cpp ${CMAKE_CURRENT_LIST_DIR}/eigen_ref.cpp
