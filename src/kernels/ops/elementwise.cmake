@@ -22,7 +22,10 @@ target_sources(braid PRIVATE
 # The float32 loops are compiled once per ISA (elementwise_simd_loops.inc). The selects in
 # exp/sigmoid/tanh only if-convert (and so vectorize) without trapping math; FP exception
 # flags are not part of any kernel's contract.
-set(BRAID_EW_SIMD_FLAGS -fno-trapping-math -fno-math-errno -ftree-vectorize -fvect-cost-model=dynamic)
+set(BRAID_EW_SIMD_FLAGS -fno-trapping-math -fno-math-errno -ftree-vectorize)
+if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
+  list(APPEND BRAID_EW_SIMD_FLAGS -fvect-cost-model=dynamic)  # GCC only (clang: BRAID_FUZZ)
+endif()
 set_source_files_properties(${BRAID_EW_DIR}/elementwise_simd_portable.cpp PROPERTIES
   COMPILE_OPTIONS "${BRAID_EW_SIMD_FLAGS}")
 if(CMAKE_SYSTEM_PROCESSOR MATCHES "x86_64|AMD64|amd64|i.86")
