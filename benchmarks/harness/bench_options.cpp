@@ -41,6 +41,11 @@ const char* usage() {
          "  --seed N                input seed (default 42)\n"
          "  --interference SPEC     cpu:K | bursty:K:ON_MS:OFF_MS (a competitor process)\n"
          "  --json PATH             write every figure as JSON\n"
+         "  --scenario S            single-stream (default) | multi-stream | server | offline\n"
+         "  --concurrency N         multi-stream clients; in-flight bound for server/offline (default 2)\n"
+         "  --qps Q                 server: Poisson arrivals per second\n"
+         "  --latency-bound MS      server: report the share of requests slower than MS\n"
+         "  --memory-budget SIZE    activation memory bound, e.g. 512MiB (adaptive admission)\n"
          "  --graph-optimization none|basic  load-time graph fusion (default basic)\n"
          "  --serve                 time blocks of runs on requests from stdin (for peer comparisons,\n"
          "                          see benchmarks/harness/serve.h); uses --threads\n"
@@ -80,6 +85,16 @@ Result<Interference> parse_interference(const std::string& s) {
     return it;
   }
   return invalid_argument("bad --interference '" + s + "' (cpu:K or bursty:K:ON_MS:OFF_MS)");
+}
+
+const char* scenario_name(Scenario s) noexcept {
+  switch (s) {
+    case Scenario::kSingleStream: return "single-stream";
+    case Scenario::kMultiStream: return "multi-stream";
+    case Scenario::kServer: return "server";
+    case Scenario::kOffline: return "offline";
+  }
+  return "unknown";
 }
 
 Result<BenchOptions> parse_options(int argc, const char* const* argv) {
@@ -130,12 +145,35 @@ Result<BenchOptions> parse_options(int argc, const char* const* argv) {
       BRAID_ASSIGN_OR_RETURN(o.interference, parse_interference(v));
     } else if (a == "--json") {
       BRAID_ASSIGN_OR_RETURN(o.json_path, value("--json"));
+    } else if (a == "--scenario") {
+      BRAID_ASSIGN_OR_RETURN(std::string v, value("--scenario"));
+      if (v == "single-stream") o.scenario = Scenario::kSingleStream;
+      else if (v == "multi-stream") o.scenario = Scenario::kMultiStream;
+      else if (v == "server") o.scenario = Scenario::kServer;
+      else if (v == "offline") o.scenario = Scenario::kOffline;
+      else return invalid_argument("unknown --scenario '" + v + "' (single-stream|multi-stream|server|offline)");
+    } else if (a == "--concurrency") {
+      BRAID_ASSIGN_OR_RETURN(std::string v, value("--concurrency"));
+      int64_t n = 0;
+      if (!parse_number(v, n) || n < 1 || n > 1024) return invalid_argument("bad --concurrency '" + v + "' (1..1024)");
+      o.concurrency = static_cast<int>(n);
+    } else if (a == "--qps" || a == "--latency-bound") {
+      BRAID_ASSIGN_OR_RETURN(std::string v, value(a.c_str()));
+      char* end = nullptr;
+      const double x = std::strtod(v.c_str(), &end);
+      if (end == v.c_str() || *end != 0 || !(x > 0) || x > 1e7) return invalid_argument("bad " + a + " '" + v + "'");
+      (a == "--qps" ? o.qps : o.latency_bound_ms) = x;
+    } else if (a == "--memory-budget") {
+      BRAID_ASSIGN_OR_RETURN(std::string v, value("--memory-budget"));
+      BRAID_ASSIGN_OR_RETURN(o.memory_budget, parse_bytes(v));
     } else if (!a.empty() && a[0] == '-') {
       return invalid_argument("unknown option '" + a + "'");
     } else {
       o.models.push_back(a);
     }
   }
+  if (o.scenario == Scenario::kServer && !(o.qps > 0))
+    return invalid_argument("--scenario server needs --qps (target arrivals per second)");
   return o;
 }
 

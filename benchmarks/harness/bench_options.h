@@ -16,6 +16,15 @@ struct Interference {
   int on_ms = 0, off_ms = 0;
 };
 
+// MLPerf LoadGen-style scenarios.
+enum class Scenario {
+  kSingleStream,  // one request at a time, latency percentiles
+  kMultiStream,   // `concurrency` clients, each one request at a time
+  kServer,        // Poisson arrivals at `qps` (Session::submit), latency from arrival
+  kOffline,       // as many requests in flight as allowed: throughput
+};
+const char* scenario_name(Scenario s) noexcept;
+
 struct BenchOptions {
   std::vector<std::string> models;  // paths; empty: the bundled models in models_dir
   std::string models_dir;
@@ -29,6 +38,11 @@ struct BenchOptions {
   std::string json_path;
   GraphOptimization graph_optimization = GraphOptimization::kBasic;  // --graph-optimization
   bool serve = false;  // --serve: answer load/run requests on stdin (serve.h)
+  Scenario scenario = Scenario::kSingleStream;
+  int concurrency = 2;            // multi-stream clients / offline and server in-flight bound
+  double qps = 0;                 // server: target arrivals per second (0: required)
+  double latency_bound_ms = 0;    // server: report the share of requests over it (0: none)
+  size_t memory_budget = 0;       // --memory-budget: SessionOptions::memory_budget_bytes
   bool help = false;
 };
 

@@ -3,7 +3,8 @@ add_executable(braid-bench
   ${CMAKE_CURRENT_LIST_DIR}/main.cpp
   ${CMAKE_CURRENT_LIST_DIR}/bench_options.cpp
   ${CMAKE_CURRENT_LIST_DIR}/interference.cpp
-  ${CMAKE_CURRENT_LIST_DIR}/serve.cpp)
+  ${CMAKE_CURRENT_LIST_DIR}/serve.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/scenarios.cpp)
 target_include_directories(braid-bench PRIVATE ${CMAKE_CURRENT_LIST_DIR})
 target_link_libraries(braid-bench PRIVATE braid braid_warnings Threads::Threads)
 if(TARGET braid_models)

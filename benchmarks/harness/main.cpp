@@ -17,6 +17,7 @@
 #include "bench_options.h"
 #include "braid/braid.h"
 #include "interference.h"
+#include "scenarios.h"
 #include "serve.h"
 
 using namespace braid;
@@ -31,6 +32,7 @@ struct Stats {
   size_t runs = 0;
   double p50 = 0, p90 = 0, p99 = 0, p999 = 0, min = 0, max = 0, mean = 0;
   double throughput = 0;
+  double over_bound_share = 0;  // server with --latency-bound
 };
 
 double percentile(std::vector<double> v, double q) {
@@ -64,23 +66,17 @@ Result<Stats> measure(const std::string& path, ExecutionMode mode, const BenchOp
   so.mode = mode;
   so.threads = o.threads;
   so.graph_optimization = o.graph_optimization;
+  so.memory_budget_bytes = o.memory_budget;
+  so.max_in_flight = o.concurrency;
   BRAID_ASSIGN_OR_RETURN(Session s, Session::load(path, so));
   BRAID_ASSIGN_OR_RETURN(NamedTensors in, make_inputs(s, o.seed));
   for (int i = 0; i < o.warmup; ++i) {
     auto r = s.run(in);
     if (!r.ok()) return r.status();
   }
-  std::vector<double> ms;
-  const auto start = std::chrono::steady_clock::now();
-  const auto end_at = start + std::chrono::duration<double>(o.duration_s);
-  for (int i = 0; o.iterations > 0 ? i < o.iterations : std::chrono::steady_clock::now() < end_at; ++i) {
-    auto t0 = std::chrono::steady_clock::now();
-    auto r = s.run(in);
-    auto t1 = std::chrono::steady_clock::now();
-    if (!r.ok()) return r.status();
-    ms.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
-  }
-  double total_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  BRAID_ASSIGN_OR_RETURN(ScenarioSamples samples, run_scenario(s, in, o));
+  const std::vector<double>& ms = samples.latency_ms;
+  if (ms.empty()) return invalid_argument("no request completed (a longer --duration?)");
   Stats st;
   st.model = fs::path(path).stem().string();
   st.mode = execution_mode_name(mode);
@@ -94,7 +90,8 @@ Result<Stats> measure(const std::string& path, ExecutionMode mode, const BenchOp
   double sum = 0;
   for (double v : ms) sum += v;
   st.mean = sum / static_cast<double>(ms.size());
-  st.throughput = static_cast<double>(ms.size()) / total_s;
+  st.throughput = static_cast<double>(ms.size()) / samples.seconds;
+  st.over_bound_share = static_cast<double>(samples.over_bound) / static_cast<double>(ms.size());
   return st;
 }
 
@@ -142,9 +139,14 @@ int main(int argc, char** argv) {
   Competitor competitor(o.interference);
   const std::string threads = o.threads > 0 ? std::to_string(o.threads) + " threads"
                                             : std::to_string(std::thread::hardware_concurrency()) + " threads (all cores)";
-  std::printf("braid %s | %s | %s\n", version(), threads.c_str(),
+  std::string scenario = scenario_name(o.scenario);
+  if (o.scenario == Scenario::kMultiStream || o.scenario == Scenario::kOffline)
+    scenario += " (concurrency " + std::to_string(o.concurrency) + ")";
+  if (o.scenario == Scenario::kServer)
+    scenario += " (" + std::to_string(o.qps) + " qps, in flight <= " + std::to_string(o.concurrency) + ")";
+  std::printf("braid %s | %s | %s | %s\n", version(), threads.c_str(), scenario.c_str(),
               o.interference.kind == Interference::Kind::kNone ? "quiet machine" : "with a competing process");
-  std::printf("%-14s %-11s %7s %9s %9s %9s %9s %9s\n", "model", "mode", "runs", "p50 ms", "p90 ms", "p99 ms",
+  std::printf("%-14s %-11s %7s %9s %9s %9s %9s %9s %9s\n", "model", "mode", "runs", "per s", "p50 ms", "p90 ms", "p99 ms",
               "max ms", "vs seq");
   std::vector<Stats> all;
   int failures = 0;
@@ -159,8 +161,11 @@ int main(int argc, char** argv) {
         continue;
       }
       if (mode == ExecutionMode::kSequential) seq_p50 = st->p50;
-      std::printf("%-14s %-11s %7zu %9.3f %9.3f %9.3f %9.3f %8.2fx\n", st->model.c_str(), st->mode.c_str(), st->runs,
-                  st->p50, st->p90, st->p99, st->max, seq_p50 > 0 ? seq_p50 / st->p50 : 1.0);
+      std::printf("%-14s %-11s %7zu %9.1f %9.3f %9.3f %9.3f %9.3f %8.2fx", st->model.c_str(), st->mode.c_str(), st->runs,
+                  st->throughput, st->p50, st->p90, st->p99, st->max, seq_p50 > 0 ? seq_p50 / st->p50 : 1.0);
+      if (o.scenario == Scenario::kServer && o.latency_bound_ms > 0)
+        std::printf("  %.1f%% over %.1f ms", 100.0 * st->over_bound_share, o.latency_bound_ms);
+      std::printf("\n");
       std::fflush(stdout);
       all.push_back(*st);
     }
@@ -176,7 +181,8 @@ int main(int argc, char** argv) {
       j << (i ? "," : "") << "\n  {\"model\": \"" << s.model << "\", \"mode\": \"" << s.mode << "\", \"runs\": " << s.runs
         << ", \"p50_ms\": " << s.p50 << ", \"p90_ms\": " << s.p90 << ", \"p99_ms\": " << s.p99
         << ", \"p999_ms\": " << s.p999 << ", \"min_ms\": " << s.min << ", \"max_ms\": " << s.max
-        << ", \"mean_ms\": " << s.mean << ", \"throughput_per_s\": " << s.throughput << "}";
+        << ", \"mean_ms\": " << s.mean << ", \"throughput_per_s\": " << s.throughput
+        << ", \"over_bound_share\": " << s.over_bound_share << "}";
     }
     j << "\n]}\n";
   }

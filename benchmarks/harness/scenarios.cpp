@@ -1,0 +1,132 @@
+#include "scenarios.h"
+
+#include <atomic>
+#include <chrono>
+#include <deque>
+#include <mutex>
+#include <random>
+#include <thread>
+
+namespace braid::bench {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double ms_between(Clock::time_point a, Clock::time_point b) {
+  return std::chrono::duration<double, std::milli>(b - a).count();
+}
+
+// True while the measured part should go on: `done` requests of `iterations`, or until
+// `end` when iterations is 0.
+bool more(const BenchOptions& o, size_t done, Clock::time_point end) {
+  return o.iterations > 0 ? done < static_cast<size_t>(o.iterations) : Clock::now() < end;
+}
+
+Result<ScenarioSamples> closed_loop(const Session& s, const NamedTensors& in, const BenchOptions& o, int clients) {
+  ScenarioSamples out;
+  const auto start = Clock::now();
+  const auto end = start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(o.duration_s));
+  std::atomic<size_t> issued{0};
+  std::mutex mu;
+  Status failure;
+  std::vector<std::thread> threads;
+  for (int c = 0; c < clients; ++c)
+    threads.emplace_back([&] {
+      std::vector<double> mine;
+      while (more(o, issued.fetch_add(1), end)) {
+        const auto t0 = Clock::now();
+        auto r = s.run(in);
+        const auto t1 = Clock::now();
+        if (!r.ok()) {
+          std::lock_guard lock(mu);
+          failure = r.status();
+          break;
+        }
+        mine.push_back(ms_between(t0, t1));
+      }
+      std::lock_guard lock(mu);
+      out.latency_ms.insert(out.latency_ms.end(), mine.begin(), mine.end());
+    });
+  for (auto& t : threads) t.join();
+  out.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  if (!failure.ok()) return failure;
+  return out;
+}
+
+// Server (Poisson arrivals at qps) and offline (arrivals as fast as submit accepts them).
+Result<ScenarioSamples> open_loop(const Session& s, const NamedTensors& in, const BenchOptions& o, bool poisson) {
+  ScenarioSamples out;
+  struct Pending {
+    Clock::time_point arrival;
+    RunTicket ticket;
+  };
+  std::deque<Pending> queue;
+  std::mutex mu;
+  std::atomic<bool> producing{true};
+  Status failure;
+  std::mt19937_64 rng(o.seed);
+  std::exponential_distribution<double> gap(poisson ? o.qps : 1.0);
+  const auto start = Clock::now();
+  const auto end = start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(o.duration_s));
+  std::thread retire([&] {
+    for (;;) {
+      Pending p;
+      {
+        std::unique_lock lock(mu);
+        if (queue.empty()) {
+          if (!producing.load()) return;
+          lock.unlock();
+          std::this_thread::sleep_for(std::chrono::microseconds(200));
+          continue;
+        }
+        p = std::move(queue.front());
+        queue.pop_front();
+      }
+      auto r = p.ticket.wait();
+      const auto done = Clock::now();
+      std::lock_guard lock(mu);
+      if (!r.ok()) {
+        if (failure.ok()) failure = r.status();
+        continue;
+      }
+      const double ms = ms_between(p.arrival, done);
+      out.latency_ms.push_back(ms);
+      if (o.latency_bound_ms > 0 && ms > o.latency_bound_ms) ++out.over_bound;
+    }
+  });
+  auto next = start;
+  for (size_t n = 0; more(o, n, end); ++n) {
+    if (poisson) {
+      next += std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(gap(rng)));
+      std::this_thread::sleep_until(next);
+    }
+    const auto arrival = poisson ? next : Clock::now();
+    auto t = s.submit(in);  // waits while `concurrency` requests are in flight
+    if (!t.ok()) {
+      std::lock_guard lock(mu);
+      failure = t.status();
+      break;
+    }
+    std::lock_guard lock(mu);
+    queue.push_back({arrival, std::move(t).value()});
+  }
+  producing = false;
+  retire.join();
+  out.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  if (!failure.ok()) return failure;
+  return out;
+}
+
+}  // namespace
+
+Result<ScenarioSamples> run_scenario(const Session& s, const NamedTensors& in, const BenchOptions& o) {
+  switch (o.scenario) {
+    case Scenario::kSingleStream: return closed_loop(s, in, o, 1);
+    case Scenario::kMultiStream: return closed_loop(s, in, o, o.concurrency);
+    case Scenario::kServer: return open_loop(s, in, o, true);
+    case Scenario::kOffline: return open_loop(s, in, o, false);
+  }
+  return invalid_argument("unknown scenario");
+}
+
+}  // namespace braid::bench

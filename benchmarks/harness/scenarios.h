@@ -1,0 +1,25 @@
+// The LoadGen-style scenarios of braid-bench: how requests are issued and what is timed.
+#pragma once
+
+#include <vector>
+
+#include "bench_options.h"
+#include "braid/session.h"
+
+namespace braid::bench {
+
+struct ScenarioSamples {
+  std::vector<double> latency_ms;  // one per completed request
+  double seconds = 0;              // wall time of the measured part
+  size_t over_bound = 0;           // server: requests slower than --latency-bound
+};
+
+// Runs the measured part of `o.scenario` (warm-up done by the caller) on `s` with `in`:
+// single-stream and multi-stream time each run() call; server times from each request's
+// scheduled (Poisson) arrival to its completion, so queueing counts; offline keeps
+// `concurrency` requests submitted and reports throughput. Server and offline retire
+// requests in submission order (a request's completion is seen when it and every
+// earlier one are done).
+Result<ScenarioSamples> run_scenario(const Session& s, const NamedTensors& in, const BenchOptions& o);
+
+}  // namespace braid::bench
