@@ -165,7 +165,9 @@ Result<BenchOptions> parse_options(int argc, const char* const* argv) {
       (a == "--qps" ? o.qps : o.latency_bound_ms) = x;
     } else if (a == "--memory-budget") {
       BRAID_ASSIGN_OR_RETURN(std::string v, value("--memory-budget"));
-      BRAID_ASSIGN_OR_RETURN(o.memory_budget, parse_bytes(v));
+      auto bytes = parse_bytes(v);
+      if (!bytes.ok()) return bytes.status().with_context("--memory-budget");
+      o.memory_budget = *bytes;
     } else if (!a.empty() && a[0] == '-') {
       return invalid_argument("unknown option '" + a + "'");
     } else {

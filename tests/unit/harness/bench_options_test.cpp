@@ -1,0 +1,86 @@
+// braid-bench's command line: every option parses, bad values get a clear error naming
+// the option (never an exception or a crash), and the scenario rules hold.
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "bench_options.h"
+
+using namespace braid;
+using namespace braid::bench;
+
+namespace {
+
+Result<BenchOptions> parse(std::vector<std::string> args) {
+  args.insert(args.begin(), "braid-bench");
+  std::vector<const char*> argv;
+  for (const std::string& a : args) argv.push_back(a.c_str());
+  return parse_options(static_cast<int>(argv.size()), argv.data());
+}
+
+}  // namespace
+
+TEST(BenchOptions, ScenariosAndTheirParameters) {
+  auto o = parse({"m.onnx", "--scenario", "server", "--qps", "250", "--latency-bound", "12.5", "--concurrency", "6",
+                  "--memory-budget", "512MiB", "--mode", "adaptive"});
+  ASSERT_TRUE(o.ok()) << o.status().to_string();
+  EXPECT_EQ(o->scenario, Scenario::kServer);
+  EXPECT_DOUBLE_EQ(o->qps, 250);
+  EXPECT_DOUBLE_EQ(o->latency_bound_ms, 12.5);
+  EXPECT_EQ(o->concurrency, 6);
+  EXPECT_EQ(o->memory_budget, size_t{512} << 20);
+  ASSERT_EQ(o->models.size(), 1u);
+  ASSERT_EQ(o->modes.size(), 1u);
+  EXPECT_EQ(o->modes[0], ExecutionMode::kAdaptive);
+  for (const char* s : {"single-stream", "multi-stream", "offline"}) {
+    auto p = parse({"--scenario", s});
+    ASSERT_TRUE(p.ok()) << s;
+    EXPECT_STREQ(scenario_name(p->scenario), s);
+  }
+}
+
+TEST(BenchOptions, BadValuesAreClearErrors) {
+  struct Case {
+    std::vector<std::string> args;
+    const char* mentions;
+  };
+  const std::vector<Case> cases = {
+      {{"--scenario", "batch"}, "--scenario"},
+      {{"--scenario", "server"}, "--qps"},
+      {{"--qps", "-3"}, "--qps"},
+      {{"--qps", "abc"}, "--qps"},
+      {{"--concurrency", "0"}, "--concurrency"},
+      {{"--concurrency", "99999"}, "--concurrency"},
+      {{"--latency-bound"}, "--latency-bound"},
+      {{"--memory-budget", "12XB"}, "--memory-budget"},
+      {{"--threads", "-1"}, "--threads"},
+      {{"--duration", "0"}, "--duration"},
+      {{"--interference", "cpu:"}, "--interference"},
+      {{"--interference", "bursty:1:50"}, "--interference"},
+      {{"--mode", "turbo"}, "--mode"},
+      {{"--frobnicate"}, "--frobnicate"},
+  };
+  for (const Case& c : cases) {
+    auto o = parse(c.args);
+    ASSERT_FALSE(o.ok()) << c.args[0];
+    EXPECT_EQ(o.status().code(), StatusCode::kInvalidArgument);
+    EXPECT_NE(o.status().message().find(c.mentions), std::string::npos)
+        << "'" << o.status().message() << "' should mention " << c.mentions;
+  }
+}
+
+TEST(BenchOptions, ByteSizesAndInterference) {
+  EXPECT_EQ(parse_bytes("1024").value(), 1024u);
+  EXPECT_EQ(parse_bytes("2GiB").value(), size_t{2} << 30);
+  EXPECT_FALSE(parse_bytes("").ok());
+  auto cpu = parse_interference("cpu:2");
+  ASSERT_TRUE(cpu.ok());
+  EXPECT_EQ(cpu->kind, Interference::Kind::kCpu);
+  EXPECT_EQ(cpu->threads, 2);
+  auto bursty = parse_interference("bursty:1:50:50");
+  ASSERT_TRUE(bursty.ok());
+  EXPECT_EQ(bursty->kind, Interference::Kind::kBursty);
+  EXPECT_EQ(bursty->on_ms, 50);
+  EXPECT_EQ(bursty->off_ms, 50);
+}
