@@ -16,9 +16,9 @@ add_test(NAME install_consumer_hello_session
 set_tests_properties(install_consumer_hello_session PROPERTIES TIMEOUT 600 LABELS install
                      RESOURCE_LOCK braid_install)
 
-add_test(NAME install_consumer_host_graph
+add_test(NAME install_consumer_embed_host_graph
          COMMAND ${CMAKE_COMMAND} -DBUILD_DIR=${PROJECT_BINARY_DIR} -DSOURCE_DIR=${PROJECT_SOURCE_DIR}
-                 -DWORK_DIR=${PROJECT_BINARY_DIR}/install_test/host_graph -DEXAMPLE=host_graph
+                 -DWORK_DIR=${PROJECT_BINARY_DIR}/install_test/embed_host_graph -DEXAMPLE=embed_host_graph
                  -P ${CMAKE_CURRENT_LIST_DIR}/install_consumer.cmake)
-set_tests_properties(install_consumer_host_graph PROPERTIES TIMEOUT 600 LABELS install
+set_tests_properties(install_consumer_embed_host_graph PROPERTIES TIMEOUT 600 LABELS install
                      RESOURCE_LOCK braid_install)
