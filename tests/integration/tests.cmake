@@ -22,3 +22,11 @@ add_test(NAME install_consumer_embed_host_graph
                  -P ${CMAKE_CURRENT_LIST_DIR}/install_consumer.cmake)
 set_tests_properties(install_consumer_embed_host_graph PROPERTIES TIMEOUT 600 LABELS install
                      RESOURCE_LOCK braid_install)
+
+add_test(NAME install_consumer_two_models
+         COMMAND ${CMAKE_COMMAND} -DBUILD_DIR=${PROJECT_BINARY_DIR} -DSOURCE_DIR=${PROJECT_SOURCE_DIR}
+                 -DWORK_DIR=${PROJECT_BINARY_DIR}/install_test/two_models -DEXAMPLE=two_models
+                 "-DARGS=${PROJECT_BINARY_DIR}/models/wide_mlp.onnx ${PROJECT_BINARY_DIR}/models/ensemble.onnx 20"
+                 -P ${CMAKE_CURRENT_LIST_DIR}/install_consumer.cmake)
+set_tests_properties(install_consumer_two_models PROPERTIES TIMEOUT 600 LABELS install
+                     RESOURCE_LOCK braid_install)
