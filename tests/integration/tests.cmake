@@ -30,3 +30,11 @@ add_test(NAME install_consumer_two_models
                  -P ${CMAKE_CURRENT_LIST_DIR}/install_consumer.cmake)
 set_tests_properties(install_consumer_two_models PROPERTIES TIMEOUT 600 LABELS install
                      RESOURCE_LOCK braid_install)
+
+add_test(NAME install_consumer_custom_op
+         COMMAND ${CMAKE_COMMAND} -DBUILD_DIR=${PROJECT_BINARY_DIR} -DSOURCE_DIR=${PROJECT_SOURCE_DIR}
+                 -DWORK_DIR=${PROJECT_BINARY_DIR}/install_test/custom_op -DEXAMPLE=custom_op
+                 "-DARGS=${PROJECT_BINARY_DIR}/example_data/custom_op_demo.onnx"
+                 -P ${CMAKE_CURRENT_LIST_DIR}/install_consumer.cmake)
+set_tests_properties(install_consumer_custom_op PROPERTIES TIMEOUT 600 LABELS install
+                     RESOURCE_LOCK braid_install)

@@ -30,3 +30,14 @@ add_custom_command(
 add_custom_target(braid_models ALL DEPENDS ${_modelgen_outputs})
 unset(_m)
 unset(_modelgen_outputs)
+
+# The custom-op model of examples/custom_op (outside models/: no built-in kernel runs it).
+add_executable(braid-make-custom-op-model ${_modelgen_dir}/custom_op_model.cpp)
+target_link_libraries(braid-make-custom-op-model PRIVATE braid_modelgen braid_warnings)
+add_custom_command(
+  OUTPUT ${PROJECT_BINARY_DIR}/example_data/custom_op_demo.onnx
+  COMMAND ${CMAKE_COMMAND} -E make_directory ${PROJECT_BINARY_DIR}/example_data
+  COMMAND braid-make-custom-op-model ${PROJECT_BINARY_DIR}/example_data/custom_op_demo.onnx
+  DEPENDS braid-make-custom-op-model
+  VERBATIM)
+add_custom_target(braid_example_data ALL DEPENDS ${PROJECT_BINARY_DIR}/example_data/custom_op_demo.onnx)
