@@ -25,7 +25,10 @@ Status copy_field(Tensor& t, const Src& field, const std::string& name) {
   return {};
 }
 
-Status read_external(const onnx::TensorProto& p, Tensor& t, const std::string& model_dir) {
+// Checks the external data (location, length, file size) before allocating the tensor, so
+// that a short or missing file cannot make us allocate what its shape claims.
+Result<Tensor> read_external(const onnx::TensorProto& p, DataType dtype, const Shape& shape, int64_t numel,
+                             const std::string& model_dir) {
   std::string location;
   int64_t offset = 0;
   int64_t length = -1;
@@ -36,10 +39,10 @@ Status read_external(const onnx::TensorProto& p, Tensor& t, const std::string& m
   }
   if (location.empty()) return invalid_argument("tensor '" + p.name() + "': external data without location");
   BRAID_ASSIGN_OR_RETURN(std::string path, resolve_external_path(model_dir, location));
-  const int64_t want = static_cast<int64_t>(t.byte_size());
+  const int64_t want = numel * static_cast<int64_t>(dtype_size(dtype));
   if (length >= 0 && length != want)
     return invalid_argument("tensor '" + p.name() + "': external data length " + std::to_string(length) +
-                            " != " + std::to_string(want) + " bytes for shape " + shape_to_string(t.shape()));
+                            " != " + std::to_string(want) + " bytes for shape " + shape_to_string(shape));
   if (offset < 0) return invalid_argument("tensor '" + p.name() + "': negative external data offset");
   std::ifstream in(path, std::ios::binary);
   if (!in) return invalid_argument("tensor '" + p.name() + "': cannot open external data file " + path);
@@ -47,10 +50,23 @@ Status read_external(const onnx::TensorProto& p, Tensor& t, const std::string& m
   const int64_t file_size = static_cast<int64_t>(in.tellg());
   if (offset > file_size || file_size - offset < want)
     return invalid_argument("tensor '" + p.name() + "': external data file " + path + " is too short");
+  BRAID_ASSIGN_OR_RETURN(Tensor t, Tensor::empty(dtype, shape));
   in.seekg(offset);
   in.read(static_cast<char*>(t.raw_data()), want);
   if (!in) return invalid_argument("tensor '" + p.name() + "': failed reading " + path);
-  return {};
+  return t;
+}
+
+// Elements held inline by the field `dtype` is read from (the typed repeated fields; raw_data
+// is checked in bytes by the caller).
+int64_t typed_field_size(const onnx::TensorProto& p, DataType dtype) {
+  switch (dtype) {
+    case DataType::kFloat32: return p.float_data_size();
+    case DataType::kFloat64: return p.double_data_size();
+    case DataType::kInt64: return p.int64_data_size();
+    case DataType::kUInt32: case DataType::kUInt64: return p.uint64_data_size();
+    default: return p.int32_data_size();
+  }
 }
 
 }  // namespace
@@ -84,21 +100,24 @@ Result<Tensor> tensor_from_proto(const onnx::TensorProto& p, const std::string& 
   BRAID_ASSIGN_OR_RETURN(int64_t n, checked_numel(shape));
   if (n > kMaxTensorBytes / static_cast<int64_t>(dtype_size(dtype)))
     return invalid_argument("tensor '" + p.name() + "' of shape " + shape_to_string(shape) + " is too large");
-  BRAID_ASSIGN_OR_RETURN(Tensor t, Tensor::empty(dtype, shape));
   const std::string& name = p.name();
-
-  if (p.data_location() == onnx::TensorProto::EXTERNAL) {
-    BRAID_RETURN_IF_ERROR(read_external(p, t, model_dir));
-    return t;
-  }
+  // The data is checked against the shape before anything is allocated: a few bytes of
+  // protobuf can claim a shape of up to kMaxTensorBytes.
+  if (p.data_location() == onnx::TensorProto::EXTERNAL) return read_external(p, dtype, shape, n, model_dir);
+  const auto bytes = static_cast<size_t>(n) * dtype_size(dtype);
   if (p.has_raw_data()) {
-    if (p.raw_data().size() != t.byte_size())
+    if (p.raw_data().size() != bytes)
       return invalid_argument("tensor '" + name + "' raw_data has " + std::to_string(p.raw_data().size()) +
                               " bytes, shape " + shape_to_string(shape) + " of " + dtype_name(dtype) +
-                              " needs " + std::to_string(t.byte_size()));
-    if (t.byte_size()) std::memcpy(t.raw_data(), p.raw_data().data(), t.byte_size());
+                              " needs " + std::to_string(bytes));
+    BRAID_ASSIGN_OR_RETURN(Tensor t, Tensor::empty(dtype, shape));
+    if (bytes) std::memcpy(t.raw_data(), p.raw_data().data(), bytes);
     return t;
   }
+  if (typed_field_size(p, dtype) != n)
+    return invalid_argument("tensor '" + name + "' has " + std::to_string(typed_field_size(p, dtype)) +
+                            " values for shape " + shape_to_string(shape));
+  BRAID_ASSIGN_OR_RETURN(Tensor t, Tensor::empty(dtype, shape));
   Status s;
   switch (dtype) {
     case DataType::kFloat32: s = copy_field<float>(t, p.float_data(), name); break;

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "braid/tensor.h"
 #include "fuzz_targets.h"
 
 namespace fs = std::filesystem;
@@ -30,11 +31,15 @@ std::vector<fs::path> inputs_of(const std::string& target) {
   return files;
 }
 
+std::string read_file(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
 size_t replay(const std::string& target, TargetFn fn) {
   size_t n = 0;
   for (const fs::path& p : inputs_of(target)) {
-    std::ifstream in(p, std::ios::binary);
-    std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const std::string bytes = read_file(p);
     SCOPED_TRACE(p.string());
     EXPECT_EQ(fn(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()), 0);
     ++n;
@@ -58,4 +63,16 @@ TEST(FuzzRegression, BenchArgsInputsReplayCleanly) {
 
 TEST(FuzzRegression, HostGraphInputsReplayCleanly) {
   EXPECT_GT(replay("fuzz_host_graph", braid::fuzz::host_graph_one), 0u);
+}
+
+// fuzz_tensor_proto, first minute: 18 bytes declaring an int64 tensor of shape
+// [6,27,3465,13] with no data made parse_tensor_proto allocate 8.4 GB before it compared
+// the data with the shape. Now the data is checked first.
+TEST(FuzzRegression, TensorProtoShapeWithoutDataFailsBeforeAllocating) {
+  const std::string bytes = read_file(fs::path(BRAID_SOURCE_DIR) / "tests/fuzz/regressions/fuzz_tensor_proto/oom_shape_without_data.pb");
+  ASSERT_EQ(bytes.size(), 18u);
+  auto t = braid::parse_tensor_proto(bytes.data(), bytes.size());
+  ASSERT_FALSE(t.ok());
+  EXPECT_EQ(t.status().code(), braid::StatusCode::kInvalidArgument) << t.status().to_string();
+  EXPECT_NE(t.status().message().find("0 values for shape"), std::string::npos) << t.status().to_string();
 }
