@@ -75,8 +75,11 @@ struct PoolFree {
 Result<Tensor> Tensor::empty(DataType dtype, Shape shape) {
   if (dtype == DataType::kUndefined || dtype == DataType::kString)
     return invalid_argument(std::string("cannot allocate a tensor of dtype ") + dtype_name(dtype));
-  BRAID_ASSIGN_OR_RETURN(int64_t n, checked_numel(shape));
   const size_t elem = dtype_size(dtype);
+  if (elem == 0)  // a dtype value outside the enum (e.g. an unknown ONNX elem_type)
+    return invalid_argument("cannot allocate a tensor of unknown dtype " +
+                            std::to_string(static_cast<int32_t>(dtype)));
+  BRAID_ASSIGN_OR_RETURN(int64_t n, checked_numel(shape));
   if (static_cast<uint64_t>(n) > (uint64_t{1} << 62) / elem)
     return out_of_memory("tensor of shape " + shape_to_string(shape) + " is too large");
   size_t bytes = static_cast<size_t>(n) * elem;

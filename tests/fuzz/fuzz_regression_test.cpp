@@ -76,3 +76,17 @@ TEST(FuzzRegression, TensorProtoShapeWithoutDataFailsBeforeAllocating) {
   EXPECT_EQ(t.status().code(), braid::StatusCode::kInvalidArgument) << t.status().to_string();
   EXPECT_NE(t.status().message().find("0 values for shape"), std::string::npos) << t.status().to_string();
 }
+
+// fuzz_model_load, first 13 s: a model whose input has an elem_type outside the ONNX enum
+// loaded, and Tensor::empty for that dtype divided by its element size of 0 (UBSan). Now an
+// unknown dtype is kInvalidArgument from Tensor::empty.
+TEST(FuzzRegression, ModelInputOfUnknownDtypeIsAnError) {
+  const std::string bytes = read_file(fs::path(BRAID_SOURCE_DIR) / "tests/fuzz/regressions/fuzz_model_load/ubsan_unknown_input_dtype.onnx");
+  ASSERT_FALSE(bytes.empty());
+  EXPECT_EQ(braid::fuzz::model_load_one(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()), 0);
+  for (int32_t code : {-1, 48, 1000}) {
+    auto t = braid::Tensor::empty(static_cast<braid::DataType>(code), {1});
+    ASSERT_FALSE(t.ok()) << code;
+    EXPECT_EQ(t.status().code(), braid::StatusCode::kInvalidArgument) << t.status().to_string();
+  }
+}
