@@ -24,7 +24,7 @@ run_sanitized() {
 }
 
 export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1"
-export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
+export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:suppressions=$BRAID_ROOT/tests/ubsan.supp"
 export TSAN_OPTIONS="halt_on_error=1:history_size=7:second_deadlock_stack=1:suppressions=$BRAID_ROOT/tests/tsan.supp"
 for s in ${BRAID_SANITIZERS:-asan tsan}; do
   case "$s" in

@@ -7,6 +7,9 @@ braid_add_test(session_test SOURCES ${CMAKE_CURRENT_LIST_DIR}/session_test.cpp
                ${CMAKE_CURRENT_LIST_DIR}/host_graph_test.cpp
                ${CMAKE_CURRENT_LIST_DIR}/custom_op_test.cpp)
 target_link_libraries(session_test PRIVATE braid_modelgen)
+if(TARGET braid_models)
+  add_dependencies(session_test braid_models)  # the bundled workloads it loads
+endif()
 
 add_test(NAME install_consumer_hello_session
          COMMAND ${CMAKE_COMMAND} -DBUILD_DIR=${PROJECT_BINARY_DIR} -DSOURCE_DIR=${PROJECT_SOURCE_DIR}
