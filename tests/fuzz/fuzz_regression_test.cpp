@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "braid/session.h"
 #include "braid/tensor.h"
 #include "fuzz_targets.h"
 
@@ -89,4 +90,21 @@ TEST(FuzzRegression, ModelInputOfUnknownDtypeIsAnError) {
     ASSERT_FALSE(t.ok()) << code;
     EXPECT_EQ(t.status().code(), braid::StatusCode::kInvalidArgument) << t.status().to_string();
   }
+}
+
+// fuzz_model_load, 150 s run: BatchNormalization whose scale, B, mean and var are graph
+// inputs of different lengths; the run-time fold read past the shorter ones (ASan
+// heap-buffer-overflow in fold_batch_norm). The load-time (constant) path already checked.
+TEST(FuzzRegression, BatchNormParametersOfDifferentLengthsFailTheRun) {
+  const std::string bytes = read_file(fs::path(BRAID_SOURCE_DIR) / "tests/fuzz/regressions/fuzz_model_load/asan_batchnorm_param_lengths.onnx");
+  braid::SessionOptions options;
+  options.mode = braid::ExecutionMode::kSequential;
+  auto session = braid::Session::load_from_memory(bytes.data(), bytes.size(), options);
+  ASSERT_TRUE(session.ok()) << session.status().to_string();
+  braid::NamedTensors inputs;
+  for (const braid::TensorInfo& info : session.value().inputs())
+    inputs.emplace(info.name, braid::Tensor::zeros(info.dtype, info.shape).value());
+  auto out = session.value().run(inputs);
+  ASSERT_FALSE(out.ok());
+  EXPECT_NE(out.status().message().find("same number of values"), std::string::npos) << out.status().to_string();
 }

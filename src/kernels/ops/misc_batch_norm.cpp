@@ -115,6 +115,10 @@ class BatchNormKernel final : public OpKernel {
         if (p == nullptr) return bad_node(node, "missing input " + std::to_string(i));
         if (!is_f32_or_f64(p->dtype())) return unsupported_dtype(node, p->dtype(), "parameter");
       }
+      // As at load (constant parameters): fold_batch_norm reads all four at scale's length.
+      const int64_t n = ctx.input(1)->numel();
+      if (ctx.input(2)->numel() != n || ctx.input(3)->numel() != n || ctx.input(4)->numel() != n)
+        return bad_node(node, "scale, B, mean and var must have the same number of values");
       computed = fold_batch_norm(*ctx.input(1), *ctx.input(2), *ctx.input(3), *ctx.input(4), epsilon_);
       affine = &computed;
     }
