@@ -39,31 +39,27 @@ constexpr double kDepthwiseTaskFlops = 1.0e6;
 thread_local AlignedFloats t_transposed;
 thread_local AlignedFloats t_padded;
 
-// The zero-padded input of one (image, group) GEMM, borrowed from the thread's buffer for
-// the GEMM's duration: a task that this thread steals while it waits inside the GEMM finds
-// the buffer taken and uses one of its own, so it cannot overwrite what the GEMM's other
-// threads are still reading.
-class PaddedInput {
+// A per-thread scratch buffer (the zero-padded input, the transposed output of one
+// (image, group) GEMM), borrowed for the GEMM's duration: a task that this thread steals
+// while it waits inside the GEMM finds the buffer taken and uses one of its own, so it
+// can neither overwrite nor reallocate what the GEMM's other threads are still using.
+class BorrowedScratch {
  public:
-  explicit PaddedInput(int64_t n) {
-    std::swap(buf_, t_padded);
+  BorrowedScratch(AlignedFloats& slot, int64_t n) : slot_(slot) {
+    std::swap(buf_, slot_);
     if (buf_.size() < n) buf_ = AlignedFloats(n);
   }
-  ~PaddedInput() {
-    if (t_padded.size() < buf_.size()) std::swap(buf_, t_padded);
+  ~BorrowedScratch() {
+    if (slot_.size() < buf_.size()) std::swap(buf_, slot_);
   }
-  PaddedInput(const PaddedInput&) = delete;
-  PaddedInput& operator=(const PaddedInput&) = delete;
+  BorrowedScratch(const BorrowedScratch&) = delete;
+  BorrowedScratch& operator=(const BorrowedScratch&) = delete;
   float* data() { return buf_.data(); }
 
  private:
+  AlignedFloats& slot_;
   AlignedFloats buf_;
 };
-
-float* transposed_scratch(int64_t n) {
-  if (t_transposed.size() < n) t_transposed = AlignedFloats(n);
-  return t_transposed.data();
-}
 
 // y = y + r, then max(0, .) when relu (NaN stays NaN), over n elements.
 void add_residual(float* __restrict y, const float* __restrict r, int64_t n, bool relu) {
@@ -275,7 +271,8 @@ class ConvKernel final : public OpKernel {
       if (transposed) {
         // Y_g^T (positions x cout_g) = patches^T * W_g^T into scratch, then transposed.
         const GemmASource src = im2col.transposed_source();
-        float* yt = transposed_scratch(out_size * cout_g);
+        BorrowedScratch transposed_out(t_transposed, out_size * cout_g);
+        float* yt = transposed_out.data();
         a.m = out_size;
         a.n = cout_g;
         a.k = kdim;
@@ -310,10 +307,10 @@ class ConvKernel final : public OpKernel {
         a.lda = kdim;
       }
       // Stride 1 along x (2-D): pack from a zero-padded copy of X_g, no bounds checks.
-      std::optional<PaddedInput> padded;
+      std::optional<BorrowedScratch> padded;
       if (!pointwise && im2col_padded_) {
         if (const int64_t size = im2col_padded_size(im2col); size > 0) {
-          padded.emplace(size);
+          padded.emplace(t_padded, size);
           im2col_pad_input_avx512(im2col, padded->data());
           im2col.pack = im2col_padded_;
         }
