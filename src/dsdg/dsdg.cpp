@@ -326,4 +326,19 @@ Status Dsdg::reestimate(const Graph& graph, const ShapeBindings& shapes) {
   return {};
 }
 
+SubgraphProfile learned_profile(const Dsdg& dsdg, SubgraphId s) {
+  SubgraphProfile p;
+  p.id = static_cast<int>(s);
+  const Cost cost = dsdg.estimated_cost(s);
+  p.flops = cost.flops;
+  p.bytes = cost.bytes();
+  p.compute_bound = dsdg.compute_bound(s);
+  p.predicted_ms = dsdg.predict_ns(s) * 1e-6;
+  const double measured = dsdg.measured_ns(s, Precision::kF32, 1);
+  p.measured_ms = std::isnan(measured) ? -1 : measured * 1e-6;
+  p.runs = dsdg.observed_count(s);
+  p.upward_rank_ms = dsdg.upward_rank(s) * 1e-6;
+  return p;
+}
+
 }  // namespace braid::detail

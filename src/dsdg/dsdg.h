@@ -18,6 +18,7 @@
 #include <span>
 #include <vector>
 
+#include "braid/session.h"
 #include "braid/status.h"
 #include "ir/graph.h"
 #include "partition/cost_model.h"
@@ -145,5 +146,10 @@ class Dsdg {
   std::atomic<double> critical_path_{0};
   uint32_t rank_refresh_ = 0;
 };
+
+// What the DSDG knows of `s`, as the public SubgraphProfile: id, estimated FLOPs and
+// bytes, class, predicted and measured one-thread ms, runs, rank (names and node counts
+// are the caller's). Thread-safe.
+SubgraphProfile learned_profile(const Dsdg& dsdg, SubgraphId s);
 
 }  // namespace braid::detail

@@ -4,7 +4,6 @@
 #include "braid/host_graph.h"
 
 #include <algorithm>
-#include <cmath>
 #include <map>
 
 #include "braid/runtime.h"
@@ -245,18 +244,10 @@ std::vector<SubgraphProfile> HostSession::subgraph_profile() const {
   for (size_t h = 0; h < impl.unit_of.size(); ++h) {
     const auto u = static_cast<detail::SubgraphId>(impl.unit_of[h]);
     SubgraphProfile& p = out[h];
-    p.id = static_cast<int>(h);
+    p = detail::learned_profile(*impl.dsdg, u);
+    p.id = static_cast<int>(h);  // the host's id, not the unit's
     p.nodes = 1;
     p.first_node = p.last_node = impl.subgraphs[u].name;
-    const detail::Cost cost = impl.dsdg->estimated_cost(u);
-    p.flops = cost.flops;
-    p.bytes = cost.bytes();
-    p.compute_bound = impl.dsdg->compute_bound(u);
-    p.predicted_ms = impl.dsdg->predict_ns(u) * 1e-6;
-    const double measured = impl.dsdg->measured_ns(u, detail::Precision::kF32, 1);
-    p.measured_ms = std::isnan(measured) ? -1 : measured * 1e-6;
-    p.runs = impl.dsdg->observed_count(u);
-    p.upward_rank_ms = impl.dsdg->upward_rank(u) * 1e-6;
   }
   return out;
 }

@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <cmath>
 #include <map>
 #include <thread>
 
@@ -187,22 +186,12 @@ std::vector<SubgraphProfile> Session::subgraph_profile() const {
     return node.name.empty() ? node.op_type : node.name;
   };
   for (const detail::Subgraph& sg : dsdg.plan().subgraphs) {
-    SubgraphProfile p;
-    p.id = static_cast<int>(sg.id);
+    SubgraphProfile p = detail::learned_profile(dsdg, sg.id);
     p.nodes = static_cast<int>(sg.nodes.size());
     if (!sg.nodes.empty()) {
       p.first_node = node_name(sg.nodes.front());
       p.last_node = node_name(sg.nodes.back());
     }
-    const detail::Cost cost = dsdg.estimated_cost(sg.id);
-    p.flops = cost.flops;
-    p.bytes = cost.bytes();
-    p.compute_bound = dsdg.compute_bound(sg.id);
-    p.predicted_ms = dsdg.predict_ns(sg.id) * 1e-6;
-    const double measured = dsdg.measured_ns(sg.id, detail::Precision::kF32, 1);
-    p.measured_ms = std::isnan(measured) ? -1 : measured * 1e-6;
-    p.runs = dsdg.observed_count(sg.id);
-    p.upward_rank_ms = dsdg.upward_rank(sg.id) * 1e-6;
     out.push_back(std::move(p));
   }
   return out;

@@ -101,4 +101,16 @@ std::string compare_tensors(const Tensor& expected, const Tensor& actual, double
   return os.str();
 }
 
+NamedTensors random_inputs(const Session& s, uint32_t seed, int64_t dynamic_dim) {
+  NamedTensors in;
+  for (const TensorInfo& info : s.inputs()) {
+    Shape shape;
+    for (int64_t d : info.shape) shape.push_back(d < 0 ? dynamic_dim : d);
+    Tensor t = Tensor::empty(info.dtype, shape).value();
+    fill_random(t, seed++);
+    in[info.name] = t;
+  }
+  return in;
+}
+
 }  // namespace braid::testing

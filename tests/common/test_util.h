@@ -3,6 +3,7 @@
 
 #include <string>
 
+#include "braid/session.h"
 #include "braid/tensor.h"
 
 namespace braid::testing {
@@ -14,6 +15,9 @@ std::string bundled_models_dir();
 
 // Fills a float tensor with seeded values in [-1, 1) (never all zeros).
 void fill_random(Tensor& t, uint32_t seed);
+// One seeded random tensor per input of `s` (seeds seed, seed+1, ...); unknown dims take
+// `dynamic_dim`.
+NamedTensors random_inputs(const Session& s, uint32_t seed, int64_t dynamic_dim = 1);
 
 // Empty string when `actual` matches `expected` (same dtype and shape; floats within
 // atol + rtol*|expected|, NaN where NaN; integers and bools exactly), else a description.

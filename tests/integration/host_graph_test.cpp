@@ -249,12 +249,7 @@ TEST(HostGraph, SharesARuntimeWithAnOnnxSession) {
   so.runtime = *rt;
   auto onnx = Session::load(braid::testing::bundled_models_dir() + "/wide_mlp.onnx", so);
   ASSERT_TRUE(onnx.ok());
-  NamedTensors in;
-  for (const TensorInfo& info : onnx->inputs()) {
-    Tensor t = Tensor::empty(info.dtype, info.shape).value();
-    braid::testing::fill_random(t, 9);
-    in[info.name] = t;
-  }
+  const NamedTensors in = braid::testing::random_inputs(*onnx, 9);
   auto ref = onnx->run(in);
   ASSERT_TRUE(ref.ok());
   HostSessionOptions ho;

@@ -18,16 +18,6 @@ namespace {
 
 std::string model_path(const char* name) { return braid::testing::bundled_models_dir() + "/" + name + ".onnx"; }
 
-NamedTensors inputs_for(const Session& s, uint32_t seed) {
-  NamedTensors in;
-  for (const TensorInfo& info : s.inputs()) {
-    Tensor t = Tensor::empty(info.dtype, info.shape).value();
-    braid::testing::fill_random(t, seed++);
-    in[info.name] = t;
-  }
-  return in;
-}
-
 double largest_working_set(const Session& s) {
   double ws = 0;
   const detail::Dsdg& dsdg = *s.impl().dsdg;
@@ -44,7 +34,7 @@ TEST(SessionMemory, WorkThatCannotFitAloneFailsWithOutOfMemory) {
   auto loaded = Session::load(model_path("ensemble"), o);
   ASSERT_TRUE(loaded.ok()) << loaded.status().to_string();
   Session s = std::move(loaded).value();
-  const NamedTensors in = inputs_for(s, 1);
+  const NamedTensors in = braid::testing::random_inputs(s, 1);
   for (int i = 0; i < 3; ++i) {
     auto out = s.run(in);
     ASSERT_FALSE(out.ok());
@@ -72,7 +62,7 @@ TEST(SessionMemory, ATightBudgetKeepsConcurrentRequestsCorrectAndWithinIt) {
   auto loaded = Session::load(model_path("ensemble"), o);
   ASSERT_TRUE(loaded.ok());
   Session s = std::move(loaded).value();
-  const NamedTensors in = inputs_for(s, 5);
+  const NamedTensors in = braid::testing::random_inputs(s, 5);
   auto ref = ref_session->run(in);
   ASSERT_TRUE(ref.ok());
   std::atomic<int> bad{0};

@@ -23,16 +23,7 @@ Session load_bundled(const std::string& name, ExecutionMode mode) {
 }
 
 NamedTensors random_inputs(const Session& s, int64_t dynamic_dim = 1) {
-  NamedTensors in;
-  uint32_t seed = 7;
-  for (const TensorInfo& info : s.inputs()) {
-    std::vector<int64_t> shape;
-    for (int64_t d : info.shape) shape.push_back(d < 0 ? dynamic_dim : d);
-    Tensor t = Tensor::empty(info.dtype, shape).value();
-    braid::testing::fill_random(t, seed++);
-    in[info.name] = t;
-  }
-  return in;
+  return braid::testing::random_inputs(s, 7, dynamic_dim);
 }
 
 }  // namespace

@@ -103,15 +103,7 @@ TEST(SessionStream, SubmittedRequestsEqualSynchronousRuns) {
     ASSERT_TRUE(loaded.ok()) << loaded.status().to_string();
     Session s = std::move(loaded).value();
     std::vector<NamedTensors> inputs;
-    for (uint32_t i = 0; i < 10; ++i) {
-      NamedTensors in;
-      for (const TensorInfo& info : s.inputs()) {
-        Tensor t = Tensor::empty(info.dtype, info.shape).value();
-        braid::testing::fill_random(t, 100 + i);
-        in[info.name] = t;
-      }
-      inputs.push_back(in);
-    }
+    for (uint32_t i = 0; i < 10; ++i) inputs.push_back(braid::testing::random_inputs(s, 100 + 10 * i));
     std::vector<RunTicket> tickets;
     for (const NamedTensors& in : inputs) {
       auto t = s.submit(in);  // waits for room past 3 in flight

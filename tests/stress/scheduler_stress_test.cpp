@@ -71,12 +71,7 @@ TEST(SchedulerStress, ManyClientsFlappingAvailabilityMatchSequentialBitwise) {
     seq_opt.mode = ExecutionMode::kSequential;
     auto seq = Session::load(path, seq_opt);
     ASSERT_TRUE(seq.ok()) << seq.status().to_string();
-    uint32_t seed = 3;
-    for (const TensorInfo& info : seq->inputs()) {
-      Tensor t = Tensor::empty(info.dtype, info.shape).value();
-      braid::testing::fill_random(t, seed++);
-      m.inputs[info.name] = t;
-    }
+    m.inputs = braid::testing::random_inputs(*seq, 3);
     auto ref = seq->run(m.inputs);
     ASSERT_TRUE(ref.ok()) << ref.status().to_string();
     m.reference = *ref;
