@@ -101,10 +101,9 @@ Result<std::unique_ptr<Session::Impl>> make_session_impl(Graph graph, std::strin
   DsdgOptions dsdg_options;
   dsdg_options.balance = machine_balance();
   impl->dsdg = std::make_unique<Dsdg>(impl->partition, dsdg_options);
-  for (const TensorInfo& info : impl->input_info)
-    for (int64_t d : info.shape) impl->dynamic_inputs = impl->dynamic_inputs || d < 0;
-  impl->dynamic_inputs = impl->dynamic_inputs || std::any_of(impl->input_info.begin(), impl->input_info.end(),
-                                                             [](const TensorInfo& i) { return !i.has_shape; });
+  impl->dynamic_inputs = std::any_of(impl->input_info.begin(), impl->input_info.end(), [](const TensorInfo& i) {
+    return !i.has_shape || std::any_of(i.shape.begin(), i.shape.end(), [](int64_t d) { return d < 0; });
+  });
   impl->executor = std::make_unique<ParallelExecutor>(impl->graph, impl->plan, impl->partition,
                                                       impl->runtime->dispatcher(), impl->threads, impl->dsdg.get());
   return impl;
