@@ -1,0 +1,196 @@
+// The ISA-neutral low-precision GEMM driver: variant lists, activation conversion into a
+// borrowed scratch, then (M block x N block) tasks, each looping over K blocks into an
+// exact per-task accumulator (s32 for int8; f32 for bf16 in a fixed k order), then one
+// epilogue. No result depends on the block or thread a value was computed in.
+#include "kernels/lowp/lowp_gemm.h"
+
+#include <cassert>
+#include <cstddef>
+#include <utility>
+#include <vector>
+
+#include "kernels/lowp/lowp_arch.h"
+#include "kernels/lowp/lowp_pack.h"
+#include "kernels/parallel.h"
+
+namespace braid::detail {
+namespace {
+
+// Fewest multiply-adds worth a task of their own (about 20-50 us of one core).
+constexpr int64_t kMinTaskMacs = int64_t{1} << 19;
+// Rows of activation conversion per task.
+constexpr int64_t kMinConvertElems = int64_t{1} << 15;
+
+// The activations converted for one call. Borrowed from the calling thread's slot for the
+// call's duration: a task this thread steals inside the parallel section may run another
+// GEMM, which then finds the slot empty and uses its own buffers.
+struct ActScratch {
+  std::vector<std::byte> act;
+  std::vector<float> rscale;
+  std::vector<int32_t> zp;
+};
+thread_local ActScratch t_act_scratch;
+
+// Per-task accumulators; only touched inside a task body, which never re-enters oneTBB.
+thread_local std::vector<std::byte> t_acc_scratch;
+
+template <class T>
+void grow(std::vector<T>& v, size_t n) {
+  if (v.size() < n) v.resize(n);
+}
+
+// k == 0: c = beta * c_old + bias, then ReLU (the epilogue with zero accumulators).
+void empty_depth(const LowpGemmArgs& a) {
+  for (int64_t m = 0; m < a.m; ++m) {
+    for (int64_t n = 0; n < a.n; ++n) {
+      float& c = a.c_is_mn ? a.c[m * a.ldc + n] : a.c[n * a.ldc + m];
+      float r = 0.0f;
+      if (a.beta != 0.0f) r = r + a.beta * c;
+      if (a.bias) r = r + a.bias[n];
+      if (a.relu) r = r < 0.0f ? 0.0f : r;
+      c = r;
+    }
+  }
+}
+
+struct Operands {
+  const LowpArch* arch;
+  int64_t n_packed;              // n rounded up to the panel width
+  int64_t kp;
+  const std::byte* w;
+  const std::byte* act;
+  const float* rscale = nullptr;
+  const int32_t* zp = nullptr;
+  const float* wscale = nullptr;
+  const int32_t* wsum = nullptr;
+};
+
+void run_tasks(const LowpGemmArgs& args, const Operands& op, int max_threads) {
+  const LowpArch& arch = *op.arch;
+  const int64_t mblocks = (args.m + arch.mc - 1) / arch.mc;
+  const int64_t nblocks = (op.n_packed + arch.nc - 1) / arch.nc;
+  const int64_t task_macs = (args.m < arch.mc ? args.m : arch.mc) *
+                            (op.n_packed < arch.nc ? op.n_packed : arch.nc) * op.kp;
+  const int64_t grain = (kMinTaskMacs + task_macs - 1) / task_macs;
+  const int64_t panel_elems = op.kp * arch.layout.nr;
+
+  parallel_for_range(mblocks * nblocks, grain, max_threads, [&](int64_t begin, int64_t end) {
+    grow(t_acc_scratch, static_cast<size_t>(arch.mc * arch.nc) * 4);
+    void* acc = t_acc_scratch.data();
+    for (int64_t t = begin; t < end; ++t) {
+      const int64_t nb = t / mblocks, mb = t % mblocks;  // neighbours share a weight block
+      const int64_t m0 = mb * arch.mc, n0 = nb * arch.nc;
+      const int64_t mc = args.m - m0 < arch.mc ? args.m - m0 : arch.mc;
+      const int64_t nc = op.n_packed - n0 < arch.nc ? op.n_packed - n0 : arch.nc;
+      for (int64_t k0 = 0; k0 < op.kp; k0 += arch.kc) {
+        LowpBlock blk;
+        blk.mc = mc;
+        blk.nc = nc;
+        blk.kc = op.kp - k0 < arch.kc ? op.kp - k0 : arch.kc;
+        blk.a = op.act + (m0 * op.kp + k0) * arch.act_bytes;
+        blk.lda = op.kp;
+        blk.w = op.w + ((n0 / arch.layout.nr) * panel_elems + k0 * arch.layout.nr) * arch.weight_bytes;
+        blk.wstride = panel_elems;
+        blk.acc = acc;
+        blk.ldacc = nc;
+        blk.first = k0 == 0;
+        arch.macro(blk);
+      }
+      LowpEpilogue ep;
+      ep.acc = acc;
+      ep.ldacc = nc;
+      ep.m0 = m0;
+      ep.n0 = n0;
+      ep.mc = mc;
+      ep.nc = args.n - n0 < nc ? args.n - n0 : nc;
+      ep.c = args.c;
+      ep.ldc = args.ldc;
+      ep.c_is_mn = args.c_is_mn;
+      ep.alpha = args.alpha;
+      ep.beta = args.beta;
+      ep.bias = args.bias;
+      ep.relu = args.relu;
+      ep.rscale = op.rscale;
+      ep.zp = op.zp;
+      ep.wscale = op.wscale;
+      ep.wsum = op.wsum;
+      arch.epilogue(ep);
+    }
+  });
+}
+
+int64_t convert_grain(int64_t k) { return (kMinConvertElems + k) / (k > 0 ? k : 1); }
+
+}  // namespace
+
+const char* lowp_isa_name(LowpIsa isa) noexcept {
+  switch (isa) {
+    case LowpIsa::kScalar: return "scalar";
+    case LowpIsa::kAvx2: return "avx2";
+    case LowpIsa::kAvx512: return "avx512";
+    case LowpIsa::kAvx512Vnni: return "avx512_vnni";
+    case LowpIsa::kAvx512Bf16: return "avx512_bf16";
+  }
+  return "unknown";
+}
+
+std::vector<LowpIsa> lowp_bf16_isas() { return {LowpIsa::kScalar}; }
+std::vector<LowpIsa> lowp_int8_isas() { return {LowpIsa::kScalar}; }
+LowpIsa best_bf16_isa() { return lowp_bf16_isas().back(); }
+LowpIsa best_int8_isa() { return lowp_int8_isas().back(); }
+const LowpArch& lowp_int8_arch(LowpIsa) { return lowp_int8_arch_scalar(); }
+const LowpArch& lowp_bf16_arch(LowpIsa) { return lowp_bf16_arch_scalar(); }
+
+void gemm_int8(const LowpGemmArgs& args, const Int8Weights& w, int max_threads) {
+  if (args.m <= 0 || args.n <= 0) return;
+  if (args.k <= 0) return empty_depth(args);
+  assert(!w.empty() && w.rows() == args.n && w.depth() == args.k);
+  const Int8Weights::Impl& im = *w.impl();
+  const LowpArch& arch = *im.arch;
+
+  ActScratch s = std::move(t_act_scratch);
+  grow(s.act, static_cast<size_t>(args.m * im.kp * arch.act_bytes));
+  grow(s.rscale, static_cast<size_t>(args.m));
+  grow(s.zp, static_cast<size_t>(args.m));
+  parallel_for_range(args.m, convert_grain(args.k), max_threads, [&](int64_t m0, int64_t m1) {
+    lowp_quantize_rows(arch, args, im.kp, m0, m1, s.act.data(), s.rscale.data(), s.zp.data());
+  });
+
+  Operands op;
+  op.arch = &arch;
+  op.n_packed = lowp_round_up(args.n, arch.layout.nr);
+  op.kp = im.kp;
+  op.w = im.data.data();
+  op.act = s.act.data();
+  op.rscale = s.rscale.data();
+  op.zp = s.zp.data();
+  op.wscale = im.scale.get();
+  op.wsum = im.wsum.get();
+  run_tasks(args, op, max_threads);
+  t_act_scratch = std::move(s);
+}
+
+void gemm_bf16(const LowpGemmArgs& args, const Bf16Weights& w, int max_threads) {
+  if (args.m <= 0 || args.n <= 0) return;
+  if (args.k <= 0) return empty_depth(args);
+  assert(!w.empty() && w.rows() == args.n && w.depth() == args.k);
+  const Bf16Weights::Impl& im = *w.impl();
+  const LowpArch& arch = *im.arch;
+
+  ActScratch s = std::move(t_act_scratch);
+  grow(s.act, static_cast<size_t>(args.m * im.kp * arch.act_bytes));
+  parallel_for_range(args.m, convert_grain(args.k), max_threads, [&](int64_t m0, int64_t m1) {
+    lowp_round_rows(arch, args, im.kp, m0, m1, s.act.data());
+  });
+
+  Operands op;
+  op.arch = &arch;
+  op.n_packed = lowp_round_up(args.n, arch.layout.nr);
+  op.kp = im.kp;
+  op.w = im.data.data();
+  op.act = s.act.data();
+  run_tasks(args, op, max_threads);
+  t_act_scratch = std::move(s);
+}
+
+}  // namespace braid::detail
