@@ -4,6 +4,7 @@
 #include "braid/custom_op.h"
 #include "braid/host_graph.h"
 #include "braid/options.h"
+#include "braid/precision.h"
 #include "braid/resource.h"
 #include "braid/runtime.h"
 #include "braid/session.h"

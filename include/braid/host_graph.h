@@ -25,6 +25,7 @@
 
 #include "braid/options.h"
 #include "braid/session.h"
+#include "braid/precision.h"
 #include "braid/status.h"
 #include "braid/tensor.h"
 
@@ -32,8 +33,6 @@ namespace braid {
 namespace detail {
 class HostTaskAccess;
 }
-
-enum class Precision : uint8_t { kF32 = 0, kBF16 = 1, kInt8 = 2 };
 
 // What a subgraph is expected to cost; 0 means unknown (then Braid learns the time from
 // measurements and assumes a small working set).

@@ -11,6 +11,9 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <vector>
+
+#include "braid/precision.h"
 
 namespace braid {
 
@@ -48,6 +51,12 @@ struct SessionOptions {
   // room, or fail with kResourceExhausted through try_submit). Lowered at the first
   // submit so that that many requests' activations fit half of the available memory.
   int max_in_flight = 4;
+  // Arithmetic of MatMul/Gemm/Conv with constant weights (braid/precision.h): f32 by
+  // default; kAdaptive lowers subgraphs only when the binding resource is scarce.
+  PrecisionMode precision = PrecisionMode::kF32;
+  // Per op type, node name or subgraph; applied after the defaults (graph-output and
+  // Softmax/normalization subgraphs are critical), later rules win.
+  std::vector<PrecisionRule> precision_rules;
 };
 
 struct RunOptions {
@@ -57,6 +66,8 @@ struct RunOptions {
   std::optional<std::chrono::steady_clock::time_point> deadline;
   // When set and it becomes true, the run stops at the next subgraph with kCancelled.
   const std::atomic<bool>* cancel = nullptr;
+  // Overrides the session's precision mode for this run (policies still apply).
+  std::optional<PrecisionMode> precision;
 };
 
 }  // namespace braid

@@ -33,6 +33,9 @@ struct RunStats {
   double wall_ms = 0;
   int64_t kernels_run = 0;
   size_t peak_activation_bytes = 0;
+  // Kernels run at each precision, indexed by Precision (a node without a bf16/int8
+  // variant counts as f32 inside a lowered subgraph too).
+  int64_t kernels_by_precision[kPrecisionCount] = {0, 0, 0};
 };
 
 // What the runtime has learned about one subgraph of a session (Session::subgraph_profile).
@@ -108,6 +111,17 @@ class Session {
 
   // One entry per subgraph of the parallel plan, in topological order. Thread-safe.
   std::vector<SubgraphProfile> subgraph_profile() const;
+
+  // Precision (braid/precision.h). calibrate() runs the samples in f32, then every
+  // lowerable subgraph once per lower precision on the same f32 inputs, records the
+  // relative L2 and max abs error of its outputs and disallows each precision whose error
+  // exceeds the subgraph's tolerance. The result applies to later runs at once. Thread-safe
+  // (runs in flight finish with the policies they started with or the new ones).
+  Result<CalibrationReport> calibrate(const std::vector<NamedTensors>& samples);
+  // Applies a saved calibration (same model: subgraph count and ids must match).
+  Status load_calibration(const CalibrationReport& report);
+  // Every subgraph's effective policy and measured errors. Thread-safe.
+  CalibrationReport precision_report() const;
 
   struct Impl;
   // For Braid's own tools and tests.

@@ -45,7 +45,7 @@ Result<ExecutionPlan> ExecutionPlan::build(const Graph& graph, const std::string
 }
 
 Status run_node(const Graph& graph, const ExecutionPlan& plan, std::vector<Tensor>& values, NodeId n,
-                int max_threads, std::span<const ValueId> release) {
+                int max_threads, std::span<const ValueId> release, Precision precision) {
   const Node& node = graph.nodes[n];
   constexpr size_t kInline = 16;
   const Tensor* inline_inputs[kInline];
@@ -75,6 +75,7 @@ Status run_node(const Graph& graph, const ExecutionPlan& plan, std::vector<Tenso
   ctx.inputs = std::span<const Tensor* const>(inputs, node.inputs.size());
   ctx.outputs = std::span<Tensor>(outputs, node.outputs.size());
   ctx.max_threads = max_threads;
+  ctx.precision = effective_precision(plan, n, precision);
   Status st;
   try {
     st = plan.kernels[n]->compute(ctx);

@@ -32,9 +32,19 @@ struct RunValues {
 Status run_nodes(const Graph& graph, const ExecutionPlan& plan, std::vector<Tensor>& values,
                  size_t first, size_t last, int max_threads);
 
+// The precision node `n` runs at when its subgraph runs at `p`: p where the kernel
+// implements it, else f32. One virtual call, only when p is not f32.
+inline Precision effective_precision(const ExecutionPlan& plan, NodeId n, Precision p) {
+  if (p == Precision::kF32 || (plan.kernels[n]->precisions() & OpKernel::precision_bit(p)) == 0)
+    return Precision::kF32;
+  return p;
+}
+
 // Runs one node, then drops the values in `release` (dead after it); used by every
-// executor (the sequential one passes plan.release_after[n]).
+// executor (the sequential one passes plan.release_after[n]). `precision` applies when
+// the node's kernel implements it, else the node runs in f32.
 Status run_node(const Graph& graph, const ExecutionPlan& plan, std::vector<Tensor>& values,
-                NodeId n, int max_threads, std::span<const ValueId> release);
+                NodeId n, int max_threads, std::span<const ValueId> release,
+                Precision precision = Precision::kF32);
 
 }  // namespace braid::detail

@@ -11,20 +11,43 @@ namespace {
 class GraphBody final : public UnitBody {
  public:
   GraphBody(const Graph& graph, const ExecutionPlan& plan, const SubgraphProgram& program,
-            std::vector<Tensor>& values)
+            std::vector<Tensor>& values, const Dsdg& dsdg, const RunPrecision* precision)
       : graph_(graph),
         plan_(plan),
         program_(program),
         values_(values),
+        dsdg_(dsdg),
+        precision_(precision && precision->plan && precision->mode != PrecisionMode::kF32 &&
+                           !precision->plan->all_f32()
+                       ? precision
+                       : nullptr),
         crossing_(new std::atomic<int>[program.crossing_values.size()]) {
     for (size_t i = 0; i < program.crossing_values.size(); ++i)
       crossing_[i].store(program.crossing_consumers[i], std::memory_order_relaxed);
+    if (precision_) chosen_.reset(new Precision[program.units.size()]());
   }
 
   Status run(uint32_t unit, int threads) override {
-    for (const SubgraphProgram::Step& step : program_.units[unit].steps)
-      BRAID_RETURN_IF_ERROR(run_node(graph_, plan_, values_, step.node, threads, step.release));
+    if (precision_ == nullptr) {
+      for (const SubgraphProgram::Step& step : program_.units[unit].steps)
+        BRAID_RETURN_IF_ERROR(run_node(graph_, plan_, values_, step.node, threads, step.release));
+      return {};
+    }
+    const Precision p =
+        precision_->plan->choose(unit, precision_->mode, precision_->pressure, dsdg_.compute_bound(unit));
+    chosen_[unit] = p;
+    for (const SubgraphProgram::Step& step : program_.units[unit].steps) {
+      const Precision used = effective_precision(plan_, step.node, p);
+      counts_[static_cast<int>(used)].fetch_add(1, std::memory_order_relaxed);
+      BRAID_RETURN_IF_ERROR(run_node(graph_, plan_, values_, step.node, threads, step.release, used));
+    }
     return {};
+  }
+
+  Precision precision_of(uint32_t unit) const override { return chosen_ ? chosen_[unit] : Precision::kF32; }
+
+  void add_counts(int64_t* out) const {
+    for (int i = 0; i < kPrecisionCount; ++i) out[i] += counts_[i].load(std::memory_order_relaxed);
   }
 
   void finished(uint32_t unit) override {
@@ -39,7 +62,11 @@ class GraphBody final : public UnitBody {
   const ExecutionPlan& plan_;
   const SubgraphProgram& program_;
   std::vector<Tensor>& values_;
+  const Dsdg& dsdg_;
+  const RunPrecision* precision_;  // null: every unit in f32
   std::unique_ptr<std::atomic<int>[]> crossing_;
+  std::unique_ptr<Precision[]> chosen_;  // per unit, when precisions are chosen
+  std::atomic<int64_t> counts_[kPrecisionCount] = {};
 };
 
 }  // namespace
@@ -52,9 +79,12 @@ ParallelExecutor::ParallelExecutor(const Graph& graph, const ExecutionPlan& plan
       units_(dispatcher, dsdg ? *dsdg : *owned_dsdg_, static_threads),
       program_(SubgraphProgram::build(graph, plan, partition)) {}
 
-Status ParallelExecutor::run(std::vector<Tensor>& values, ExecutionMode mode, const RunOptions& options) const {
-  GraphBody body(graph_, plan_, program_, values);
-  return units_.run(body, mode, options);
+Status ParallelExecutor::run(std::vector<Tensor>& values, ExecutionMode mode, const RunOptions& options,
+                             const RunPrecision* precision) const {
+  GraphBody body(graph_, plan_, program_, values, units_.dsdg(), precision);
+  Status st = units_.run(body, mode, options);
+  if (precision && precision->kernels_by_precision) body.add_counts(precision->kernels_by_precision);
+  return st;
 }
 
 }  // namespace braid::detail

@@ -10,6 +10,7 @@
 #include "braid/options.h"
 #include "braid/session.h"
 #include "dsdg/dsdg.h"
+#include "exec/precision_plan.h"
 #include "exec/subgraph_program.h"
 #include "exec/unit_executor.h"
 #include "sched/dispatcher.h"
@@ -24,9 +25,11 @@ class ParallelExecutor {
   ParallelExecutor(const Graph& graph, const ExecutionPlan& plan, const PartitionPlan& partition,
                    Dispatcher& dispatcher, int static_threads, Dsdg* dsdg = nullptr);
 
-  // Runs one request; `values` holds the bound inputs and receives every value.
+  // Runs one request; `values` holds the bound inputs and receives every value. Each
+  // subgraph's precision comes from `precision` (f32 when null or its plan is).
   // Thread-safe: many requests may run at once.
-  Status run(std::vector<Tensor>& values, ExecutionMode mode, const RunOptions& options) const;
+  Status run(std::vector<Tensor>& values, ExecutionMode mode, const RunOptions& options,
+             const RunPrecision* precision = nullptr) const;
 
   const SubgraphProgram& program() const { return program_; }
 

@@ -74,9 +74,11 @@ constexpr double kMinBandwidthReportBytes = 1 << 20;
 // Feeds one measured run of `unit` back to the DSDG and, for a memory-bound subgraph, its
 // achieved vs predicted time to the monitor.
 void record_run(Request* r, uint32_t unit, const Job& job, int threads, double ns) {
-  r->dsdg->record(unit, Precision::kF32, threads, ns, job.candidate.bytes);
+  const Precision p = r->body->precision_of(unit);
+  r->dsdg->record(unit, p, threads, ns, job.candidate.bytes);
   ResourceMonitor* monitor = r->dispatcher->monitor();
-  if (monitor && !job.candidate.compute_bound && job.candidate.bytes >= kMinBandwidthReportBytes)
+  // Lowered runs move fewer bytes than the candidate's (f32) estimate: not reported.
+  if (monitor && p == Precision::kF32 && !job.candidate.compute_bound && job.candidate.bytes >= kMinBandwidthReportBytes)
     monitor->report_memory_throughput(job.candidate.bytes, ns * 1e-9,
                                       r->dsdg->model_ns(unit, Precision::kF32, threads) * 1e-9);
 }

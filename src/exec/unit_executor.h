@@ -10,6 +10,7 @@
 #include <cstdint>
 
 #include "braid/options.h"
+#include "braid/precision.h"
 #include "braid/status.h"
 #include "dsdg/dsdg.h"
 #include "sched/dispatcher.h"
@@ -24,6 +25,11 @@ class UnitBody {
   virtual ~UnitBody() = default;
   virtual Status run(uint32_t unit, int threads) = 0;
   virtual void finished(uint32_t unit) { (void)unit; }
+  // The precision `unit` ran at, once run() returned (the DSDG learns its time under it).
+  virtual Precision precision_of(uint32_t unit) const {
+    (void)unit;
+    return Precision::kF32;
+  }
 };
 
 class UnitExecutor {

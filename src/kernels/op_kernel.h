@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "braid/precision.h"
 #include "braid/status.h"
 #include "braid/tensor.h"
 #include "ir/graph.h"
@@ -20,6 +21,9 @@ struct KernelContext {
   std::span<const Tensor* const> inputs;  // nullptr entries for omitted optional inputs
   std::span<Tensor> outputs;              // one per node output; kernels fill them
   int max_threads = 1;                    // intra-op threads this invocation may use
+  // Arithmetic for this invocation; only a precision in the kernel's precisions() mask
+  // is ever passed (the executor falls back to f32 otherwise).
+  Precision precision = Precision::kF32;
 
   size_t num_inputs() const { return inputs.size(); }
   // The i-th input, or nullptr when omitted or past the end.
@@ -36,6 +40,10 @@ class OpKernel {
   // Computes all outputs. Must be safe to call concurrently from many threads on one
   // kernel object (kernels keep no per-run state in members).
   virtual Status compute(KernelContext& ctx) const = 0;
+  // The precisions compute() implements, as bits (1 << Precision). f32 unless overridden
+  // (MatMul, Gemm and Conv with constant weights add bf16 and int8).
+  virtual uint32_t precisions() const { return precision_bit(Precision::kF32); }
+  static constexpr uint32_t precision_bit(Precision p) { return 1u << static_cast<unsigned>(p); }
 };
 
 // What a kernel factory sees at load time.

@@ -47,15 +47,6 @@ bool is_float(DataType t) {
 
 }  // namespace
 
-const char* precision_name(Precision p) noexcept {
-  switch (p) {
-    case Precision::kF32: return "f32";
-    case Precision::kBF16: return "bf16";
-    case Precision::kInt8: return "int8";
-  }
-  return "unknown";
-}
-
 bool op_supports_precision(std::string_view op_type, Precision p) noexcept {
   if (p == Precision::kF32) return true;
   static constexpr std::array<std::string_view, 4> kLowPrecision = {"Conv", "MatMul", "Gemm", "ConvTranspose"};

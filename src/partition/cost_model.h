@@ -13,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include "braid/precision.h"
 #include "ir/graph.h"
 #include "partition/machine_balance.h"
 #include "partition/partition_plan.h"
@@ -20,11 +21,10 @@
 
 namespace braid::detail {
 
-// The precisions a subgraph can run at (PrecisionPolicy chooses among them).
-enum class Precision : uint8_t { kF32 = 0, kBF16 = 1, kInt8 = 2 };
-inline constexpr int kNumPrecisions = 3;
-// "f32", "bf16", "int8". Thread-safe.
-const char* precision_name(Precision p) noexcept;
+// The precisions a subgraph can run at (braid/precision.h; PrecisionPlan chooses).
+using ::braid::Precision;
+using ::braid::precision_name;
+inline constexpr int kNumPrecisions = kPrecisionCount;
 
 // True when kernels of this op type have a variant at `p` (f32: every op). Ops without
 // one run at f32 inside a lower-precision subgraph, so their cost stays the f32 cost.

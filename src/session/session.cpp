@@ -106,6 +106,7 @@ Result<std::unique_ptr<Session::Impl>> make_session_impl(Graph graph, std::strin
   });
   impl->executor = std::make_unique<ParallelExecutor>(impl->graph, impl->plan, impl->partition,
                                                       impl->runtime->dispatcher(), impl->threads, impl->dsdg.get());
+  impl->precision = PrecisionPlan::build(impl->graph, impl->plan, impl->partition, options.precision_rules);
   return impl;
 }
 
@@ -231,10 +232,31 @@ Result<NamedTensors> Session::run(const NamedTensors& inputs, const RunOptions& 
 Result<NamedTensors> Session::Impl::run_bound(std::vector<Tensor>& values, const RunOptions& options,
                                               RunStats* stats) const {
   const ExecutionMode mode = options.mode.value_or(this->options.mode);
+  detail::RunPrecision run_prec = run_precision(options);
+  int64_t by_precision[kPrecisionCount] = {0, 0, 0};
+  run_prec.kernels_by_precision = by_precision;
   Status st;
   if (mode != ExecutionMode::kSequential) {
     track_input_shapes(values);
-    st = executor->run(values, mode, options);
+    st = executor->run(values, mode, options, &run_prec);
+  } else if (run_prec.plan != nullptr) {
+    // Sequential, with precisions: each node at its subgraph's choice.
+    for (size_t n = 0; n < graph.nodes.size() && st.ok(); ++n) {
+      if (options.cancel && options.cancel->load(std::memory_order_relaxed)) {
+        st = cancelled(model_name + ": run cancelled");
+        break;
+      }
+      if (options.deadline && std::chrono::steady_clock::now() > *options.deadline) {
+        st = cancelled(model_name + ": deadline exceeded");
+        break;
+      }
+      const auto node = static_cast<detail::NodeId>(n);
+      const detail::SubgraphId s = partition.subgraph_of_node[n];
+      const Precision p = detail::effective_precision(
+          plan, node, precision->choose(s, run_prec.mode, run_prec.pressure, dsdg->compute_bound(s)));
+      ++by_precision[static_cast<int>(p)];
+      st = detail::run_node(graph, plan, values, node, 1, plan.release_after[n], p);
+    }
   } else {
     for (size_t n = 0; n < graph.nodes.size() && st.ok(); ++n) {
       if (options.cancel && options.cancel->load(std::memory_order_relaxed)) {
@@ -255,8 +277,22 @@ Result<NamedTensors> Session::Impl::run_bound(std::vector<Tensor>& values, const
     const detail::Value& val = graph.values[v];
     out[val.name] = val.constant ? *val.constant : values[v];
   }
-  if (stats) stats->kernels_run = static_cast<int64_t>(graph.nodes.size());
+  if (stats) {
+    stats->kernels_run = static_cast<int64_t>(graph.nodes.size());
+    if (run_prec.plan == nullptr) by_precision[0] = stats->kernels_run;
+    std::copy(by_precision, by_precision + kPrecisionCount, stats->kernels_by_precision);
+  }
   return out;
+}
+
+detail::RunPrecision Session::Impl::run_precision(const RunOptions& options) const {
+  detail::RunPrecision r;
+  r.mode = options.precision.value_or(this->options.precision);
+  if (r.mode == PrecisionMode::kF32 || precision->all_f32()) return r;
+  r.plan = precision.get();
+  if (r.mode == PrecisionMode::kAdaptive && runtime->monitor() != nullptr)
+    r.pressure = detail::PrecisionPressure::from(runtime->monitor()->current());
+  return r;
 }
 
 detail::AsyncRunner& Session::Impl::async_runner() const {

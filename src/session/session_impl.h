@@ -11,6 +11,7 @@
 #include "exec/execution_plan.h"
 #include "dsdg/dsdg.h"
 #include "exec/parallel_executor.h"
+#include "exec/precision_plan.h"
 #include "partition/partition_plan.h"
 #include "sched/runtime_core.h"
 #include "session/async_runner.h"
@@ -30,6 +31,8 @@ struct Session::Impl {
   detail::PartitionPlan partition;
   std::unique_ptr<detail::Dsdg> dsdg;  // built from `partition`; learns from every adaptive run
   std::unique_ptr<detail::ParallelExecutor> executor;
+  // Each subgraph's precision policy (defaults, rules, calibration) and per-run choice.
+  std::unique_ptr<detail::PrecisionPlan> precision;
   // Dynamic input dims: the DSDG is re-estimated when a run's input shapes differ from
   // the last ones (a hash compared lock-free; the re-estimate itself is serialised).
   bool dynamic_inputs = false;
@@ -39,6 +42,9 @@ struct Session::Impl {
   // Re-estimates the DSDG when the bound inputs' shapes changed since the last run.
   // Thread-safe.
   void track_input_shapes(const std::vector<Tensor>& values) const;
+  // The precision context of one run: mode (run's or session's), plan and, in adaptive
+  // mode, the pressure read from the monitor now. Thread-safe.
+  detail::RunPrecision run_precision(const RunOptions& options) const;
   // Runs one request whose inputs are bound in `values`. Thread-safe.
   Result<NamedTensors> run_bound(std::vector<Tensor>& values, const RunOptions& options, RunStats* stats) const;
   // The streaming runner, started at the first submit. Last member: destroyed first, so

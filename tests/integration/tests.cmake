@@ -11,6 +11,12 @@ if(TARGET braid_models)
   add_dependencies(session_test braid_models)  # the bundled workloads it loads
 endif()
 
+braid_add_test(precision_test SOURCES ${CMAKE_CURRENT_LIST_DIR}/precision_test.cpp)
+target_link_libraries(precision_test PRIVATE braid_modelgen)
+if(TARGET braid_models)
+  add_dependencies(precision_test braid_models)
+endif()
+
 # braid_add_install_test(EXAMPLE [ARGS "a b"]): installs the build into a scratch prefix,
 # builds examples/EXAMPLE against it with find_package and runs it (install_consumer.cmake).
 # The installs share the build's install_manifest.txt, hence the lock.

@@ -9,7 +9,8 @@ target_sources(braid PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/nn_im2col.cpp
   ${CMAKE_CURRENT_LIST_DIR}/nn_depthwise.cpp
   ${CMAKE_CURRENT_LIST_DIR}/nn_conv_transpose.cpp
-  ${CMAKE_CURRENT_LIST_DIR}/nn_einsum.cpp)
+  ${CMAKE_CURRENT_LIST_DIR}/nn_einsum.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/nn_lowp.cpp)
 if(CMAKE_SYSTEM_PROCESSOR MATCHES "x86_64|AMD64|amd64")
   target_sources(braid PRIVATE
     ${CMAKE_CURRENT_LIST_DIR}/nn_depthwise_avx2.cpp

@@ -14,7 +14,11 @@
 // matches unknown dims, so an R whose shape turns out to differ at run time takes the
 // unfused route: the convolution into a scratch tensor, then a broadcasting add (the output
 // then has the broadcast shape, exactly what Conv + Add gives).
+// Non-depthwise convolutions with constant weights also run in bf16 or int8 when the run
+// asks for it (nn_lowp.h): on the input directly for 1x1, else on blocks of materialised
+// patches (positions x C*k, per task), with the same bias / residual / ReLU epilogue.
 #include <algorithm>
+#include <memory>
 #include <optional>
 #include <utility>
 #include <vector>
@@ -25,6 +29,7 @@
 #include "kernels/ops/nn_depthwise.h"
 #include "kernels/ops/nn_im2col.h"
 #include "kernels/ops/nn_kernels.h"
+#include "kernels/ops/nn_lowp.h"
 #include "kernels/parallel.h"
 #include "kernels/registry.h"
 
@@ -36,8 +41,12 @@ constexpr double kSmallTaskFlops = 8.0e6;
 // Depthwise channels are grouped so a task does at least this much work.
 constexpr double kDepthwiseTaskFlops = 1.0e6;
 
+// Output positions per block of materialised patches on the bf16 / int8 path.
+constexpr int64_t kLowpPatchBlock = 256;
+
 thread_local AlignedFloats t_transposed;
 thread_local AlignedFloats t_padded;
+thread_local AlignedFloats t_patches;
 
 // A per-thread scratch buffer (the zero-padded input, the transposed output of one
 // (image, group) GEMM), borrowed for the GEMM's duration: a task that this thread steals
@@ -109,7 +118,7 @@ Dims3 dims3(const std::vector<int64_t>& v, int64_t fill) {
 class ConvKernel final : public OpKernel {
  public:
   ConvKernel(ConvAttrs attrs, Gemm gemm, std::vector<PackedA> packed_w, std::vector<PackedB> packed_wt,
-             Shape packed_w_shape)
+             std::vector<std::unique_ptr<LowpWeights>> lowp_w, Shape packed_w_shape)
       : attrs_(std::move(attrs)),
         gemm_(gemm),
         depthwise_(depthwise_for(cpu_features())),
@@ -118,7 +127,14 @@ class ConvKernel final : public OpKernel {
         im2col_padded_(im2col_padded_pack_for(cpu_features())),
         packed_w_(std::move(packed_w)),
         packed_wt_(std::move(packed_wt)),
+        lowp_w_(std::move(lowp_w)),
         packed_w_shape_(std::move(packed_w_shape)) {}
+
+  uint32_t precisions() const override {
+    uint32_t bits = precision_bit(Precision::kF32);
+    if (!lowp_w_.empty()) bits |= precision_bit(Precision::kBF16) | precision_bit(Precision::kInt8);
+    return bits;
+  }
 
   Status compute(KernelContext& ctx) const override {
     const Node& node = *ctx.node;
@@ -233,6 +249,10 @@ class ConvKernel final : public OpKernel {
     const int64_t kdim = cin_g * g.kernel_size();
     const int64_t in_size = g.in_size(), out_size = g.out_size();
     const bool weights_match = packed_w_shape_ == w->shape();
+    if (ctx.precision != Precision::kF32 && !lowp_w_.empty() && weights_match && g.rank() <= 3) {
+      run_lowp(ctx, g, x, bias, res, relu, y);
+      return;
+    }
     const bool prepacked = !packed_w_.empty() && weights_match;
     const bool transposed = !packed_wt_.empty() && weights_match && use_transposed(g);
     const bool pointwise = is_pointwise(g);
@@ -346,6 +366,82 @@ class ConvKernel final : public OpKernel {
     }
   }
 
+  // bf16 / int8: per (image, group), a 1x1 convolution is one GEMM on the input (positions
+  // x channels, read transposed); any other shape materialises patches for blocks of
+  // kLowpPatchBlock positions, one task per block, each block's GEMM on one thread.
+  void run_lowp(const KernelContext& ctx, const ConvGeometry& g, const float* x, const float* bias,
+                const float* res, bool relu, float* y) const {
+    const int64_t cin_g = g.in_channels / g.group, cout_g = g.out_channels / g.group;
+    const int64_t kdim = cin_g * g.kernel_size();
+    const int64_t in_size = g.in_size(), out_size = g.out_size();
+    const bool pointwise = is_pointwise(g);
+    const Dims3 in = dims3(g.in, 1), out = dims3(g.out, 1), k = dims3(g.kernel, 1);
+    const Dims3 s = dims3(g.stride, 1), d = dims3(g.dilation, 1), p = dims3(g.pad_begin, 0);
+    for (int64_t task = 0; task < g.batch * g.group; ++task) {
+      const int64_t n = task / g.group, grp = task % g.group;
+      const float* xg = x + (n * g.in_channels + grp * cin_g) * in_size;
+      float* yg = y + (n * g.out_channels + grp * cout_g) * out_size;
+      const float* rg = res ? res + (n * g.out_channels + grp * cout_g) * out_size : nullptr;
+      const LowpWeights& wg = *lowp_w_[static_cast<size_t>(grp)];
+      LowpGemmArgs a;
+      a.n = cout_g;
+      a.k = kdim;
+      a.x_is_mk = false;
+      a.c_is_mn = false;
+      a.ldc = out_size;
+      a.bias = bias ? bias + grp * cout_g : nullptr;
+      a.relu = relu && rg == nullptr;  // with a residual: after the add
+      if (pointwise) {
+        a.m = out_size;
+        a.x = xg;
+        a.ldx = in_size;
+        a.c = yg;
+        lowp_gemm(ctx.precision, a, wg, ctx.max_threads);
+        if (rg) add_residual(yg, rg, cout_g * out_size, relu);
+        continue;
+      }
+      Im2colSource patches;
+      patches.x = xg;
+      patches.channels = cin_g;
+      patches.id = in.d;
+      patches.ih = in.h;
+      patches.iw = in.w;
+      patches.kd = k.d;
+      patches.kh = k.h;
+      patches.kw = k.w;
+      patches.sd = s.d;
+      patches.sh = s.h;
+      patches.sw = s.w;
+      patches.dd = d.d;
+      patches.dh = d.h;
+      patches.dw = d.w;
+      patches.pd = p.d;
+      patches.ph = p.h;
+      patches.pw = p.w;
+      patches.od = out.d;
+      patches.oh = out.h;
+      patches.ow = out.w;
+      const int64_t blocks = (out_size + kLowpPatchBlock - 1) / kLowpPatchBlock;
+      parallel_for_range(blocks, 1, ctx.max_threads, [&](int64_t b0, int64_t b1) {
+        for (int64_t blk = b0; blk < b1; ++blk) {
+          const int64_t m0 = blk * kLowpPatchBlock, mc = std::min(kLowpPatchBlock, out_size - m0);
+          BorrowedScratch buf(t_patches, mc * kdim);
+          // One panel of mc rows: element (position r, patch row q) at [q * mc + r].
+          im2col_t_pack_scalar(&patches, m0, mc, 0, kdim, static_cast<int>(mc), buf.data());
+          LowpGemmArgs ab = a;
+          ab.m = mc;
+          ab.x = buf.data();
+          ab.ldx = mc;
+          ab.c = yg + m0;
+          lowp_gemm(ctx.precision, ab, wg, 1);
+          if (rg)
+            for (int64_t co = 0; co < cout_g; ++co)
+              add_residual(yg + co * out_size + m0, rg + co * out_size + m0, mc, relu);
+        }
+      });
+    }
+  }
+
   ConvAttrs attrs_;
   Gemm gemm_;
   DepthwiseFn depthwise_;
@@ -354,6 +450,7 @@ class ConvKernel final : public OpKernel {
   Im2colPackFn im2col_padded_;  // nullptr where the CPU has no padded-input variant
   std::vector<PackedA> packed_w_;   // per group, when W is a constant
   std::vector<PackedB> packed_wt_;  // per group W^T, when W is a constant and outputs are few
+  std::vector<std::unique_ptr<LowpWeights>> lowp_w_;  // per group, when W is a constant (not depthwise)
   Shape packed_w_shape_;
 };
 
@@ -368,6 +465,7 @@ Result<std::unique_ptr<OpKernel>> make_conv(const KernelInit& init) {
   Gemm gemm;
   std::vector<PackedA> packed;
   std::vector<PackedB> packed_t;
+  std::vector<std::unique_ptr<LowpWeights>> lowp;
   Shape packed_shape;
   const Tensor* w = init.constant_input(1);
   if (w && w->dtype() == DataType::kFloat32 && w->rank() >= 3 && w->numel() > 0 && w->dim(0) % attrs.group == 0) {
@@ -387,11 +485,13 @@ Result<std::unique_ptr<OpKernel>> make_conv(const KernelInit& init) {
       const float* wg = w->data<float>() + grp * cout_g * kdim;
       if (transposed) packed_t.push_back(gemm.pack_b(true, kdim, cout_g, wg, kdim));
       else packed.push_back(gemm.pack_a(false, cout_g, kdim, wg, kdim));
+      lowp.push_back(std::make_unique<LowpWeights>(wg, cout_g, kdim, kdim, true));
     }
     packed_shape = w->shape();
   }
   return std::unique_ptr<OpKernel>(
-      new ConvKernel(std::move(attrs), gemm, std::move(packed), std::move(packed_t), std::move(packed_shape)));
+      new ConvKernel(std::move(attrs), gemm, std::move(packed), std::move(packed_t), std::move(lowp),
+                     std::move(packed_shape)));
 }
 
 }  // namespace

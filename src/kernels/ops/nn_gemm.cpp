@@ -3,6 +3,8 @@
 // column vector becomes the GEMM's bias epilogue (the Linear layer case) instead of a
 // separate pass. f64 and integers run plain loops. The attribute braid_fused_activation =
 // "Relu" (set by graph fusion, never in ONNX files) applies max(0, .) in the epilogue.
+// A constant B also has bf16 and int8 variants (nn_lowp.h) for runs that ask for them.
+#include <memory>
 #include <optional>
 #include <string>
 #include <type_traits>
@@ -13,6 +15,7 @@
 #include "kernels/gemm/gemm.h"
 #include "kernels/ops/nn_kernels.h"
 #include "kernels/ops/nn_loops.h"
+#include "kernels/ops/nn_lowp.h"
 #include "kernels/registry.h"
 
 namespace braid::detail {
@@ -59,8 +62,19 @@ void fill_broadcast(const T* c, const CBroadcast& cb, int64_t m, int64_t n, T* y
 
 class GemmKernel final : public OpKernel {
  public:
-  GemmKernel(GemmOpAttrs attrs, Gemm gemm, std::optional<PackedB> packed_b, std::vector<float> scaled_c)
-      : attrs_(attrs), gemm_(gemm), packed_b_(std::move(packed_b)), scaled_c_(std::move(scaled_c)) {}
+  GemmKernel(GemmOpAttrs attrs, Gemm gemm, std::optional<PackedB> packed_b, std::unique_ptr<LowpWeights> lowp,
+             std::vector<float> scaled_c)
+      : attrs_(attrs),
+        gemm_(gemm),
+        packed_b_(std::move(packed_b)),
+        lowp_(std::move(lowp)),
+        scaled_c_(std::move(scaled_c)) {}
+
+  uint32_t precisions() const override {
+    uint32_t bits = precision_bit(Precision::kF32);
+    if (lowp_) bits |= precision_bit(Precision::kBF16) | precision_bit(Precision::kInt8);
+    return bits;
+  }
 
   Status compute(KernelContext& ctx) const override {
     const Node& node = *ctx.node;
@@ -108,6 +122,10 @@ class GemmKernel final : public OpKernel {
  private:
   void run_f32(const KernelContext& ctx, const Tensor* a, const Tensor* b, const Tensor* c, const CBroadcast& cb,
                int64_t m, int64_t n, int64_t k, float* y) const {
+    if (ctx.precision != Precision::kF32 && lowp_ && lowp_->rows() == n && lowp_->depth() == k) {
+      run_lowp(ctx, a, c, cb, m, n, k, y);
+      return;
+    }
     GemmArgs g;
     g.m = m;
     g.n = n;
@@ -141,9 +159,36 @@ class GemmKernel final : public OpKernel {
     gemm_.run(g, ctx.max_threads);
   }
 
+  // The bf16 / int8 variant: a vector C of n values is the bias epilogue, any other C is
+  // written to Y first and accumulated with beta.
+  void run_lowp(const KernelContext& ctx, const Tensor* a, const Tensor* c, const CBroadcast& cb, int64_t m, int64_t n,
+                int64_t k, float* y) const {
+    LowpGemmArgs l;
+    l.m = m;
+    l.n = n;
+    l.k = k;
+    l.x = a->data<float>();
+    l.ldx = a->dim(1);
+    l.x_is_mk = !attrs_.trans_a;
+    l.c = y;
+    l.ldc = n;
+    l.alpha = attrs_.alpha;
+    l.relu = attrs_.relu;
+    if (c) {
+      if (cb.rows == 1 && cb.cols == n && n > 1 && (attrs_.beta == 1.0f || !scaled_c_.empty())) {
+        l.bias = scaled_c_.empty() ? c->data<float>() : scaled_c_.data();
+      } else {
+        fill_broadcast(c->data<float>(), cb, m, n, y);
+        l.beta = attrs_.beta;
+      }
+    }
+    lowp_gemm(ctx.precision, l, *lowp_, ctx.max_threads);
+  }
+
   GemmOpAttrs attrs_;
   Gemm gemm_;
   std::optional<PackedB> packed_b_;
+  std::unique_ptr<LowpWeights> lowp_;  // constant op(B) as N x K rows: bf16 / int8 variants
   std::vector<float> scaled_c_;  // beta * C for a constant vector C, when beta != 1
 };
 
@@ -165,11 +210,13 @@ Result<std::unique_ptr<OpKernel>> make_gemm(const KernelInit& init) {
   else if (!act.empty()) return unsupported_op(node.describe() + ": fused activation '" + act + "' is not supported");
   Gemm gemm;
   std::optional<PackedB> packed;
+  std::unique_ptr<LowpWeights> lowp;
   const Tensor* b = init.constant_input(1);
   if (b && b->dtype() == DataType::kFloat32 && b->rank() == 2 && b->numel() > 0) {
     const int64_t k = attrs.trans_b ? b->dim(1) : b->dim(0);
     const int64_t n = attrs.trans_b ? b->dim(0) : b->dim(1);
     packed = gemm.pack_b(attrs.trans_b, k, n, b->data<float>(), b->dim(1));
+    lowp = std::make_unique<LowpWeights>(b->data<float>(), n, k, b->dim(1), attrs.trans_b);
   }
   std::vector<float> scaled_c;
   const Tensor* c = init.constant_input(2);
@@ -177,7 +224,7 @@ Result<std::unique_ptr<OpKernel>> make_gemm(const KernelInit& init) {
     scaled_c.assign(c->data<float>(), c->data<float>() + c->numel());
     for (float& v : scaled_c) v *= attrs.beta;
   }
-  return std::unique_ptr<OpKernel>(new GemmKernel(attrs, gemm, std::move(packed), std::move(scaled_c)));
+  return std::unique_ptr<OpKernel>(new GemmKernel(attrs, gemm, std::move(packed), std::move(lowp), std::move(scaled_c)));
 }
 
 }  // namespace

@@ -7,7 +7,10 @@
 // attribute braid_fused_activation = "Relu" (max(0, .) after the bias), and a fourth input
 // R (float32, a residual of the output's shape, added after the GEMM and before the
 // activation; an R whose shape differs at run time gets MatMul-then-Add semantics).
+// A constant 2-D B also has bf16 and int8 variants (nn_lowp.h), used when the run asks for
+// them (KernelContext::precision).
 #include <algorithm>
+#include <memory>
 #include <optional>
 #include <string>
 #include <type_traits>
@@ -18,6 +21,7 @@
 #include "kernels/gemm/gemm.h"
 #include "kernels/ops/nn_kernels.h"
 #include "kernels/ops/nn_loops.h"
+#include "kernels/ops/nn_lowp.h"
 #include "kernels/parallel.h"
 #include "kernels/registry.h"
 
@@ -90,8 +94,14 @@ bool b_is_broadcast(const MatMulShape& s) {
 
 class MatMulKernel final : public OpKernel {
  public:
-  MatMulKernel(Gemm gemm, std::optional<PackedB> packed_b, bool relu)
-      : gemm_(gemm), packed_b_(std::move(packed_b)), relu_(relu) {}
+  MatMulKernel(Gemm gemm, std::optional<PackedB> packed_b, std::unique_ptr<LowpWeights> lowp, bool relu)
+      : gemm_(gemm), packed_b_(std::move(packed_b)), lowp_(std::move(lowp)), relu_(relu) {}
+
+  uint32_t precisions() const override {
+    uint32_t bits = precision_bit(Precision::kF32);
+    if (lowp_) bits |= precision_bit(Precision::kBF16) | precision_bit(Precision::kInt8);
+    return bits;
+  }
 
   Status compute(KernelContext& ctx) const override {
     const Tensor* a = ctx.input(0);
@@ -200,6 +210,21 @@ class MatMulKernel final : public OpKernel {
     g.lda = s.k;
     g.ldb = s.n;
     const bool packed = packed_b_.has_value() && packed_b_->depth() == s.k && packed_b_->cols() == s.n;
+    if (ctx.precision != Precision::kF32 && lowp_ && lowp_->depth() == s.k && lowp_->rows() == s.n &&
+        b_is_broadcast(s)) {
+      LowpGemmArgs l;
+      l.m = s.m * s.batch_count;
+      l.n = s.n;
+      l.k = s.k;
+      l.x = a;
+      l.ldx = s.k;
+      l.c = y;
+      l.ldc = s.n;
+      l.bias = bias;
+      l.relu = relu;
+      lowp_gemm(ctx.precision, l, *lowp_, ctx.max_threads);
+      return;
+    }
     if (b_is_broadcast(s)) {
       // Every batch of A meets the same B: one GEMM over all rows (A is contiguous).
       g.m = s.m * s.batch_count;
@@ -235,6 +260,7 @@ class MatMulKernel final : public OpKernel {
 
   Gemm gemm_;
   std::optional<PackedB> packed_b_;
+  std::unique_ptr<LowpWeights> lowp_;  // constant B as N x K rows: bf16 / int8 variants
   bool relu_ = false;
 };
 
@@ -250,12 +276,14 @@ Result<std::unique_ptr<OpKernel>> make_matmul(const KernelInit& init) {
     return unsupported_op(init.node->describe() + ": fused activation '" + act + "' is not supported");
   Gemm gemm;
   std::optional<PackedB> packed;
+  std::unique_ptr<LowpWeights> lowp;
   const Tensor* b = init.constant_input(1);
   if (b && b->dtype() == DataType::kFloat32 && b->rank() >= 1 && b->rank() <= 2 && b->numel() > 0) {
     const int64_t k = b->dim(0), n = b->rank() == 2 ? b->dim(1) : 1;
     packed = gemm.pack_b(false, k, n, b->data<float>(), n);
+    if (b->rank() == 2) lowp = std::make_unique<LowpWeights>(b->data<float>(), n, k, n, false);
   }
-  return std::unique_ptr<OpKernel>(new MatMulKernel(gemm, std::move(packed), act == "Relu"));
+  return std::unique_ptr<OpKernel>(new MatMulKernel(gemm, std::move(packed), std::move(lowp), act == "Relu"));
 }
 
 }  // namespace
