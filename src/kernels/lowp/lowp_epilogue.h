@@ -24,7 +24,7 @@ inline float lowp_int8_value(const LowpEpilogue& ep, const int32_t* acc, int64_t
   return v * ep.wscale[n] * ep.rscale[m];
 }
 
-void lowp_int8_epilogue(const LowpEpilogue& ep) {
+inline void lowp_int8_epilogue(const LowpEpilogue& ep) {
   const auto* acc = static_cast<const int32_t*>(ep.acc);
   if (ep.c_is_mn) {
     for (int64_t i = 0; i < ep.mc; ++i) {
@@ -48,7 +48,7 @@ void lowp_int8_epilogue(const LowpEpilogue& ep) {
   }
 }
 
-void lowp_bf16_epilogue(const LowpEpilogue& ep) {
+inline void lowp_bf16_epilogue(const LowpEpilogue& ep) {
   const auto* acc = static_cast<const float*>(ep.acc);
   if (ep.c_is_mn) {
     for (int64_t i = 0; i < ep.mc; ++i) {

@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "kernels/cpu_features.h"
 #include "kernels/lowp/lowp_arch.h"
 #include "kernels/lowp/lowp_pack.h"
 #include "kernels/parallel.h"
@@ -134,12 +135,42 @@ const char* lowp_isa_name(LowpIsa isa) noexcept {
   return "unknown";
 }
 
-std::vector<LowpIsa> lowp_bf16_isas() { return {LowpIsa::kScalar}; }
-std::vector<LowpIsa> lowp_int8_isas() { return {LowpIsa::kScalar}; }
+// SIMD variants exist in x86-64 builds only (lowp.cmake adds their translation units).
+#if defined(__x86_64__)
+constexpr bool kX86 = true;
+#else
+constexpr bool kX86 = false;
+#endif
+
+std::vector<LowpIsa> lowp_bf16_isas() {
+  std::vector<LowpIsa> isas = {LowpIsa::kScalar};
+  return isas;
+}
+
+std::vector<LowpIsa> lowp_int8_isas() {
+  std::vector<LowpIsa> isas = {LowpIsa::kScalar};
+  const CpuFeatures& f = cpu_features();
+  if (kX86 && f.has_avx512()) isas.push_back(LowpIsa::kAvx512);
+  if (kX86 && f.has_avx512() && f.avx512_vnni) isas.push_back(LowpIsa::kAvx512Vnni);
+  return isas;
+}
+
 LowpIsa best_bf16_isa() { return lowp_bf16_isas().back(); }
 LowpIsa best_int8_isa() { return lowp_int8_isas().back(); }
-const LowpArch& lowp_int8_arch(LowpIsa) { return lowp_int8_arch_scalar(); }
-const LowpArch& lowp_bf16_arch(LowpIsa) { return lowp_bf16_arch_scalar(); }
+
+const LowpArch& lowp_int8_arch(LowpIsa isa) {
+#if defined(__x86_64__)
+  if (isa == LowpIsa::kAvx512) return lowp_int8_arch_avx512();
+  if (isa == LowpIsa::kAvx512Vnni) return lowp_int8_arch_vnni();
+#endif
+  (void)isa;
+  return lowp_int8_arch_scalar();
+}
+
+const LowpArch& lowp_bf16_arch(LowpIsa isa) {
+  (void)isa;
+  return lowp_bf16_arch_scalar();
+}
 
 void gemm_int8(const LowpGemmArgs& args, const Int8Weights& w, int max_threads) {
   if (args.m <= 0 || args.n <= 0) return;

@@ -1,0 +1,117 @@
+// The AVX-512 int8 micro-kernel shared by the VNNI and the plain AVX-512 variants, which
+// differ only in one multiply-add step (`Dot`):
+//   VNNI:    u8 activations x s8 weights, 4 k per 32-bit lane, VPDPBUSD;
+//   AVX-512: the same values widened to 16 bits (u16 x s16), 2 k per lane, VPMADDWD then
+//            VPADDD (exact: |255 * 127 * 2| fits in s32; VPMADDUBSW would saturate).
+// Either way a k-group is 4 bytes of one activation row (broadcast) against 128 bytes of a
+// 32-channel weight panel (two zmm), and the s32 sums are exactly the scalar variant's.
+// Included by one translation unit per variant, compiled with its flags; the unnamed
+// namespace keeps the instantiations apart.
+#pragma once
+
+#include <immintrin.h>
+
+#include <cstdint>
+#include <cstring>
+
+#include "kernels/lowp/lowp_arch.h"
+
+namespace braid::detail {
+namespace {
+
+constexpr int kInt8Nr = 32;
+constexpr int64_t kInt8GroupBytes = 128;  // one k-group of one panel
+
+// Panels walked at once by a row block of M rows (accumulators = M * 2 * NP <= 28), so
+// short blocks (batch-1 inference) still have >= 8 independent chains.
+constexpr int int8_panels_for_rows(int m) { return m <= 2 ? 4 : m == 3 ? 3 : m <= 6 ? 2 : 1; }
+
+inline __m512i broadcast_group(const std::byte* p) {
+  int32_t v;
+  std::memcpy(&v, p, sizeof v);
+  return _mm512_set1_epi32(v);
+}
+
+// acc[M x NP*32] (+)= activation rows * NP panels over blk.kc / Dot::kGroup k-groups.
+template <class Dot, int M, int NP>
+inline void int8_tile(const LowpBlock& blk, const std::byte* a, int64_t lda_bytes, const std::byte* w,
+                      int64_t wstride_bytes, int32_t* acc) {
+  constexpr int V = 2 * NP;
+  const int64_t groups = blk.kc / Dot::kGroup;
+  __m512i c[M][V];
+#pragma GCC unroll 14
+  for (int i = 0; i < M; ++i)
+#pragma GCC unroll 8
+    for (int v = 0; v < V; ++v)
+      c[i][v] = blk.first ? _mm512_setzero_si512() : _mm512_loadu_si512(acc + i * blk.ldacc + 16 * v);
+
+  for (int64_t g = 0; g < groups; ++g) {
+    __m512i b[V];
+#pragma GCC unroll 8
+    for (int v = 0; v < V; ++v)
+      b[v] = _mm512_load_si512(w + (v / 2) * wstride_bytes + g * kInt8GroupBytes + (v % 2) * 64);
+#pragma GCC unroll 14
+    for (int i = 0; i < M; ++i) {
+      const __m512i av = broadcast_group(a + i * lda_bytes + g * 4);
+#pragma GCC unroll 8
+      for (int v = 0; v < V; ++v) c[i][v] = Dot::step(c[i][v], av, b[v]);
+    }
+  }
+#pragma GCC unroll 14
+  for (int i = 0; i < M; ++i)
+#pragma GCC unroll 8
+    for (int v = 0; v < V; ++v) _mm512_storeu_si512(acc + i * blk.ldacc + 16 * v, c[i][v]);
+}
+
+template <class Dot, int M>
+inline void int8_row_block(const LowpBlock& blk, int64_t row) {
+  constexpr int NP = int8_panels_for_rows(M);
+  const int64_t lda_bytes = blk.lda * Dot::kActBytes;
+  const int64_t wstride_bytes = blk.wstride * Dot::kWeightBytes;
+  const auto* a = static_cast<const std::byte*>(blk.a) + row * lda_bytes;
+  const auto* w = static_cast<const std::byte*>(blk.w);
+  int32_t* acc = static_cast<int32_t*>(blk.acc) + row * blk.ldacc;
+  const int64_t panels = blk.nc / kInt8Nr;
+  int64_t j = 0;
+  for (; j + NP <= panels; j += NP)
+    int8_tile<Dot, M, NP>(blk, a, lda_bytes, w + j * wstride_bytes, wstride_bytes, acc + j * kInt8Nr);
+  const int64_t left = panels - j;
+  w += j * wstride_bytes;
+  acc += j * kInt8Nr;
+  if constexpr (NP >= 4) {
+    if (left == 3) int8_tile<Dot, M, 3>(blk, a, lda_bytes, w, wstride_bytes, acc);
+  }
+  if constexpr (NP >= 3) {
+    if (left == 2) int8_tile<Dot, M, 2>(blk, a, lda_bytes, w, wstride_bytes, acc);
+  }
+  if constexpr (NP >= 2) {
+    if (left == 1) int8_tile<Dot, M, 1>(blk, a, lda_bytes, w, wstride_bytes, acc);
+  }
+}
+
+template <class Dot>
+void int8_macro(const LowpBlock& blk) {
+  constexpr int64_t kMr = Dot::kMr;
+  for (int64_t ir = 0; ir < blk.mc; ir += kMr) {
+    const int64_t m = blk.mc - ir < kMr ? blk.mc - ir : kMr;
+    switch (m) {
+      case 1: int8_row_block<Dot, 1>(blk, ir); break;
+      case 2: int8_row_block<Dot, 2>(blk, ir); break;
+      case 3: int8_row_block<Dot, 3>(blk, ir); break;
+      case 4: int8_row_block<Dot, 4>(blk, ir); break;
+      case 5: int8_row_block<Dot, 5>(blk, ir); break;
+      case 6: int8_row_block<Dot, 6>(blk, ir); break;
+      case 7: int8_row_block<Dot, 7>(blk, ir); break;
+      case 8: int8_row_block<Dot, 8>(blk, ir); break;
+      case 9: int8_row_block<Dot, 9>(blk, ir); break;
+      case 10: int8_row_block<Dot, 10>(blk, ir); break;
+      case 11: int8_row_block<Dot, 11>(blk, ir); break;
+      case 12: int8_row_block<Dot, 12>(blk, ir); break;
+      case 13: if constexpr (kMr >= 13) int8_row_block<Dot, 13>(blk, ir); break;
+      default: if constexpr (kMr >= 14) int8_row_block<Dot, 14>(blk, ir); break;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace braid::detail

@@ -1,0 +1,30 @@
+// The AVX512_VNNI int8 variant (compiled with -mavx512f -mavx512bw -mavx512vl
+// -mavx512vnni; used only when cpu_features() reports them): VPDPBUSD over u8 activations
+// and s8 weights packed in k-groups of 4, 14 x 32 micro-tile (28 accumulators).
+#include <immintrin.h>
+
+#include "kernels/lowp/lowp_arch.h"
+#include "kernels/lowp/lowp_epilogue.h"
+#include "kernels/lowp/lowp_int8_tile.h"
+
+namespace braid::detail {
+namespace {
+
+struct VnniDot {
+  static constexpr int kGroup = 4;
+  static constexpr int kActBytes = 1;
+  static constexpr int kWeightBytes = 1;
+  static constexpr int kMr = 14;
+  static __m512i step(__m512i acc, __m512i a, __m512i b) { return _mm512_dpbusd_epi32(acc, a, b); }
+};
+
+}  // namespace
+
+const LowpArch& lowp_int8_arch_vnni() {
+  static const LowpArch arch{LowpIsa::kAvx512Vnni, LowpLayout{kInt8Nr, 4, false}, 1, 1, VnniDot::kMr,
+                             1024, VnniDot::kMr * 8, kInt8Nr * 8, int8_macro<VnniDot>,
+                             lowp_int8_epilogue};
+  return arch;
+}
+
+}  // namespace braid::detail
