@@ -99,7 +99,10 @@ struct HostSessionOptions {
   ExecutionMode mode = ExecutionMode::kAdaptive;
   int threads = 0;                    // 0: the runtime's
   std::shared_ptr<Runtime> runtime;   // null: the process-wide default
-  Precision precision = Precision::kF32;  // non-critical subgraphs run this variant where they have one
+  // Which variant non-critical subgraphs run: a fixed precision where they have one, or
+  // kAdaptive: per subgraph and run from the resource vector (braid/precision.h,
+  // docs/precision.md), the cost's flops/bytes deciding compute- or memory-bound.
+  PrecisionMode precision = PrecisionMode::kF32;
   int priority = 0;                   // higher runs first when sessions compete for cores
 };
 

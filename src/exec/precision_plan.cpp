@@ -54,7 +54,7 @@ std::unique_ptr<PrecisionPlan> PrecisionPlan::build(const Graph& graph, const Ex
                                                     const PartitionPlan& partition,
                                                     const std::vector<PrecisionRule>& rules) {
   auto pp = std::make_unique<PrecisionPlan>();
-  pp->native_bf16_ = cpu_features().avx512_bf16;
+  pp->native_bf16_ = native_bf16();
   const size_t count = partition.subgraphs.size();
   pp->info_.resize(count);
   pp->allowed_ = std::make_unique<std::atomic<uint32_t>[]>(count);
@@ -111,27 +111,33 @@ void PrecisionPlan::publish(SubgraphId s) {
   allowed_[s].store(bits, std::memory_order_release);
 }
 
-Precision PrecisionPlan::choose(SubgraphId s, PrecisionMode mode, const PrecisionPressure& p,
-                                bool compute_bound) const {
-  const uint32_t bits = allowed(s);
+Precision choose_precision(uint32_t bits, PrecisionMode mode, const PrecisionPressure& p, bool compute_bound,
+                           bool native_bf16) {
   switch (mode) {
     case PrecisionMode::kF32: return Precision::kF32;
     case PrecisionMode::kBF16: return (bits & kBf16Bit) ? Precision::kBF16 : Precision::kF32;
     case PrecisionMode::kInt8: return (bits & kInt8Bit) ? Precision::kInt8 : Precision::kF32;
     case PrecisionMode::kAdaptive: break;
   }
-  if (bits == kF32Bit) return Precision::kF32;
-  if (compute_bound && p.compute_share < kScarceShare) {
+  if ((bits & ~kF32Bit) == 0) return Precision::kF32;
+  if (compute_bound && p.compute_share < PrecisionPlan::kScarceShare) {
     if (bits & kInt8Bit) return Precision::kInt8;
-    if ((bits & kBf16Bit) && native_bf16_) return Precision::kBF16;
+    if ((bits & kBf16Bit) && native_bf16) return Precision::kBF16;
     return Precision::kF32;
   }
-  if (!compute_bound && p.bandwidth_share < kScarceShare) {
-    if (p.bandwidth_share < kVeryScarceShare && (bits & kInt8Bit)) return Precision::kInt8;
+  if (!compute_bound && p.bandwidth_share < PrecisionPlan::kScarceShare) {
+    if (p.bandwidth_share < PrecisionPlan::kVeryScarceShare && (bits & kInt8Bit)) return Precision::kInt8;
     if (bits & kBf16Bit) return Precision::kBF16;
     if (bits & kInt8Bit) return Precision::kInt8;
   }
   return Precision::kF32;
+}
+
+bool native_bf16() { return cpu_features().avx512_bf16; }
+
+Precision PrecisionPlan::choose(SubgraphId s, PrecisionMode mode, const PrecisionPressure& p,
+                                bool compute_bound) const {
+  return choose_precision(allowed(s), mode, p, compute_bound, native_bf16_);
 }
 
 CalibrationReport PrecisionPlan::report(const std::string& model) const {

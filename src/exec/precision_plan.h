@@ -39,6 +39,14 @@ struct PrecisionPressure {
   static PrecisionPressure from(const ResourceVector& v);
 };
 
+// The adaptive rule above (and the fixed modes) for one subgraph whose allowed precisions
+// are `allowed` (bits 1 << Precision, f32 always included). Lock-free, allocation-free.
+Precision choose_precision(uint32_t allowed, PrecisionMode mode, const PrecisionPressure& p, bool compute_bound,
+                           bool native_bf16);
+
+// cpu_features().avx512_bf16: bf16 dot products in hardware. Thread-safe.
+bool native_bf16();
+
 class PrecisionPlan {
  public:
   static constexpr double kScarceShare = 0.75;

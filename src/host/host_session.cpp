@@ -8,6 +8,7 @@
 
 #include "braid/runtime.h"
 #include "dsdg/dsdg.h"
+#include "exec/precision_plan.h"
 #include "exec/unit_executor.h"
 #include "partition/machine_balance.h"
 #include "partition/partition_plan.h"
@@ -65,19 +66,30 @@ Status bad_graph(const std::string& graph, const std::string& why) {
 
 class HostBody final : public detail::UnitBody {
  public:
-  HostBody(const HostSession::Impl& impl, std::vector<Tensor>& slots, void* request)
-      : impl_(impl), slots_(slots), request_(request) {}
+  HostBody(const HostSession::Impl& impl, std::vector<Tensor>& slots, void* request, PrecisionMode mode)
+      : impl_(impl), slots_(slots), request_(request), mode_(mode) {
+    if (mode_ == PrecisionMode::kAdaptive && impl_.runtime->monitor() != nullptr)
+      pressure_ = detail::PrecisionPressure::from(impl_.runtime->monitor()->current());
+    if (mode_ != PrecisionMode::kF32) chosen_.reset(new Precision[impl_.subgraphs.size()]());
+  }
 
   Status run(uint32_t unit, int threads) override {
     const HostSubgraph& sg = impl_.subgraphs[unit];
     HostFn const* fn = &sg.fn;
     Precision p = Precision::kF32;
-    if (!sg.critical && impl_.options.precision != Precision::kF32)
+    if (!sg.critical && mode_ != PrecisionMode::kF32) {
+      uint32_t allowed = 1u << static_cast<unsigned>(Precision::kF32);
       for (const HostSubgraph::Variant& v : sg.variants)
-        if (v.precision == impl_.options.precision && v.fn) {
+        if (v.fn) allowed |= 1u << static_cast<unsigned>(v.precision);
+      const Precision want =
+          detail::choose_precision(allowed, mode_, pressure_, impl_.dsdg->compute_bound(unit), detail::native_bf16());
+      for (const HostSubgraph::Variant& v : sg.variants)
+        if (v.precision == want && v.fn) {
           fn = &v.fn;
           p = v.precision;
         }
+      chosen_[unit] = p;
+    }
     HostTask task;
     detail::HostTaskAccess::set(task, threads, p, request_);
     for (uint32_t s : impl_.unit_inputs[unit]) detail::HostTaskAccess::inputs(task).push_back(&slots_[s]);
@@ -90,10 +102,15 @@ class HostBody final : public detail::UnitBody {
     return {};
   }
 
+  Precision precision_of(uint32_t unit) const override { return chosen_ ? chosen_[unit] : Precision::kF32; }
+
  private:
   const HostSession::Impl& impl_;
   std::vector<Tensor>& slots_;
   void* request_;
+  const PrecisionMode mode_;
+  detail::PrecisionPressure pressure_;     // read once per request (adaptive only)
+  std::unique_ptr<Precision[]> chosen_;   // per unit, when not all f32
 };
 
 }  // namespace
@@ -230,7 +247,7 @@ Result<NamedTensors> HostSession::run(const NamedTensors& inputs, void* request,
   for (size_t i = 0; i < impl.num_graph_inputs; ++i)
     if (!slots[i].defined())
       return invalid_argument("host graph '" + impl.name + "': missing input '" + impl.slot_names[i] + "'");
-  HostBody body(impl, slots, request);
+  HostBody body(impl, slots, request, options.precision.value_or(impl.options.precision));
   Status st = impl.executor->run(body, options.mode.value_or(impl.options.mode), options);
   if (!st.ok()) return st;
   NamedTensors out;

@@ -227,7 +227,7 @@ TEST(HostGraph, PrecisionVariantsRunUnlessCritical) {
                            }});
     g.add(std::move(sg));
     HostSessionOptions o;
-    o.precision = Precision::kBF16;
+    o.precision = PrecisionMode::kBF16;
     return HostSession::create(std::move(g), o);
   };
   auto loose = make(false);
@@ -273,3 +273,88 @@ TEST(HostGraph, SharesARuntimeWithAnOnnxSession) {
   b.join();
   EXPECT_EQ(bad.load(), 0);
 }
+
+namespace braid {
+namespace {
+
+// Adaptive precision for host graphs: a compute-heavy subgraph (many flops, few bytes) and
+// a memory-heavy one (many bytes, few flops), each with bf16 and int8 variants, under
+// scripted resource vectors. The variant each ran is what the callables record.
+struct VariantCounts {
+  std::atomic<int> runs[2][kPrecisionCount] = {};  // [compute, memory][precision]
+};
+
+HostGraph two_kinds(VariantCounts& c) {
+  HostGraph g("kinds");
+  for (int kind = 0; kind < 2; ++kind) {
+    HostSubgraph sg;
+    sg.name = kind == 0 ? "compute" : "memory";
+    sg.cost = kind == 0 ? HostCost{.flops = 4e9, .bytes = 1e5} : HostCost{.flops = 1e5, .bytes = 4e8};
+    auto record = [&c, kind](HostTask& t) {
+      ++c.runs[kind][static_cast<int>(t.precision())];
+      return Status();
+    };
+    sg.fn = record;
+    sg.variants.push_back({Precision::kBF16, record});
+    sg.variants.push_back({Precision::kInt8, record});
+    g.add(std::move(sg));
+  }
+  return g;
+}
+
+void run_under(const ResourceVector& v, VariantCounts& c) {
+  RuntimeOptions ro;
+  ro.threads = 2;
+  ro.monitor_machine = false;
+  ro.calibrate = false;
+  ro.monitor_period = std::chrono::milliseconds(1);
+  auto rt = Runtime::create(ro);
+  ASSERT_TRUE(rt.ok());
+  ASSERT_TRUE((*rt)->monitor().add_source(std::make_unique<FakeResourceSource>(
+                  std::vector<FakeResourceSource::Step>{v})).ok());
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while ((*rt)->monitor().current().sample_index < 2 && std::chrono::steady_clock::now() < until)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  HostSessionOptions o;
+  o.runtime = *rt;
+  o.precision = PrecisionMode::kAdaptive;
+  auto s = HostSession::create(two_kinds(c), o);
+  ASSERT_TRUE(s.ok()) << s.status().message();
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(s->run().ok());
+}
+
+ResourceVector vector_of(double cores, double bandwidth_share) {
+  ResourceVector v;
+  v.cores_limit = 2;
+  v.cores_available = cores;
+  v.bandwidth_gbps_peak = 20;
+  v.bandwidth_gbps_available = 20 * bandwidth_share;
+  return v;
+}
+
+TEST(HostGraphPrecision, AdaptiveRunsF32WhenResourcesArePlentiful) {
+  VariantCounts c;
+  run_under(vector_of(2, 1), c);
+  EXPECT_EQ(c.runs[0][0].load(), 3);
+  EXPECT_EQ(c.runs[1][0].load(), 3);
+}
+
+TEST(HostGraphPrecision, AdaptiveLowersTheComputeBoundSubgraphWhenCoresAreScarce) {
+  VariantCounts c;
+  run_under(vector_of(0.5, 1), c);
+  EXPECT_EQ(c.runs[0][static_cast<int>(Precision::kInt8)].load(), 3);
+  EXPECT_EQ(c.runs[1][0].load(), 3);  // memory-bound: cores do not bind it
+}
+
+TEST(HostGraphPrecision, AdaptiveLowersTheMemoryBoundSubgraphWhenBandwidthIsScarce) {
+  VariantCounts c;
+  run_under(vector_of(2, 0.5), c);
+  EXPECT_EQ(c.runs[0][0].load(), 3);
+  EXPECT_EQ(c.runs[1][static_cast<int>(Precision::kBF16)].load(), 3);
+  VariantCounts very;
+  run_under(vector_of(2, 0.2), very);
+  EXPECT_EQ(very.runs[1][static_cast<int>(Precision::kInt8)].load(), 3);
+}
+
+}  // namespace
+}  // namespace braid
