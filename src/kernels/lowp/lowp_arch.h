@@ -4,6 +4,7 @@
 // parallelises through these pointers.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 
 #include "kernels/lowp/lowp_gemm.h"
@@ -66,6 +67,10 @@ struct LowpArch {
   int64_t kc, mc, nc;    // cache blocks (kc a multiple of kgroup, nc of nr)
   void (*macro)(const LowpBlock& blk);
   void (*epilogue)(const LowpEpilogue& ep);
+  // Activation rows [m0, m1) into the scratch (formats and formulas in lowp_pack.h);
+  // rscale and zp are written by int8 variants only.
+  void (*convert)(const LowpGemmArgs& args, int64_t kp, int64_t m0, int64_t m1, std::byte* dst,
+                  float* rscale, int32_t* zp);
 };
 
 // The variants; SIMD ones exist only in x86-64 builds and are called only when

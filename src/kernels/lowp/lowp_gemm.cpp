@@ -184,7 +184,7 @@ void gemm_int8(const LowpGemmArgs& args, const Int8Weights& w, int max_threads) 
   grow(s.rscale, static_cast<size_t>(args.m));
   grow(s.zp, static_cast<size_t>(args.m));
   parallel_for_range(args.m, convert_grain(args.k), max_threads, [&](int64_t m0, int64_t m1) {
-    lowp_quantize_rows(arch, args, im.kp, m0, m1, s.act.data(), s.rscale.data(), s.zp.data());
+    arch.convert(args, im.kp, m0, m1, s.act.data(), s.rscale.data(), s.zp.data());
   });
 
   Operands op;
@@ -211,7 +211,7 @@ void gemm_bf16(const LowpGemmArgs& args, const Bf16Weights& w, int max_threads) 
   ActScratch s = std::move(t_act_scratch);
   grow(s.act, static_cast<size_t>(args.m * im.kp * arch.act_bytes));
   parallel_for_range(args.m, convert_grain(args.k), max_threads, [&](int64_t m0, int64_t m1) {
-    lowp_round_rows(arch, args, im.kp, m0, m1, s.act.data());
+    arch.convert(args, im.kp, m0, m1, s.act.data(), nullptr, nullptr);
   });
 
   Operands op;

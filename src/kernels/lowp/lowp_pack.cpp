@@ -26,23 +26,7 @@ inline float x_at(const LowpGemmArgs& a, int64_t m, int64_t k) {
 // Rows per block when x is K x M: min/max and conversion walk k outside, m inside.
 constexpr int64_t kColumnRows = 64;
 
-struct RowQuant {
-  float inv = 1.0f;   // 1 / sa
-  float zp = 0.0f;    // as a float, to clamp before rounding
-  float sa = 1.0f;
-};
-
-RowQuant row_quant(float lo, float hi) {
-  RowQuant q;
-  lo = lo < 0.0f ? lo : 0.0f;
-  hi = hi > 0.0f ? hi : 0.0f;
-  if (!(hi > lo)) return q;  // all zeros (or NaN): q = 0 everywhere, sa = 1
-  q.sa = (hi - lo) / 255.0f;
-  q.inv = 1.0f / q.sa;
-  float z = rne_small(-lo / q.sa);
-  q.zp = z < 0.0f ? 0.0f : z > 255.0f ? 255.0f : z;
-  return q;
-}
+using RowQuant = LowpRowQuant;
 
 // q(x) as an integer in [0, 255]: clamped to [-zp, 255 - zp] first (integers, so the
 // clamp commutes with rounding), which also keeps rne_small in range.
@@ -66,7 +50,7 @@ void quantize_rows_as(const LowpGemmArgs& a, int64_t kp, int64_t m0, int64_t m1,
         lo = x[k] < lo ? x[k] : lo;
         hi = x[k] > hi ? x[k] : hi;
       }
-      const RowQuant q = row_quant(lo, hi);
+      const RowQuant q = lowp_row_quant(lo, hi);
       T* out = dst + m * kp;
       for (int64_t k = 0; k < a.k; ++k) out[k] = static_cast<T>(quantize(x[k], q));
       for (int64_t k = a.k; k < kp; ++k) out[k] = 0;
@@ -88,7 +72,7 @@ void quantize_rows_as(const LowpGemmArgs& a, int64_t kp, int64_t m0, int64_t m1,
       }
     }
     for (int64_t r = 0; r < rows; ++r) {
-      q[r] = row_quant(lo[r], hi[r]);
+      q[r] = lowp_row_quant(lo[r], hi[r]);
       rscale[b0 + r] = a.alpha * q[r].sa;
       zp[b0 + r] = static_cast<int32_t>(q[r].zp);
     }
@@ -102,6 +86,18 @@ void quantize_rows_as(const LowpGemmArgs& a, int64_t kp, int64_t m0, int64_t m1,
 }
 
 }  // namespace
+
+LowpRowQuant lowp_row_quant(float lo, float hi) noexcept {
+  LowpRowQuant q;
+  lo = lo < 0.0f ? lo : 0.0f;
+  hi = hi > 0.0f ? hi : 0.0f;
+  if (!(hi > lo)) return q;  // all zeros (or NaN): q = 0 everywhere, sa = 1
+  q.sa = (hi - lo) / 255.0f;
+  q.inv = 1.0f / q.sa;
+  const float z = rne_small(-lo / q.sa);
+  q.zp = z < 0.0f ? 0.0f : z > 255.0f ? 255.0f : z;
+  return q;
+}
 
 LowpBuffer::LowpBuffer(size_t bytes) : size_(bytes) {
   if (bytes == 0) return;
@@ -133,19 +129,19 @@ int64_t lowp_packed_index(const LowpLayout& layout, int64_t kp, int64_t n, int64
   return panel * kp * layout.nr + group * layout.nr * layout.kgroup + within;
 }
 
-void lowp_quantize_rows(const LowpArch& arch, const LowpGemmArgs& args, int64_t kp, int64_t m0,
-                        int64_t m1, std::byte* dst, float* rscale, int32_t* zp) {
-  if (arch.act_bytes == 1)
+void lowp_quantize_rows(const LowpGemmArgs& args, int64_t kp, int64_t m0, int64_t m1, int act_bytes,
+                        std::byte* dst, float* rscale, int32_t* zp) {
+  if (act_bytes == 1)
     quantize_rows_as(args, kp, m0, m1, reinterpret_cast<uint8_t*>(dst), rscale, zp);
   else
     quantize_rows_as(args, kp, m0, m1, reinterpret_cast<uint16_t*>(dst), rscale, zp);
 }
 
-void lowp_round_rows(const LowpArch& arch, const LowpGemmArgs& args, int64_t kp, int64_t m0,
-                     int64_t m1, std::byte* dst) {
+void lowp_round_rows(const LowpGemmArgs& args, int64_t kp, int64_t m0, int64_t m1, int act_bytes,
+                     std::byte* dst) {
   // act_bytes 4: bf16-rounded values kept as f32 (broadcast by FMA kernels); 2: bf16.
   for (int64_t m = m0; m < m1; ++m) {
-    if (arch.act_bytes == 4) {
+    if (act_bytes == 4) {
       float* out = reinterpret_cast<float*>(dst) + m * kp;
       for (int64_t k = 0; k < args.k; ++k) out[k] = lowp_bf16_to_f32(lowp_f32_to_bf16(x_at(args, m, k)));
       for (int64_t k = args.k; k < kp; ++k) out[k] = 0.0f;

@@ -53,14 +53,23 @@ inline int64_t lowp_round_up(int64_t v, int64_t m) { return (v + m - 1) / m * m;
 // Packed-weight element index of w(n, k) in a layout (lowp_arch.h).
 int64_t lowp_packed_index(const LowpLayout& layout, int64_t kp, int64_t n, int64_t k);
 
+// One activation row's quantization: q = clamp(rne(x * inv) + zp, 0, 255) with
+// sa = (hi - lo) / 255 over lo = min(0, min x), hi = max(0, max x) (sa = 1, zp = 0 for an
+// all-zero row), inv = 1 / sa, zp = rne(-lo / sa). Compiled once, so every variant's
+// quantizer uses the very same scale and zero point.
+struct LowpRowQuant {
+  float inv = 1.0f;
+  float zp = 0.0f;  // an integer in [0, 255], as a float to clamp before rounding
+  float sa = 1.0f;
+};
+LowpRowQuant lowp_row_quant(float lo, float hi) noexcept;
+
 // Activation rows [m0, m1) of x into the arch's scratch (row m at dst + m * kp elements of
-// act_bytes, zero past k). int8 also writes rscale[m] = alpha * sa and zp[m]: the row is
-// quantized as q = clamp(rne(x * (1/sa)) + zp, 0, 255) with sa = (hi - lo) / 255 over
-// lo = min(0, min x), hi = max(0, max x) (sa = 1, zp = 0 for an all-zero row) and
-// zp = rne(-lo / sa).
-void lowp_quantize_rows(const LowpArch& arch, const LowpGemmArgs& args, int64_t kp, int64_t m0,
-                        int64_t m1, std::byte* dst, float* rscale, int32_t* zp);
-void lowp_round_rows(const LowpArch& arch, const LowpGemmArgs& args, int64_t kp, int64_t m0,
-                     int64_t m1, std::byte* dst);
+// act_bytes, zero past k): int8 quantized as above, also writing rscale[m] = alpha * sa
+// and zp[m] (the portable LowpArch::convert); bf16 rounded (rscale, zp unused).
+void lowp_quantize_rows(const LowpGemmArgs& args, int64_t kp, int64_t m0, int64_t m1, int act_bytes,
+                        std::byte* dst, float* rscale, int32_t* zp);
+void lowp_round_rows(const LowpGemmArgs& args, int64_t kp, int64_t m0, int64_t m1, int act_bytes,
+                     std::byte* dst);
 
 }  // namespace braid::detail

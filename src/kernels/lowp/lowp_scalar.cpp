@@ -6,6 +6,7 @@
 
 #include "kernels/lowp/lowp_arch.h"
 #include "kernels/lowp/lowp_epilogue.h"
+#include "kernels/lowp/lowp_pack.h"
 
 namespace braid::detail {
 namespace {
@@ -81,17 +82,27 @@ void bf16_macro(const LowpBlock& blk) {
   }
 }
 
+void int8_convert(const LowpGemmArgs& args, int64_t kp, int64_t m0, int64_t m1, std::byte* dst,
+                  float* rscale, int32_t* zp) {
+  lowp_quantize_rows(args, kp, m0, m1, 1, dst, rscale, zp);
+}
+
+void bf16_convert(const LowpGemmArgs& args, int64_t kp, int64_t m0, int64_t m1, std::byte* dst,
+                  float*, int32_t*) {
+  lowp_round_rows(args, kp, m0, m1, 4, dst);
+}
+
 }  // namespace
 
 const LowpArch& lowp_int8_arch_scalar() {
   static const LowpArch arch{LowpIsa::kScalar, LowpLayout{kNr, 4, false}, 1, 1, kMr,
-                             512, kMr * 16, kNr * 16, int8_macro, lowp_int8_epilogue};
+                             512, kMr * 16, kNr * 16, int8_macro, lowp_int8_epilogue, int8_convert};
   return arch;
 }
 
 const LowpArch& lowp_bf16_arch_scalar() {
   static const LowpArch arch{LowpIsa::kScalar, LowpLayout{kNr, 1, false}, 2, 4, kMr,
-                             256, kMr * 16, kNr * 16, bf16_macro, lowp_bf16_epilogue};
+                             256, kMr * 16, kNr * 16, bf16_macro, lowp_bf16_epilogue, bf16_convert};
   return arch;
 }
 

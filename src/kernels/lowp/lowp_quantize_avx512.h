@@ -1,0 +1,116 @@
+// AVX-512 activation quantization for the int8 variants (the formulas of lowp_pack.h,
+// 16 values at a time). Bit-identical to the portable quantizer: min/max are exact, the
+// scale and zero point come from the same compiled lowp_row_quant(), x * inv is one
+// rounding either way, and VCVTPS2DQ rounds to nearest even like the portable magic-number
+// rounding. Included by the int8 AVX-512 translation units (unnamed namespace).
+#pragma once
+
+#include <immintrin.h>
+
+#include <cstdint>
+
+#include "kernels/lowp/lowp_gemm.h"
+#include "kernels/lowp/lowp_pack.h"
+
+namespace braid::detail {
+namespace {
+
+inline __mmask16 quant_mask(int64_t lanes) {
+  return lanes >= 16 ? static_cast<__mmask16>(0xFFFF) : static_cast<__mmask16>((1u << lanes) - 1u);
+}
+
+// 16 quantized values (as s32) of x * inv with per-lane (or broadcast) zp, clamped to
+// [-zp, 255 - zp] before rounding; NaN -> 255.
+inline __m512i quantize16(__m512 x, __m512 inv, __m512 lo, __m512 hi, __m512i zp) {
+  __m512 t = _mm512_mul_ps(x, inv);
+  const __mmask16 nan = _mm512_cmp_ps_mask(t, t, _CMP_UNORD_Q);
+  t = _mm512_max_ps(t, lo);
+  t = _mm512_min_ps(t, hi);
+  t = _mm512_mask_mov_ps(t, nan, hi);
+  return _mm512_add_epi32(_mm512_cvtps_epi32(t), zp);
+}
+
+template <class T>
+inline void store_quantized(T* dst, __mmask16 mask, __m512i q) {
+  if constexpr (sizeof(T) == 1)
+    _mm512_mask_cvtepi32_storeu_epi8(dst, mask, q);
+  else
+    _mm512_mask_cvtepi32_storeu_epi16(dst, mask, q);
+}
+
+template <class T>
+void quantize_rows_avx512(const LowpGemmArgs& a, int64_t kp, int64_t m0, int64_t m1, std::byte* out,
+                          float* rscale, int32_t* zp) {
+  T* dst = reinterpret_cast<T*>(out);
+  const __m512 zero = _mm512_setzero_ps();
+  if (a.x_is_mk) {
+    for (int64_t m = m0; m < m1; ++m) {
+      const float* x = a.x + m * a.ldx;
+      __m512 vlo = zero, vhi = zero;
+      for (int64_t k = 0; k < a.k; k += 16) {
+        const __m512 v = _mm512_maskz_loadu_ps(quant_mask(a.k - k), x + k);  // 0: neutral
+        vlo = _mm512_min_ps(v, vlo);  // a NaN in v yields vlo: NaN is ignored, as portably
+        vhi = _mm512_max_ps(v, vhi);
+      }
+      const LowpRowQuant q = lowp_row_quant(_mm512_reduce_min_ps(vlo), _mm512_reduce_max_ps(vhi));
+      rscale[m] = a.alpha * q.sa;
+      zp[m] = static_cast<int32_t>(q.zp);
+      const __m512 inv = _mm512_set1_ps(q.inv), lo = _mm512_set1_ps(-q.zp),
+                   hi = _mm512_set1_ps(255.0f - q.zp);
+      const __m512i vz = _mm512_set1_epi32(zp[m]);
+      T* row = dst + m * kp;
+      for (int64_t k = 0; k < a.k; k += 16) {
+        const __mmask16 mask = quant_mask(a.k - k);
+        store_quantized(row + k, mask, quantize16(_mm512_maskz_loadu_ps(mask, x + k), inv, lo, hi, vz));
+      }
+      for (int64_t k = a.k; k < kp; ++k) row[k] = 0;
+    }
+    return;
+  }
+  // x is K x M: 16 rows side by side per load; quantized 16 k at a time into a small
+  // k-major tile, then written row by row.
+  alignas(64) float los[16], his[16], invs[16], zlo[16], zhi[16];
+  alignas(64) int32_t zps[16];
+  alignas(64) T tile[16][16];
+  for (int64_t b0 = m0; b0 < m1; b0 += 16) {
+    const int64_t rows = m1 - b0 < 16 ? m1 - b0 : 16;
+    const __mmask16 rmask = quant_mask(rows);
+    __m512 vlo = zero, vhi = zero;
+    for (int64_t k = 0; k < a.k; ++k) {
+      const __m512 v = _mm512_maskz_loadu_ps(rmask, a.x + k * a.ldx + b0);
+      vlo = _mm512_min_ps(v, vlo);
+      vhi = _mm512_max_ps(v, vhi);
+    }
+    _mm512_store_ps(los, vlo);
+    _mm512_store_ps(his, vhi);
+    for (int r = 0; r < 16; ++r) {
+      const LowpRowQuant q = lowp_row_quant(los[r], his[r]);
+      invs[r] = q.inv;
+      zlo[r] = -q.zp;
+      zhi[r] = 255.0f - q.zp;
+      zps[r] = static_cast<int32_t>(q.zp);
+      if (r < rows) {
+        rscale[b0 + r] = a.alpha * q.sa;
+        zp[b0 + r] = zps[r];
+      }
+    }
+    const __m512 inv = _mm512_load_ps(invs), lo = _mm512_load_ps(zlo), hi = _mm512_load_ps(zhi);
+    const __m512i vz = _mm512_load_si512(zps);
+    for (int64_t k0 = 0; k0 < a.k; k0 += 16) {
+      const int64_t ks = a.k - k0 < 16 ? a.k - k0 : 16;
+      for (int64_t kk = 0; kk < ks; ++kk) {
+        const __m512 v = _mm512_maskz_loadu_ps(rmask, a.x + (k0 + kk) * a.ldx + b0);
+        store_quantized(tile[kk], static_cast<__mmask16>(0xFFFF), quantize16(v, inv, lo, hi, vz));
+      }
+      for (int64_t r = 0; r < rows; ++r) {
+        T* row = dst + (b0 + r) * kp + k0;
+        for (int64_t kk = 0; kk < ks; ++kk) row[kk] = tile[kk][r];
+      }
+    }
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t k = a.k; k < kp; ++k) dst[(b0 + r) * kp + k] = 0;
+  }
+}
+
+}  // namespace
+}  // namespace braid::detail
