@@ -24,13 +24,16 @@ struct LowpLayout {
 
 // One task's share of the product: rows [0, mc) x packed channels [0, nc) (nc a multiple
 // of nr) x k [0, kc) (a multiple of kgroup), every argument already offset to the block.
+// Activation k-group g of row r starts at a + r * a_row + g * a_group bytes (its kgroup
+// values are contiguous): row-major scratch has a_row = kp * act_bytes, k-group-major
+// scratch (kxm_group_major, for x given K x M) has a_group = m * kgroup * act_bytes.
 // acc (mc x nc, leading dimension ldacc; s32 for int8, f32 for bf16) is overwritten when
 // `first`, else accumulated into: the sum over k is carried in the accumulator's own
 // type, so K blocking never changes a result.
 struct LowpBlock {
   int64_t mc = 0, nc = 0, kc = 0;
-  const void* a = nullptr;  // activation scratch, row r at a + r * lda elements
-  int64_t lda = 0;
+  const void* a = nullptr;
+  int64_t a_row = 0, a_group = 0;  // bytes
   const void* w = nullptr;  // packed weights: panel j at w + j * wstride elements
   int64_t wstride = 0;
   void* acc = nullptr;
@@ -71,6 +74,9 @@ struct LowpArch {
   // rscale and zp are written by int8 variants only.
   void (*convert)(const LowpGemmArgs& args, int64_t kp, int64_t m0, int64_t m1, std::byte* dst,
                   float* rscale, int32_t* zp);
+  // convert() writes x given K x M (x_is_mk false) k-group-major: group g of row m at
+  // dst + (g * args.m + m) * kgroup elements; row-major otherwise.
+  bool kxm_group_major = false;
 };
 
 // The variants; SIMD ones exist only in x86-64 builds and are called only when

@@ -34,7 +34,7 @@ inline __m512i broadcast_group(const std::byte* p) {
 
 // acc[M x NP*32] (+)= activation rows * NP panels over blk.kc / Dot::kGroup k-groups.
 template <class Dot, int M, int NP>
-inline void int8_tile(const LowpBlock& blk, const std::byte* a, int64_t lda_bytes, const std::byte* w,
+inline void int8_tile(const LowpBlock& blk, const std::byte* a, const std::byte* w,
                       int64_t wstride_bytes, int32_t* acc) {
   constexpr int V = 2 * NP;
   const int64_t groups = blk.kc / Dot::kGroup;
@@ -52,7 +52,7 @@ inline void int8_tile(const LowpBlock& blk, const std::byte* a, int64_t lda_byte
       b[v] = _mm512_load_si512(w + (v / 2) * wstride_bytes + g * kInt8GroupBytes + (v % 2) * 64);
 #pragma GCC unroll 14
     for (int i = 0; i < M; ++i) {
-      const __m512i av = broadcast_group(a + i * lda_bytes + g * 4);
+      const __m512i av = broadcast_group(a + i * blk.a_row + g * blk.a_group);
 #pragma GCC unroll 8
       for (int v = 0; v < V; ++v) c[i][v] = Dot::step(c[i][v], av, b[v]);
     }
@@ -66,26 +66,25 @@ inline void int8_tile(const LowpBlock& blk, const std::byte* a, int64_t lda_byte
 template <class Dot, int M>
 inline void int8_row_block(const LowpBlock& blk, int64_t row) {
   constexpr int NP = int8_panels_for_rows(M);
-  const int64_t lda_bytes = blk.lda * Dot::kActBytes;
   const int64_t wstride_bytes = blk.wstride * Dot::kWeightBytes;
-  const auto* a = static_cast<const std::byte*>(blk.a) + row * lda_bytes;
+  const auto* a = static_cast<const std::byte*>(blk.a) + row * blk.a_row;
   const auto* w = static_cast<const std::byte*>(blk.w);
   int32_t* acc = static_cast<int32_t*>(blk.acc) + row * blk.ldacc;
   const int64_t panels = blk.nc / kInt8Nr;
   int64_t j = 0;
   for (; j + NP <= panels; j += NP)
-    int8_tile<Dot, M, NP>(blk, a, lda_bytes, w + j * wstride_bytes, wstride_bytes, acc + j * kInt8Nr);
+    int8_tile<Dot, M, NP>(blk, a, w + j * wstride_bytes, wstride_bytes, acc + j * kInt8Nr);
   const int64_t left = panels - j;
   w += j * wstride_bytes;
   acc += j * kInt8Nr;
   if constexpr (NP >= 4) {
-    if (left == 3) int8_tile<Dot, M, 3>(blk, a, lda_bytes, w, wstride_bytes, acc);
+    if (left == 3) int8_tile<Dot, M, 3>(blk, a, w, wstride_bytes, acc);
   }
   if constexpr (NP >= 3) {
-    if (left == 2) int8_tile<Dot, M, 2>(blk, a, lda_bytes, w, wstride_bytes, acc);
+    if (left == 2) int8_tile<Dot, M, 2>(blk, a, w, wstride_bytes, acc);
   }
   if constexpr (NP >= 2) {
-    if (left == 1) int8_tile<Dot, M, 1>(blk, a, lda_bytes, w, wstride_bytes, acc);
+    if (left == 1) int8_tile<Dot, M, 1>(blk, a, w, wstride_bytes, acc);
   }
 }
 

@@ -67,48 +67,54 @@ void quantize_rows_avx512(const LowpGemmArgs& a, int64_t kp, int64_t m0, int64_t
     }
     return;
   }
-  // x is K x M: 16 rows side by side per load; quantized 16 k at a time into a small
-  // k-major tile, then written row by row.
-  alignas(64) float los[16], his[16], invs[16], zlo[16], zhi[16];
-  alignas(64) int32_t zps[16];
-  alignas(64) T tile[16][16];
-  for (int64_t b0 = m0; b0 < m1; b0 += 16) {
-    const int64_t rows = m1 - b0 < 16 ? m1 - b0 : 16;
-    const __mmask16 rmask = quant_mask(rows);
-    __m512 vlo = zero, vhi = zero;
-    for (int64_t k = 0; k < a.k; ++k) {
-      const __m512 v = _mm512_maskz_loadu_ps(rmask, a.x + k * a.ldx + b0);
-      vlo = _mm512_min_ps(v, vlo);
-      vhi = _mm512_max_ps(v, vhi);
+  // x is K x M: up to kWide rows side by side (1 KiB of each x row per k, so strided
+  // walks over k touch few pages), written k-group-major (lowp_arch.h): the kgroup
+  // quantized values of one row and group become one 32-bit lane, so 16 rows of a group
+  // are one 64-byte store.
+  constexpr int kGroup = 4 / sizeof(T);
+  constexpr int64_t kWide = 256;
+  alignas(64) float los[kWide], his[kWide], invs[kWide], zlo[kWide], zhi[kWide];
+  alignas(64) int32_t zps[kWide];
+  for (int64_t b0 = m0; b0 < m1; b0 += kWide) {
+    const int64_t rows = m1 - b0 < kWide ? m1 - b0 : kWide;
+    for (int64_t r = 0; r < kWide; r += 16) {
+      _mm512_store_ps(los + r, zero);
+      _mm512_store_ps(his + r, zero);
     }
-    _mm512_store_ps(los, vlo);
-    _mm512_store_ps(his, vhi);
-    for (int r = 0; r < 16; ++r) {
+    for (int64_t k = 0; k < a.k; ++k) {
+      const float* x = a.x + k * a.ldx + b0;
+      for (int64_t r = 0; r < rows; r += 16) {
+        const __m512 v = _mm512_maskz_loadu_ps(quant_mask(rows - r), x + r);
+        _mm512_store_ps(los + r, _mm512_min_ps(v, _mm512_load_ps(los + r)));
+        _mm512_store_ps(his + r, _mm512_max_ps(v, _mm512_load_ps(his + r)));
+      }
+    }
+    for (int64_t r = 0; r < rows; ++r) {
       const LowpRowQuant q = lowp_row_quant(los[r], his[r]);
       invs[r] = q.inv;
       zlo[r] = -q.zp;
       zhi[r] = 255.0f - q.zp;
       zps[r] = static_cast<int32_t>(q.zp);
-      if (r < rows) {
-        rscale[b0 + r] = a.alpha * q.sa;
-        zp[b0 + r] = zps[r];
+      rscale[b0 + r] = a.alpha * q.sa;
+      zp[b0 + r] = zps[r];
+    }
+    for (int64_t g = 0; g * kGroup < kp; ++g) {
+      for (int64_t r = 0; r < rows; r += 16) {
+        const __mmask16 rmask = quant_mask(rows - r);
+        const __m512 inv = _mm512_load_ps(invs + r), lo = _mm512_load_ps(zlo + r),
+                     hi = _mm512_load_ps(zhi + r);
+        const __m512i vz = _mm512_load_si512(zps + r);
+        __m512i lanes = _mm512_setzero_si512();
+        for (int t = 0; t < kGroup; ++t) {
+          const int64_t k = g * kGroup + t;
+          if (k >= a.k) break;  // padding stays 0
+          const __m512 v = _mm512_maskz_loadu_ps(rmask, a.x + k * a.ldx + b0 + r);
+          const __m512i q = quantize16(v, inv, lo, hi, vz);
+          lanes = _mm512_or_si512(lanes, _mm512_slli_epi32(q, static_cast<unsigned>(8 * sizeof(T) * t)));
+        }
+        _mm512_mask_storeu_epi32(dst + (g * a.m + b0 + r) * kGroup, rmask, lanes);
       }
     }
-    const __m512 inv = _mm512_load_ps(invs), lo = _mm512_load_ps(zlo), hi = _mm512_load_ps(zhi);
-    const __m512i vz = _mm512_load_si512(zps);
-    for (int64_t k0 = 0; k0 < a.k; k0 += 16) {
-      const int64_t ks = a.k - k0 < 16 ? a.k - k0 : 16;
-      for (int64_t kk = 0; kk < ks; ++kk) {
-        const __m512 v = _mm512_maskz_loadu_ps(rmask, a.x + (k0 + kk) * a.ldx + b0);
-        store_quantized(tile[kk], static_cast<__mmask16>(0xFFFF), quantize16(v, inv, lo, hi, vz));
-      }
-      for (int64_t r = 0; r < rows; ++r) {
-        T* row = dst + (b0 + r) * kp + k0;
-        for (int64_t kk = 0; kk < ks; ++kk) row[kk] = tile[kk][r];
-      }
-    }
-    for (int64_t r = 0; r < rows; ++r)
-      for (int64_t k = a.k; k < kp; ++k) dst[(b0 + r) * kp + k] = 0;
   }
 }
 

@@ -18,12 +18,12 @@ constexpr int kMr = 4;
 template <int R>
 void int8_tile(const LowpBlock& blk, int64_t r0, int64_t panel) {
   const auto* w = static_cast<const int8_t*>(blk.w) + panel * blk.wstride;
-  const auto* a = static_cast<const uint8_t*>(blk.a) + r0 * blk.lda;
+  const auto* a = static_cast<const uint8_t*>(blk.a) + r0 * blk.a_row;
   int32_t acc[R][kNr] = {};
   for (int64_t k = 0; k < blk.kc; k += 4) {
     const int8_t* wk = w + k * kNr;
     for (int r = 0; r < R; ++r) {
-      const uint8_t* ak = a + r * blk.lda + k;
+      const uint8_t* ak = a + r * blk.a_row + k / 4 * blk.a_group;
       for (int c = 0; c < kNr; ++c) {
         acc[r][c] += ak[0] * wk[c * 4] + ak[1] * wk[c * 4 + 1] + ak[2] * wk[c * 4 + 2] +
                      ak[3] * wk[c * 4 + 3];
@@ -54,7 +54,7 @@ inline float bf16_to_f32(uint16_t h) {
 template <int R>
 void bf16_tile(const LowpBlock& blk, int64_t r0, int64_t panel) {
   const auto* w = static_cast<const uint16_t*>(blk.w) + panel * blk.wstride;
-  const auto* a = static_cast<const float*>(blk.a) + r0 * blk.lda;
+  const auto* a = static_cast<const std::byte*>(blk.a) + r0 * blk.a_row;
   float acc[R][kNr];
   for (int r = 0; r < R; ++r) {
     const float* prev = static_cast<const float*>(blk.acc) + (r0 + r) * blk.ldacc + panel * kNr;
@@ -64,7 +64,8 @@ void bf16_tile(const LowpBlock& blk, int64_t r0, int64_t panel) {
     float wk[kNr];
     for (int c = 0; c < kNr; ++c) wk[c] = bf16_to_f32(w[k * kNr + c]);
     for (int r = 0; r < R; ++r) {
-      const float av = a[r * blk.lda + k];
+      float av;
+      std::memcpy(&av, a + r * blk.a_row + k * blk.a_group, sizeof av);
       for (int c = 0; c < kNr; ++c) acc[r][c] = acc[r][c] + av * wk[c];
     }
   }
