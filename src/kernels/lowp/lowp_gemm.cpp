@@ -149,6 +149,8 @@ constexpr bool kX86 = false;
 
 std::vector<LowpIsa> lowp_bf16_isas() {
   std::vector<LowpIsa> isas = {LowpIsa::kScalar};
+  const CpuFeatures& f = cpu_features();
+  if (kX86 && f.has_avx512() && f.fma) isas.push_back(LowpIsa::kAvx512);
   return isas;
 }
 
@@ -173,6 +175,9 @@ const LowpArch& lowp_int8_arch(LowpIsa isa) {
 }
 
 const LowpArch& lowp_bf16_arch(LowpIsa isa) {
+#if defined(__x86_64__)
+  if (isa == LowpIsa::kAvx512) return lowp_bf16_arch_avx512();
+#endif
   (void)isa;
   return lowp_bf16_arch_scalar();
 }
