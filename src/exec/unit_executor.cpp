@@ -7,6 +7,7 @@
 #include <optional>
 #include <vector>
 
+#include "braid/trace.h"
 #include "core/tsan_annotations.h"
 #include "dsdg/dsdg_request.h"
 
@@ -20,6 +21,8 @@ struct Request {
   const RunOptions* options = nullptr;
   bool static_mode = false;
   int static_threads = 1;
+  RunTracer* tracer = nullptr;  // braid/trace.h: read once per request, null when off
+  uint64_t request_id = 0;      // set only when tracing
 
   std::optional<DsdgRequest> ready;  // per unit: predecessors not finished
   std::vector<Job> jobs;
@@ -83,6 +86,23 @@ void record_run(Request* r, uint32_t unit, const Job& job, int threads, double n
                                       r->dsdg->model_ns(unit, Precision::kF32, threads) * 1e-9);
 }
 
+void trace_run(const Request* r, uint32_t unit, int threads, std::chrono::steady_clock::time_point start,
+               std::chrono::steady_clock::time_point end, bool ok) {
+  SubgraphRunEvent e;
+  e.request_id = r->request_id;
+  e.plan = r->dsdg;
+  e.subgraph = unit;
+  e.threads = threads;
+  e.adaptive = !r->static_mode;
+  e.ok = ok;
+  e.start_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(start.time_since_epoch()).count();
+  e.end_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(end.time_since_epoch()).count();
+  r->tracer->on_subgraph_run(e);
+}
+
+// Request ids of traced requests (relaxed: only uniqueness matters).
+std::atomic<uint64_t> g_traced_requests{0};
+
 void run_job(Job* job, int threads) {
   auto* r = static_cast<Request*>(job->owner);
   const uint32_t unit = job->index;
@@ -91,13 +111,15 @@ void run_job(Job* job, int threads) {
     // Static mode is not measured: every subgraph runs at once with a fixed thread
     // count, so its times say more about the oversubscription than about the subgraph.
     const bool measure = adaptive;
-    const auto start = measure ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
+    const bool timed = measure || r->tracer;
+    const auto start = timed ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
     Status st = run_unit(r, unit, threads);
+    const auto end = timed ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
+    if (r->tracer) trace_run(r, unit, threads, start, end, st.ok());
     if (!st.ok()) {
       r->fail(std::move(st));
     } else if (measure) {
-      const double ns = std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - start).count();
-      record_run(r, unit, *job, threads, ns);
+      record_run(r, unit, *job, threads, std::chrono::duration<double, std::nano>(end - start).count());
     }
   }
   Dispatcher* d = r->dispatcher;
@@ -142,6 +164,8 @@ Status UnitExecutor::run(UnitBody& body, ExecutionMode mode, const RunOptions& o
   r.options = &options;
   r.static_mode = mode == ExecutionMode::kStatic;
   r.static_threads = static_threads_;
+  r.tracer = run_tracer();
+  if (r.tracer) r.request_id = g_traced_requests.fetch_add(1, std::memory_order_relaxed) + 1;
   r.ready.emplace(dsdg_);
   r.jobs.resize(n);
   for (uint32_t i = 0; i < n; ++i) {

@@ -4,7 +4,8 @@
 // Dispatcher (the scheduler gates what runs and with how many threads) and every run is
 // timed and fed back to the Dsdg; in `static` mode every ready unit is spawned at once
 // with a fixed thread count (what static runtimes do). The per-request ready set is the
-// DSDG's (DsdgRequest: atomic predecessor counts, claim bits).
+// DSDG's (DsdgRequest: atomic predecessor counts, claim bits). With a RunTracer installed
+// (braid/trace.h, read once per request) every unit run is also timed and reported to it.
 #pragma once
 
 #include <cstdint>
