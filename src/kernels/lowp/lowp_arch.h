@@ -26,7 +26,8 @@ struct LowpLayout {
 // of nr) x k [0, kc) (a multiple of kgroup), every argument already offset to the block.
 // Activation k-group g of row r starts at a + r * a_row + g * a_group bytes (its kgroup
 // values are contiguous): row-major scratch has a_row = kp * act_bytes, k-group-major
-// scratch (kxm_group_major, for x given K x M) has a_group = m * kgroup * act_bytes.
+// scratch (kxm_group_major, for x given K x M) has a_row = kgroup * act_bytes and
+// a_group = (rows of the M block) * a_row.
 // acc (mc x nc, leading dimension ldacc; s32 for int8, f32 for bf16) is overwritten when
 // `first`, else accumulated into: the sum over k is carried in the accumulator's own
 // type, so K blocking never changes a result.
@@ -74,8 +75,8 @@ struct LowpArch {
   // rscale and zp are written by int8 variants only.
   void (*convert)(const LowpGemmArgs& args, int64_t kp, int64_t m0, int64_t m1, std::byte* dst,
                   float* rscale, int32_t* zp);
-  // convert() writes x given K x M (x_is_mk false) k-group-major: group g of row m at
-  // dst + (g * args.m + m) * kgroup elements; row-major otherwise.
+  // convert() writes x given K x M (x_is_mk false) k-group-major within each block of mc
+  // rows (lowp_group_major_index); row-major otherwise.
   bool kxm_group_major = false;
 };
 

@@ -18,7 +18,8 @@ namespace {
 
 constexpr int kNr = 32;
 constexpr int kMr = 12;
-constexpr int64_t kKc = 256;
+constexpr int64_t kKc = 1024;
+constexpr int64_t kMc = kMr * 10;
 constexpr int64_t kPanelRowBytes = kNr * 2;  // one k of one panel
 
 constexpr int panels_for_rows(int m) { return m <= 2 ? 4 : m == 3 ? 3 : m <= 6 ? 2 : 1; }
@@ -123,7 +124,7 @@ inline __m512 round_bf16(__m512 v) {
   return _mm512_castsi512_ps(r);
 }
 
-// Row-major rows, or (x given K x M) k-major: element (m, k) at dst[k * args.m + m].
+// Row-major rows, or (x given K x M) k-major within each M block (lowp_group_major_index).
 void convert(const LowpGemmArgs& a, int64_t kp, int64_t m0, int64_t m1, std::byte* out, float*, int32_t*) {
   float* dst = reinterpret_cast<float*>(out);
   if (a.x_is_mk) {
@@ -138,12 +139,17 @@ void convert(const LowpGemmArgs& a, int64_t kp, int64_t m0, int64_t m1, std::byt
     }
     return;
   }
+  // k outside: each x row is read contiguously (a strided walk per block would touch a
+  // new page per k), its pieces go to the blocks they belong to.
   for (int64_t k = 0; k < a.k; ++k) {
     const float* x = a.x + k * a.ldx;
-    float* row = dst + k * a.m;
-    for (int64_t m = m0; m < m1; m += 16) {
-      const __mmask16 mask = lanes(m1 - m);
-      _mm512_mask_storeu_ps(row + m, mask, round_bf16(_mm512_maskz_loadu_ps(mask, x + m)));
+    for (int64_t b0 = m0, b1; b0 < m1; b0 = b1) {
+      b1 = lowp_block_run_end(b0, m1, kMc);
+      float* row = dst + lowp_group_major_index(b0, k, a.m, kp, kMc, 1);
+      for (int64_t m = b0; m < b1; m += 16) {
+        const __mmask16 mask = lanes(b1 - m);
+        _mm512_mask_storeu_ps(row + (m - b0), mask, round_bf16(_mm512_maskz_loadu_ps(mask, x + m)));
+      }
     }
   }
 }
@@ -151,7 +157,7 @@ void convert(const LowpGemmArgs& a, int64_t kp, int64_t m0, int64_t m1, std::byt
 }  // namespace
 
 const LowpArch& lowp_bf16_arch_avx512() {
-  static const LowpArch arch{LowpIsa::kAvx512, LowpLayout{kNr, 1, true}, 2, 4, kMr, kKc, kMr * 10, kNr * 8,
+  static const LowpArch arch{LowpIsa::kAvx512, LowpLayout{kNr, 1, true}, 2, 4, kMr, kKc, kMc, kNr * 8,
                              macro, lowp_bf16_epilogue, convert, true};
   return arch;
 }

@@ -76,8 +76,6 @@ void run_tasks(const LowpGemmArgs& args, const Operands& op, int max_threads) {
   const int64_t panel_elems = op.kp * arch.layout.nr;
   const int64_t group_bytes = int64_t{arch.layout.kgroup} * arch.act_bytes;
   const bool group_major = !args.x_is_mk && arch.kxm_group_major;
-  const int64_t a_row = group_major ? group_bytes : op.kp * arch.act_bytes;
-  const int64_t a_group = group_major ? args.m * group_bytes : group_bytes;
 
   parallel_for_range(mblocks * nblocks, grain, max_threads, [&](int64_t begin, int64_t end) {
     grow(t_acc_scratch, static_cast<size_t>(arch.mc * arch.nc) * 4);
@@ -92,9 +90,10 @@ void run_tasks(const LowpGemmArgs& args, const Operands& op, int max_threads) {
         blk.mc = mc;
         blk.nc = nc;
         blk.kc = op.kp - k0 < arch.kc ? op.kp - k0 : arch.kc;
-        blk.a = op.act + m0 * a_row + k0 / arch.layout.kgroup * a_group;
-        blk.a_row = a_row;
-        blk.a_group = a_group;
+        // Either layout keeps the rows of an M block together, starting at m0 * kp.
+        blk.a_row = group_major ? group_bytes : op.kp * arch.act_bytes;
+        blk.a_group = group_major ? mc * group_bytes : group_bytes;
+        blk.a = op.act + m0 * op.kp * arch.act_bytes + k0 / arch.layout.kgroup * blk.a_group;
         blk.w = op.w + ((n0 / arch.layout.nr) * panel_elems + k0 * arch.layout.nr) * arch.weight_bytes;
         blk.wstride = panel_elems;
         blk.acc = acc;

@@ -27,7 +27,7 @@ struct MaddDot {
 const LowpArch& lowp_int8_arch_avx512() {
   static const LowpArch arch{LowpIsa::kAvx512, LowpLayout{kInt8Nr, 2, false}, 2, 2, MaddDot::kMr,
                              512, MaddDot::kMr * 8, kInt8Nr * 8, int8_macro<MaddDot>,
-                             lowp_int8_epilogue, quantize_rows_avx512<uint16_t>, true};
+                             lowp_int8_epilogue, quantize_rows_avx512<uint16_t, MaddDot::kMr * 8>, true};
   return arch;
 }
 

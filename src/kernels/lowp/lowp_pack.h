@@ -50,6 +50,26 @@ float lowp_bf16_to_f32(uint16_t h) noexcept;
 
 inline int64_t lowp_round_up(int64_t v, int64_t m) { return (v + m - 1) / m * m; }
 
+namespace {  // internal linkage: also compiled into the ISA translation units
+
+// Element index of k-group g of row m in k-group-major scratch (x given K x M): blocks of
+// mc rows (the last one shorter), each holding its rows' group 0, then group 1, ..., so
+// a micro-kernel walks one block with a small stride. `rows` is args.m.
+inline int64_t lowp_group_major_index(int64_t m, int64_t g, int64_t rows, int64_t kp, int64_t mc,
+                                      int kgroup) {
+  const int64_t b0 = m / mc * mc;
+  const int64_t cur = rows - b0 < mc ? rows - b0 : mc;
+  return b0 * kp + (g * cur + (m - b0)) * kgroup;
+}
+
+// The end of the run of rows from m that stays inside one block of mc rows, capped at end.
+inline int64_t lowp_block_run_end(int64_t m, int64_t end, int64_t mc) {
+  const int64_t block_end = (m / mc + 1) * mc;
+  return block_end < end ? block_end : end;
+}
+
+}  // namespace
+
 // Packed-weight element index of w(n, k) in a layout (lowp_arch.h).
 int64_t lowp_packed_index(const LowpLayout& layout, int64_t kp, int64_t n, int64_t k);
 

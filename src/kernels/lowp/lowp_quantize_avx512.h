@@ -38,7 +38,8 @@ inline void store_quantized(T* dst, __mmask16 mask, __m512i q) {
     _mm512_mask_cvtepi32_storeu_epi16(dst, mask, q);
 }
 
-template <class T>
+// kMc: the variant's M block, for the k-group-major layout of x given K x M.
+template <class T, int64_t kMc>
 void quantize_rows_avx512(const LowpGemmArgs& a, int64_t kp, int64_t m0, int64_t m1, std::byte* out,
                           float* rscale, int32_t* zp) {
   T* dst = reinterpret_cast<T*>(out);
@@ -68,15 +69,16 @@ void quantize_rows_avx512(const LowpGemmArgs& a, int64_t kp, int64_t m0, int64_t
     return;
   }
   // x is K x M: up to kWide rows side by side (1 KiB of each x row per k, so strided
-  // walks over k touch few pages), written k-group-major (lowp_arch.h): the kgroup
-  // quantized values of one row and group become one 32-bit lane, so 16 rows of a group
-  // are one 64-byte store.
+  // walks over k touch few pages), never crossing an M block, written k-group-major
+  // (lowp_group_major_index): the kgroup quantized values of one row and group become one
+  // 32-bit lane, so 16 rows of a group are one 64-byte store.
   constexpr int kGroup = 4 / sizeof(T);
   constexpr int64_t kWide = 256;
   alignas(64) float los[kWide], his[kWide], invs[kWide], zlo[kWide], zhi[kWide];
   alignas(64) int32_t zps[kWide];
-  for (int64_t b0 = m0; b0 < m1; b0 += kWide) {
-    const int64_t rows = m1 - b0 < kWide ? m1 - b0 : kWide;
+  for (int64_t b0 = m0, b1; b0 < m1; b0 = b1) {
+    b1 = lowp_block_run_end(b0, b0 + kWide < m1 ? b0 + kWide : m1, kMc);
+    const int64_t rows = b1 - b0;
     for (int64_t r = 0; r < kWide; r += 16) {
       _mm512_store_ps(los + r, zero);
       _mm512_store_ps(his + r, zero);
@@ -112,7 +114,7 @@ void quantize_rows_avx512(const LowpGemmArgs& a, int64_t kp, int64_t m0, int64_t
           const __m512i q = quantize16(v, inv, lo, hi, vz);
           lanes = _mm512_or_si512(lanes, _mm512_slli_epi32(q, static_cast<unsigned>(8 * sizeof(T) * t)));
         }
-        _mm512_mask_storeu_epi32(dst + (g * a.m + b0 + r) * kGroup, rmask, lanes);
+        _mm512_mask_storeu_epi32(dst + lowp_group_major_index(b0 + r, g, a.m, kp, kMc, kGroup), rmask, lanes);
       }
     }
   }
