@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <memory>
+#include <string>
 
 #include "braid/resource.h"
 #include "braid/status.h"
@@ -37,6 +38,9 @@ struct RuntimeOptions {
   bool calibrate = true;
   SchedulingPolicyOption policy = SchedulingPolicyOption::kHybrid;
   std::chrono::nanoseconds monitor_period = std::chrono::milliseconds(10);
+  // Prefix for every /proc and /sys path the monitor reads ("" = this machine's), e.g. a
+  // container that mounts the host's /proc elsewhere, or a test's captured tree.
+  std::string monitor_root;
 };
 
 class Runtime {

@@ -2,4 +2,4 @@ target_sources(braid PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/status.cpp
   ${CMAKE_CURRENT_LIST_DIR}/tensor.cpp
   ${CMAKE_CURRENT_LIST_DIR}/buffer_pool.cpp
-  ${CMAKE_CURRENT_LIST_DIR}/alloc_hooks.cpp)
+  ${CMAKE_CURRENT_LIST_DIR}/fault_injection.cpp)

@@ -4,7 +4,7 @@
 #include <cstring>
 #include <new>
 
-#include "core/alloc_hooks.h"
+#include "core/fault_injection.h"
 #include "core/buffer_pool.h"
 
 namespace braid {

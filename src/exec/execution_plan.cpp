@@ -2,6 +2,7 @@
 
 #include <new>
 
+#include "core/fault_injection.h"
 #include "kernels/registry.h"
 
 namespace braid::detail {
@@ -78,6 +79,7 @@ Status run_node(const Graph& graph, const ExecutionPlan& plan, std::vector<Tenso
   ctx.precision = effective_precision(plan, n, precision);
   Status st;
   try {
+    if (should_fail_kernel_call()) return internal_error(node.describe() + ": injected kernel failure");
     st = plan.kernels[n]->compute(ctx);
   } catch (const std::bad_alloc&) {
     st = out_of_memory("out of memory");

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "braid/resource.h"
+#include "core/fault_injection.h"
 #include "resource/availability_estimator.h"
 #include "resource/calibration.h"
 #include "resource/cgroup_memory_source.h"
@@ -211,7 +212,7 @@ class ResourceMonitor::Impl {
     for (const std::unique_ptr<ResourceSource>& source : sources_) {
       Status status;
       try {
-        status = source->sample(v);
+        status = detail::should_fail_source_read() ? internal_error("injected read failure") : source->sample(v);
       } catch (const std::exception& e) {
         status = internal_error(std::string("sample() threw: ") + e.what());
       } catch (...) {

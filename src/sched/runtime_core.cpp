@@ -52,6 +52,7 @@ Result<std::shared_ptr<Runtime>> Runtime::create(const RuntimeOptions& options) 
   mo.period = options.monitor_period;
   mo.default_sources = options.monitor_machine;
   mo.calibrate = options.calibrate;
+  mo.root = options.monitor_root;
   detail::RuntimeConfig rc;
   rc.threads = options.threads;
   rc.planner.policy = to_policy(options.policy);
