@@ -4,3 +4,7 @@ braid_add_test(scheduler_stress_test SOURCES ${CMAKE_CURRENT_LIST_DIR}/scheduler
 if(TARGET braid_models)
   add_dependencies(scheduler_stress_test braid_models)
 endif()
+braid_add_test(soak_test SOURCES ${CMAKE_CURRENT_LIST_DIR}/soak_test.cpp LABELS soak TIMEOUT 3600)
+if(TARGET braid_models)
+  add_dependencies(soak_test braid_models)
+endif()
