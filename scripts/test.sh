@@ -3,7 +3,8 @@
 # release build (sanitizer runs with BRAID_SANITIZERS="asan tsan"). Long stress/fuzz/live
 # runs are opt-in ctest labels.
 source "$(dirname "$0")/common.sh"
-ensure_packages "${BRAID_BUILD_PACKAGES[@]}" libonnx-testdata
+# chromium: the `browser` ctest renders braid-bench's HTML report headless.
+ensure_packages "${BRAID_BUILD_PACKAGES[@]}" libonnx-testdata chromium
 ensure_ort_peer
 export BRAID_ORT_PREFIX
 BUILD="$BRAID_ROOT/build/test-release"

@@ -1,6 +1,8 @@
 #include "bench_options.h"
 
+#include <cctype>
 #include <charconv>
+#include <cstdlib>
 #include <cstring>
 
 namespace braid::bench {
@@ -39,8 +41,15 @@ const char* usage() {
          "  --duration S            seconds per model and mode when no --iterations (default 3)\n"
          "  --warmup N              unmeasured runs first (default 5)\n"
          "  --seed N                input seed (default 42)\n"
-         "  --interference SPEC     cpu:K | bursty:K:ON_MS:OFF_MS (a competitor process)\n"
-         "  --json PATH             write every figure as JSON\n"
+         "  --interference SPEC     cpu:K | bursty:K:ON_MS:OFF_MS | mem:GiB (a competitor process)\n"
+         "  --json PATH             write every figure as JSON (docs/braid-bench-report.schema.json)\n"
+         "  --trace PATH            Chrome trace of every subgraph run (open in ui.perfetto.dev)\n"
+         "  --html PATH             self-contained HTML report (histograms, CDFs, timeline)\n"
+         "  --shape NAME:D1xD2...   dims of a dynamic input (repeatable)\n"
+         "  --batch N               first dim of inputs whose first dim is dynamic\n"
+         "  --input [NAME=]FILE.pb  an input from an ONNX TensorProto file (repeatable)\n"
+         "  --progress | --no-progress  live progress line (default: when stdout is a terminal)\n"
+         "  --together              run all the models at once, one client thread each, one shared runtime\n"
          "  --scenario S            single-stream (default) | multi-stream | server | offline\n"
          "  --concurrency N         multi-stream clients; in-flight bound for server/offline (default 2)\n"
          "  --qps Q                 server: Poisson arrivals per second\n"
@@ -68,9 +77,44 @@ Result<size_t> parse_bytes(const std::string& s) {
   return n * mul;
 }
 
+const char* interference_kind_name(Interference::Kind k) noexcept {
+  switch (k) {
+    case Interference::Kind::kNone: return "none";
+    case Interference::Kind::kCpu: return "cpu";
+    case Interference::Kind::kBursty: return "bursty";
+    case Interference::Kind::kMemory: return "mem";
+  }
+  return "unknown";
+}
+
+Result<InputShape> parse_shape(const std::string& s) {
+  const size_t colon = s.rfind(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == s.size())
+    return invalid_argument("bad --shape '" + s + "' (NAME:D1xD2x...)");
+  InputShape shape;
+  shape.name = s.substr(0, colon);
+  for (const std::string& d : split(s.substr(colon + 1), 'x')) {
+    int64_t n = 0;
+    if (!parse_number(d, n) || n < 0 || n > (int64_t{1} << 32))
+      return invalid_argument("bad dim '" + d + "' in --shape '" + s + "'");
+    shape.dims.push_back(n);
+  }
+  return shape;
+}
+
 Result<Interference> parse_interference(const std::string& s) {
   auto parts = split(s, ':');
   Interference it;
+  if (parts[0] == "mem" && parts.size() == 2) {
+    it.kind = Interference::Kind::kMemory;
+    char* end = nullptr;
+    const double gib = std::strtod(parts[1].c_str(), &end);
+    if (parts[1].empty() || *end != 0 || !(gib > 0) || gib > 4096)
+      return invalid_argument("bad GiB in --interference '" + s + "' (mem:GiB, e.g. mem:2 or mem:0.5)");
+    it.memory_bytes = static_cast<size_t>(gib * static_cast<double>(size_t{1} << 30));
+    it.threads = 1;
+    return it;
+  }
   if (parts[0] == "cpu" && parts.size() == 2) {
     it.kind = Interference::Kind::kCpu;
     if (!parse_number(parts[1], it.threads) || it.threads < 1 || it.threads > 1024)
@@ -84,7 +128,7 @@ Result<Interference> parse_interference(const std::string& s) {
       return invalid_argument("bad numbers in --interference '" + s + "'");
     return it;
   }
-  return invalid_argument("bad --interference '" + s + "' (cpu:K or bursty:K:ON_MS:OFF_MS)");
+  return invalid_argument("bad --interference '" + s + "' (cpu:K, bursty:K:ON_MS:OFF_MS or mem:GiB)");
 }
 
 const char* scenario_name(Scenario s) noexcept {
@@ -109,6 +153,8 @@ Result<BenchOptions> parse_options(int argc, const char* const* argv) {
       o.help = true;
     } else if (a == "--serve") {
       o.serve = true;
+    } else if (a == "--together") {
+      o.together = true;
     } else if (a == "--graph-optimization") {
       BRAID_ASSIGN_OR_RETURN(std::string v, value("--graph-optimization"));
       if (v == "none") o.graph_optimization = GraphOptimization::kNone;
@@ -145,6 +191,36 @@ Result<BenchOptions> parse_options(int argc, const char* const* argv) {
       BRAID_ASSIGN_OR_RETURN(o.interference, parse_interference(v));
     } else if (a == "--json") {
       BRAID_ASSIGN_OR_RETURN(o.json_path, value("--json"));
+    } else if (a == "--trace") {
+      BRAID_ASSIGN_OR_RETURN(o.trace_path, value("--trace"));
+    } else if (a == "--html") {
+      BRAID_ASSIGN_OR_RETURN(o.html_path, value("--html"));
+    } else if (a == "--progress" || a == "--no-progress") {
+      o.progress = a == "--progress" ? BenchOptions::Progress::kOn : BenchOptions::Progress::kOff;
+    } else if (a == "--shape") {
+      BRAID_ASSIGN_OR_RETURN(std::string v, value("--shape"));
+      BRAID_ASSIGN_OR_RETURN(InputShape shape, parse_shape(v));
+      for (const InputShape& other : o.shapes)
+        if (other.name == shape.name) return invalid_argument("--shape given twice for input '" + shape.name + "'");
+      o.shapes.push_back(std::move(shape));
+    } else if (a == "--batch") {
+      BRAID_ASSIGN_OR_RETURN(std::string v, value("--batch"));
+      int64_t n = 0;
+      if (!parse_number(v, n) || n < 1 || n > 1000000) return invalid_argument("bad --batch '" + v + "' (1..1000000)");
+      o.batch = static_cast<int>(n);
+    } else if (a == "--input") {
+      BRAID_ASSIGN_OR_RETURN(std::string v, value("--input"));
+      InputFile f;
+      const size_t eq = v.find('=');
+      if (eq != std::string::npos) {
+        f.name = v.substr(0, eq);
+        f.path = v.substr(eq + 1);
+      } else {
+        f.path = v;
+      }
+      if (f.path.empty() || (eq != std::string::npos && f.name.empty()))
+        return invalid_argument("bad --input '" + v + "' ([NAME=]FILE.pb)");
+      o.input_files.push_back(std::move(f));
     } else if (a == "--scenario") {
       BRAID_ASSIGN_OR_RETURN(std::string v, value("--scenario"));
       if (v == "single-stream") o.scenario = Scenario::kSingleStream;

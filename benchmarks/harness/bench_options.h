@@ -2,7 +2,9 @@
 // message and a non-zero exit.
 #pragma once
 
+#include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "braid/options.h"
@@ -11,9 +13,22 @@
 namespace braid::bench {
 
 struct Interference {
-  enum class Kind { kNone, kCpu, kBursty } kind = Kind::kNone;
+  enum class Kind { kNone, kCpu, kBursty, kMemory } kind = Kind::kNone;
   int threads = 0;
   int on_ms = 0, off_ms = 0;
+  size_t memory_bytes = 0;  // kMemory: the buffer streamed through (read-modify-write)
+};
+const char* interference_kind_name(Interference::Kind k) noexcept;  // "none", "cpu", "bursty", "mem"
+
+// --shape name:d1xd2x...: the dims of one dynamic input.
+struct InputShape {
+  std::string name;
+  std::vector<int64_t> dims;
+};
+// --input name=file.pb (or file.pb alone for a model with one input): an ONNX TensorProto.
+struct InputFile {
+  std::string name;  // empty: the model's only input
+  std::string path;
 };
 
 // MLPerf LoadGen-style scenarios.
@@ -36,7 +51,14 @@ struct BenchOptions {
   uint32_t seed = 42;
   Interference interference;
   std::string json_path;
+  std::string trace_path;  // --trace: Chrome trace (Trace Event Format)
+  std::string html_path;   // --html: self-contained report page
+  std::vector<InputShape> shapes;  // --shape
+  int batch = 0;                   // --batch: first dim of inputs whose first dim is dynamic (0: 1)
+  std::vector<InputFile> input_files;  // --input
+  enum class Progress { kAuto, kOn, kOff } progress = Progress::kAuto;  // --progress / --no-progress
   GraphOptimization graph_optimization = GraphOptimization::kBasic;  // --graph-optimization
+  bool together = false;  // --together: all models at once, one client thread each
   bool serve = false;  // --serve: answer load/run requests on stdin (serve.h)
   Scenario scenario = Scenario::kSingleStream;
   int concurrency = 2;            // multi-stream clients / offline and server in-flight bound
@@ -48,8 +70,10 @@ struct BenchOptions {
 
 // "2GiB", "512MiB", "1024" -> bytes.
 Result<size_t> parse_bytes(const std::string& s);
-// "cpu:1", "bursty:1:50:50".
+// "cpu:1", "bursty:1:50:50", "mem:2" (GiB; fractions allowed: "mem:0.25").
 Result<Interference> parse_interference(const std::string& s);
+// "data:1x3x224x224" -> {data, {1, 3, 224, 224}}.
+Result<InputShape> parse_shape(const std::string& s);
 Result<BenchOptions> parse_options(int argc, const char* const* argv);
 const char* usage();
 

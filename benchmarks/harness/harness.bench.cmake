@@ -2,9 +2,16 @@
 add_executable(braid-bench
   ${CMAKE_CURRENT_LIST_DIR}/main.cpp
   ${CMAKE_CURRENT_LIST_DIR}/bench_options.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/html_report.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/inputs.cpp
   ${CMAKE_CURRENT_LIST_DIR}/interference.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/machine_info.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/progress.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/report.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/resource_timeline.cpp
   ${CMAKE_CURRENT_LIST_DIR}/serve.cpp
-  ${CMAKE_CURRENT_LIST_DIR}/scenarios.cpp)
+  ${CMAKE_CURRENT_LIST_DIR}/scenarios.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/trace_recorder.cpp)
 target_include_directories(braid-bench PRIVATE ${CMAKE_CURRENT_LIST_DIR})
 target_link_libraries(braid-bench PRIVATE braid braid_warnings Threads::Threads)
 if(TARGET braid_models)

@@ -1,5 +1,6 @@
 // A competitor process started and stopped by the harness, by PID: K threads that spin
-// (cpu) or spin ON ms and sleep OFF ms (bursty).
+// (cpu), spin ON ms and sleep OFF ms (bursty), or one thread that allocates GiB of memory
+// and streams through it, read-modify-write, for ever (mem).
 #pragma once
 
 #include <sys/types.h>
@@ -8,7 +9,8 @@
 
 namespace braid::bench {
 
-// The child's body (braid-bench --competitor-child K ON_MS OFF_MS). Never returns.
+// The child's body (braid-bench --competitor-child K ON_MS OFF_MS, or
+// --competitor-child-mem BYTES). Never returns.
 [[noreturn]] void competitor_main(Interference spec);
 
 class Competitor {

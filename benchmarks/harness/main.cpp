@@ -1,24 +1,35 @@
 // braid-bench: runs models in sequential, static and adaptive modes, optionally under a
-// competing process, and prints latency percentiles side by side.
+// competing process, and prints latency percentiles side by side; --json, --trace and
+// --html write the figures, every subgraph run and a report page.
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
-#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <random>
+#include <functional>
+#include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "bench_options.h"
 #include "braid/braid.h"
+#include "braid/trace.h"
+#include "html_report.h"
+#include "inputs.h"
 #include "interference.h"
+#include "machine_info.h"
+#include "progress.h"
+#include "report.h"
+#include "resource_timeline.h"
 #include "scenarios.h"
 #include "serve.h"
+#include "trace_recorder.h"
 
 using namespace braid;
 using namespace braid::bench;
@@ -26,73 +37,150 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct Stats {
-  std::string model;
-  std::string mode;
-  size_t runs = 0;
-  double p50 = 0, p90 = 0, p99 = 0, p999 = 0, min = 0, max = 0, mean = 0;
-  double throughput = 0;
-  double over_bound_share = 0;  // server with --latency-bound
+using Clock = std::chrono::steady_clock;
+
+// What a measurement reports to besides its result.
+struct Observers {
+  ResourceTimeline* timeline = nullptr;  // null: no report asked for
+  TraceRecorder* trace = nullptr;        // null: not tracing
+  ProgressLine* progress = nullptr;
 };
 
-double percentile(std::vector<double> v, double q) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  double idx = q * static_cast<double>(v.size() - 1);
-  size_t lo = static_cast<size_t>(std::floor(idx)), hi = static_cast<size_t>(std::ceil(idx));
-  return v[lo] + (v[hi] - v[lo]) * (idx - static_cast<double>(lo));
-}
+double ms_since(Clock::time_point t) { return std::chrono::duration<double, std::milli>(Clock::now() - t).count(); }
 
-Result<NamedTensors> make_inputs(const Session& s, uint32_t seed) {
-  NamedTensors in;
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
-  for (const TensorInfo& info : s.inputs()) {
-    Shape shape;
-    for (int64_t d : info.shape) shape.push_back(d < 0 ? 1 : d);
-    BRAID_ASSIGN_OR_RETURN(Tensor t, Tensor::empty(info.dtype, shape));
-    if (info.dtype == DataType::kFloat32) {
-      for (int64_t i = 0; i < t.numel(); ++i) t.data<float>()[i] = dist(rng);
-    } else {
-      std::memset(t.raw_data(), 0, t.byte_size());
-    }
-    in[info.name] = std::move(t);
-  }
-  return in;
-}
+// A loaded, warmed-up session ready for its scenario.
+struct Prepared {
+  std::optional<Session> session;
+  NamedTensors inputs;
+  int phase = -1;    // its trace phase
+  int requests = 0;  // run() calls made so far (warm-up)
+};
 
-Result<Stats> measure(const std::string& path, ExecutionMode mode, const BenchOptions& o) {
+// Loads `r.model_path` in `mode` and warms it up (traced as a phase of its own).
+Status prepare(ModeResult& r, Prepared& p, ExecutionMode mode, const BenchOptions& o, const Observers& obs) {
   SessionOptions so;
   so.mode = mode;
   so.threads = o.threads;
   so.graph_optimization = o.graph_optimization;
   so.memory_budget_bytes = o.memory_budget;
   so.max_in_flight = o.concurrency;
-  BRAID_ASSIGN_OR_RETURN(Session s, Session::load(path, so));
-  BRAID_ASSIGN_OR_RETURN(NamedTensors in, make_inputs(s, o.seed));
+  const auto load_start = Clock::now();
+  BRAID_ASSIGN_OR_RETURN(Session loaded, Session::load(r.model_path, so));
+  r.load_ms = ms_since(load_start);
+  const Session& s = p.session.emplace(std::move(loaded));
+  BRAID_ASSIGN_OR_RETURN(p.inputs, make_inputs(s, o));
+  if (obs.trace) p.phase = obs.trace->begin_phase(r.model, r.mode, static_cast<int>(s.subgraph_profile().size()));
   for (int i = 0; i < o.warmup; ++i) {
-    auto r = s.run(in);
-    if (!r.ok()) return r.status();
+    const auto t0 = Clock::now();
+    auto out = s.run(p.inputs);
+    ++p.requests;
+    if (i == 0) r.first_run_ms = ms_since(t0);
+    if (!out.ok()) return out.status();
   }
-  BRAID_ASSIGN_OR_RETURN(ScenarioSamples samples, run_scenario(s, in, o));
-  const std::vector<double>& ms = samples.latency_ms;
-  if (ms.empty()) return invalid_argument("no request completed (a longer --duration?)");
-  Stats st;
-  st.model = fs::path(path).stem().string();
-  st.mode = execution_mode_name(mode);
-  st.runs = ms.size();
-  st.p50 = percentile(ms, 0.5);
-  st.p90 = percentile(ms, 0.9);
-  st.p99 = percentile(ms, 0.99);
-  st.p999 = percentile(ms, 0.999);
-  st.min = *std::min_element(ms.begin(), ms.end());
-  st.max = *std::max_element(ms.begin(), ms.end());
-  double sum = 0;
-  for (double v : ms) sum += v;
-  st.mean = sum / static_cast<double>(ms.size());
-  st.throughput = static_cast<double>(ms.size()) / samples.seconds;
-  st.over_bound_share = static_cast<double>(samples.over_bound) / static_cast<double>(ms.size());
-  return st;
+  return {};
+}
+
+// The figures of `samples` into `r`.
+Status summarize_into(ModeResult& r, Result<ScenarioSamples> samples, const BenchOptions& o) {
+  if (!samples.ok()) return samples.status();
+  if (samples->latency_ms.empty()) return invalid_argument("no request completed (a longer --duration?)");
+  r.iterations = samples->latency_ms.size();
+  r.seconds = samples->seconds;
+  r.throughput = static_cast<double>(r.iterations) / samples->seconds;
+  r.latency = summarize(samples->latency_ms);
+  if (o.scenario == Scenario::kServer && o.latency_bound_ms > 0)
+    r.over_bound_share = static_cast<double>(samples->over_bound) / static_cast<double>(r.iterations);
+  r.latency_ms = std::move(samples->latency_ms);
+  return {};
+}
+
+ModeResult new_result(const std::string& path, ExecutionMode mode) {
+  ModeResult r;
+  r.model = fs::path(path).stem().string();
+  r.model_path = path;
+  r.mode = execution_mode_name(mode);
+  return r;
+}
+
+// One model in one mode: load, warm up, run the scenario.
+ModeResult measure(const std::string& path, ExecutionMode mode, const BenchOptions& o, const Observers& obs) {
+  ModeResult r = new_result(path, mode);
+  if (obs.timeline) obs.timeline->set_phase(r.model + "/" + r.mode);
+  r.peak_rss_reset = reset_peak_rss();
+  Prepared p;
+  Status st = prepare(r, p, mode, o, obs);
+  if (st.ok()) {
+    std::atomic<size_t> completed{0};
+    if (obs.progress)
+      obs.progress->begin(r.model + " " + r.mode, &completed, static_cast<size_t>(o.iterations), o.duration_s);
+    auto samples = run_scenario(*p.session, p.inputs, o, &completed);
+    if (obs.progress) obs.progress->end();
+    p.requests += static_cast<int>(completed.load());
+    st = summarize_into(r, std::move(samples), o);
+  }
+  if (obs.trace && p.phase >= 0) obs.trace->end_phase(p.phase, p.requests);
+  if (!st.ok()) r.error = st.to_string();
+  r.peak_rss_kib = peak_rss_kib();
+  if (obs.timeline) obs.timeline->set_phase("");
+  return r;
+}
+
+// --together: every model at once in `mode`, one client (its own scenario) per model on
+// its own thread, the sessions sharing the default Runtime. Loads and warm-ups run one
+// after the other first; the peak RSS is the group's.
+std::vector<ModeResult> measure_together(const std::vector<std::string>& paths, ExecutionMode mode,
+                                         const BenchOptions& o, const Observers& obs) {
+  const size_t n = paths.size();
+  std::vector<ModeResult> rs;
+  for (const std::string& path : paths) rs.push_back(new_result(path, mode));
+  std::vector<Prepared> ps(n);
+  std::vector<Status> st(n);
+  if (obs.timeline) obs.timeline->set_phase(std::string("together/") + execution_mode_name(mode));
+  const bool reset = reset_peak_rss();
+  for (size_t i = 0; i < n; ++i) {
+    st[i] = prepare(rs[i], ps[i], mode, o, obs);
+    if (obs.trace) obs.trace->suspend_phase();
+  }
+  if (obs.trace) obs.trace->attribute_by_plan();  // the models' runs interleave from here
+  std::atomic<size_t> completed{0};
+  if (obs.progress)
+    obs.progress->begin(std::to_string(n) + " models together, " + execution_mode_name(mode), &completed,
+                        static_cast<size_t>(o.iterations) * n, o.duration_s);
+  std::vector<std::optional<Result<ScenarioSamples>>> samples(n);
+  {
+    std::vector<std::thread> clients;
+    for (size_t i = 0; i < n; ++i)
+      if (st[i].ok()) clients.emplace_back([&, i] { samples[i] = run_scenario(*ps[i].session, ps[i].inputs, o, &completed); });
+    for (std::thread& t : clients) t.join();
+  }
+  if (obs.progress) obs.progress->end();
+  const int64_t peak = peak_rss_kib();
+  for (size_t i = 0; i < n; ++i) {
+    if (st[i].ok()) {
+      ps[i].requests += samples[i]->ok() ? static_cast<int>((*samples[i])->latency_ms.size()) : 0;
+      st[i] = summarize_into(rs[i], std::move(*samples[i]), o);
+    }
+    if (obs.trace && ps[i].phase >= 0) obs.trace->end_phase(ps[i].phase, ps[i].requests);
+    if (!st[i].ok()) rs[i].error = st[i].to_string();
+    rs[i].peak_rss_kib = peak;
+    rs[i].peak_rss_reset = reset;
+  }
+  if (obs.timeline) obs.timeline->set_phase("");
+  return rs;
+}
+
+void print_row(const ModeResult& r, double seq_p50, const BenchOptions& o) {
+  if (!r.ok()) {
+    std::printf("%-14s %-11s FAILED: %s\n", r.model.c_str(), r.mode.c_str(), r.error.c_str());
+    std::fflush(stdout);
+    return;
+  }
+  std::printf("%-14s %-11s %7zu %9.1f %9.3f %9.3f %9.3f %9.3f %8.2fx %9.1f", r.model.c_str(), r.mode.c_str(),
+              r.iterations, r.throughput, r.latency.p50, r.latency.p90, r.latency.p99, r.latency.max,
+              seq_p50 > 0 ? seq_p50 / r.latency.p50 : 1.0, static_cast<double>(r.peak_rss_kib) / 1024.0);
+  if (r.over_bound_share >= 0) std::printf("  %.1f%% over %.1f ms", 100.0 * r.over_bound_share, o.latency_bound_ms);
+  std::printf("\n");
+  std::fflush(stdout);
 }
 
 std::string default_models_dir(const char* argv0) {
@@ -100,6 +188,16 @@ std::string default_models_dir(const char* argv0) {
   for (fs::path p : {exe.parent_path() / "../../models", exe.parent_path() / "../models", fs::path("models")})
     if (fs::exists(p / "inception.onnx")) return fs::weakly_canonical(p).string();
   return "models";
+}
+
+bool write_file(const std::string& path, const char* what, const std::function<void(std::ostream&)>& body) {
+  std::ofstream f(path);
+  if (f) body(f);
+  if (!f) {
+    std::fprintf(stderr, "braid-bench: cannot write the %s to %s\n", what, path.c_str());
+    return false;
+  }
+  return true;
 }
 
 }  // namespace
@@ -111,6 +209,12 @@ int main(int argc, char** argv) {
     spec.threads = std::max(1, std::atoi(argv[2]));
     spec.on_ms = std::atoi(argv[3]);
     spec.off_ms = std::atoi(argv[4]);
+    competitor_main(spec);
+  }
+  if (argc == 3 && std::strcmp(argv[1], "--competitor-child-mem") == 0) {
+    Interference spec;
+    spec.kind = Interference::Kind::kMemory;
+    spec.memory_bytes = std::strtoull(argv[2], nullptr, 10);
     competitor_main(spec);
   }
   auto parsed = parse_options(argc, argv);
@@ -136,6 +240,24 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
+  RunReport report;
+  report.command_line.assign(argv, argv + argc);
+  report.created_utc = utc_now_iso8601();
+  // The runtime sessions share when SessionOptions::runtime is null: its monitor is the
+  // resource vector they schedule by.
+  std::shared_ptr<Runtime> runtime = Runtime::default_runtime();
+  const bool reports = !o.json_path.empty() || !o.html_path.empty() || !o.trace_path.empty();
+  std::unique_ptr<ResourceTimeline> timeline;
+  if (reports) timeline = std::make_unique<ResourceTimeline>(&runtime->monitor(), std::chrono::milliseconds(50));
+  std::unique_ptr<TraceRecorder> trace;
+  if (!o.trace_path.empty() || !o.html_path.empty()) {
+    trace = std::make_unique<TraceRecorder>(timeline->start());
+    set_run_tracer(trace.get());
+  }
+  const bool tty = isatty(STDOUT_FILENO) == 1;
+  ProgressLine progress(o.progress == BenchOptions::Progress::kOn || (o.progress == BenchOptions::Progress::kAuto && tty), tty);
+  Observers obs{timeline.get(), trace.get(), &progress};
+
   Competitor competitor(o.interference);
   const std::string threads = o.threads > 0 ? std::to_string(o.threads) + " threads"
                                             : std::to_string(std::thread::hardware_concurrency()) + " threads (all cores)";
@@ -144,47 +266,56 @@ int main(int argc, char** argv) {
     scenario += " (concurrency " + std::to_string(o.concurrency) + ")";
   if (o.scenario == Scenario::kServer)
     scenario += " (" + std::to_string(o.qps) + " qps, in flight <= " + std::to_string(o.concurrency) + ")";
-  std::printf("braid %s | %s | %s | %s\n", version(), threads.c_str(), scenario.c_str(),
-              o.interference.kind == Interference::Kind::kNone ? "quiet machine" : "with a competing process");
-  std::printf("%-14s %-11s %7s %9s %9s %9s %9s %9s %9s\n", "model", "mode", "runs", "per s", "p50 ms", "p90 ms", "p99 ms",
-              "max ms", "vs seq");
-  std::vector<Stats> all;
+  std::printf("braid %s | %s | %s | %s%s\n", version(), threads.c_str(), scenario.c_str(),
+              o.interference.kind == Interference::Kind::kNone ? "quiet machine" : "with a competing process",
+              o.together ? " | models run together" : "");
+  std::printf("%-14s %-11s %7s %9s %9s %9s %9s %9s %9s %9s\n", "model", "mode", "runs", "per s", "p50 ms", "p90 ms",
+              "p99 ms", "max ms", "vs seq", "peak MiB");
+  std::fflush(stdout);
   int failures = 0;
-  for (const std::string& m : o.models) {
-    double seq_p50 = 0;
+  if (o.together) {
+    std::vector<double> seq_p50(o.models.size(), 0);
     for (ExecutionMode mode : o.modes) {
-      auto st = measure(m, mode, o);
-      if (!st.ok()) {
-        std::printf("%-14s %-11s FAILED: %s\n", fs::path(m).stem().c_str(), execution_mode_name(mode),
-                    st.status().to_string().c_str());
-        ++failures;
-        continue;
+      std::vector<ModeResult> rs = measure_together(o.models, mode, o, obs);
+      for (size_t i = 0; i < rs.size(); ++i) {
+        if (mode == ExecutionMode::kSequential && rs[i].ok()) seq_p50[i] = rs[i].latency.p50;
+        failures += rs[i].ok() ? 0 : 1;
+        print_row(rs[i], seq_p50[i], o);
+        report.results.push_back(std::move(rs[i]));
       }
-      if (mode == ExecutionMode::kSequential) seq_p50 = st->p50;
-      std::printf("%-14s %-11s %7zu %9.1f %9.3f %9.3f %9.3f %9.3f %8.2fx", st->model.c_str(), st->mode.c_str(), st->runs,
-                  st->throughput, st->p50, st->p90, st->p99, st->max, seq_p50 > 0 ? seq_p50 / st->p50 : 1.0);
-      if (o.scenario == Scenario::kServer && o.latency_bound_ms > 0)
-        std::printf("  %.1f%% over %.1f ms", 100.0 * st->over_bound_share, o.latency_bound_ms);
-      std::printf("\n");
-      std::fflush(stdout);
-      all.push_back(*st);
+    }
+  } else {
+    for (const std::string& m : o.models) {
+      double seq_p50 = 0;
+      for (ExecutionMode mode : o.modes) {
+        ModeResult r = measure(m, mode, o, obs);
+        if (mode == ExecutionMode::kSequential && r.ok()) seq_p50 = r.latency.p50;
+        failures += r.ok() ? 0 : 1;
+        print_row(r, seq_p50, o);
+        report.results.push_back(std::move(r));
+      }
     }
   }
+  if (trace) set_run_tracer(nullptr);  // requests are over: nothing reports to it any more
   struct rusage ru {};
   getrusage(RUSAGE_SELF, &ru);
-  std::printf("peak RSS %.1f MiB\n", static_cast<double>(ru.ru_maxrss) / 1024.0);
-  if (!o.json_path.empty()) {
-    std::ofstream j(o.json_path);
-    j << "{\"braid_version\": \"" << version() << "\", \"peak_rss_kib\": " << ru.ru_maxrss << ", \"results\": [";
-    for (size_t i = 0; i < all.size(); ++i) {
-      const Stats& s = all[i];
-      j << (i ? "," : "") << "\n  {\"model\": \"" << s.model << "\", \"mode\": \"" << s.mode << "\", \"runs\": " << s.runs
-        << ", \"p50_ms\": " << s.p50 << ", \"p90_ms\": " << s.p90 << ", \"p99_ms\": " << s.p99
-        << ", \"p999_ms\": " << s.p999 << ", \"min_ms\": " << s.min << ", \"max_ms\": " << s.max
-        << ", \"mean_ms\": " << s.mean << ", \"throughput_per_s\": " << s.throughput
-        << ", \"over_bound_share\": " << s.over_bound_share << "}";
-    }
-    j << "\n]}\n";
-  }
+  std::printf("peak RSS %.1f MiB (the whole process)\n", static_cast<double>(ru.ru_maxrss) / 1024.0);
+  if (!reports) return failures == 0 ? 0 : 1;
+
+  report.versions = read_version_info();
+  report.machine = read_machine_info(&runtime->monitor());
+  report.options = o;
+  report.peak_rss_kib = ru.ru_maxrss;
+  report.timeline_period_ms = static_cast<double>(timeline->period().count());
+  report.timeline = timeline->finish();
+  bool written = true;
+  if (!o.json_path.empty())
+    written &= write_file(o.json_path, "JSON report", [&](std::ostream& os) { write_json(os, report); });
+  if (!o.trace_path.empty())
+    written &= write_file(o.trace_path, "trace", [&](std::ostream& os) { trace->write(os, report.timeline); });
+  if (!o.html_path.empty())
+    written &= write_file(o.html_path, "HTML report",
+                          [&](std::ostream& os) { write_html(os, report, trace->runs(), trace->phases()); });
+  if (!written) return 2;
   return failures == 0 ? 0 : 1;
 }

@@ -22,7 +22,13 @@ bool more(const BenchOptions& o, size_t done, Clock::time_point end) {
   return o.iterations > 0 ? done < static_cast<size_t>(o.iterations) : Clock::now() < end;
 }
 
-Result<ScenarioSamples> closed_loop(const Session& s, const NamedTensors& in, const BenchOptions& o, int clients) {
+// Counts one finished request for the progress line (relaxed: a display counter).
+void count(std::atomic<size_t>* completed) {
+  if (completed) completed->fetch_add(1, std::memory_order_relaxed);
+}
+
+Result<ScenarioSamples> closed_loop(const Session& s, const NamedTensors& in, const BenchOptions& o, int clients,
+                                    std::atomic<size_t>* completed) {
   ScenarioSamples out;
   const auto start = Clock::now();
   const auto end = start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(o.duration_s));
@@ -43,6 +49,7 @@ Result<ScenarioSamples> closed_loop(const Session& s, const NamedTensors& in, co
           break;
         }
         mine.push_back(ms_between(t0, t1));
+        count(completed);
       }
       std::lock_guard lock(mu);
       out.latency_ms.insert(out.latency_ms.end(), mine.begin(), mine.end());
@@ -54,7 +61,8 @@ Result<ScenarioSamples> closed_loop(const Session& s, const NamedTensors& in, co
 }
 
 // Server (Poisson arrivals at qps) and offline (arrivals as fast as submit accepts them).
-Result<ScenarioSamples> open_loop(const Session& s, const NamedTensors& in, const BenchOptions& o, bool poisson) {
+Result<ScenarioSamples> open_loop(const Session& s, const NamedTensors& in, const BenchOptions& o, bool poisson,
+                                  std::atomic<size_t>* completed) {
   ScenarioSamples out;
   struct Pending {
     Clock::time_point arrival;
@@ -91,6 +99,7 @@ Result<ScenarioSamples> open_loop(const Session& s, const NamedTensors& in, cons
       }
       const double ms = ms_between(p.arrival, done);
       out.latency_ms.push_back(ms);
+      count(completed);
       if (o.latency_bound_ms > 0 && ms > o.latency_bound_ms) ++out.over_bound;
     }
   });
@@ -119,12 +128,13 @@ Result<ScenarioSamples> open_loop(const Session& s, const NamedTensors& in, cons
 
 }  // namespace
 
-Result<ScenarioSamples> run_scenario(const Session& s, const NamedTensors& in, const BenchOptions& o) {
+Result<ScenarioSamples> run_scenario(const Session& s, const NamedTensors& in, const BenchOptions& o,
+                                     std::atomic<size_t>* completed) {
   switch (o.scenario) {
-    case Scenario::kSingleStream: return closed_loop(s, in, o, 1);
-    case Scenario::kMultiStream: return closed_loop(s, in, o, o.concurrency);
-    case Scenario::kServer: return open_loop(s, in, o, true);
-    case Scenario::kOffline: return open_loop(s, in, o, false);
+    case Scenario::kSingleStream: return closed_loop(s, in, o, 1, completed);
+    case Scenario::kMultiStream: return closed_loop(s, in, o, o.concurrency, completed);
+    case Scenario::kServer: return open_loop(s, in, o, true, completed);
+    case Scenario::kOffline: return open_loop(s, in, o, false, completed);
   }
   return invalid_argument("unknown scenario");
 }

@@ -1,6 +1,7 @@
 // The LoadGen-style scenarios of braid-bench: how requests are issued and what is timed.
 #pragma once
 
+#include <atomic>
 #include <vector>
 
 #include "bench_options.h"
@@ -19,7 +20,9 @@ struct ScenarioSamples {
 // scheduled (Poisson) arrival to its completion, so queueing counts; offline keeps
 // `concurrency` requests submitted and reports throughput. Server and offline retire
 // requests in submission order (a request's completion is seen when it and every
-// earlier one are done).
-Result<ScenarioSamples> run_scenario(const Session& s, const NamedTensors& in, const BenchOptions& o);
+// earlier one are done). `completed` (may be null) counts finished requests as they
+// finish, for the progress line.
+Result<ScenarioSamples> run_scenario(const Session& s, const NamedTensors& in, const BenchOptions& o,
+                                     std::atomic<size_t>* completed = nullptr);
 
 }  // namespace braid::bench

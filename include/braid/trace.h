@@ -22,7 +22,7 @@ struct SubgraphRunEvent {
   const void* plan = nullptr;     // tells sessions apart: one address per loaded plan
   uint32_t subgraph = 0;          // id in the session's plan (Session::subgraph_profile)
   int threads = 1;                // intra-op threads it ran with
-  const char* precision = "f32";  // arithmetic it ran in (a static string)
+  const char* precision = "f32";  // arithmetic it ran in: precision_name() ("f32", "bf16", "int8")
   bool adaptive = false;          // scheduled by the Dispatcher (adaptive) or spawned (static)
   bool ok = true;                 // false when the subgraph failed
   int64_t start_ns = 0;           // std::chrono::steady_clock, time since its epoch

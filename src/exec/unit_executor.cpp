@@ -93,6 +93,7 @@ void trace_run(const Request* r, uint32_t unit, int threads, std::chrono::steady
   e.plan = r->dsdg;
   e.subgraph = unit;
   e.threads = threads;
+  e.precision = precision_name(r->body->precision_of(unit));
   e.adaptive = !r->static_mode;
   e.ok = ok;
   e.start_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(start.time_since_epoch()).count();

@@ -60,6 +60,20 @@ TEST(BenchOptions, BadValuesAreClearErrors) {
       {{"--interference", "bursty:1:50"}, "--interference"},
       {{"--mode", "turbo"}, "--mode"},
       {{"--frobnicate"}, "--frobnicate"},
+      {{"--interference", "mem:"}, "--interference"},
+      {{"--interference", "mem:-1"}, "--interference"},
+      {{"--interference", "mem:lots"}, "--interference"},
+      {{"--shape", "data"}, "--shape"},
+      {{"--shape", "data:1xx3"}, "--shape"},
+      {{"--shape", "data:1x-3"}, "--shape"},
+      {{"--shape", "a:1", "--shape", "a:2"}, "--shape"},
+      {{"--batch", "0"}, "--batch"},
+      {{"--batch", "two"}, "--batch"},
+      {{"--input", "=x.pb"}, "--input"},
+      {{"--input", "data="}, "--input"},
+      {{"--json"}, "--json"},
+      {{"--trace"}, "--trace"},
+      {{"--html"}, "--html"},
   };
   for (const Case& c : cases) {
     auto o = parse(c.args);
@@ -83,4 +97,49 @@ TEST(BenchOptions, ByteSizesAndInterference) {
   EXPECT_EQ(bursty->kind, Interference::Kind::kBursty);
   EXPECT_EQ(bursty->on_ms, 50);
   EXPECT_EQ(bursty->off_ms, 50);
+}
+
+TEST(BenchOptions, MemoryInterference) {
+  auto mem = parse_interference("mem:2");
+  ASSERT_TRUE(mem.ok()) << mem.status().to_string();
+  EXPECT_EQ(mem->kind, Interference::Kind::kMemory);
+  EXPECT_EQ(mem->memory_bytes, size_t{2} << 30);
+  auto half = parse_interference("mem:0.25");
+  ASSERT_TRUE(half.ok());
+  EXPECT_EQ(half->memory_bytes, size_t{1} << 28);
+  EXPECT_STREQ(interference_kind_name(Interference::Kind::kMemory), "mem");
+  auto o = parse({"--interference", "mem:1"});
+  ASSERT_TRUE(o.ok());
+  EXPECT_EQ(o->interference.kind, Interference::Kind::kMemory);
+  EXPECT_FALSE(parse_interference("mem:1:2").ok());
+}
+
+TEST(BenchOptions, ShapesBatchInputsAndReports) {
+  auto o = parse({"m.onnx", "--shape", "input_ids:1x128", "--shape", "mask:4x0", "--batch", "8", "--input",
+                  "pixels=in0.pb", "--input", "only.pb", "--json", "r.json", "--trace", "t.json", "--html", "r.html",
+                  "--no-progress"});
+  ASSERT_TRUE(o.ok()) << o.status().to_string();
+  ASSERT_EQ(o->shapes.size(), 2u);
+  EXPECT_EQ(o->shapes[0].name, "input_ids");
+  EXPECT_EQ(o->shapes[0].dims, (std::vector<int64_t>{1, 128}));
+  EXPECT_EQ(o->shapes[1].dims, (std::vector<int64_t>{4, 0}));
+  EXPECT_EQ(o->batch, 8);
+  ASSERT_EQ(o->input_files.size(), 2u);
+  EXPECT_EQ(o->input_files[0].name, "pixels");
+  EXPECT_EQ(o->input_files[0].path, "in0.pb");
+  EXPECT_EQ(o->input_files[1].name, "");
+  EXPECT_EQ(o->input_files[1].path, "only.pb");
+  EXPECT_EQ(o->json_path, "r.json");
+  EXPECT_EQ(o->trace_path, "t.json");
+  EXPECT_EQ(o->html_path, "r.html");
+  EXPECT_EQ(o->progress, BenchOptions::Progress::kOff);
+  // A name with colons keeps them: the dims follow the last one.
+  auto ns = parse_shape("encoder:input:2x3");
+  ASSERT_TRUE(ns.ok());
+  EXPECT_EQ(ns->name, "encoder:input");
+  EXPECT_EQ(ns->dims, (std::vector<int64_t>{2, 3}));
+  EXPECT_EQ(parse({"--progress"})->progress, BenchOptions::Progress::kOn);
+  EXPECT_EQ(parse({})->progress, BenchOptions::Progress::kAuto);
+  EXPECT_FALSE(parse({})->together);
+  EXPECT_TRUE(parse({"--model", "a.onnx", "--model", "b.onnx", "--together"})->together);
 }

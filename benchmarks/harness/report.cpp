@@ -1,0 +1,143 @@
+#include "report.h"
+
+#include <algorithm>
+#include <cmath>
+#include <ctime>
+
+#include "json_writer.h"
+
+namespace braid::bench {
+namespace {
+
+double percentile_sorted(const std::vector<double>& v, double q) {
+  if (v.empty()) return 0;
+  const double idx = q * static_cast<double>(v.size() - 1);
+  const size_t lo = static_cast<size_t>(std::floor(idx)), hi = static_cast<size_t>(std::ceil(idx));
+  return v[lo] + (v[hi] - v[lo]) * (idx - static_cast<double>(lo));
+}
+
+void write_options(JsonWriter& j, const BenchOptions& o) {
+  j.key("options").begin_object();
+  j.array("models", o.models);
+  j.key("modes").begin_array();
+  for (ExecutionMode m : o.modes) j.value(execution_mode_name(m));
+  j.end_array();
+  j.field("scenario", scenario_name(o.scenario)).field("together", o.together);
+  j.field("threads", o.threads).field("iterations", o.iterations).field("duration_s", o.duration_s);
+  j.field("warmup", o.warmup).field("seed", static_cast<uint64_t>(o.seed)).field("concurrency", o.concurrency);
+  j.field("qps", o.qps).field("latency_bound_ms", o.latency_bound_ms);
+  j.field("memory_budget_bytes", static_cast<uint64_t>(o.memory_budget));
+  j.field("graph_optimization", o.graph_optimization == GraphOptimization::kNone ? "none" : "basic");
+  j.key("interference").begin_object();
+  j.field("kind", interference_kind_name(o.interference.kind)).field("threads", o.interference.threads);
+  j.field("on_ms", o.interference.on_ms).field("off_ms", o.interference.off_ms);
+  j.field("memory_bytes", static_cast<uint64_t>(o.interference.memory_bytes));
+  j.end_object();
+  j.key("shapes").begin_array();
+  for (const InputShape& s : o.shapes) {
+    j.begin_object().field("name", s.name).key("dims").begin_array();
+    for (int64_t d : s.dims) j.value(d);
+    j.end_array().end_object();
+  }
+  j.end_array();
+  j.field("batch", o.batch);
+  j.key("inputs").begin_array();
+  for (const InputFile& f : o.input_files) j.begin_object().field("name", f.name).field("path", f.path).end_object();
+  j.end_array();
+  j.end_object();
+}
+
+void write_result(JsonWriter& j, const ModeResult& r) {
+  j.begin_object();
+  j.field("model", r.model).field("model_path", r.model_path).field("mode", r.mode);
+  j.field("status", r.ok() ? "ok" : "failed");
+  if (!r.ok()) j.field("error", r.error);
+  j.field("iterations", static_cast<uint64_t>(r.iterations)).field("seconds", r.seconds);
+  j.field("throughput_per_s", r.throughput);
+  j.key("latency_ms").begin_object();
+  j.field("p50", r.latency.p50).field("p90", r.latency.p90).field("p99", r.latency.p99);
+  j.field("p999", r.latency.p999).field("min", r.latency.min).field("max", r.latency.max);
+  j.field("mean", r.latency.mean).end_object();
+  j.key("over_bound_share");
+  if (r.over_bound_share >= 0) j.value(r.over_bound_share);
+  else j.null();
+  j.field("load_ms", r.load_ms).field("first_run_ms", r.first_run_ms);
+  j.field("peak_rss_kib", r.peak_rss_kib).field("peak_rss_reset", r.peak_rss_reset);
+  j.end_object();
+}
+
+void write_timeline(JsonWriter& j, const RunReport& r) {
+  j.key("resource_timeline").begin_object();
+  j.field("period_ms", r.timeline_period_ms);
+  j.key("samples").begin_array();
+  for (const ResourceSample& s : r.timeline) {
+    j.begin_object();
+    j.field("t_ms", s.t_ms).field("phase", s.phase);
+    j.field("cores_available", s.cores_available).field("cores_limit", s.cores_limit);
+    j.field("cores_used_by_braid", s.cores_used_by_braid).field("cores_used_by_others", s.cores_used_by_others);
+    j.key("memory_bytes_available");
+    if (s.memory_bytes_available >= 0) j.value(s.memory_bytes_available);
+    else j.null();
+    j.field("bandwidth_gbps_available", s.bandwidth_gbps_available);
+    j.end_object();
+  }
+  j.end_array().end_object();
+}
+
+}  // namespace
+
+LatencySummary summarize(std::vector<double> ms) {
+  LatencySummary s;
+  if (ms.empty()) return s;
+  std::sort(ms.begin(), ms.end());
+  s.p50 = percentile_sorted(ms, 0.5);
+  s.p90 = percentile_sorted(ms, 0.9);
+  s.p99 = percentile_sorted(ms, 0.99);
+  s.p999 = percentile_sorted(ms, 0.999);
+  s.min = ms.front();
+  s.max = ms.back();
+  double sum = 0;
+  for (double v : ms) sum += v;
+  s.mean = sum / static_cast<double>(ms.size());
+  return s;
+}
+
+std::string utc_now_iso8601() {
+  const std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&now, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+void write_json(std::ostream& os, const RunReport& r) {
+  JsonWriter j(os);
+  j.begin_object();
+  j.field("schema_version", 1).field("tool", "braid-bench").field("created_utc", r.created_utc);
+  j.array("command_line", r.command_line);
+  j.key("versions").begin_object();
+  j.field("braid", r.versions.braid).field("compiler", r.versions.compiler).field("build_type", r.versions.build_type);
+  j.end_object();
+  const MachineInfo& m = r.machine;
+  j.key("machine").begin_object();
+  j.field("cpu_model", m.cpu_model).field("logical_cores", m.logical_cores).field("allowed_cores", m.allowed_cores);
+  j.array("isa", m.isa);
+  j.key("memory_total_bytes");
+  if (m.memory_total_bytes >= 0) j.value(m.memory_total_bytes);
+  else j.null();
+  j.key("calibration").begin_object();
+  j.field("isa", m.calibration_isa);
+  j.field("gflops_per_core", m.gflops_per_core > 0 ? m.gflops_per_core : NAN);
+  j.field("bandwidth_gbps", m.bandwidth_gbps > 0 ? m.bandwidth_gbps : NAN);
+  j.end_object().end_object();
+  write_options(j, r.options);
+  j.key("results").begin_array();
+  for (const ModeResult& res : r.results) write_result(j, res);
+  j.end_array();
+  j.field("peak_rss_kib", r.peak_rss_kib);
+  write_timeline(j, r);
+  j.end_object();
+}
+
+}  // namespace braid::bench

@@ -1,0 +1,59 @@
+// The figures of one braid-bench run, kept for the reports: per model x mode the latency
+// distribution and throughput, the peak RSS, the machine and the options. write_json()
+// writes them in the layout of docs/braid-bench-report.schema.json (docs/harness.md).
+#pragma once
+
+#include <cstdint>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "bench_options.h"
+#include "machine_info.h"
+#include "resource_timeline.h"
+
+namespace braid::bench {
+
+struct LatencySummary {
+  double p50 = 0, p90 = 0, p99 = 0, p999 = 0, min = 0, max = 0, mean = 0;
+};
+// Linear interpolation between order statistics; `ms` need not be sorted.
+LatencySummary summarize(std::vector<double> ms);
+
+// One model in one mode under the run's scenario.
+struct ModeResult {
+  std::string model;       // file stem
+  std::string model_path;
+  std::string mode;        // sequential | static | adaptive
+  std::string error;       // empty when the measurement succeeded
+  size_t iterations = 0;   // completed measured requests
+  double seconds = 0;      // wall time of the measured part
+  double throughput = 0;   // requests per second
+  LatencySummary latency;  // ms
+  double over_bound_share = -1;  // server with --latency-bound; -1: not measured
+  double load_ms = 0;            // Session::load
+  double first_run_ms = 0;       // the first (warm-up) run
+  int64_t peak_rss_kib = 0;      // VmHWM after this mode (reset before it when possible)
+  bool peak_rss_reset = false;   // the peak was reset before this mode
+  std::vector<double> latency_ms;  // every sample, for the HTML charts (not in the JSON)
+  bool ok() const { return error.empty(); }
+};
+
+struct RunReport {
+  std::vector<std::string> command_line;
+  std::string created_utc;  // ISO 8601
+  VersionInfo versions;
+  MachineInfo machine;
+  BenchOptions options;
+  std::vector<ModeResult> results;
+  int64_t peak_rss_kib = 0;  // the whole process (getrusage ru_maxrss)
+  double timeline_period_ms = 0;
+  std::vector<ResourceSample> timeline;
+};
+
+// Writes `r` as JSON (schema_version 1). Not thread-safe.
+void write_json(std::ostream& os, const RunReport& r);
+// "2026-11-26T01:02:03Z". Thread-safe.
+std::string utc_now_iso8601();
+
+}  // namespace braid::bench

@@ -1,0 +1,74 @@
+// TraceRecorder: braid-bench's RunTracer (braid/trace.h). Collects every subgraph run of
+// the measured sessions and writes them as a Chrome trace (Trace Event Format, opens in
+// ui.perfetto.dev or chrome://tracing): one complete event ("ph":"X") per subgraph run on
+// the thread that ran it, one process per model x mode, and the resource vector as counter
+// tracks ("ph":"C").
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "braid/trace.h"
+#include "resource_timeline.h"
+
+namespace braid::bench {
+
+struct TracedRun {
+  uint64_t request_id = 0;
+  uint32_t subgraph = 0;
+  int threads = 1;
+  int phase = -1;  // index into TraceRecorder::phases(); -1 outside any
+  int tid = 0;     // OS thread id
+  bool adaptive = false;
+  bool ok = true;
+  const char* precision = "f32";
+  int64_t start_ns = 0, end_ns = 0;  // steady_clock
+};
+
+struct TracePhase {
+  std::string model, mode;
+  int subgraphs = 0;  // Session::subgraph_profile().size()
+  int requests = 0;   // run() calls made in it, warm-up included
+};
+
+class TraceRecorder final : public RunTracer {
+ public:
+  // Events are timed from `origin` (the resource timeline's start). Not thread-safe.
+  explicit TraceRecorder(std::chrono::steady_clock::time_point origin) : origin_(origin) {}
+
+  void on_subgraph_run(const SubgraphRunEvent& event) noexcept override;
+
+  // Runs recorded from now on belong to a new phase (returned index). Thread-safe.
+  int begin_phase(std::string model, std::string mode, int subgraphs);
+  // Closes the phase with the number of requests it made. Thread-safe.
+  void end_phase(int phase, int requests);
+  // Runs recorded from now on belong to no phase (until the next begin_phase). Thread-safe.
+  void suspend_phase();
+  // Several sessions run at once from now on: each run goes to the phase in which its
+  // session (SubgraphRunEvent::plan) was first seen running, i.e. its warm-up. Thread-safe.
+  void attribute_by_plan();
+
+  // Snapshots. Thread-safe.
+  std::vector<TracedRun> runs() const;
+  std::vector<TracePhase> phases() const;
+
+  // The Chrome trace JSON, with `timeline` as counter tracks. Thread-safe.
+  void write(std::ostream& os, const std::vector<ResourceSample>& timeline) const;
+
+ private:
+  const std::chrono::steady_clock::time_point origin_;
+  static constexpr int kByPlan = -2;
+  std::atomic<int> phase_{-1};  // relaxed: phases change between sessions, not during runs
+  mutable std::mutex mu_;
+  std::map<const void*, int> plan_phase_;  // the phase each session's plan was first seen in
+  std::vector<TracePhase> phases_;
+  std::vector<TracedRun> runs_;
+};
+
+}  // namespace braid::bench

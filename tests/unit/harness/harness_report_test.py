@@ -1,0 +1,213 @@
+"""End-to-end checks of braid-bench's reports on a small model.
+
+    harness_report_test.py json|trace|html --bench BIN --model M.onnx --source-dir SRC --workdir DIR
+
+json:  --json validates against docs/braid-bench-report.schema.json (json_schema_lite), its
+       figures are consistent, and the validator rejects broken copies of it.
+trace: --trace is a Chrome trace with exactly one complete event per subgraph run (every
+       subgraph once per request in static and adaptive modes, none in sequential) and
+       resource counter tracks; --html's SVG charts are well-formed XML.
+html:  --html rendered by headless Chromium: the charts are in the DOM, no console error.
+       Exits 77 (ctest SKIP_RETURN_CODE) when no Chromium is installed.
+"""
+
+import argparse
+import copy
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from json_schema_lite import SchemaError, validate  # noqa: E402
+
+SKIP = 77
+ITERATIONS, WARMUP = 5, 1
+MODES = ["sequential", "static", "adaptive"]
+
+
+def fail(msg):
+    print("FAIL: " + msg)
+    sys.exit(1)
+
+
+def check(cond, msg):
+    if not cond:
+        fail(msg)
+
+
+def run_bench(args, extra):
+    os.makedirs(args.workdir, exist_ok=True)
+    cmd = [args.bench, "--model", args.model, "--iterations", str(ITERATIONS), "--warmup", str(WARMUP)] + extra
+    print("+ " + " ".join(cmd))
+    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=120)
+    print(p.stdout)
+    check(p.returncode == 0, "braid-bench exited with %d" % p.returncode)
+    return p.stdout
+
+
+def load_json(path):
+    def no_constant(name):
+        fail("%s holds %s (not JSON)" % (path, name))
+    with open(path) as f:
+        return json.load(f, parse_constant=no_constant)
+
+
+def braid_version(source_dir):
+    text = open(os.path.join(source_dir, "include/braid/version.h")).read()
+    parts = [re.search(r"#define BRAID_VERSION_%s (\d+)" % k, text).group(1) for k in ("MAJOR", "MINOR", "PATCH")]
+    return ".".join(parts)
+
+
+def test_json(args):
+    out = os.path.join(args.workdir, "report.json")
+    run_bench(args, ["--json", out])
+    report = load_json(out)
+    schema = load_json(os.path.join(args.source_dir, "docs/braid-bench-report.schema.json"))
+    errors = validate(report, schema)
+    check(not errors, "the report violates the schema:\n  " + "\n  ".join(errors))
+
+    check(report["versions"]["braid"] == braid_version(args.source_dir), "braid version differs from version.h")
+    check([r["mode"] for r in report["results"]] == MODES, "one result per mode, in order")
+    for r in report["results"]:
+        where = r["mode"]
+        check(r["status"] == "ok", "%s failed: %s" % (where, r.get("error")))
+        check(r["iterations"] == ITERATIONS, "%s: %d iterations, asked for %d" % (where, r["iterations"], ITERATIONS))
+        lat = r["latency_ms"]
+        check(0 < lat["min"] <= lat["p50"] <= lat["p90"] <= lat["p99"] <= lat["p999"] <= lat["max"],
+              "%s: percentiles out of order %r" % (where, lat))
+        check(lat["min"] <= lat["mean"] <= lat["max"], "%s: mean outside [min, max]" % where)
+        check(r["throughput_per_s"] > 0 and r["peak_rss_kib"] > 0, "%s: no throughput or RSS" % where)
+        check(r["over_bound_share"] is None, "%s: over_bound_share outside the server scenario" % where)
+    check(report["options"]["iterations"] == ITERATIONS and report["options"]["warmup"] == WARMUP, "options echoed")
+    check(report["machine"]["logical_cores"] >= 1, "machine cores")
+    samples = report["resource_timeline"]["samples"]
+    check(len(samples) >= 1, "no resource sample")
+    check(all(a["t_ms"] <= b["t_ms"] for a, b in zip(samples, samples[1:])), "timeline out of order")
+
+    # The validator must reject broken reports.
+    def broken(mutate):
+        r = copy.deepcopy(report)
+        mutate(r)
+        return r
+    cases = {
+        "missing results": broken(lambda r: r.pop("results")),
+        "p50 a string": broken(lambda r: r["results"][0]["latency_ms"].__setitem__("p50", "fast")),
+        "unknown mode": broken(lambda r: r["results"][1].__setitem__("mode", "turbo")),
+        "negative iterations": broken(lambda r: r["results"][2].__setitem__("iterations", -1)),
+        "fractional iterations": broken(lambda r: r["results"][2].__setitem__("iterations", 2.5)),
+        "isa not an array": broken(lambda r: r["machine"].__setitem__("isa", "avx2")),
+        "missing latency field": broken(lambda r: r["results"][0]["latency_ms"].pop("p99")),
+        "sample not a number": broken(lambda r: r["resource_timeline"]["samples"][0].__setitem__("cores_available", "2")),
+        "bool for a number": broken(lambda r: r.__setitem__("peak_rss_kib", True)),
+    }
+    for name, bad in cases.items():
+        errs = validate(bad, schema)
+        check(errs, "the validator accepted a broken report (%s)" % name)
+        print("rejected (%s): %s" % (name, errs[0]))
+    try:
+        validate({}, {"type": "object", "additionalProperties": False})
+        fail("the validator accepted a keyword it does not implement")
+    except SchemaError:
+        pass
+    print("PASS json")
+
+
+def test_trace(args):
+    trace_path = os.path.join(args.workdir, "trace.json")
+    html_path = os.path.join(args.workdir, "report.html")
+    run_bench(args, ["--trace", trace_path, "--html", html_path])
+    trace = load_json(trace_path)
+    events = trace["traceEvents"]
+    check(isinstance(events, list) and events, "no traceEvents")
+    phases = {p["pid"]: p for p in trace["otherData"]["phases"]}
+    check(sorted(p["mode"] for p in phases.values()) == sorted(MODES), "one phase per mode: %r" % phases)
+    runs = {pid: [] for pid in phases}
+    for e in events:
+        check(e.get("ph") in ("X", "C", "M"), "unexpected event phase %r" % e.get("ph"))
+        check("pid" in e and "tid" in e and "name" in e, "event without pid/tid/name: %r" % e)
+        if e["ph"] == "X":
+            check(e["dur"] >= 0 and e["ts"] >= 0, "bad time in %r" % e)
+            for k in ("request", "subgraph", "threads", "precision"):
+                check(k in e["args"], "X event without args.%s: %r" % (k, e))
+            check(e["args"]["precision"] in ("f32", "bf16", "int8"), "bad precision in %r" % e)
+            check(e["pid"] in phases, "X event outside a phase: %r" % e)
+            runs[e["pid"]].append(e)
+    for pid, ph in phases.items():
+        got = runs[pid]
+        check(ph["requests"] == ITERATIONS + WARMUP, "%s: %d requests" % (ph["mode"], ph["requests"]))
+        if ph["mode"] == "sequential":
+            check(not got, "sequential mode reported subgraph runs")
+            continue
+        check(ph["subgraphs"] >= 1, "%s: no subgraph" % ph["mode"])
+        check(len(got) == ph["subgraphs"] * ph["requests"],
+              "%s: %d X events for %d subgraphs x %d requests" % (ph["mode"], len(got), ph["subgraphs"], ph["requests"]))
+        by_request = {}
+        for e in got:
+            by_request.setdefault(e["args"]["request"], []).append(e["args"]["subgraph"])
+        check(len(by_request) == ph["requests"], "%s: %d request ids" % (ph["mode"], len(by_request)))
+        for rid, subgraphs in by_request.items():
+            check(sorted(subgraphs) == list(range(ph["subgraphs"])),
+                  "%s request %s ran subgraphs %r" % (ph["mode"], rid, sorted(subgraphs)))
+    check(any(e["ph"] == "C" and e["name"] == "cores" for e in events), "no resource counter track")
+
+    html = open(html_path).read()
+    svgs = re.findall(r"<svg\b.*?</svg>", html, re.S)
+    for svg in svgs:
+        ET.fromstring(svg)  # raises on malformed SVG
+    kinds = [re.search(r'class="chart (\w+)"', s).group(1) for s in svgs]
+    check(kinds.count("histogram") == 3 and kinds.count("cdf") == 3, "a histogram and a CDF per mode: %r" % kinds)
+    check(kinds.count("timeline") == 2, "a request timeline for static and adaptive: %r" % kinds)
+    check("cores" in kinds and "memory" in kinds, "resource charts: %r" % kinds)
+    check("<script" not in html and "http://" not in html.replace('xmlns="http://www.w3.org/2000/svg"', ""),
+          "the page loads scripts or remote resources")
+    print("PASS trace")
+
+
+def find_chromium():
+    for name in ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable"):
+        path = shutil.which(name)
+        if path:
+            return path
+    return None
+
+
+def test_html(args):
+    browser = find_chromium()
+    if not browser:
+        print("SKIP: no chromium installed (apt-get install chromium)")
+        sys.exit(SKIP)
+    html_path = os.path.abspath(os.path.join(args.workdir, "report.html"))
+    run_bench(args, ["--html", html_path])
+    profile = os.path.join(os.path.abspath(args.workdir), "chromium-profile")
+    cmd = [browser, "--headless", "--disable-gpu", "--no-sandbox", "--user-data-dir=" + profile,
+           "--enable-logging=stderr", "--v=0", "--dump-dom", "file://" + html_path]
+    print("+ " + " ".join(cmd))
+    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=90)
+    dom, log = p.stdout, p.stderr
+    check(p.returncode == 0, "chromium exited with %d:\n%s" % (p.returncode, log[-2000:]))
+    console = [l for l in log.splitlines() if "CONSOLE" in l or "Uncaught" in l or "ERROR:page" in l]
+    check(not console, "console messages while rendering:\n" + "\n".join(console))
+    for kind in ("histogram", "cdf", "timeline", "cores", "memory"):
+        check(re.search(r'<svg[^>]*class="chart %s"' % kind, dom), "no %s chart in the rendered DOM" % kind)
+    check(len(re.findall(r"<svg\b", dom)) >= 3 * 2 + 2 + 2, "too few SVG charts rendered")
+    check("braid-bench report" in dom, "page title missing in the DOM")
+    print("PASS html")
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("what", choices=["json", "trace", "html"])
+    ap.add_argument("--bench", required=True)
+    ap.add_argument("--model", required=True)
+    ap.add_argument("--source-dir", required=True)
+    ap.add_argument("--workdir", required=True)
+    args = ap.parse_args()
+    {"json": test_json, "trace": test_trace, "html": test_html}[args.what](args)
+
+
+if __name__ == "__main__":
+    main()
