@@ -11,10 +11,15 @@ if(CMAKE_SYSTEM_PROCESSOR MATCHES "x86_64|AMD64|amd64")
   set(BRAID_LOWP_AVX512 "-ffp-contract=off;-mavx512f;-mavx512bw;-mavx512vl;-mfma")
   target_sources(braid PRIVATE
     ${CMAKE_CURRENT_LIST_DIR}/lowp_bf16_avx512.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/lowp_bf16_avx512bf16.cpp
     ${CMAKE_CURRENT_LIST_DIR}/lowp_int8_avx512.cpp
     ${CMAKE_CURRENT_LIST_DIR}/lowp_int8_vnni.cpp)
   set_source_files_properties(${CMAKE_CURRENT_LIST_DIR}/lowp_int8_avx512.cpp
     ${CMAKE_CURRENT_LIST_DIR}/lowp_bf16_avx512.cpp PROPERTIES COMPILE_OPTIONS "${BRAID_LOWP_AVX512}")
   set_source_files_properties(${CMAKE_CURRENT_LIST_DIR}/lowp_int8_vnni.cpp
     PROPERTIES COMPILE_OPTIONS "${BRAID_LOWP_AVX512};-mavx512vnni")
+  # Built everywhere, run only where cpu_features().avx512_bf16 (not on the development
+  # machine: see docs/precision.md).
+  set_source_files_properties(${CMAKE_CURRENT_LIST_DIR}/lowp_bf16_avx512bf16.cpp
+    PROPERTIES COMPILE_OPTIONS "${BRAID_LOWP_AVX512};-mavx512bf16")
 endif()

@@ -89,7 +89,7 @@ const LowpArch& lowp_bf16_arch_scalar();
 const LowpArch& lowp_bf16_arch_avx512();
 const LowpArch& lowp_bf16_arch_avx512bf16();
 
-// The arch for an ISA, or the scalar one when this build has no such variant.
+// The arch for an ISA; an ISA this CPU (or build) lacks gets the best one it has.
 const LowpArch& lowp_int8_arch(LowpIsa isa);
 const LowpArch& lowp_bf16_arch(LowpIsa isa);
 

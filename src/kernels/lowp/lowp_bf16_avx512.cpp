@@ -11,6 +11,7 @@
 
 #include "kernels/lowp/lowp_arch.h"
 #include "kernels/lowp/lowp_epilogue.h"
+#include "kernels/lowp/lowp_bf16_round_avx512.h"
 #include "kernels/lowp/lowp_pack.h"
 
 namespace braid::detail {
@@ -109,19 +110,6 @@ void macro(const LowpBlock& blk) {
 
 inline __mmask16 lanes(int64_t n) {
   return n >= 16 ? static_cast<__mmask16>(0xFFFF) : static_cast<__mmask16>((1u << n) - 1u);
-}
-
-// lowp_f32_to_bf16 then back to f32, 16 at a time: round to nearest even by adding
-// 0x7FFF plus the lowest kept bit; a NaN keeps its top bits and is made quiet.
-inline __m512 round_bf16(__m512 v) {
-  const __m512i b = _mm512_castps_si512(v);
-  const __m512i high = _mm512_set1_epi32(static_cast<int>(0xFFFF0000u));
-  const __m512i lsb = _mm512_and_si512(_mm512_srli_epi32(b, 16), _mm512_set1_epi32(1));
-  __m512i r = _mm512_add_epi32(b, _mm512_add_epi32(_mm512_set1_epi32(0x7FFF), lsb));
-  r = _mm512_and_si512(r, high);
-  const __m512i quiet = _mm512_or_si512(_mm512_and_si512(b, high), _mm512_set1_epi32(0x00400000));
-  r = _mm512_mask_mov_epi32(r, _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q), quiet);
-  return _mm512_castsi512_ps(r);
 }
 
 // Row-major rows, or (x given K x M) k-major within each M block (lowp_group_major_index).

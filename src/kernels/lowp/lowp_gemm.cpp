@@ -150,6 +150,7 @@ std::vector<LowpIsa> lowp_bf16_isas() {
   std::vector<LowpIsa> isas = {LowpIsa::kScalar};
   const CpuFeatures& f = cpu_features();
   if (kX86 && f.has_avx512() && f.fma) isas.push_back(LowpIsa::kAvx512);
+  if (kX86 && f.has_avx512() && f.avx512_bf16) isas.push_back(LowpIsa::kAvx512Bf16);
   return isas;
 }
 
@@ -164,20 +165,33 @@ std::vector<LowpIsa> lowp_int8_isas() {
 LowpIsa best_bf16_isa() { return lowp_bf16_isas().back(); }
 LowpIsa best_int8_isa() { return lowp_int8_isas().back(); }
 
+namespace {
+
+// The requested variant if this CPU runs it, else the best one it does (a variant this
+// CPU lacks would fault).
+LowpIsa runnable(LowpIsa isa, const std::vector<LowpIsa>& isas) {
+  for (LowpIsa i : isas)
+    if (i == isa) return isa;
+  return isas.back();
+}
+
+}  // namespace
+
 const LowpArch& lowp_int8_arch(LowpIsa isa) {
+  isa = runnable(isa, lowp_int8_isas());
 #if defined(__x86_64__)
   if (isa == LowpIsa::kAvx512) return lowp_int8_arch_avx512();
   if (isa == LowpIsa::kAvx512Vnni) return lowp_int8_arch_vnni();
 #endif
-  (void)isa;
   return lowp_int8_arch_scalar();
 }
 
 const LowpArch& lowp_bf16_arch(LowpIsa isa) {
+  isa = runnable(isa, lowp_bf16_isas());
 #if defined(__x86_64__)
   if (isa == LowpIsa::kAvx512) return lowp_bf16_arch_avx512();
+  if (isa == LowpIsa::kAvx512Bf16) return lowp_bf16_arch_avx512bf16();
 #endif
-  (void)isa;
   return lowp_bf16_arch_scalar();
 }
 

@@ -6,7 +6,7 @@
 
 #include "kernels/lowp/lowp_arch.h"
 #include "kernels/lowp/lowp_epilogue.h"
-#include "kernels/lowp/lowp_int8_tile.h"
+#include "kernels/lowp/lowp_dot_tile.h"
 #include "kernels/lowp/lowp_quantize_avx512.h"
 
 namespace braid::detail {
@@ -25,8 +25,8 @@ struct MaddDot {
 }  // namespace
 
 const LowpArch& lowp_int8_arch_avx512() {
-  static const LowpArch arch{LowpIsa::kAvx512, LowpLayout{kInt8Nr, 2, false}, 2, 2, MaddDot::kMr,
-                             512, MaddDot::kMr * 8, kInt8Nr * 8, int8_macro<MaddDot>,
+  static const LowpArch arch{LowpIsa::kAvx512, LowpLayout{kDotNr, 2, false}, 2, 2, MaddDot::kMr,
+                             512, MaddDot::kMr * 8, kDotNr * 8, dot_macro<MaddDot>,
                              lowp_int8_epilogue, quantize_rows_avx512<uint16_t, MaddDot::kMr * 8>, true};
   return arch;
 }

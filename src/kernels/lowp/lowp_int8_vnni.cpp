@@ -5,7 +5,7 @@
 
 #include "kernels/lowp/lowp_arch.h"
 #include "kernels/lowp/lowp_epilogue.h"
-#include "kernels/lowp/lowp_int8_tile.h"
+#include "kernels/lowp/lowp_dot_tile.h"
 #include "kernels/lowp/lowp_quantize_avx512.h"
 
 namespace braid::detail {
@@ -22,8 +22,8 @@ struct VnniDot {
 }  // namespace
 
 const LowpArch& lowp_int8_arch_vnni() {
-  static const LowpArch arch{LowpIsa::kAvx512Vnni, LowpLayout{kInt8Nr, 4, false}, 1, 1, VnniDot::kMr,
-                             1024, VnniDot::kMr * 8, kInt8Nr * 8, int8_macro<VnniDot>,
+  static const LowpArch arch{LowpIsa::kAvx512Vnni, LowpLayout{kDotNr, 4, false}, 1, 1, VnniDot::kMr,
+                             1024, VnniDot::kMr * 8, kDotNr * 8, dot_macro<VnniDot>,
                              lowp_int8_epilogue, quantize_rows_avx512<uint8_t, VnniDot::kMr * 8>, true};
   return arch;
 }

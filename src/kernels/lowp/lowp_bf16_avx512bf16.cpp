@@ -1,0 +1,80 @@
+// The AVX512_BF16 bf16 variant (compiled with -mavx512f -mavx512bw -mavx512vl
+// -mavx512bf16; used only when cpu_features().avx512_bf16): weights packed in k-pairs,
+// activations rounded to bf16 and stored as bf16 pairs, VDPBF16PS into f32 accumulators
+// (the shared dot micro-kernel, 14 x 32). VDPBF16PS adds the pair's two exact products in
+// its own order and flushes subnormals, so it is held to the bf16 rounding bound, not to
+// bitwise equality with the scalar variant. NOT RUN on the development machine (no
+// AVX512_BF16 there); lowp_kernels_test exercises it wherever the CPU has the feature.
+#include <immintrin.h>
+
+#include "kernels/lowp/lowp_arch.h"
+#include "kernels/lowp/lowp_bf16_round_avx512.h"
+#include "kernels/lowp/lowp_dot_tile.h"
+#include "kernels/lowp/lowp_epilogue.h"
+#include "kernels/lowp/lowp_pack.h"
+
+namespace braid::detail {
+namespace {
+
+struct Bf16Dot {
+  static constexpr int kGroup = 2;
+  static constexpr int kActBytes = 2;
+  static constexpr int kWeightBytes = 2;
+  static constexpr int kMr = 14;
+  // acc holds f32 bits; a and b hold bf16 pairs.
+  static __m512i step(__m512i acc, __m512i a, __m512i b) {
+    return _mm512_castps_si512(
+        _mm512_dpbf16_ps(_mm512_castsi512_ps(acc), reinterpret_cast<__m512bh>(a), reinterpret_cast<__m512bh>(b)));
+  }
+};
+
+constexpr int64_t kMc = Bf16Dot::kMr * 8;
+
+inline __mmask16 lanes(int64_t n) {
+  return n >= 16 ? static_cast<__mmask16>(0xFFFF) : static_cast<__mmask16>((1u << n) - 1u);
+}
+
+// 16 activations rounded to bf16, in the low 16 bits of each 32-bit lane.
+inline __m512i bf16_bits(__m512 v) { return _mm512_srli_epi32(_mm512_castps_si512(round_bf16(v)), 16); }
+
+// Row-major bf16 rows (kp even, zero padded), or (x given K x M) k-pair-major within each
+// M block: one 32-bit lane per row and k-pair (lowp_group_major_index).
+void convert(const LowpGemmArgs& a, int64_t kp, int64_t m0, int64_t m1, std::byte* out, float*, int32_t*) {
+  auto* dst = reinterpret_cast<uint16_t*>(out);
+  if (a.x_is_mk) {
+    for (int64_t m = m0; m < m1; ++m) {
+      const float* x = a.x + m * a.ldx;
+      uint16_t* row = dst + m * kp;
+      for (int64_t k = 0; k < a.k; k += 16) {
+        const __mmask16 mask = lanes(a.k - k);
+        _mm512_mask_cvtepi32_storeu_epi16(row + k, mask, bf16_bits(_mm512_maskz_loadu_ps(mask, x + k)));
+      }
+      for (int64_t k = a.k; k < kp; ++k) row[k] = 0;
+    }
+    return;
+  }
+  for (int64_t g = 0; 2 * g < kp; ++g) {
+    const float* x0 = a.x + 2 * g * a.ldx;
+    const float* x1 = 2 * g + 1 < a.k ? x0 + a.ldx : nullptr;  // odd k: the pad is 0
+    for (int64_t b0 = m0, b1; b0 < m1; b0 = b1) {
+      b1 = lowp_block_run_end(b0, m1, kMc);
+      uint16_t* row = dst + lowp_group_major_index(b0, g, a.m, kp, kMc, 2);
+      for (int64_t m = b0; m < b1; m += 16) {
+        const __mmask16 mask = lanes(b1 - m);
+        __m512i pair = bf16_bits(_mm512_maskz_loadu_ps(mask, x0 + m));
+        if (x1) pair = _mm512_or_si512(pair, _mm512_slli_epi32(bf16_bits(_mm512_maskz_loadu_ps(mask, x1 + m)), 16));
+        _mm512_mask_storeu_epi32(row + 2 * (m - b0), mask, pair);
+      }
+    }
+  }
+}
+
+}  // namespace
+
+const LowpArch& lowp_bf16_arch_avx512bf16() {
+  static const LowpArch arch{LowpIsa::kAvx512Bf16, LowpLayout{kDotNr, 2, false}, 2, 2, Bf16Dot::kMr,
+                             512, kMc, kDotNr * 8, dot_macro<Bf16Dot>, lowp_bf16_epilogue, convert, true};
+  return arch;
+}
+
+}  // namespace braid::detail
