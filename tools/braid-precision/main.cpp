@@ -6,7 +6,7 @@
 // latency of --iterations runs (interleaved across precisions, so drift hits all alike).
 //
 //   braid-precision [--samples 4] [--iterations 20] [--mode sequential|static|adaptive]
-//                   [--calibrate] [--threads N] model.onnx...
+//                   [--calibrate] [--threads N] [--precisions f32,bf16,int8,adaptive] model.onnx...
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -32,13 +32,16 @@ struct Options {
   int threads = 0;
   bool calibrate = false;
   braid::ExecutionMode mode = braid::ExecutionMode::kSequential;
+  std::vector<PrecisionMode> precisions{PrecisionMode::kF32, PrecisionMode::kBF16, PrecisionMode::kInt8,
+                                        PrecisionMode::kAdaptive};
   std::vector<std::string> models;
 };
 
 int usage() {
   std::fprintf(stderr,
                "usage: braid-precision [--samples N] [--iterations N] [--mode sequential|static|adaptive]\n"
-               "                       [--calibrate] [--threads N] model.onnx...\n");
+               "                       [--calibrate] [--threads N] [--precisions f32,bf16,int8,adaptive]\n"
+               "                       model.onnx...\n");
   return 2;
 }
 
@@ -120,10 +123,14 @@ int run_model(const Options& o, const std::string& path) {
     lowerable += sp.lowerable;
     critical += sp.lowerable && sp.critical;
   }
-  std::vector<Column> cols(4);
-  const PrecisionMode modes[4] = {PrecisionMode::kF32, PrecisionMode::kBF16, PrecisionMode::kInt8,
-                                  PrecisionMode::kAdaptive};
-  for (size_t i = 0; i < cols.size(); ++i) cols[i].mode = modes[i];
+  // f32 always comes first: the others are compared with it.
+  std::vector<Column> cols(1);
+  cols[0].mode = PrecisionMode::kF32;
+  for (PrecisionMode m : o.precisions)
+    if (m != PrecisionMode::kF32) {
+      cols.emplace_back();
+      cols.back().mode = m;
+    }
   for (int i = 0; i < o.samples; ++i) {
     const NamedTensors in = random_inputs(s, static_cast<uint32_t>(i + 1));
     braid::RunOptions ro;
@@ -197,6 +204,21 @@ int main(int argc, char** argv) {
       else if (std::strcmp(v, "static") == 0) o.mode = braid::ExecutionMode::kStatic;
       else if (std::strcmp(v, "adaptive") == 0) o.mode = braid::ExecutionMode::kAdaptive;
       else return usage();
+    } else if (a == "--precisions") {
+      const char* v = next();
+      if (!v) return usage();
+      o.precisions.clear();
+      std::string list = v;
+      for (size_t pos = 0; pos <= list.size();) {
+        const size_t comma = std::min(list.find(',', pos), list.size());
+        auto m = braid::parse_precision_mode(list.substr(pos, comma - pos));
+        if (!m.ok()) {
+          std::fprintf(stderr, "%s\n", m.status().message().c_str());
+          return 2;
+        }
+        o.precisions.push_back(*m);
+        pos = comma + 1;
+      }
     } else if (a == "--calibrate") {
       o.calibrate = true;
     } else if (!a.empty() && a[0] == '-') {
