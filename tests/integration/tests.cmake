@@ -6,7 +6,8 @@ braid_add_test(session_test SOURCES ${CMAKE_CURRENT_LIST_DIR}/session_test.cpp
                ${CMAKE_CURRENT_LIST_DIR}/session_memory_test.cpp
                ${CMAKE_CURRENT_LIST_DIR}/host_graph_test.cpp
                ${CMAKE_CURRENT_LIST_DIR}/custom_op_test.cpp
-               ${CMAKE_CURRENT_LIST_DIR}/fault_injection_test.cpp)
+               ${CMAKE_CURRENT_LIST_DIR}/fault_injection_test.cpp
+               ${CMAKE_CURRENT_LIST_DIR}/determinism_test.cpp)
 target_link_libraries(session_test PRIVATE braid_modelgen)
 if(TARGET braid_models)
   add_dependencies(session_test braid_models)  # the bundled workloads it loads
