@@ -69,6 +69,11 @@ Status prepare(ModeResult& r, Prepared& p, ExecutionMode mode, const BenchOption
   r.load_ms = ms_since(load_start);
   const Session& s = p.session.emplace(std::move(loaded));
   BRAID_ASSIGN_OR_RETURN(p.inputs, make_inputs(s, o));
+  for (const auto& [name, t] : p.inputs) {
+    bool from_file = false;
+    for (const InputFile& f : o.input_files) from_file |= f.name == name || (f.name.empty() && s.inputs().size() == 1);
+    r.inputs.push_back({name, dtype_name(t.dtype()), t.shape(), from_file});
+  }
   if (obs.trace) p.phase = obs.trace->begin_phase(r.model, r.mode, static_cast<int>(s.subgraph_profile().size()));
   for (int i = 0; i < o.warmup; ++i) {
     const auto t0 = Clock::now();
@@ -297,15 +302,18 @@ int main(int argc, char** argv) {
     }
   }
   if (trace) set_run_tracer(nullptr);  // requests are over: nothing reports to it any more
+  // Resetting VmHWM per mode resets ru_maxrss too: the process's peak is the largest seen.
   struct rusage ru {};
   getrusage(RUSAGE_SELF, &ru);
-  std::printf("peak RSS %.1f MiB (the whole process)\n", static_cast<double>(ru.ru_maxrss) / 1024.0);
+  int64_t process_peak_kib = ru.ru_maxrss;
+  for (const ModeResult& r : report.results) process_peak_kib = std::max(process_peak_kib, r.peak_rss_kib);
+  std::printf("peak RSS %.1f MiB (the whole process)\n", static_cast<double>(process_peak_kib) / 1024.0);
   if (!reports) return failures == 0 ? 0 : 1;
 
   report.versions = read_version_info();
   report.machine = read_machine_info(&runtime->monitor());
   report.options = o;
-  report.peak_rss_kib = ru.ru_maxrss;
+  report.peak_rss_kib = process_peak_kib;
   report.timeline_period_ms = static_cast<double>(timeline->period().count());
   report.timeline = timeline->finish();
   bool written = true;

@@ -52,6 +52,13 @@ void write_result(JsonWriter& j, const ModeResult& r) {
   j.field("model", r.model).field("model_path", r.model_path).field("mode", r.mode);
   j.field("status", r.ok() ? "ok" : "failed");
   if (!r.ok()) j.field("error", r.error);
+  j.key("inputs").begin_array();
+  for (const FedInput& in : r.inputs) {
+    j.begin_object().field("name", in.name).field("dtype", in.dtype).key("shape").begin_array();
+    for (int64_t d : in.shape) j.value(d);
+    j.end_array().field("from_file", in.from_file).end_object();
+  }
+  j.end_array();
   j.field("iterations", static_cast<uint64_t>(r.iterations)).field("seconds", r.seconds);
   j.field("throughput_per_s", r.throughput);
   j.key("latency_ms").begin_object();

@@ -20,12 +20,21 @@ struct LatencySummary {
 // Linear interpolation between order statistics; `ms` need not be sorted.
 LatencySummary summarize(std::vector<double> ms);
 
+// One input as fed to the model.
+struct FedInput {
+  std::string name;
+  std::string dtype;  // dtype_name()
+  std::vector<int64_t> shape;
+  bool from_file = false;  // --input
+};
+
 // One model in one mode under the run's scenario.
 struct ModeResult {
   std::string model;       // file stem
   std::string model_path;
   std::string mode;        // sequential | static | adaptive
   std::string error;       // empty when the measurement succeeded
+  std::vector<FedInput> inputs;  // empty when the model failed to load
   size_t iterations = 0;   // completed measured requests
   double seconds = 0;      // wall time of the measured part
   double throughput = 0;   // requests per second

@@ -7,6 +7,8 @@ json:  --json validates against docs/braid-bench-report.schema.json (json_schema
 trace: --trace is a Chrome trace with exactly one complete event per subgraph run (every
        subgraph once per request in static and adaptive modes, none in sequential) and
        resource counter tracks; --html's SVG charts are well-formed XML.
+inputs: --input TensorProto files are fed (and a wrong one fails clearly), --shape is
+       checked against the model's static dims, --together runs two sessions at once.
 html:  --html rendered by headless Chromium: the charts are in the DOM, no console error.
        Exits 77 (ctest SKIP_RETURN_CODE) when no Chromium is installed.
 """
@@ -17,6 +19,7 @@ import json
 import os
 import re
 import shutil
+import struct
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -39,13 +42,15 @@ def check(cond, msg):
         fail(msg)
 
 
-def run_bench(args, extra):
+def run_bench(args, extra, expect_rc=0, models=None):
     os.makedirs(args.workdir, exist_ok=True)
-    cmd = [args.bench, "--model", args.model, "--iterations", str(ITERATIONS), "--warmup", str(WARMUP)] + extra
+    cmd = [args.bench, "--iterations", str(ITERATIONS), "--warmup", str(WARMUP)] + extra
+    for m in models or [args.model]:
+        cmd += ["--model", m]
     print("+ " + " ".join(cmd))
     p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=120)
     print(p.stdout)
-    check(p.returncode == 0, "braid-bench exited with %d" % p.returncode)
+    check(p.returncode == expect_rc, "braid-bench exited with %d, expected %d" % (p.returncode, expect_rc))
     return p.stdout
 
 
@@ -82,6 +87,7 @@ def test_json(args):
         check(lat["min"] <= lat["mean"] <= lat["max"], "%s: mean outside [min, max]" % where)
         check(r["throughput_per_s"] > 0 and r["peak_rss_kib"] > 0, "%s: no throughput or RSS" % where)
         check(r["over_bound_share"] is None, "%s: over_bound_share outside the server scenario" % where)
+    check(report["peak_rss_kib"] >= max(r["peak_rss_kib"] for r in report["results"]), "process peak below a mode's")
     check(report["options"]["iterations"] == ITERATIONS and report["options"]["warmup"] == WARMUP, "options echoed")
     check(report["machine"]["logical_cores"] >= 1, "machine cores")
     samples = report["resource_timeline"]["samples"]
@@ -167,6 +173,70 @@ def test_trace(args):
     print("PASS trace")
 
 
+def varint(n):
+    out = b""
+    while True:
+        b = n & 0x7F
+        n >>= 7
+        if n:
+            out += bytes([b | 0x80])
+        else:
+            return out + bytes([b])
+
+
+def tensor_proto(dims, values):
+    """A float32 onnx.TensorProto: dims (field 1), data_type 1 (field 2), raw_data (field 9)."""
+    raw = struct.pack("<%df" % len(values), *values)
+    msg = b"".join(b"\x08" + varint(d) for d in dims) + b"\x10\x01"
+    return msg + b"\x4a" + varint(len(raw)) + raw
+
+
+def test_inputs(args):
+    base = os.path.join(args.workdir, "base.json")
+    run_bench(args, ["--mode", "sequential", "--json", base])
+    fed = load_json(base)["results"][0]["inputs"]
+    check(len(fed) == 1 and fed[0]["dtype"] == "float32" and not fed[0]["from_file"], "one random float input: %r" % fed)
+    name, shape = fed[0]["name"], fed[0]["shape"]
+    count = 1
+    for d in shape:
+        count *= d
+    good, bad = os.path.join(args.workdir, "good.pb"), os.path.join(args.workdir, "bad.pb")
+    with open(good, "wb") as f:
+        f.write(tensor_proto(shape, [((i * 37) % 17) / 17.0 - 0.5 for i in range(count)]))
+    with open(bad, "wb") as f:
+        f.write(tensor_proto(shape + [1, 1], [0.25] * count))
+
+    out = os.path.join(args.workdir, "good.json")
+    run_bench(args, ["--mode", "adaptive", "--input", "%s=%s" % (name, good), "--json", out])
+    r = load_json(out)["results"][0]
+    check(r["status"] == "ok" and r["inputs"][0]["from_file"] and r["inputs"][0]["shape"] == shape, "fed from file: %r" % r)
+
+    out = os.path.join(args.workdir, "bad.json")
+    run_bench(args, ["--mode", "adaptive", "--input", bad, "--json", out], expect_rc=1)
+    r = load_json(out)["results"][0]
+    check(r["status"] == "failed" and "rank" in r["error"], "a wrong-rank file fails naming the rank: %r" % r.get("error"))
+
+    dims = "x".join(str(d) for d in shape)
+    run_bench(args, ["--mode", "sequential", "--shape", "%s:%s" % (name, dims)])
+    wrong = "x".join(str(d + 1) for d in shape)
+    text = run_bench(args, ["--mode", "sequential", "--shape", "%s:%s" % (name, wrong)], expect_rc=1)
+    check("--shape" in text and "fixes it" in text, "a --shape against a static dim is refused")
+    text = run_bench(args, ["--mode", "sequential", "--shape", "nosuchinput:1"], expect_rc=1)
+    check("names no input" in text, "an unknown --shape name is refused")
+
+    trace = os.path.join(args.workdir, "together.json")
+    report = os.path.join(args.workdir, "together_report.json")
+    run_bench(args, ["--mode", "adaptive", "--together", "--trace", trace, "--json", report], models=[args.model] * 2)
+    rs = load_json(report)["results"]
+    check(len(rs) == 2 and all(r["status"] == "ok" and r["iterations"] == ITERATIONS for r in rs), "both ran: %r" % rs)
+    phases = load_json(trace)["otherData"]["phases"]
+    events = [e for e in load_json(trace)["traceEvents"] if e["ph"] == "X"]
+    for ph in phases:
+        n = sum(1 for e in events if e["pid"] == ph["pid"])
+        check(n == ph["subgraphs"] * ph["requests"], "together: %d events in %r" % (n, ph))
+    print("PASS inputs")
+
+
 def find_chromium():
     for name in ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable"):
         path = shutil.which(name)
@@ -200,13 +270,13 @@ def test_html(args):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("what", choices=["json", "trace", "html"])
+    ap.add_argument("what", choices=["json", "trace", "inputs", "html"])
     ap.add_argument("--bench", required=True)
     ap.add_argument("--model", required=True)
     ap.add_argument("--source-dir", required=True)
     ap.add_argument("--workdir", required=True)
     args = ap.parse_args()
-    {"json": test_json, "trace": test_trace, "html": test_html}[args.what](args)
+    {"json": test_json, "trace": test_trace, "inputs": test_inputs, "html": test_html}[args.what](args)
 
 
 if __name__ == "__main__":

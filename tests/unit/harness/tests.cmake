@@ -5,7 +5,7 @@ braid_add_test(harness_options_test
 target_include_directories(harness_options_test PRIVATE ${PROJECT_SOURCE_DIR}/benchmarks/harness)
 
 # braid-bench's reports end to end on the bundled wide_mlp (harness_report_test.py): the
-# JSON against its schema, the Chrome trace, and the HTML page in headless Chromium
+# JSON against its schema, the Chrome trace, --input/--shape/--together, and the HTML page in headless Chromium
 # (label browser; skipped when Chromium is missing). Without BRAID_BUILD_BENCHMARKS the
 # harness is built here for them.
 find_package(Python3 COMPONENTS Interpreter QUIET)
@@ -13,7 +13,7 @@ if(Python3_Interpreter_FOUND AND TARGET braid_models)
   if(NOT BRAID_BUILD_BENCHMARKS)
     include(${PROJECT_SOURCE_DIR}/benchmarks/harness/harness.bench.cmake)
   endif()
-  foreach(_what json trace html)
+  foreach(_what json trace inputs html)
     add_test(NAME harness_${_what}_report
              COMMAND Python3::Interpreter ${CMAKE_CURRENT_LIST_DIR}/harness_report_test.py ${_what}
                      --bench $<TARGET_FILE:braid-bench> --model ${PROJECT_BINARY_DIR}/models/wide_mlp.onnx
