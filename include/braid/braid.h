@@ -10,4 +10,5 @@
 #include "braid/session.h"
 #include "braid/status.h"
 #include "braid/tensor.h"
+#include "braid/trace.h"
 #include "braid/version.h"
