@@ -4,7 +4,8 @@
 // the low half of lane c % 16 for c < 16 and in the high half for c >= 16, so a shift and
 // a mask widen them to two f32 vectors. Activations are rounded to bf16 (kept as f32), so
 // every product is exact and each FMA rounds once, like the scalar variant's add: results
-// equal it bitwise. 12 x 32 micro-tile (24 accumulators + the two widened halves).
+// equal it bitwise. 14 x 32 micro-tile (28 accumulators, the two widened halves, the
+// broadcast from memory).
 #include <immintrin.h>
 
 #include <cstring>
@@ -18,7 +19,7 @@ namespace braid::detail {
 namespace {
 
 constexpr int kNr = 32;
-constexpr int kMr = 12;
+constexpr int kMr = 14;
 constexpr int64_t kKc = 1024;
 constexpr int64_t kMc = kMr * 10;
 constexpr int64_t kPanelRowBytes = kNr * 2;  // one k of one panel
@@ -103,7 +104,9 @@ void macro(const LowpBlock& blk) {
       case 9: row_block<9>(blk, ir); break;
       case 10: row_block<10>(blk, ir); break;
       case 11: row_block<11>(blk, ir); break;
-      default: row_block<12>(blk, ir); break;
+      case 12: row_block<12>(blk, ir); break;
+      case 13: row_block<13>(blk, ir); break;
+      default: row_block<14>(blk, ir); break;
     }
   }
 }
