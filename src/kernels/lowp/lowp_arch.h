@@ -27,7 +27,7 @@ struct LowpLayout {
 // Activation k-group g of row r starts at a + r * a_row + g * a_group bytes (its kgroup
 // values are contiguous): row-major scratch has a_row = kp * act_bytes, k-group-major
 // scratch (kxm_group_major, for x given K x M) has a_row = kgroup * act_bytes and
-// a_group = (rows of the M block) * a_row.
+// a_group = mc * a_row.
 // acc (mc x nc, leading dimension ldacc; s32 for int8, f32 for bf16) is overwritten when
 // `first`, else accumulated into: the sum over k is carried in the accumulator's own
 // type, so K blocking never changes a result.
@@ -43,7 +43,8 @@ struct LowpBlock {
 };
 
 // Turns finished accumulators (rows [m0, m0+mc) x channels [n0, n0+nc)) into c:
-//   int8: r = float(acc - zp[m] * wsum[n]) * wscale[n] * rscale[m]   (rscale = alpha*sa)
+//   int8: r = float(acc - zp[i] * wsum[n]) * wscale[n] * rscale[i]   (rscale = alpha*sa)
+// (i = m - m0: rscale and zp are the block's, as convert() wrote them)
 //   bf16: r = acc * alpha
 // then r += beta * c_old (beta != 0), r += bias[n], ReLU.
 struct LowpEpilogue {
@@ -56,8 +57,8 @@ struct LowpEpilogue {
   float alpha = 1.0f, beta = 0.0f;
   const float* bias = nullptr;
   bool relu = false;
-  const float* rscale = nullptr;   // int8: per row m (indexed by absolute m)
-  const int32_t* zp = nullptr;     // int8: per row m
+  const float* rscale = nullptr;   // int8: per row of the block
+  const int32_t* zp = nullptr;     // int8: per row of the block
   const float* wscale = nullptr;   // int8: per channel n (absolute n)
   const int32_t* wsum = nullptr;   // int8: per channel n
 };
@@ -71,12 +72,12 @@ struct LowpArch {
   int64_t kc, mc, nc;    // cache blocks (kc a multiple of kgroup, nc of nr)
   void (*macro)(const LowpBlock& blk);
   void (*epilogue)(const LowpEpilogue& ep);
-  // Activation rows [m0, m1) into the scratch (formats and formulas in lowp_pack.h);
-  // rscale and zp are written by int8 variants only.
+  // Activation rows [m0, m1) (one M block) into the task's scratch, row m0 first
+  // (formats and formulas in lowp_pack.h); rscale and zp are written by int8 only.
   void (*convert)(const LowpGemmArgs& args, int64_t kp, int64_t m0, int64_t m1, std::byte* dst,
                   float* rscale, int32_t* zp);
-  // convert() writes x given K x M (x_is_mk false) k-group-major within each block of mc
-  // rows (lowp_group_major_index); row-major otherwise.
+  // convert() writes x given K x M (x_is_mk false) k-group-major: group g of row m at
+  // dst + (g * (m1 - m0) + m - m0) * kgroup elements; row-major otherwise.
   bool kxm_group_major = false;
 };
 

@@ -115,13 +115,13 @@ inline __mmask16 lanes(int64_t n) {
   return n >= 16 ? static_cast<__mmask16>(0xFFFF) : static_cast<__mmask16>((1u << n) - 1u);
 }
 
-// Row-major rows, or (x given K x M) k-major within each M block (lowp_group_major_index).
+// Row-major rows, or (x given K x M) k-major: element (m, k) at dst[k * (m1 - m0) + m - m0].
 void convert(const LowpGemmArgs& a, int64_t kp, int64_t m0, int64_t m1, std::byte* out, float*, int32_t*) {
   float* dst = reinterpret_cast<float*>(out);
   if (a.x_is_mk) {
     for (int64_t m = m0; m < m1; ++m) {
       const float* x = a.x + m * a.ldx;
-      float* row = dst + m * kp;
+      float* row = dst + (m - m0) * kp;
       for (int64_t k = 0; k < a.k; k += 16) {
         const __mmask16 mask = lanes(a.k - k);
         _mm512_mask_storeu_ps(row + k, mask, round_bf16(_mm512_maskz_loadu_ps(mask, x + k)));
@@ -130,17 +130,12 @@ void convert(const LowpGemmArgs& a, int64_t kp, int64_t m0, int64_t m1, std::byt
     }
     return;
   }
-  // k outside: each x row is read contiguously (a strided walk per block would touch a
-  // new page per k), its pieces go to the blocks they belong to.
   for (int64_t k = 0; k < a.k; ++k) {
     const float* x = a.x + k * a.ldx;
-    for (int64_t b0 = m0, b1; b0 < m1; b0 = b1) {
-      b1 = lowp_block_run_end(b0, m1, kMc);
-      float* row = dst + lowp_group_major_index(b0, k, a.m, kp, kMc, 1);
-      for (int64_t m = b0; m < b1; m += 16) {
-        const __mmask16 mask = lanes(b1 - m);
-        _mm512_mask_storeu_ps(row + (m - b0), mask, round_bf16(_mm512_maskz_loadu_ps(mask, x + m)));
-      }
+    float* row = dst + k * (m1 - m0);
+    for (int64_t m = m0; m < m1; m += 16) {
+      const __mmask16 mask = lanes(m1 - m);
+      _mm512_mask_storeu_ps(row + (m - m0), mask, round_bf16(_mm512_maskz_loadu_ps(mask, x + m)));
     }
   }
 }

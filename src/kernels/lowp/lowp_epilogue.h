@@ -19,9 +19,10 @@ inline float lowp_finish(float r, const LowpEpilogue& ep, const float* c_old, in
   return r;
 }
 
-inline float lowp_int8_value(const LowpEpilogue& ep, const int32_t* acc, int64_t m, int64_t n) {
-  const float v = static_cast<float>(*acc - ep.zp[m] * ep.wsum[n]);
-  return v * ep.wscale[n] * ep.rscale[m];
+// i: the row within the block.
+inline float lowp_int8_value(const LowpEpilogue& ep, const int32_t* acc, int64_t i, int64_t n) {
+  const float v = static_cast<float>(*acc - ep.zp[i] * ep.wsum[n]);
+  return v * ep.wscale[n] * ep.rscale[i];
 }
 
 inline void lowp_int8_epilogue(const LowpEpilogue& ep) {
@@ -33,7 +34,7 @@ inline void lowp_int8_epilogue(const LowpEpilogue& ep) {
       const int32_t* arow = acc + i * ep.ldacc;
       for (int64_t j = 0; j < ep.nc; ++j) {
         const int64_t n = ep.n0 + j;
-        crow[n] = lowp_finish(lowp_int8_value(ep, arow + j, m, n), ep, crow + n, n);
+        crow[n] = lowp_finish(lowp_int8_value(ep, arow + j, i, n), ep, crow + n, n);
       }
     }
   } else {
@@ -42,7 +43,7 @@ inline void lowp_int8_epilogue(const LowpEpilogue& ep) {
       float* ccol = ep.c + n * ep.ldc;
       for (int64_t i = 0; i < ep.mc; ++i) {
         const int64_t m = ep.m0 + i;
-        ccol[m] = lowp_finish(lowp_int8_value(ep, acc + i * ep.ldacc + j, m, n), ep, ccol + m, n);
+        ccol[m] = lowp_finish(lowp_int8_value(ep, acc + i * ep.ldacc + j, i, n), ep, ccol + m, n);
       }
     }
   }

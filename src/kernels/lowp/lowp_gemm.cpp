@@ -1,12 +1,12 @@
-// The ISA-neutral low-precision GEMM driver: variant lists, activation conversion into a
-// borrowed scratch, then (M block x N block) tasks, each looping over K blocks into an
-// exact per-task accumulator (s32 for int8; f32 for bf16 in a fixed k order), then one
-// epilogue. No result depends on the block or thread a value was computed in.
+// The ISA-neutral low-precision GEMM driver: variant lists, then (M block x N block)
+// tasks, each converting its M block's activations (once per run of tasks on the same
+// block) into thread-local scratch, looping over K blocks into an exact per-task
+// accumulator (s32 for int8; f32 for bf16 in a fixed k order), then one epilogue. No
+// result depends on the block or thread a value was computed in.
 #include "kernels/lowp/lowp_gemm.h"
 
 #include <cassert>
 #include <cstddef>
-#include <utility>
 #include <vector>
 
 #include "kernels/cpu_features.h"
@@ -19,21 +19,15 @@ namespace {
 
 // Fewest multiply-adds worth a task of their own (about 20-50 us of one core).
 constexpr int64_t kMinTaskMacs = int64_t{1} << 19;
-// Rows of activation conversion per task.
-constexpr int64_t kMinConvertElems = int64_t{1} << 15;
-
-// The activations converted for one call. Borrowed from the calling thread's slot for the
-// call's duration: a task this thread steals inside the parallel section may run another
-// GEMM, which then finds the slot empty and uses its own buffers.
-struct ActScratch {
-  std::vector<std::byte> act;
+// A task's scratch: its M block's converted activations (and int8 row scales and zero
+// points) and its accumulators. Only touched inside a task body, which never re-enters
+// oneTBB, so no other GEMM can run on this thread while it is in use.
+struct TaskScratch {
+  std::vector<std::byte> act, acc;
   std::vector<float> rscale;
   std::vector<int32_t> zp;
 };
-thread_local ActScratch t_act_scratch;
-
-// Per-task accumulators; only touched inside a task body, which never re-enters oneTBB.
-thread_local std::vector<std::byte> t_acc_scratch;
+thread_local TaskScratch t_scratch;
 
 template <class T>
 void grow(std::vector<T>& v, size_t n) {
@@ -59,9 +53,6 @@ struct Operands {
   int64_t n_packed;              // n rounded up to the panel width
   int64_t kp;
   const std::byte* w;
-  const std::byte* act;
-  const float* rscale = nullptr;
-  const int32_t* zp = nullptr;
   const float* wscale = nullptr;
   const int32_t* wsum = nullptr;
 };
@@ -78,22 +69,30 @@ void run_tasks(const LowpGemmArgs& args, const Operands& op, int max_threads) {
   const bool group_major = !args.x_is_mk && arch.kxm_group_major;
 
   parallel_for_range(mblocks * nblocks, grain, max_threads, [&](int64_t begin, int64_t end) {
-    grow(t_acc_scratch, static_cast<size_t>(arch.mc * arch.nc) * 4);
-    void* acc = t_acc_scratch.data();
+    TaskScratch& s = t_scratch;
+    grow(s.acc, static_cast<size_t>(arch.mc * arch.nc) * 4);
+    grow(s.act, static_cast<size_t>(arch.mc * op.kp * arch.act_bytes));
+    grow(s.rscale, static_cast<size_t>(arch.mc));
+    grow(s.zp, static_cast<size_t>(arch.mc));
+    void* acc = s.acc.data();
+    int64_t converted = -1;  // the M block whose activations are in s.act
     for (int64_t t = begin; t < end; ++t) {
-      const int64_t nb = t / mblocks, mb = t % mblocks;  // neighbours share a weight block
+      const int64_t mb = t / nblocks, nb = t % nblocks;  // neighbours share an M block
       const int64_t m0 = mb * arch.mc, n0 = nb * arch.nc;
       const int64_t mc = args.m - m0 < arch.mc ? args.m - m0 : arch.mc;
       const int64_t nc = op.n_packed - n0 < arch.nc ? op.n_packed - n0 : arch.nc;
+      if (mb != converted) {
+        arch.convert(args, op.kp, m0, m0 + mc, s.act.data(), s.rscale.data(), s.zp.data());
+        converted = mb;
+      }
       for (int64_t k0 = 0; k0 < op.kp; k0 += arch.kc) {
         LowpBlock blk;
         blk.mc = mc;
         blk.nc = nc;
         blk.kc = op.kp - k0 < arch.kc ? op.kp - k0 : arch.kc;
-        // Either layout keeps the rows of an M block together, starting at m0 * kp.
         blk.a_row = group_major ? group_bytes : op.kp * arch.act_bytes;
         blk.a_group = group_major ? mc * group_bytes : group_bytes;
-        blk.a = op.act + m0 * op.kp * arch.act_bytes + k0 / arch.layout.kgroup * blk.a_group;
+        blk.a = s.act.data() + k0 / arch.layout.kgroup * blk.a_group;
         blk.w = op.w + ((n0 / arch.layout.nr) * panel_elems + k0 * arch.layout.nr) * arch.weight_bytes;
         blk.wstride = panel_elems;
         blk.acc = acc;
@@ -115,16 +114,14 @@ void run_tasks(const LowpGemmArgs& args, const Operands& op, int max_threads) {
       ep.beta = args.beta;
       ep.bias = args.bias;
       ep.relu = args.relu;
-      ep.rscale = op.rscale;
-      ep.zp = op.zp;
+      ep.rscale = s.rscale.data();
+      ep.zp = s.zp.data();
       ep.wscale = op.wscale;
       ep.wsum = op.wsum;
       arch.epilogue(ep);
     }
   });
 }
-
-int64_t convert_grain(int64_t k) { return (kMinConvertElems + k) / (k > 0 ? k : 1); }
 
 }  // namespace
 
@@ -200,28 +197,14 @@ void gemm_int8(const LowpGemmArgs& args, const Int8Weights& w, int max_threads) 
   if (args.k <= 0) return empty_depth(args);
   assert(!w.empty() && w.rows() == args.n && w.depth() == args.k);
   const Int8Weights::Impl& im = *w.impl();
-  const LowpArch& arch = *im.arch;
-
-  ActScratch s = std::move(t_act_scratch);
-  grow(s.act, static_cast<size_t>(args.m * im.kp * arch.act_bytes));
-  grow(s.rscale, static_cast<size_t>(args.m));
-  grow(s.zp, static_cast<size_t>(args.m));
-  parallel_for_range(args.m, convert_grain(args.k), max_threads, [&](int64_t m0, int64_t m1) {
-    arch.convert(args, im.kp, m0, m1, s.act.data(), s.rscale.data(), s.zp.data());
-  });
-
   Operands op;
-  op.arch = &arch;
-  op.n_packed = lowp_round_up(args.n, arch.layout.nr);
+  op.arch = im.arch;
+  op.n_packed = lowp_round_up(args.n, im.arch->layout.nr);
   op.kp = im.kp;
   op.w = im.data.data();
-  op.act = s.act.data();
-  op.rscale = s.rscale.data();
-  op.zp = s.zp.data();
   op.wscale = im.scale.get();
   op.wsum = im.wsum.get();
   run_tasks(args, op, max_threads);
-  t_act_scratch = std::move(s);
 }
 
 void gemm_bf16(const LowpGemmArgs& args, const Bf16Weights& w, int max_threads) {
@@ -229,22 +212,12 @@ void gemm_bf16(const LowpGemmArgs& args, const Bf16Weights& w, int max_threads) 
   if (args.k <= 0) return empty_depth(args);
   assert(!w.empty() && w.rows() == args.n && w.depth() == args.k);
   const Bf16Weights::Impl& im = *w.impl();
-  const LowpArch& arch = *im.arch;
-
-  ActScratch s = std::move(t_act_scratch);
-  grow(s.act, static_cast<size_t>(args.m * im.kp * arch.act_bytes));
-  parallel_for_range(args.m, convert_grain(args.k), max_threads, [&](int64_t m0, int64_t m1) {
-    arch.convert(args, im.kp, m0, m1, s.act.data(), nullptr, nullptr);
-  });
-
   Operands op;
-  op.arch = &arch;
-  op.n_packed = lowp_round_up(args.n, arch.layout.nr);
+  op.arch = im.arch;
+  op.n_packed = lowp_round_up(args.n, im.arch->layout.nr);
   op.kp = im.kp;
   op.w = im.data.data();
-  op.act = s.act.data();
   run_tasks(args, op, max_threads);
-  t_act_scratch = std::move(s);
 }
 
 }  // namespace braid::detail

@@ -27,7 +27,7 @@ struct MaddDot {
 const LowpArch& lowp_int8_arch_avx512() {
   static const LowpArch arch{LowpIsa::kAvx512, LowpLayout{kDotNr, 2, false}, 2, 2, MaddDot::kMr,
                              512, MaddDot::kMr * 8, kDotNr * 8, dot_macro<MaddDot>,
-                             lowp_int8_epilogue, quantize_rows_avx512<uint16_t, MaddDot::kMr * 8>, true};
+                             lowp_int8_epilogue, quantize_rows_avx512<uint16_t>, true};
   return arch;
 }
 

@@ -24,7 +24,7 @@ struct VnniDot {
 const LowpArch& lowp_int8_arch_vnni() {
   static const LowpArch arch{LowpIsa::kAvx512Vnni, LowpLayout{kDotNr, 4, false}, 1, 1, VnniDot::kMr,
                              1024, VnniDot::kMr * 8, kDotNr * 8, dot_macro<VnniDot>,
-                             lowp_int8_epilogue, quantize_rows_avx512<uint8_t, VnniDot::kMr * 8>, true};
+                             lowp_int8_epilogue, quantize_rows_avx512<uint8_t>, true};
   return arch;
 }
 

@@ -51,11 +51,11 @@ void quantize_rows_as(const LowpGemmArgs& a, int64_t kp, int64_t m0, int64_t m1,
         hi = x[k] > hi ? x[k] : hi;
       }
       const RowQuant q = lowp_row_quant(lo, hi);
-      T* out = dst + m * kp;
+      T* out = dst + (m - m0) * kp;
       for (int64_t k = 0; k < a.k; ++k) out[k] = static_cast<T>(quantize(x[k], q));
       for (int64_t k = a.k; k < kp; ++k) out[k] = 0;
-      rscale[m] = a.alpha * q.sa;
-      zp[m] = static_cast<int32_t>(q.zp);
+      rscale[m - m0] = a.alpha * q.sa;
+      zp[m - m0] = static_cast<int32_t>(q.zp);
     }
     return;
   }
@@ -73,15 +73,15 @@ void quantize_rows_as(const LowpGemmArgs& a, int64_t kp, int64_t m0, int64_t m1,
     }
     for (int64_t r = 0; r < rows; ++r) {
       q[r] = lowp_row_quant(lo[r], hi[r]);
-      rscale[b0 + r] = a.alpha * q[r].sa;
-      zp[b0 + r] = static_cast<int32_t>(q[r].zp);
+      rscale[b0 - m0 + r] = a.alpha * q[r].sa;
+      zp[b0 - m0 + r] = static_cast<int32_t>(q[r].zp);
     }
     for (int64_t k = 0; k < a.k; ++k) {
       const float* x = a.x + k * a.ldx + b0;
-      for (int64_t r = 0; r < rows; ++r) dst[(b0 + r) * kp + k] = static_cast<T>(quantize(x[r], q[r]));
+      for (int64_t r = 0; r < rows; ++r) dst[(b0 - m0 + r) * kp + k] = static_cast<T>(quantize(x[r], q[r]));
     }
     for (int64_t r = 0; r < rows; ++r)
-      for (int64_t k = a.k; k < kp; ++k) dst[(b0 + r) * kp + k] = 0;
+      for (int64_t k = a.k; k < kp; ++k) dst[(b0 - m0 + r) * kp + k] = 0;
   }
 }
 
@@ -142,11 +142,11 @@ void lowp_round_rows(const LowpGemmArgs& args, int64_t kp, int64_t m0, int64_t m
   // act_bytes 4: bf16-rounded values kept as f32 (broadcast by FMA kernels); 2: bf16.
   for (int64_t m = m0; m < m1; ++m) {
     if (act_bytes == 4) {
-      float* out = reinterpret_cast<float*>(dst) + m * kp;
+      float* out = reinterpret_cast<float*>(dst) + (m - m0) * kp;
       for (int64_t k = 0; k < args.k; ++k) out[k] = lowp_bf16_to_f32(lowp_f32_to_bf16(x_at(args, m, k)));
       for (int64_t k = args.k; k < kp; ++k) out[k] = 0.0f;
     } else {
-      uint16_t* out = reinterpret_cast<uint16_t*>(dst) + m * kp;
+      uint16_t* out = reinterpret_cast<uint16_t*>(dst) + (m - m0) * kp;
       for (int64_t k = 0; k < args.k; ++k) out[k] = lowp_f32_to_bf16(x_at(args, m, k));
       for (int64_t k = args.k; k < kp; ++k) out[k] = 0;
     }

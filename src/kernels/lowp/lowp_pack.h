@@ -50,25 +50,6 @@ float lowp_bf16_to_f32(uint16_t h) noexcept;
 
 inline int64_t lowp_round_up(int64_t v, int64_t m) { return (v + m - 1) / m * m; }
 
-namespace {  // internal linkage: also compiled into the ISA translation units
-
-// Element index of k-group g of row m in k-group-major scratch (x given K x M): blocks of
-// mc rows (the last one shorter), each holding its rows' group 0, then group 1, ..., so
-// a micro-kernel walks one block with a small stride. `rows` is args.m.
-inline int64_t lowp_group_major_index(int64_t m, int64_t g, int64_t rows, int64_t kp, int64_t mc,
-                                      int kgroup) {
-  const int64_t b0 = m / mc * mc;
-  const int64_t cur = rows - b0 < mc ? rows - b0 : mc;
-  return b0 * kp + (g * cur + (m - b0)) * kgroup;
-}
-
-// The end of the run of rows from m that stays inside one block of mc rows, capped at end.
-inline int64_t lowp_block_run_end(int64_t m, int64_t end, int64_t mc) {
-  const int64_t block_end = (m / mc + 1) * mc;
-  return block_end < end ? block_end : end;
-}
-
-}  // namespace
 
 // Packed-weight element index of w(n, k) in a layout (lowp_arch.h).
 int64_t lowp_packed_index(const LowpLayout& layout, int64_t kp, int64_t n, int64_t k);
@@ -84,9 +65,10 @@ struct LowpRowQuant {
 };
 LowpRowQuant lowp_row_quant(float lo, float hi) noexcept;
 
-// Activation rows [m0, m1) of x into the arch's scratch (row m at dst + m * kp elements of
-// act_bytes, zero past k): int8 quantized as above, also writing rscale[m] = alpha * sa
-// and zp[m] (the portable LowpArch::convert); bf16 rounded (rscale, zp unused).
+// Activation rows [m0, m1) of x (one M block) into dst, row m0 first: row m at
+// dst + (m - m0) * kp elements of act_bytes, zero past k. int8 quantizes as above and
+// writes rscale[m - m0] = alpha * sa and zp[m - m0] (the portable LowpArch::convert);
+// bf16 rounds (rscale, zp unused).
 void lowp_quantize_rows(const LowpGemmArgs& args, int64_t kp, int64_t m0, int64_t m1, int act_bytes,
                         std::byte* dst, float* rscale, int32_t* zp);
 void lowp_round_rows(const LowpGemmArgs& args, int64_t kp, int64_t m0, int64_t m1, int act_bytes,

@@ -38,8 +38,7 @@ inline void store_quantized(T* dst, __mmask16 mask, __m512i q) {
     _mm512_mask_cvtepi32_storeu_epi16(dst, mask, q);
 }
 
-// kMc: the variant's M block, for the k-group-major layout of x given K x M.
-template <class T, int64_t kMc>
+template <class T>
 void quantize_rows_avx512(const LowpGemmArgs& a, int64_t kp, int64_t m0, int64_t m1, std::byte* out,
                           float* rscale, int32_t* zp) {
   T* dst = reinterpret_cast<T*>(out);
@@ -54,12 +53,12 @@ void quantize_rows_avx512(const LowpGemmArgs& a, int64_t kp, int64_t m0, int64_t
         vhi = _mm512_max_ps(v, vhi);
       }
       const LowpRowQuant q = lowp_row_quant(_mm512_reduce_min_ps(vlo), _mm512_reduce_max_ps(vhi));
-      rscale[m] = a.alpha * q.sa;
-      zp[m] = static_cast<int32_t>(q.zp);
+      rscale[m - m0] = a.alpha * q.sa;
+      zp[m - m0] = static_cast<int32_t>(q.zp);
       const __m512 inv = _mm512_set1_ps(q.inv), lo = _mm512_set1_ps(-q.zp),
                    hi = _mm512_set1_ps(255.0f - q.zp);
-      const __m512i vz = _mm512_set1_epi32(zp[m]);
-      T* row = dst + m * kp;
+      const __m512i vz = _mm512_set1_epi32(zp[m - m0]);
+      T* row = dst + (m - m0) * kp;
       for (int64_t k = 0; k < a.k; k += 16) {
         const __mmask16 mask = quant_mask(a.k - k);
         store_quantized(row + k, mask, quantize16(_mm512_maskz_loadu_ps(mask, x + k), inv, lo, hi, vz));
@@ -69,15 +68,15 @@ void quantize_rows_avx512(const LowpGemmArgs& a, int64_t kp, int64_t m0, int64_t
     return;
   }
   // x is K x M: up to kWide rows side by side (1 KiB of each x row per k, so strided
-  // walks over k touch few pages), never crossing an M block, written k-group-major
-  // (lowp_group_major_index): the kgroup quantized values of one row and group become one
-  // 32-bit lane, so 16 rows of a group are one 64-byte store.
+  // walks over k touch few pages), written k-group-major (lowp_arch.h): the kgroup
+  // quantized values of one row and group become one 32-bit lane, so 16 rows of a group
+  // are one 64-byte store.
   constexpr int kGroup = 4 / sizeof(T);
   constexpr int64_t kWide = 256;
   alignas(64) float los[kWide], his[kWide], invs[kWide], zlo[kWide], zhi[kWide];
   alignas(64) int32_t zps[kWide];
   for (int64_t b0 = m0, b1; b0 < m1; b0 = b1) {
-    b1 = lowp_block_run_end(b0, b0 + kWide < m1 ? b0 + kWide : m1, kMc);
+    b1 = b0 + kWide < m1 ? b0 + kWide : m1;
     const int64_t rows = b1 - b0;
     for (int64_t r = 0; r < kWide; r += 16) {
       _mm512_store_ps(los + r, zero);
@@ -97,8 +96,8 @@ void quantize_rows_avx512(const LowpGemmArgs& a, int64_t kp, int64_t m0, int64_t
       zlo[r] = -q.zp;
       zhi[r] = 255.0f - q.zp;
       zps[r] = static_cast<int32_t>(q.zp);
-      rscale[b0 + r] = a.alpha * q.sa;
-      zp[b0 + r] = zps[r];
+      rscale[b0 - m0 + r] = a.alpha * q.sa;
+      zp[b0 - m0 + r] = zps[r];
     }
     for (int64_t g = 0; g * kGroup < kp; ++g) {
       for (int64_t r = 0; r < rows; r += 16) {
@@ -114,7 +113,7 @@ void quantize_rows_avx512(const LowpGemmArgs& a, int64_t kp, int64_t m0, int64_t
           const __m512i q = quantize16(v, inv, lo, hi, vz);
           lanes = _mm512_or_si512(lanes, _mm512_slli_epi32(q, static_cast<unsigned>(8 * sizeof(T) * t)));
         }
-        _mm512_mask_storeu_epi32(dst + lowp_group_major_index(b0 + r, g, a.m, kp, kMc, kGroup), rmask, lanes);
+        _mm512_mask_storeu_epi32(dst + (g * (m1 - m0) + b0 - m0 + r) * kGroup, rmask, lanes);
       }
     }
   }
