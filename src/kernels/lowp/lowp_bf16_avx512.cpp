@@ -130,8 +130,15 @@ void convert(const LowpGemmArgs& a, int64_t kp, int64_t m0, int64_t m1, std::byt
     }
     return;
   }
+  // Each k row of the block is a short piece on its own page: prefetch a few rows ahead
+  // (the hardware prefetcher does not cross pages).
+  constexpr int64_t kAhead = 8;
   for (int64_t k = 0; k < a.k; ++k) {
     const float* x = a.x + k * a.ldx;
+    if (k + kAhead < a.k) {
+      const char* next = reinterpret_cast<const char*>(x + kAhead * a.ldx + m0);
+      for (int64_t off = 0; off < (m1 - m0) * 4; off += 64) _mm_prefetch(next + off, _MM_HINT_T0);
+    }
     float* row = dst + k * (m1 - m0);
     for (int64_t m = m0; m < m1; m += 16) {
       const __mmask16 mask = lanes(m1 - m);

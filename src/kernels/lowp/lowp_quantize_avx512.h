@@ -73,6 +73,7 @@ void quantize_rows_avx512(const LowpGemmArgs& a, int64_t kp, int64_t m0, int64_t
   // are one 64-byte store.
   constexpr int kGroup = 4 / sizeof(T);
   constexpr int64_t kWide = 256;
+  constexpr int64_t kAhead = 8;
   alignas(64) float los[kWide], his[kWide], invs[kWide], zlo[kWide], zhi[kWide];
   alignas(64) int32_t zps[kWide];
   for (int64_t b0 = m0, b1; b0 < m1; b0 = b1) {
@@ -84,6 +85,10 @@ void quantize_rows_avx512(const LowpGemmArgs& a, int64_t kp, int64_t m0, int64_t
     }
     for (int64_t k = 0; k < a.k; ++k) {
       const float* x = a.x + k * a.ldx + b0;
+      if (k + kAhead < a.k) {  // each k row's piece is on its own page: prefetch ahead
+        const char* next = reinterpret_cast<const char*>(x + kAhead * a.ldx);
+        for (int64_t off = 0; off < rows * 4; off += 64) _mm_prefetch(next + off, _MM_HINT_T0);
+      }
       for (int64_t r = 0; r < rows; r += 16) {
         const __m512 v = _mm512_maskz_loadu_ps(quant_mask(rows - r), x + r);
         _mm512_store_ps(los + r, _mm512_min_ps(v, _mm512_load_ps(los + r)));
