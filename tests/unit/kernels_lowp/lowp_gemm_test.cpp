@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 #include <tbb/task_arena.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -14,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "kernels/cpu_features.h"
 #include "kernels/lowp/lowp_gemm.h"
 
 namespace braid::detail {
@@ -498,6 +500,23 @@ TEST(LowpGemm, EmptyDimensions) {
       }
     }
   }
+}
+
+// A variant this CPU cannot run is never handed out: packing for it gives the best one
+// this CPU has (which then computes correctly), and the BRAID_ISA cap trims the lists.
+TEST(LowpGemm, UnsupportedVariantsFallBackToTheBestSupportedOne) {
+  const std::vector<float> w(8 * 20, 0.25f);
+  for (LowpIsa isa : {LowpIsa::kAvx2, LowpIsa::kAvx512, LowpIsa::kAvx512Vnni, LowpIsa::kAvx512Bf16}) {
+    const std::vector<LowpIsa> b = lowp_bf16_isas(), q = lowp_int8_isas();
+    const bool bf16_ok = std::find(b.begin(), b.end(), isa) != b.end();
+    const bool int8_ok = std::find(q.begin(), q.end(), isa) != q.end();
+    EXPECT_EQ(Bf16Weights::pack(w.data(), 8, 20, 20, true, isa).isa(), bf16_ok ? isa : best_bf16_isa());
+    EXPECT_EQ(Int8Weights::pack(w.data(), 8, 20, 20, true, isa).isa(), int8_ok ? isa : best_int8_isa());
+  }
+  set_isa_cap_for_testing("scalar");
+  EXPECT_EQ(lowp_bf16_isas(), std::vector<LowpIsa>{LowpIsa::kScalar});
+  EXPECT_EQ(lowp_int8_isas(), std::vector<LowpIsa>{LowpIsa::kScalar});
+  set_isa_cap_for_testing("");
 }
 
 TEST(LowpGemm, PackedWeightsReportTheirShapeAndSize) {
