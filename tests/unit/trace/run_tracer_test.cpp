@@ -1,0 +1,89 @@
+// RunTracer (braid/trace.h): installed, it hears of every subgraph run exactly once per
+// request in static and adaptive modes, with sane times and the session's plan; sequential
+// mode and uninstalled tracers hear nothing.
+#include <gtest/gtest.h>
+
+#include <map>
+#include <mutex>
+#include <set>
+#include <vector>
+
+#include "braid/braid.h"
+#include "common/test_util.h"
+
+using namespace braid;
+
+namespace {
+
+struct Collector final : RunTracer {
+  std::mutex mu;
+  std::vector<SubgraphRunEvent> events;
+  void on_subgraph_run(const SubgraphRunEvent& e) noexcept override {
+    std::lock_guard lock(mu);
+    events.push_back(e);
+  }
+};
+
+// Uninstalls the tracer even when an assertion returns early.
+struct Installed {
+  explicit Installed(RunTracer* t) { set_run_tracer(t); }
+  ~Installed() { set_run_tracer(nullptr); }
+};
+
+Session load(ExecutionMode mode) {
+  SessionOptions so;
+  so.mode = mode;
+  auto s = Session::load(braid::testing::bundled_models_dir() + "/wide_mlp.onnx", so);
+  EXPECT_TRUE(s.ok()) << s.status().to_string();
+  return std::move(s).value();
+}
+
+}  // namespace
+
+TEST(RunTracer, OneEventPerSubgraphPerRequestInStaticAndAdaptiveModes) {
+  for (ExecutionMode mode : {ExecutionMode::kStatic, ExecutionMode::kAdaptive}) {
+    SCOPED_TRACE(execution_mode_name(mode));
+    const Session s = load(mode);
+    const NamedTensors in = braid::testing::random_inputs(s, 7);
+    const size_t subgraphs = s.subgraph_profile().size();
+    ASSERT_GT(subgraphs, 1u);
+    Collector c;
+    {
+      Installed on(&c);
+      EXPECT_EQ(run_tracer(), &c);
+      for (int i = 0; i < 3; ++i) ASSERT_TRUE(s.run(in).ok());
+    }
+    ASSERT_EQ(c.events.size(), 3 * subgraphs);
+    std::map<uint64_t, std::multiset<uint32_t>> by_request;
+    for (const SubgraphRunEvent& e : c.events) {
+      by_request[e.request_id].insert(e.subgraph);
+      EXPECT_NE(e.request_id, 0u);
+      EXPECT_EQ(e.plan, c.events.front().plan);
+      EXPECT_NE(e.plan, nullptr);
+      EXPECT_GE(e.end_ns, e.start_ns);
+      EXPECT_GT(e.start_ns, 0);
+      EXPECT_GE(e.threads, 1);
+      EXPECT_STREQ(e.precision, "f32");
+      EXPECT_EQ(e.adaptive, mode == ExecutionMode::kAdaptive);
+      EXPECT_TRUE(e.ok);
+    }
+    ASSERT_EQ(by_request.size(), 3u);
+    for (const auto& [id, units] : by_request) {
+      std::multiset<uint32_t> every;
+      for (uint32_t u = 0; u < subgraphs; ++u) every.insert(u);
+      EXPECT_EQ(units, every) << "request " << id;
+    }
+    // Uninstalled: the next requests report nothing.
+    ASSERT_TRUE(s.run(in).ok());
+    EXPECT_EQ(c.events.size(), 3 * subgraphs);
+  }
+}
+
+TEST(RunTracer, SequentialModeReportsNothing) {
+  const Session s = load(ExecutionMode::kSequential);
+  const NamedTensors in = braid::testing::random_inputs(s, 7);
+  Collector c;
+  Installed on(&c);
+  ASSERT_TRUE(s.run(in).ok());
+  EXPECT_TRUE(c.events.empty());
+}
