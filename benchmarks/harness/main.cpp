@@ -120,6 +120,7 @@ ModeResult measure(const std::string& path, ExecutionMode mode, const BenchOptio
       obs.progress->begin(r.model + " " + r.mode, &completed, static_cast<size_t>(o.iterations), o.duration_s);
     auto samples = run_scenario(*p.session, p.inputs, o, &completed);
     if (obs.progress) obs.progress->end();
+    if (obs.trace && samples.ok()) obs.trace->add_requests(p.phase, samples->spans);
     p.requests += static_cast<int>(completed.load());
     st = summarize_into(r, std::move(samples), o);
   }
@@ -163,6 +164,7 @@ std::vector<ModeResult> measure_together(const std::vector<std::string>& paths, 
   for (size_t i = 0; i < n; ++i) {
     if (st[i].ok()) {
       ps[i].requests += samples[i]->ok() ? static_cast<int>((*samples[i])->latency_ms.size()) : 0;
+      if (obs.trace && samples[i]->ok()) obs.trace->add_requests(ps[i].phase, (*samples[i])->spans);
       st[i] = summarize_into(rs[i], std::move(*samples[i]), o);
     }
     if (obs.trace && ps[i].phase >= 0) obs.trace->end_phase(ps[i].phase, ps[i].requests);

@@ -1,5 +1,8 @@
 #include "scenarios.h"
 
+#include <sys/syscall.h>
+#include <unistd.h>
+
 #include <atomic>
 #include <chrono>
 #include <deque>
@@ -11,6 +14,10 @@ namespace braid::bench {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+
+int64_t ns_of(Clock::time_point t) {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
+}
 
 double ms_between(Clock::time_point a, Clock::time_point b) {
   return std::chrono::duration<double, std::milli>(b - a).count();
@@ -39,6 +46,9 @@ Result<ScenarioSamples> closed_loop(const Session& s, const NamedTensors& in, co
   for (int c = 0; c < clients; ++c)
     threads.emplace_back([&] {
       std::vector<double> mine;
+      std::vector<RequestSpan> spans;
+      const bool keep_spans = !o.trace_path.empty() || !o.html_path.empty();
+      const int tid = static_cast<int>(syscall(SYS_gettid));
       while (more(o, issued.fetch_add(1), end)) {
         const auto t0 = Clock::now();
         auto r = s.run(in);
@@ -49,10 +59,12 @@ Result<ScenarioSamples> closed_loop(const Session& s, const NamedTensors& in, co
           break;
         }
         mine.push_back(ms_between(t0, t1));
+        if (keep_spans) spans.push_back({ns_of(t0), ns_of(t1), tid});
         count(completed);
       }
       std::lock_guard lock(mu);
       out.latency_ms.insert(out.latency_ms.end(), mine.begin(), mine.end());
+      out.spans.insert(out.spans.end(), spans.begin(), spans.end());
     });
   for (auto& t : threads) t.join();
   out.seconds = std::chrono::duration<double>(Clock::now() - start).count();

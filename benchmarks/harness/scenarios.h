@@ -2,6 +2,7 @@
 #pragma once
 
 #include <atomic>
+#include <cstdint>
 #include <vector>
 
 #include "bench_options.h"
@@ -9,10 +10,17 @@
 
 namespace braid::bench {
 
+// One request of a client thread (closed-loop scenarios), for the trace.
+struct RequestSpan {
+  int64_t start_ns = 0, end_ns = 0;  // std::chrono::steady_clock
+  int tid = 0;                       // OS thread id of the client
+};
+
 struct ScenarioSamples {
   std::vector<double> latency_ms;  // one per completed request
   double seconds = 0;              // wall time of the measured part
   size_t over_bound = 0;           // server: requests slower than --latency-bound
+  std::vector<RequestSpan> spans;  // single- and multi-stream with --trace or --html
 };
 
 // Runs the measured part of `o.scenario` (warm-up done by the caller) on `s` with `in`:

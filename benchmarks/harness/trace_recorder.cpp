@@ -58,6 +58,11 @@ void TraceRecorder::end_phase(int phase, int requests) {
   phase_.store(-1, std::memory_order_relaxed);
 }
 
+void TraceRecorder::add_requests(int phase, const std::vector<RequestSpan>& spans) {
+  std::lock_guard lock(mu_);
+  for (const RequestSpan& s : spans) requests_.push_back({phase, s});
+}
+
 void TraceRecorder::suspend_phase() { phase_.store(-1, std::memory_order_relaxed); }
 
 void TraceRecorder::attribute_by_plan() { phase_.store(kByPlan, std::memory_order_relaxed); }
@@ -97,6 +102,11 @@ void TraceRecorder::write(std::ostream& os, const std::vector<ResourceSample>& t
     j.field("request", r.request_id).field("subgraph", r.subgraph).field("threads", r.threads);
     j.field("precision", r.precision).field("mode", r.adaptive ? "adaptive" : "static").field("ok", r.ok);
     j.end_object().end_object();
+  }
+  for (const auto& [phase, s] : requests_) {
+    j.begin_object().field("name", "request").field("cat", "request").field("ph", "X");
+    j.field("ts", us(s.start_ns)).field("dur", static_cast<double>(s.end_ns - s.start_ns) / 1e3);
+    j.field("pid", phase + 1).field("tid", s.tid).end_object();
   }
   for (const ResourceSample& s : timeline) {
     const double ts = us(s.steady_ns);

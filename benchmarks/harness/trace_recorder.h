@@ -2,7 +2,8 @@
 // the measured sessions and writes them as a Chrome trace (Trace Event Format, opens in
 // ui.perfetto.dev or chrome://tracing): one complete event ("ph":"X") per subgraph run on
 // the thread that ran it, one process per model x mode, and the resource vector as counter
-// tracks ("ph":"C").
+// tracks ("ph":"C"). The measured requests of closed-loop scenarios are events too, on their
+// client threads (category "request", sequential mode included).
 #pragma once
 
 #include <atomic>
@@ -16,6 +17,7 @@
 
 #include "braid/trace.h"
 #include "resource_timeline.h"
+#include "scenarios.h"
 
 namespace braid::bench {
 
@@ -48,6 +50,8 @@ class TraceRecorder final : public RunTracer {
   int begin_phase(std::string model, std::string mode, int subgraphs);
   // Closes the phase with the number of requests it made. Thread-safe.
   void end_phase(int phase, int requests);
+  // The measured requests of `phase`'s client threads (closed-loop scenarios). Thread-safe.
+  void add_requests(int phase, const std::vector<RequestSpan>& spans);
   // Runs recorded from now on belong to no phase (until the next begin_phase). Thread-safe.
   void suspend_phase();
   // Several sessions run at once from now on: each run goes to the phase in which its
@@ -69,6 +73,7 @@ class TraceRecorder final : public RunTracer {
   std::map<const void*, int> plan_phase_;  // the phase each session's plan was first seen in
   std::vector<TracePhase> phases_;
   std::vector<TracedRun> runs_;
+  std::vector<std::pair<int, RequestSpan>> requests_;  // (phase, span)
 };
 
 }  // namespace braid::bench

@@ -133,10 +133,15 @@ def test_trace(args):
     phases = {p["pid"]: p for p in trace["otherData"]["phases"]}
     check(sorted(p["mode"] for p in phases.values()) == sorted(MODES), "one phase per mode: %r" % phases)
     runs = {pid: [] for pid in phases}
+    requests = {pid: 0 for pid in phases}
     for e in events:
         check(e.get("ph") in ("X", "C", "M"), "unexpected event phase %r" % e.get("ph"))
         check("pid" in e and "tid" in e and "name" in e, "event without pid/tid/name: %r" % e)
-        if e["ph"] == "X":
+        if e["ph"] == "X" and e.get("cat") == "request":
+            check(e["dur"] > 0 and e["pid"] in phases, "bad request event %r" % e)
+            requests[e["pid"]] += 1
+        elif e["ph"] == "X":
+            check(e.get("cat") == "subgraph", "X event of unknown category: %r" % e)
             check(e["dur"] >= 0 and e["ts"] >= 0, "bad time in %r" % e)
             for k in ("request", "subgraph", "threads", "precision"):
                 check(k in e["args"], "X event without args.%s: %r" % (k, e))
@@ -146,6 +151,7 @@ def test_trace(args):
     for pid, ph in phases.items():
         got = runs[pid]
         check(ph["requests"] == ITERATIONS + WARMUP, "%s: %d requests" % (ph["mode"], ph["requests"]))
+        check(requests[pid] == ITERATIONS, "%s: %d measured request events" % (ph["mode"], requests[pid]))
         if ph["mode"] == "sequential":
             check(not got, "sequential mode reported subgraph runs")
             continue
@@ -231,7 +237,7 @@ def test_inputs(args):
     rs = load_json(report)["results"]
     check(len(rs) == 2 and all(r["status"] == "ok" and r["iterations"] == ITERATIONS for r in rs), "both ran: %r" % rs)
     phases = load_json(trace)["otherData"]["phases"]
-    events = [e for e in load_json(trace)["traceEvents"] if e["ph"] == "X"]
+    events = [e for e in load_json(trace)["traceEvents"] if e["ph"] == "X" and e["cat"] == "subgraph"]
     for ph in phases:
         n = sum(1 for e in events if e["pid"] == ph["pid"])
         check(n == ph["subgraphs"] * ph["requests"], "together: %d events in %r" % (n, ph))
