@@ -11,7 +11,7 @@
 #include <cstring>
 
 #include "kernels/lowp/lowp_arch.h"
-#include "kernels/lowp/lowp_epilogue.h"
+#include "kernels/lowp/lowp_epilogue_avx512.h"
 #include "kernels/lowp/lowp_bf16_round_avx512.h"
 #include "kernels/lowp/lowp_pack.h"
 
@@ -151,7 +151,7 @@ void convert(const LowpGemmArgs& a, int64_t kp, int64_t m0, int64_t m1, std::byt
 
 const LowpArch& lowp_bf16_arch_avx512() {
   static const LowpArch arch{LowpIsa::kAvx512, LowpLayout{kNr, 1, true}, 2, 4, kMr, kKc, kMc, kNr * 8,
-                             macro, lowp_bf16_epilogue, convert, true};
+                             macro, lowp_epilogue_avx512<false>, convert, true};
   return arch;
 }
 

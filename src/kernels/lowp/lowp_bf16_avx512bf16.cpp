@@ -10,7 +10,7 @@
 #include "kernels/lowp/lowp_arch.h"
 #include "kernels/lowp/lowp_bf16_round_avx512.h"
 #include "kernels/lowp/lowp_dot_tile.h"
-#include "kernels/lowp/lowp_epilogue.h"
+#include "kernels/lowp/lowp_epilogue_avx512.h"
 #include "kernels/lowp/lowp_pack.h"
 
 namespace braid::detail {
@@ -70,7 +70,7 @@ void convert(const LowpGemmArgs& a, int64_t kp, int64_t m0, int64_t m1, std::byt
 
 const LowpArch& lowp_bf16_arch_avx512bf16() {
   static const LowpArch arch{LowpIsa::kAvx512Bf16, LowpLayout{kDotNr, 2, false}, 2, 2, Bf16Dot::kMr,
-                             512, kMc, kDotNr * 8, dot_macro<Bf16Dot>, lowp_bf16_epilogue, convert, true};
+                             512, kMc, kDotNr * 8, dot_macro<Bf16Dot>, lowp_epilogue_avx512<false>, convert, true};
   return arch;
 }
 

@@ -19,6 +19,9 @@ namespace {
 
 // Fewest multiply-adds worth a task of their own (about 20-50 us of one core).
 constexpr int64_t kMinTaskMacs = int64_t{1} << 19;
+// Deepest int8 product whose s32 sums cannot overflow: 255 * 127 * K < 2^31.
+constexpr int64_t kMaxInt8Depth = 66000;
+
 // A task's scratch: its M block's converted activations (and int8 row scales and zero
 // points) and its accumulators. Only touched inside a task body, which never re-enters
 // oneTBB, so no other GEMM can run on this thread while it is in use.
@@ -196,6 +199,7 @@ void gemm_int8(const LowpGemmArgs& args, const Int8Weights& w, int max_threads) 
   if (args.m <= 0 || args.n <= 0) return;
   if (args.k <= 0) return empty_depth(args);
   assert(!w.empty() && w.rows() == args.n && w.depth() == args.k);
+  assert(args.k <= kMaxInt8Depth);
   const Int8Weights::Impl& im = *w.impl();
   Operands op;
   op.arch = im.arch;

@@ -5,7 +5,7 @@
 #include <immintrin.h>
 
 #include "kernels/lowp/lowp_arch.h"
-#include "kernels/lowp/lowp_epilogue.h"
+#include "kernels/lowp/lowp_epilogue_avx512.h"
 #include "kernels/lowp/lowp_dot_tile.h"
 #include "kernels/lowp/lowp_quantize_avx512.h"
 
@@ -27,7 +27,7 @@ struct MaddDot {
 const LowpArch& lowp_int8_arch_avx512() {
   static const LowpArch arch{LowpIsa::kAvx512, LowpLayout{kDotNr, 2, false}, 2, 2, MaddDot::kMr,
                              512, MaddDot::kMr * 8, kDotNr * 8, dot_macro<MaddDot>,
-                             lowp_int8_epilogue, quantize_rows_avx512<uint16_t>, true};
+                             lowp_epilogue_avx512<true>, quantize_rows_avx512<uint16_t>, true};
   return arch;
 }
 

@@ -4,7 +4,7 @@
 #include <immintrin.h>
 
 #include "kernels/lowp/lowp_arch.h"
-#include "kernels/lowp/lowp_epilogue.h"
+#include "kernels/lowp/lowp_epilogue_avx512.h"
 #include "kernels/lowp/lowp_dot_tile.h"
 #include "kernels/lowp/lowp_quantize_avx512.h"
 
@@ -24,7 +24,7 @@ struct VnniDot {
 const LowpArch& lowp_int8_arch_vnni() {
   static const LowpArch arch{LowpIsa::kAvx512Vnni, LowpLayout{kDotNr, 4, false}, 1, 1, VnniDot::kMr,
                              1024, VnniDot::kMr * 8, kDotNr * 8, dot_macro<VnniDot>,
-                             lowp_int8_epilogue, quantize_rows_avx512<uint8_t>, true};
+                             lowp_epilogue_avx512<true>, quantize_rows_avx512<uint8_t>, true};
   return arch;
 }
 
