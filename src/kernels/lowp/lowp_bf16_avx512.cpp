@@ -8,6 +8,11 @@
 // broadcast from memory).
 #include <immintrin.h>
 
+// GCC 12's AVX-512 intrinsics start from _mm512_undefined_*(), which trips false
+// -W(maybe-)uninitialized warnings once inlined (as in gemm_avx512.cpp).
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
+
 #include <cstring>
 
 #include "kernels/lowp/lowp_arch.h"

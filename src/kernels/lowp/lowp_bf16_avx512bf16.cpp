@@ -7,6 +7,11 @@
 // AVX512_BF16 there); lowp_kernels_test exercises it wherever the CPU has the feature.
 #include <immintrin.h>
 
+// GCC 12's AVX-512 intrinsics start from _mm512_undefined_*(), which trips false
+// -W(maybe-)uninitialized warnings once inlined (as in gemm_avx512.cpp).
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
+
 #include "kernels/lowp/lowp_arch.h"
 #include "kernels/lowp/lowp_bf16_round_avx512.h"
 #include "kernels/lowp/lowp_dot_tile.h"

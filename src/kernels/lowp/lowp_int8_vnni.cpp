@@ -3,6 +3,11 @@
 // and s8 weights packed in k-groups of 4, 14 x 32 micro-tile (28 accumulators).
 #include <immintrin.h>
 
+// GCC 12's AVX-512 intrinsics start from _mm512_undefined_*(), which trips false
+// -W(maybe-)uninitialized warnings once inlined (as in gemm_avx512.cpp).
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
+
 #include "kernels/lowp/lowp_arch.h"
 #include "kernels/lowp/lowp_epilogue_avx512.h"
 #include "kernels/lowp/lowp_dot_tile.h"
