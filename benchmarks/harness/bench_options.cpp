@@ -56,6 +56,12 @@ const char* usage() {
          "  --latency-bound MS      server: report the share of requests slower than MS\n"
          "  --memory-budget SIZE    activation memory bound, e.g. 512MiB (adaptive admission)\n"
          "  --graph-optimization none|basic  load-time graph fusion (default basic)\n"
+         "  --precision P           f32 (default) | bf16 | int8 | adaptive | all (one row each)\n"
+         "  --policy P              hybrid | critical-path | compute-first | memory-first: the\n"
+         "                          scheduling policy of one runtime shared by every session\n"
+         "  --compare ort           also run ONNX Runtime 1.30 (node + onnxruntime-node) on the same\n"
+         "                          inputs, interleaved in rounds; with --interference: quiet, then loaded\n"
+         "  --rounds N              interleaved rounds of --compare (default 4)\n"
          "  --serve                 time blocks of runs on requests from stdin (for peer comparisons,\n"
          "                          see benchmarks/harness/serve.h); uses --threads\n"
          "  --help\n";
@@ -139,6 +145,31 @@ const char* scenario_name(Scenario s) noexcept {
     case Scenario::kOffline: return "offline";
   }
   return "unknown";
+}
+
+const char* scheduling_policy_name(SchedulingPolicyOption p) noexcept {
+  switch (p) {
+    case SchedulingPolicyOption::kHybrid: return "hybrid";
+    case SchedulingPolicyOption::kCriticalPath: return "critical-path";
+    case SchedulingPolicyOption::kComputeFirst: return "compute-first";
+    case SchedulingPolicyOption::kMemoryFirst: return "memory-first";
+  }
+  return "unknown";
+}
+
+Result<SchedulingPolicyOption> parse_scheduling_policy(const std::string& s) {
+  for (SchedulingPolicyOption p : {SchedulingPolicyOption::kHybrid, SchedulingPolicyOption::kCriticalPath,
+                                   SchedulingPolicyOption::kComputeFirst, SchedulingPolicyOption::kMemoryFirst})
+    if (s == scheduling_policy_name(p)) return p;
+  return invalid_argument("unknown --policy '" + s + "' (hybrid|critical-path|compute-first|memory-first)");
+}
+
+Result<std::vector<PrecisionMode>> parse_precisions(const std::string& s) {
+  if (s == "all") return std::vector<PrecisionMode>{PrecisionMode::kF32, PrecisionMode::kBF16, PrecisionMode::kInt8,
+                                                    PrecisionMode::kAdaptive};
+  auto m = parse_precision_mode(s);
+  if (!m.ok()) return invalid_argument("unknown --precision '" + s + "' (f32|bf16|int8|adaptive|all)");
+  return std::vector<PrecisionMode>{*m};
 }
 
 Result<BenchOptions> parse_options(int argc, const char* const* argv) {
@@ -244,6 +275,22 @@ Result<BenchOptions> parse_options(int argc, const char* const* argv) {
       auto bytes = parse_bytes(v);
       if (!bytes.ok()) return bytes.status().with_context("--memory-budget");
       o.memory_budget = *bytes;
+    } else if (a == "--precision") {
+      BRAID_ASSIGN_OR_RETURN(std::string v, value("--precision"));
+      BRAID_ASSIGN_OR_RETURN(o.precisions, parse_precisions(v));
+    } else if (a == "--policy") {
+      BRAID_ASSIGN_OR_RETURN(std::string v, value("--policy"));
+      BRAID_ASSIGN_OR_RETURN(o.policy, parse_scheduling_policy(v));
+      o.policy_given = true;
+    } else if (a == "--compare") {
+      BRAID_ASSIGN_OR_RETURN(std::string v, value("--compare"));
+      if (v != "ort") return invalid_argument("unknown --compare '" + v + "' (ort)");
+      o.compare = Peer::kOrt;
+    } else if (a == "--rounds") {
+      BRAID_ASSIGN_OR_RETURN(std::string v, value("--rounds"));
+      int64_t n = 0;
+      if (!parse_number(v, n) || n < 1 || n > 1000) return invalid_argument("bad --rounds '" + v + "' (1..1000)");
+      o.rounds = static_cast<int>(n);
     } else if (!a.empty() && a[0] == '-') {
       return invalid_argument("unknown option '" + a + "'");
     } else {
@@ -252,6 +299,12 @@ Result<BenchOptions> parse_options(int argc, const char* const* argv) {
   }
   if (o.scenario == Scenario::kServer && !(o.qps > 0))
     return invalid_argument("--scenario server needs --qps (target arrivals per second)");
+  if (o.compare != Peer::kNone) {
+    if (o.scenario != Scenario::kSingleStream)
+      return invalid_argument("--compare ort measures the single-stream scenario only (for now)");
+    if (o.together) return invalid_argument("--compare ort cannot run the models --together");
+    if (o.serve) return invalid_argument("--compare and --serve exclude each other");
+  }
   return o;
 }
 

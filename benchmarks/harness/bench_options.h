@@ -8,6 +8,8 @@
 #include <vector>
 
 #include "braid/options.h"
+#include "braid/precision.h"
+#include "braid/runtime.h"
 #include "braid/status.h"
 
 namespace braid::bench {
@@ -40,6 +42,15 @@ enum class Scenario {
 };
 const char* scenario_name(Scenario s) noexcept;
 
+// --policy: "hybrid", "critical-path", "compute-first", "memory-first".
+const char* scheduling_policy_name(SchedulingPolicyOption p) noexcept;
+Result<SchedulingPolicyOption> parse_scheduling_policy(const std::string& s);
+// --precision: one mode, or "all" (f32, bf16, int8, adaptive: one row each).
+Result<std::vector<PrecisionMode>> parse_precisions(const std::string& s);
+
+// --compare ort: the peer runtime measured beside Braid (benchmarks/harness/compare.h).
+enum class Peer { kNone, kOrt };
+
 struct BenchOptions {
   std::vector<std::string> models;  // paths; empty: the bundled models in models_dir
   std::string models_dir;
@@ -65,6 +76,14 @@ struct BenchOptions {
   double qps = 0;                 // server: target arrivals per second (0: required)
   double latency_bound_ms = 0;    // server: report the share of requests over it (0: none)
   size_t memory_budget = 0;       // --memory-budget: SessionOptions::memory_budget_bytes
+  // --precision: SessionOptions::precision of the Braid sessions; several: one row each.
+  std::vector<PrecisionMode> precisions{PrecisionMode::kF32};
+  // --policy: the scheduling policy of one Runtime that every session shares; unset: the
+  // process-wide default runtime (policy hybrid).
+  bool policy_given = false;
+  SchedulingPolicyOption policy = SchedulingPolicyOption::kHybrid;
+  Peer compare = Peer::kNone;  // --compare ort
+  int rounds = 4;              // --rounds: interleaved rounds of --compare
   bool help = false;
 };
 

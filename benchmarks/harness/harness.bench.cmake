@@ -2,10 +2,12 @@
 add_executable(braid-bench
   ${CMAKE_CURRENT_LIST_DIR}/main.cpp
   ${CMAKE_CURRENT_LIST_DIR}/bench_options.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/compare.cpp
   ${CMAKE_CURRENT_LIST_DIR}/html_report.cpp
   ${CMAKE_CURRENT_LIST_DIR}/inputs.cpp
   ${CMAKE_CURRENT_LIST_DIR}/interference.cpp
   ${CMAKE_CURRENT_LIST_DIR}/machine_info.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/ort_peer.cpp
   ${CMAKE_CURRENT_LIST_DIR}/progress.cpp
   ${CMAKE_CURRENT_LIST_DIR}/report.cpp
   ${CMAKE_CURRENT_LIST_DIR}/resource_timeline.cpp
@@ -13,6 +15,9 @@ add_executable(braid-bench
   ${CMAKE_CURRENT_LIST_DIR}/scenarios.cpp
   ${CMAKE_CURRENT_LIST_DIR}/trace_recorder.cpp)
 target_include_directories(braid-bench PRIVATE ${CMAKE_CURRENT_LIST_DIR})
+# --compare ort runs the peer's server from the source tree (BRAID_ORT_SERVE overrides it).
+target_compile_definitions(braid-bench PRIVATE
+  BRAID_ORT_SERVE_SCRIPT="${CMAKE_CURRENT_LIST_DIR}/../peer/ort_serve.mjs")
 target_link_libraries(braid-bench PRIVATE braid braid_warnings Threads::Threads)
 if(TARGET braid_models)
   add_dependencies(braid-bench braid_models)

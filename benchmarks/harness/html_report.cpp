@@ -189,7 +189,7 @@ void write_html(std::ostream& os, const RunReport& r, const std::vector<TracedRu
   os << "</code></p>\n<h2>Summary</h2>\n<table><tr><th>model</th><th>mode</th><th>requests</th><th>per s</th>"
         "<th>p50 ms</th><th>p90 ms</th><th>p99 ms</th><th>p99.9 ms</th><th>max ms</th><th>peak RSS MiB</th></tr>\n";
   for (const ModeResult& m : r.results) {
-    os << "<tr><td>" << esc(m.model) << "</td><td>" << m.mode << "</td>";
+    os << "<tr><td>" << esc(m.model) << "</td><td>" << m.mode << (m.precision == "f32" ? "" : " " + m.precision) << "</td>";
     if (!m.ok()) {
       os << "<td colspan=\"8\" class=\"failed\">" << esc(m.error) << "</td></tr>\n";
       continue;
@@ -202,7 +202,7 @@ void write_html(std::ostream& os, const RunReport& r, const std::vector<TracedRu
   os << "</table>\n<h2>Latency</h2>\n";
   for (const ModeResult& m : r.results) {
     if (!m.ok() || m.latency_ms.empty()) continue;
-    os << "<h3>" << esc(m.model) << " &middot; " << m.mode << "</h3>\n<div>" << histogram(m) << cdf(m) << "</div>\n";
+    os << "<h3>" << esc(m.model) << " &middot; " << m.mode << (m.precision == "f32" ? "" : " " + m.precision) << "</h3>\n<div>" << histogram(m) << cdf(m) << "</div>\n";
   }
   os << "<h2>One request's subgraph runs</h2>\n<p>The request with the median span of each traced model and mode; "
         "one lane per thread (sequential mode runs nodes, not subgraphs, and is not traced).</p>\n";

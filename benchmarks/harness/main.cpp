@@ -19,6 +19,7 @@
 
 #include "bench_options.h"
 #include "braid/braid.h"
+#include "compare.h"
 #include "braid/trace.h"
 #include "html_report.h"
 #include "inputs.h"
@@ -44,6 +45,8 @@ struct Observers {
   ResourceTimeline* timeline = nullptr;  // null: no report asked for
   TraceRecorder* trace = nullptr;        // null: not tracing
   ProgressLine* progress = nullptr;
+  std::shared_ptr<Runtime> runtime;      // null: the process-wide default (no --policy)
+  bool label_precision = false;          // several precisions: phases say which
 };
 
 double ms_since(Clock::time_point t) { return std::chrono::duration<double, std::milli>(Clock::now() - t).count(); }
@@ -57,9 +60,12 @@ struct Prepared {
 };
 
 // Loads `r.model_path` in `mode` and warms it up (traced as a phase of its own).
-Status prepare(ModeResult& r, Prepared& p, ExecutionMode mode, const BenchOptions& o, const Observers& obs) {
+Status prepare(ModeResult& r, Prepared& p, ExecutionMode mode, PrecisionMode precision, const BenchOptions& o,
+               const Observers& obs) {
   SessionOptions so;
   so.mode = mode;
+  so.precision = precision;
+  so.runtime = obs.runtime;
   so.threads = o.threads;
   so.graph_optimization = o.graph_optimization;
   so.memory_budget_bytes = o.memory_budget;
@@ -74,7 +80,9 @@ Status prepare(ModeResult& r, Prepared& p, ExecutionMode mode, const BenchOption
     for (const InputFile& f : o.input_files) from_file |= f.name == name || (f.name.empty() && s.inputs().size() == 1);
     r.inputs.push_back({name, dtype_name(t.dtype()), t.shape(), from_file});
   }
-  if (obs.trace) p.phase = obs.trace->begin_phase(r.model, r.mode, static_cast<int>(s.subgraph_profile().size()));
+  if (obs.trace)
+    p.phase = obs.trace->begin_phase(r.model, obs.label_precision ? r.mode + "/" + r.precision : r.mode,
+                                     static_cast<int>(s.subgraph_profile().size()));
   for (int i = 0; i < o.warmup; ++i) {
     const auto t0 = Clock::now();
     auto out = s.run(p.inputs);
@@ -89,6 +97,7 @@ Status prepare(ModeResult& r, Prepared& p, ExecutionMode mode, const BenchOption
 Status summarize_into(ModeResult& r, Result<ScenarioSamples> samples, const BenchOptions& o) {
   if (!samples.ok()) return samples.status();
   if (samples->latency_ms.empty()) return invalid_argument("no request completed (a longer --duration?)");
+  std::copy(samples->kernels_by_precision, samples->kernels_by_precision + kPrecisionCount, r.kernels_by_precision);
   r.iterations = samples->latency_ms.size();
   r.seconds = samples->seconds;
   r.throughput = static_cast<double>(r.iterations) / samples->seconds;
@@ -99,21 +108,27 @@ Status summarize_into(ModeResult& r, Result<ScenarioSamples> samples, const Benc
   return {};
 }
 
-ModeResult new_result(const std::string& path, ExecutionMode mode) {
+ModeResult new_result(const std::string& path, ExecutionMode mode, PrecisionMode precision) {
   ModeResult r;
   r.model = fs::path(path).stem().string();
   r.model_path = path;
   r.mode = execution_mode_name(mode);
+  r.precision = precision_mode_name(precision);
   return r;
 }
 
+std::string phase_label(const ModeResult& r, const Observers& obs) {
+  return r.model + "/" + r.mode + (obs.label_precision ? "/" + r.precision : "");
+}
+
 // One model in one mode: load, warm up, run the scenario.
-ModeResult measure(const std::string& path, ExecutionMode mode, const BenchOptions& o, const Observers& obs) {
-  ModeResult r = new_result(path, mode);
-  if (obs.timeline) obs.timeline->set_phase(r.model + "/" + r.mode);
+ModeResult measure(const std::string& path, ExecutionMode mode, PrecisionMode precision, const BenchOptions& o,
+                   const Observers& obs) {
+  ModeResult r = new_result(path, mode, precision);
+  if (obs.timeline) obs.timeline->set_phase(phase_label(r, obs));
   r.peak_rss_reset = reset_peak_rss();
   Prepared p;
-  Status st = prepare(r, p, mode, o, obs);
+  Status st = prepare(r, p, mode, precision, o, obs);
   if (st.ok()) {
     std::atomic<size_t> completed{0};
     if (obs.progress)
@@ -135,16 +150,18 @@ ModeResult measure(const std::string& path, ExecutionMode mode, const BenchOptio
 // its own thread, the sessions sharing the default Runtime. Loads and warm-ups run one
 // after the other first; the peak RSS is the group's.
 std::vector<ModeResult> measure_together(const std::vector<std::string>& paths, ExecutionMode mode,
-                                         const BenchOptions& o, const Observers& obs) {
+                                         PrecisionMode precision, const BenchOptions& o, const Observers& obs) {
   const size_t n = paths.size();
   std::vector<ModeResult> rs;
-  for (const std::string& path : paths) rs.push_back(new_result(path, mode));
+  for (const std::string& path : paths) rs.push_back(new_result(path, mode, precision));
   std::vector<Prepared> ps(n);
   std::vector<Status> st(n);
-  if (obs.timeline) obs.timeline->set_phase(std::string("together/") + execution_mode_name(mode));
+  if (obs.timeline)
+    obs.timeline->set_phase(std::string("together/") + execution_mode_name(mode) +
+                            (obs.label_precision ? std::string("/") + precision_mode_name(precision) : ""));
   const bool reset = reset_peak_rss();
   for (size_t i = 0; i < n; ++i) {
-    st[i] = prepare(rs[i], ps[i], mode, o, obs);
+    st[i] = prepare(rs[i], ps[i], mode, precision, o, obs);
     if (obs.trace) obs.trace->suspend_phase();
   }
   if (obs.trace) obs.trace->attribute_by_plan();  // the models' runs interleave from here
@@ -178,13 +195,19 @@ std::vector<ModeResult> measure_together(const std::vector<std::string>& paths, 
 
 void print_row(const ModeResult& r, double seq_p50, const BenchOptions& o) {
   if (!r.ok()) {
-    std::printf("%-14s %-11s FAILED: %s\n", r.model.c_str(), r.mode.c_str(), r.error.c_str());
+    std::printf("%-14s %-11s %-9s FAILED: %s\n", r.model.c_str(), r.mode.c_str(), r.precision.c_str(), r.error.c_str());
     std::fflush(stdout);
     return;
   }
-  std::printf("%-14s %-11s %7zu %9.1f %9.3f %9.3f %9.3f %9.3f %8.2fx %9.1f", r.model.c_str(), r.mode.c_str(),
-              r.iterations, r.throughput, r.latency.p50, r.latency.p90, r.latency.p99, r.latency.max,
-              seq_p50 > 0 ? seq_p50 / r.latency.p50 : 1.0, static_cast<double>(r.peak_rss_kib) / 1024.0);
+  const std::string kernels = r.kernels_by_precision[0] < 0
+                                  ? "-"  // server and offline: no RunStats through submit()
+                                  : std::to_string(r.kernels_by_precision[0]) + "/" +
+                                        std::to_string(r.kernels_by_precision[1]) + "/" +
+                                        std::to_string(r.kernels_by_precision[2]);
+  std::printf("%-14s %-11s %-9s %7zu %9.1f %9.3f %9.3f %9.3f %9.3f %8.2fx %9.1f %14s", r.model.c_str(), r.mode.c_str(),
+              r.precision.c_str(), r.iterations, r.throughput, r.latency.p50, r.latency.p90, r.latency.p99, r.latency.max,
+              seq_p50 > 0 ? seq_p50 / r.latency.p50 : 1.0, static_cast<double>(r.peak_rss_kib) / 1024.0,
+              kernels.c_str());
   if (r.over_bound_share >= 0) std::printf("  %.1f%% over %.1f ms", 100.0 * r.over_bound_share, o.latency_bound_ms);
   std::printf("\n");
   std::fflush(stdout);
@@ -253,6 +276,19 @@ int main(int argc, char** argv) {
   // The runtime sessions share when SessionOptions::runtime is null: its monitor is the
   // resource vector they schedule by.
   std::shared_ptr<Runtime> runtime = Runtime::default_runtime();
+  std::shared_ptr<Runtime> session_runtime;  // what SessionOptions::runtime gets
+  if (o.policy_given) {
+    // --policy: one runtime with that scheduling policy, shared by every session.
+    RuntimeOptions ro;
+    ro.threads = o.threads;
+    ro.policy = o.policy;
+    auto created = Runtime::create(ro);
+    if (!created.ok()) {
+      std::fprintf(stderr, "braid-bench: cannot create the runtime: %s\n", created.status().to_string().c_str());
+      return 2;
+    }
+    runtime = session_runtime = std::move(created).value();
+  }
   const bool reports = !o.json_path.empty() || !o.html_path.empty() || !o.trace_path.empty();
   std::unique_ptr<ResourceTimeline> timeline;
   if (reports) timeline = std::make_unique<ResourceTimeline>(&runtime->monitor(), std::chrono::milliseconds(50));
@@ -263,8 +299,25 @@ int main(int argc, char** argv) {
   }
   const bool tty = isatty(STDOUT_FILENO) == 1;
   ProgressLine progress(o.progress == BenchOptions::Progress::kOn || (o.progress == BenchOptions::Progress::kAuto && tty), tty);
-  Observers obs{timeline.get(), trace.get(), &progress};
+  Observers obs{timeline.get(), trace.get(), &progress, session_runtime, o.precisions.size() > 1};
 
+  if (o.compare != Peer::kNone) {
+    if (trace) set_run_tracer(nullptr);
+    const int rc = compare_main(o, session_runtime, report);
+    if (rc == 3 || !reports) return rc;
+    report.versions = read_version_info();
+    report.machine = read_machine_info(&runtime->monitor());
+    report.options = o;
+    struct rusage ru {};
+    getrusage(RUSAGE_SELF, &ru);
+    report.peak_rss_kib = ru.ru_maxrss;
+    report.timeline_period_ms = static_cast<double>(timeline->period().count());
+    report.timeline = timeline->finish();
+    if (!o.json_path.empty() &&
+        !write_file(o.json_path, "JSON report", [&](std::ostream& os) { write_json(os, report); }))
+      return 2;
+    return rc;
+  }
   Competitor competitor(o.interference);
   const std::string threads = o.threads > 0 ? std::to_string(o.threads) + " threads"
                                             : std::to_string(std::thread::hardware_concurrency()) + " threads (all cores)";
@@ -273,33 +326,40 @@ int main(int argc, char** argv) {
     scenario += " (concurrency " + std::to_string(o.concurrency) + ")";
   if (o.scenario == Scenario::kServer)
     scenario += " (" + std::to_string(o.qps) + " qps, in flight <= " + std::to_string(o.concurrency) + ")";
-  std::printf("braid %s | %s | %s | %s%s\n", version(), threads.c_str(), scenario.c_str(),
+  std::printf("braid %s | %s | %s | %s%s%s\n", version(), threads.c_str(), scenario.c_str(),
               o.interference.kind == Interference::Kind::kNone ? "quiet machine" : "with a competing process",
-              o.together ? " | models run together" : "");
-  std::printf("%-14s %-11s %7s %9s %9s %9s %9s %9s %9s %9s\n", "model", "mode", "runs", "per s", "p50 ms", "p90 ms",
-              "p99 ms", "max ms", "vs seq", "peak MiB");
+              o.together ? " | models run together" : "",
+              o.policy_given ? (std::string(" | policy ") + scheduling_policy_name(o.policy)).c_str() : "");
+  std::printf("%-14s %-11s %-9s %7s %9s %9s %9s %9s %9s %9s %9s %14s\n", "model", "mode", "precision", "runs", "per s",
+              "p50 ms", "p90 ms", "p99 ms", "max ms", "vs seq", "peak MiB", "f32/bf16/int8");
   std::fflush(stdout);
   int failures = 0;
+  const size_t np = o.precisions.size();
   if (o.together) {
-    std::vector<double> seq_p50(o.models.size(), 0);
+    // seq_p50[model][precision]: "vs seq" compares within one precision.
+    std::vector<std::vector<double>> seq_p50(o.models.size(), std::vector<double>(np, 0));
     for (ExecutionMode mode : o.modes) {
-      std::vector<ModeResult> rs = measure_together(o.models, mode, o, obs);
-      for (size_t i = 0; i < rs.size(); ++i) {
-        if (mode == ExecutionMode::kSequential && rs[i].ok()) seq_p50[i] = rs[i].latency.p50;
-        failures += rs[i].ok() ? 0 : 1;
-        print_row(rs[i], seq_p50[i], o);
-        report.results.push_back(std::move(rs[i]));
+      for (size_t k = 0; k < np; ++k) {
+        std::vector<ModeResult> rs = measure_together(o.models, mode, o.precisions[k], o, obs);
+        for (size_t i = 0; i < rs.size(); ++i) {
+          if (mode == ExecutionMode::kSequential && rs[i].ok()) seq_p50[i][k] = rs[i].latency.p50;
+          failures += rs[i].ok() ? 0 : 1;
+          print_row(rs[i], seq_p50[i][k], o);
+          report.results.push_back(std::move(rs[i]));
+        }
       }
     }
   } else {
     for (const std::string& m : o.models) {
-      double seq_p50 = 0;
+      std::vector<double> seq_p50(np, 0);
       for (ExecutionMode mode : o.modes) {
-        ModeResult r = measure(m, mode, o, obs);
-        if (mode == ExecutionMode::kSequential && r.ok()) seq_p50 = r.latency.p50;
-        failures += r.ok() ? 0 : 1;
-        print_row(r, seq_p50, o);
-        report.results.push_back(std::move(r));
+        for (size_t k = 0; k < np; ++k) {
+          ModeResult r = measure(m, mode, o.precisions[k], o, obs);
+          if (mode == ExecutionMode::kSequential && r.ok()) seq_p50[k] = r.latency.p50;
+          failures += r.ok() ? 0 : 1;
+          print_row(r, seq_p50[k], o);
+          report.results.push_back(std::move(r));
+        }
       }
     }
   }

@@ -28,6 +28,13 @@ void write_options(JsonWriter& j, const BenchOptions& o) {
   j.field("qps", o.qps).field("latency_bound_ms", o.latency_bound_ms);
   j.field("memory_budget_bytes", static_cast<uint64_t>(o.memory_budget));
   j.field("graph_optimization", o.graph_optimization == GraphOptimization::kNone ? "none" : "basic");
+  j.key("precisions").begin_array();
+  for (PrecisionMode p : o.precisions) j.value(precision_mode_name(p));
+  j.end_array();
+  j.key("policy");
+  if (o.policy_given) j.value(scheduling_policy_name(o.policy));
+  else j.null();
+  j.field("compare", o.compare == Peer::kOrt ? "ort" : "none").field("rounds", o.rounds);
   j.key("interference").begin_object();
   j.field("kind", interference_kind_name(o.interference.kind)).field("threads", o.interference.threads);
   j.field("on_ms", o.interference.on_ms).field("off_ms", o.interference.off_ms);
@@ -50,6 +57,16 @@ void write_options(JsonWriter& j, const BenchOptions& o) {
 void write_result(JsonWriter& j, const ModeResult& r) {
   j.begin_object();
   j.field("model", r.model).field("model_path", r.model_path).field("mode", r.mode);
+  j.field("precision", r.precision);
+  j.key("kernels_by_precision");
+  if (r.kernels_by_precision[0] >= 0) {
+    j.begin_object();
+    for (int p = 0; p < kPrecisionCount; ++p)
+      j.field(precision_name(static_cast<Precision>(p)), r.kernels_by_precision[p]);
+    j.end_object();
+  } else {
+    j.null();
+  }
   j.field("status", r.ok() ? "ok" : "failed");
   if (!r.ok()) j.field("error", r.error);
   j.key("inputs").begin_array();
@@ -86,6 +103,54 @@ void write_timeline(JsonWriter& j, const RunReport& r) {
     if (s.memory_bytes_available >= 0) j.value(s.memory_bytes_available);
     else j.null();
     j.field("bandwidth_gbps_available", s.bandwidth_gbps_available);
+    j.end_object();
+  }
+  j.end_array().end_object();
+}
+
+void write_latency(JsonWriter& j, const LatencySummary& l) {
+  j.key("latency_ms").begin_object();
+  j.field("p50", l.p50).field("p90", l.p90).field("p99", l.p99);
+  j.field("p999", l.p999).field("min", l.min).field("max", l.max);
+  j.field("mean", l.mean).end_object();
+}
+
+void write_compare(JsonWriter& j, const CompareReport& c) {
+  j.key("compare").begin_object();
+  j.field("peer", c.peer).field("threads", c.threads).field("rounds", c.rounds);
+  j.field("iterations_per_block", c.iterations_per_block);
+  j.key("phases").begin_array();
+  for (const ComparePhase& ph : c.phases) {
+    j.begin_object().field("name", ph.name).field("interference", ph.interference);
+    j.field("load_avg_start", ph.load_avg_start).field("load_avg_end", ph.load_avg_end);
+    j.key("rows").begin_array();
+    for (const CompareRow& r : ph.rows) {
+      j.begin_object().field("model", r.model).field("runtime", r.runtime).field("config", r.config);
+      j.field("status", r.error.empty() ? "ok" : "failed");
+      if (!r.error.empty()) j.field("error", r.error);
+      j.field("runs", static_cast<uint64_t>(r.runs));
+      write_latency(j, r.latency);
+      j.field("round_p50_min_ms", r.round_p50_min).field("round_p50_max_ms", r.round_p50_max);
+      j.field("first_run_ms", r.first_run_ms);
+      j.end_object();
+    }
+    j.end_array();
+    j.key("ratios").begin_array();
+    for (const CompareRatio& r : ph.ratios) {
+      j.begin_object().field("model", r.model).field("braid_config", r.braid_config).field("ort_config", r.ort_config);
+      j.field("p50_ratio", r.p50_ratio).field("p99_ratio", r.p99_ratio).end_object();
+    }
+    j.end_array().end_object();
+  }
+  j.end_array();
+  j.key("output_checks").begin_array();
+  for (const OutputCheck& k : c.output_checks) {
+    j.begin_object().field("model", k.model).field("braid_config", k.braid_config).field("ort_config", k.ort_config);
+    j.field("status", k.ok ? "ok" : (k.note.empty() ? "mismatch" : "unchecked"));
+    j.field("numel", k.numel).field("rtol", k.rtol);
+    j.field("braid_sum", k.braid_sum).field("braid_sum_abs", k.braid_sum_abs);
+    j.field("ort_sum", k.ort_sum).field("ort_sum_abs", k.ort_sum_abs);
+    if (!k.note.empty()) j.field("note", k.note);
     j.end_object();
   }
   j.end_array().end_object();
@@ -144,6 +209,7 @@ void write_json(std::ostream& os, const RunReport& r) {
   j.end_array();
   j.field("peak_rss_kib", r.peak_rss_kib);
   write_timeline(j, r);
+  if (r.has_compare) write_compare(j, r.compare);
   j.end_object();
 }
 

@@ -33,6 +33,10 @@ struct ModeResult {
   std::string model;       // file stem
   std::string model_path;
   std::string mode;        // sequential | static | adaptive
+  std::string precision = "f32";  // --precision: precision_mode_name()
+  // RunStats::kernels_by_precision of the last measured request (single- and multi-stream;
+  // -1: not measured).
+  int64_t kernels_by_precision[kPrecisionCount] = {-1, -1, -1};
   std::string error;       // empty when the measurement succeeded
   std::vector<FedInput> inputs;  // empty when the model failed to load
   size_t iterations = 0;   // completed measured requests
@@ -48,6 +52,52 @@ struct ModeResult {
   bool ok() const { return error.empty(); }
 };
 
+// --compare ort: one configuration (a Braid mode/precision or an ORT configuration) of one
+// model in one phase, over every round.
+struct CompareRow {
+  std::string model;
+  std::string runtime;  // "braid" | "ort"
+  std::string config;   // "adaptive/f32", "sequential/intra=2", "parallel/inter=2"
+  size_t runs = 0;
+  LatencySummary latency;
+  double round_p50_min = 0, round_p50_max = 0;  // spread of the per-round medians
+  double first_run_ms = 0;
+  std::string error;  // empty when it ran
+};
+
+// One Braid configuration against the best ORT configuration (lowest p50) of its model.
+struct CompareRatio {
+  std::string model, braid_config, ort_config;
+  double p50_ratio = 0, p99_ratio = 0;  // Braid / ORT
+};
+
+struct ComparePhase {
+  std::string name;          // "quiet" | "interference"
+  std::string interference;  // "none", "cpu:1", ...
+  std::vector<CompareRow> rows;
+  std::vector<CompareRatio> ratios;
+  double load_avg_start = 0, load_avg_end = 0;  // 1-minute load average
+};
+
+// Output agreement of one model: Braid f32 against ORT, sum and sum |x| of every f32 output.
+struct OutputCheck {
+  std::string model, braid_config, ort_config;
+  double braid_sum = 0, braid_sum_abs = 0, ort_sum = 0, ort_sum_abs = 0;
+  int64_t numel = 0;
+  double rtol = 0;
+  bool ok = false;
+  std::string note;  // why it could not be checked, if so
+};
+
+struct CompareReport {
+  std::string peer;         // "onnxruntime-node 1.30.0"
+  int threads = 0;          // N of intra=N / inter=N
+  int rounds = 0;
+  int iterations_per_block = 0;  // 0: sized per model from its speed
+  std::vector<ComparePhase> phases;
+  std::vector<OutputCheck> output_checks;
+};
+
 struct RunReport {
   std::vector<std::string> command_line;
   std::string created_utc;  // ISO 8601
@@ -58,6 +108,8 @@ struct RunReport {
   int64_t peak_rss_kib = 0;  // the whole process (getrusage ru_maxrss)
   double timeline_period_ms = 0;
   std::vector<ResourceSample> timeline;
+  bool has_compare = false;
+  CompareReport compare;
 };
 
 // Writes `r` as JSON (schema_version 1). Not thread-safe.

@@ -21,6 +21,8 @@ struct ScenarioSamples {
   double seconds = 0;              // wall time of the measured part
   size_t over_bound = 0;           // server: requests slower than --latency-bound
   std::vector<RequestSpan> spans;  // single- and multi-stream with --trace or --html
+  // RunStats::kernels_by_precision of the last request (single- and multi-stream; -1: none).
+  int64_t kernels_by_precision[kPrecisionCount] = {-1, -1, -1};
 };
 
 // Runs the measured part of `o.scenario` (warm-up done by the caller) on `s` with `in`:

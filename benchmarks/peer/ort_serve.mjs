@@ -6,12 +6,16 @@
 //   node ort_serve.mjs --intra N          (ORT sessions: executionMode 'sequential',
 //                                          intraOpNumThreads N, interOpNumThreads 1,
 //                                          graphOptimizationLevel 'all', CPU EP)
+//   node ort_serve.mjs --mode parallel --inter N [--intra M]
+//                                         (executionMode 'parallel', interOpNumThreads N,
+//                                          intraOpNumThreads M, default 1)
 //   stdin                                  stdout
 //   load ID MODE INPUT_DIR MODEL.onnx      ok ID | err MESSAGE     (MODE is ignored)
 //   run ID WARMUP ITERS                    ok NUMEL SUM SUM_ABS MS_1 ... MS_ITERS | err MESSAGE
 //   quit
 //
-// Input k is INPUT_DIR/in<k>.bin (raw little-endian, the input's dtype, dynamic dims = 1).
+// Input k is INPUT_DIR/in<k>.bin (raw little-endian, the input's dtype, dynamic dims = 1,
+// or the dims listed in INPUT_DIR/in<k>.shape when that file exists: "1 3 224 224").
 // Latency is the wall time of `await session.run(feeds)`: it includes the Node binding's
 // overhead (measure it with an Identity model and subtract; see BENCHMARKS.md).
 // Module: onnxruntime-node from $BRAID_ORT_DIR
@@ -28,12 +32,16 @@ const dir = process.env.BRAID_ORT_DIR ||
 const ort = createRequire(import.meta.url)(path.resolve(dir));
 
 const args = process.argv.slice(2);
-let intra = 1;
+let intra = 1, inter = 1, mode = 'sequential';
 for (let i = 0; i < args.length; i++) {
   if (args[i] === '--intra') intra = Number(args[++i]);
+  else if (args[i] === '--inter') inter = Number(args[++i]);
+  else if (args[i] === '--mode') mode = args[++i];
   else { console.error(`ort_serve: unknown argument ${args[i]}`); process.exit(2); }
 }
 if (!(intra >= 1)) { console.error('ort_serve: bad --intra'); process.exit(2); }
+if (!(inter >= 1)) { console.error('ort_serve: bad --inter'); process.exit(2); }
+if (mode !== 'sequential' && mode !== 'parallel') { console.error('ort_serve: bad --mode'); process.exit(2); }
 
 const TYPED = { float32: Float32Array, float64: Float64Array, int64: BigInt64Array, int32: Int32Array,
   uint8: Uint8Array, int8: Int8Array, bool: Uint8Array };
@@ -41,12 +49,15 @@ const models = new Map();
 
 async function load(id, inputDir, file) {
   const sess = await ort.InferenceSession.create(file, {
-    executionProviders: ['cpu'], graphOptimizationLevel: 'all', executionMode: 'sequential',
-    intraOpNumThreads: intra, interOpNumThreads: 1,
+    executionProviders: ['cpu'], graphOptimizationLevel: 'all', executionMode: mode,
+    intraOpNumThreads: intra, interOpNumThreads: mode === 'parallel' ? inter : 1,
   });
   const feeds = {};
   sess.inputMetadata.forEach((md, k) => {
-    const shape = md.shape.map((d) => (typeof d === 'number' && d > 0 ? d : 1));
+    const shapeFile = path.join(inputDir, `in${k}.shape`);
+    const shape = fs.existsSync(shapeFile)
+      ? fs.readFileSync(shapeFile, 'utf8').trim().split(/\s+/).filter((d) => d !== '').map(Number)
+      : md.shape.map((d) => (typeof d === 'number' && d > 0 ? d : 1));
     const Typed = TYPED[md.type];
     if (!Typed) throw new Error(`input '${md.name}' has unsupported type ${md.type}`);
     const buf = fs.readFileSync(path.join(inputDir, `in${k}.bin`));

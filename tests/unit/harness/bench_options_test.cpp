@@ -143,3 +143,79 @@ TEST(BenchOptions, ShapesBatchInputsAndReports) {
   EXPECT_FALSE(parse({})->together);
   EXPECT_TRUE(parse({"--model", "a.onnx", "--model", "b.onnx", "--together"})->together);
 }
+
+TEST(BenchOptions, PrecisionOneModeOrAll) {
+  auto d = parse({"m.onnx"});
+  ASSERT_TRUE(d.ok());
+  ASSERT_EQ(d->precisions.size(), 1u);
+  EXPECT_EQ(d->precisions[0], PrecisionMode::kF32);  // the default: outputs as in f32
+  for (const char* p : {"f32", "bf16", "int8", "adaptive"}) {
+    auto o = parse({"--precision", p});
+    ASSERT_TRUE(o.ok()) << p << ": " << o.status().to_string();
+    ASSERT_EQ(o->precisions.size(), 1u) << p;
+    EXPECT_STREQ(precision_mode_name(o->precisions[0]), p);
+  }
+  auto all = parse({"--precision", "all"});
+  ASSERT_TRUE(all.ok());
+  ASSERT_EQ(all->precisions.size(), 4u);
+  EXPECT_EQ(all->precisions[0], PrecisionMode::kF32);
+  EXPECT_EQ(all->precisions[1], PrecisionMode::kBF16);
+  EXPECT_EQ(all->precisions[2], PrecisionMode::kInt8);
+  EXPECT_EQ(all->precisions[3], PrecisionMode::kAdaptive);
+  auto last = parse({"--precision", "all", "--precision", "int8"});  // the last one wins
+  ASSERT_TRUE(last.ok());
+  ASSERT_EQ(last->precisions.size(), 1u);
+  EXPECT_EQ(last->precisions[0], PrecisionMode::kInt8);
+  for (const char* bad : {"fp16", "F32", "", "all,int8"}) {
+    auto o = parse({"--precision", bad});
+    ASSERT_FALSE(o.ok()) << bad;
+    EXPECT_NE(o.status().message().find("--precision"), std::string::npos) << o.status().message();
+  }
+  EXPECT_FALSE(parse({"--precision"}).ok());
+}
+
+TEST(BenchOptions, SchedulingPolicy) {
+  auto d = parse({"m.onnx"});
+  ASSERT_TRUE(d.ok());
+  EXPECT_FALSE(d->policy_given);  // the default runtime
+  const std::vector<std::pair<const char*, SchedulingPolicyOption>> names = {
+      {"hybrid", SchedulingPolicyOption::kHybrid},
+      {"critical-path", SchedulingPolicyOption::kCriticalPath},
+      {"compute-first", SchedulingPolicyOption::kComputeFirst},
+      {"memory-first", SchedulingPolicyOption::kMemoryFirst}};
+  for (const auto& [name, policy] : names) {
+    auto o = parse({"--policy", name});
+    ASSERT_TRUE(o.ok()) << name << ": " << o.status().to_string();
+    EXPECT_TRUE(o->policy_given);
+    EXPECT_EQ(o->policy, policy) << name;
+    EXPECT_STREQ(scheduling_policy_name(o->policy), name);
+  }
+  for (const char* bad : {"critical_path", "fifo", "Hybrid", ""}) {
+    auto o = parse({"--policy", bad});
+    ASSERT_FALSE(o.ok()) << bad;
+    EXPECT_NE(o.status().message().find("--policy"), std::string::npos) << o.status().message();
+  }
+  EXPECT_FALSE(parse({"--policy"}).ok());
+}
+
+TEST(BenchOptions, CompareOrtAndItsRules) {
+  auto o = parse({"m.onnx", "--compare", "ort", "--rounds", "3", "--interference", "cpu:1"});
+  ASSERT_TRUE(o.ok()) << o.status().to_string();
+  EXPECT_EQ(o->compare, Peer::kOrt);
+  EXPECT_EQ(o->rounds, 3);
+  EXPECT_EQ(o->interference.kind, Interference::Kind::kCpu);
+  auto d = parse({"m.onnx"});
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->compare, Peer::kNone);
+  EXPECT_EQ(d->rounds, 4);
+  auto tvm = parse({"--compare", "tvm"});
+  ASSERT_FALSE(tvm.ok());
+  EXPECT_NE(tvm.status().message().find("--compare"), std::string::npos);
+  for (const char* r : {"0", "-1", "x", "1001"}) EXPECT_FALSE(parse({"--rounds", r}).ok()) << r;
+  // Only the single-stream scenario is compared; the rest say so rather than measure something else.
+  auto multi = parse({"--compare", "ort", "--scenario", "multi-stream"});
+  ASSERT_FALSE(multi.ok());
+  EXPECT_NE(multi.status().message().find("single-stream"), std::string::npos);
+  EXPECT_FALSE(parse({"--compare", "ort", "--together"}).ok());
+  EXPECT_FALSE(parse({"--compare", "ort", "--serve"}).ok());
+}

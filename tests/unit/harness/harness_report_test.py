@@ -88,6 +88,11 @@ def test_json(args):
         check(lat["min"] <= lat["mean"] <= lat["max"], "%s: mean outside [min, max]" % where)
         check(r["throughput_per_s"] > 0 and r["peak_rss_kib"] > 0, "%s: no throughput or RSS" % where)
         check(r["over_bound_share"] is None, "%s: over_bound_share outside the server scenario" % where)
+        check(r["precision"] == "f32", "%s: precision %r, the default is f32" % (where, r["precision"]))
+        k = r["kernels_by_precision"]
+        check(k["f32"] > 0 and k["bf16"] == 0 and k["int8"] == 0, "%s: f32 ran kernels %r" % (where, k))
+    check(report["options"]["precisions"] == ["f32"] and report["options"]["policy"] is None,
+          "options: precisions %r policy %r" % (report["options"]["precisions"], report["options"]["policy"]))
     check(report["peak_rss_kib"] >= max(r["peak_rss_kib"] for r in report["results"]), "process peak below a mode's")
     check(report["options"]["iterations"] == ITERATIONS and report["options"]["warmup"] == WARMUP, "options echoed")
     check(report["machine"]["logical_cores"] >= 1, "machine cores")
@@ -110,6 +115,9 @@ def test_json(args):
         "missing latency field": broken(lambda r: r["results"][0]["latency_ms"].pop("p99")),
         "sample not a number": broken(lambda r: r["resource_timeline"]["samples"][0].__setitem__("cores_available", "2")),
         "bool for a number": broken(lambda r: r.__setitem__("peak_rss_kib", True)),
+        "unknown precision": broken(lambda r: r["results"][0].__setitem__("precision", "fp16")),
+        "kernels without int8": broken(lambda r: r["results"][0]["kernels_by_precision"].pop("int8")),
+        "unknown policy": broken(lambda r: r["options"].__setitem__("policy", "fifo")),
     }
     for name, bad in cases.items():
         errs = validate(bad, schema)
@@ -120,7 +128,36 @@ def test_json(args):
         fail("the validator accepted a keyword it does not implement")
     except SchemaError:
         pass
+    test_json_precisions(args, schema)
     print("PASS json")
+
+
+def test_json_precisions(args, schema):
+    """--precision all: one row per precision, in order, each running its kernels in it;
+    --policy is echoed."""
+    out = os.path.join(args.workdir, "precisions.json")
+    text = run_bench(args, ["--mode", "static", "--precision", "all", "--policy", "memory-first", "--json", out])
+    check("policy memory-first" in text, "the header does not name the policy")
+    report = load_json(out)
+    errors = validate(report, schema)
+    check(not errors, "the --precision all report violates the schema:\n  " + "\n  ".join(errors))
+    check(report["options"]["precisions"] == ["f32", "bf16", "int8", "adaptive"], "options.precisions")
+    check(report["options"]["policy"] == "memory-first", "options.policy %r" % report["options"]["policy"])
+    rows = report["results"]
+    check([(r["mode"], r["precision"]) for r in rows] == [("static", p) for p in ("f32", "bf16", "int8", "adaptive")],
+          "one static row per precision, in order: %r" % [(r["mode"], r["precision"]) for r in rows])
+    check(all(r["status"] == "ok" and r["iterations"] == ITERATIONS for r in rows), "every precision ran")
+    k = {r["precision"]: r["kernels_by_precision"] for r in rows}
+    totals = {p: sum(c.values()) for p, c in k.items()}
+    check(len(set(totals.values())) == 1 and totals["f32"] > 0, "the same kernels in every precision: %r" % k)
+    check(k["f32"]["bf16"] == 0 and k["f32"]["int8"] == 0, "f32 lowered kernels: %r" % k["f32"])
+    check(k["bf16"]["bf16"] > 0 and k["bf16"]["int8"] == 0, "bf16 ran no bf16 kernel (or int8 ones): %r" % k["bf16"])
+    check(k["int8"]["int8"] > 0 and k["int8"]["bf16"] == 0, "int8 ran no int8 kernel (or bf16 ones): %r" % k["int8"])
+    for line in text.splitlines():
+        w = line.split()
+        if len(w) > 3 and w[1] == "static" and w[2] in k:
+            c = k[w[2]]
+            check(w[-1] == "%d/%d/%d" % (c["f32"], c["bf16"], c["int8"]), "table and JSON kernels differ: %r" % line)
 
 
 def test_trace(args):
