@@ -13,6 +13,7 @@
 #include <limits>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "kernels/cpu_features.h"
@@ -469,6 +470,46 @@ TEST(LowpGemm, TwoThreadsEqualOneThreadBitwise) {
           for (int64_t j = 0; j < p.n; j += 11)
             EXPECT_NEAR(p.cat(two, i, j), ref.value[i * p.n + j], ref.bound[i * p.n + j]);
       }
+    }
+  }
+}
+
+// Thread-safe: several threads sharing one packed weight object, each running its own
+// GEMM (with intra-op threads) at once, all get the single-threaded result.
+TEST(LowpGemm, ConcurrentCallsOnSharedWeightsEqualOneThread) {
+  for (Dtype d : kDtypes) {
+    const LowpIsa isa = isas(d).back();
+    Problem p;
+    p.m = 150;
+    p.n = 200;
+    p.k = 300;
+    p.randomize(23);
+    const std::vector<float> want = run(p, d, isa, 1);
+    const Bf16Weights wb = Bf16Weights::pack(p.w.data(), p.n, p.k, p.k, true, isa);
+    const Int8Weights wq = Int8Weights::pack(p.w.data(), p.n, p.k, p.k, true, isa);
+    for (int callers : {2, 4}) {
+      std::vector<std::vector<float>> got(static_cast<size_t>(callers), p.c0);
+      std::vector<std::thread> threads;
+      for (int t = 0; t < callers; ++t) {
+        threads.emplace_back([&, t] {
+          LowpGemmArgs a;
+          a.m = p.m;
+          a.n = p.n;
+          a.k = p.k;
+          a.x = p.x.data();
+          a.ldx = p.ldx();
+          a.c = got[static_cast<size_t>(t)].data();
+          a.ldc = p.ldc();
+          for (int rep = 0; rep < 5; ++rep) {
+            if (d == Dtype::kBf16)
+              gemm_bf16(a, wb, 2);
+            else
+              gemm_int8(a, wq, 2);
+          }
+        });
+      }
+      for (std::thread& t : threads) t.join();
+      for (const std::vector<float>& c : got) EXPECT_TRUE(bitwise_equal(c, want)) << lowp_isa_name(isa);
     }
   }
 }
