@@ -231,7 +231,8 @@ void run_phase(std::vector<Model>& models, const BenchOptions& o, int rounds) {
   }
 }
 
-ComparePhase summarize_phase(const std::vector<Model>& models, const std::string& name, const std::string& spec) {
+ComparePhase summarize_phase(const std::vector<Model>& models, const std::string& name, const std::string& spec,
+                             double ort_overhead_ms) {
   ComparePhase ph;
   ph.name = name;
   ph.interference = spec;
@@ -262,16 +263,28 @@ ComparePhase summarize_phase(const std::vector<Model>& models, const std::string
       const CompareRow& b = ph.rows[i];
       if (b.runtime != "braid" || b.runs == 0) continue;
       ph.ratios.push_back({m.name, b.config, best_ort->config, b.latency.p50 / best_ort->latency.p50,
-                           b.latency.p99 / best_ort->latency.p99});
+                           b.latency.p99 / best_ort->latency.p99, -1, -1});
     }
   }
+  if (ort_overhead_ms >= 0)
+    for (CompareRatio& k : ph.ratios) {
+      const CompareRow* b = nullptr;
+      const CompareRow* ort = nullptr;
+      for (const CompareRow& r : ph.rows) {
+        if (r.model != k.model) continue;
+        if (r.runtime == "braid" && r.config == k.braid_config) b = &r;
+        if (r.runtime == "ort" && r.config == k.ort_config) ort = &r;
+      }
+      k.p50_ratio_corrected = b->latency.p50 / std::max(ort->latency.p50 - ort_overhead_ms, 1e-6);
+      k.p99_ratio_corrected = b->latency.p99 / std::max(ort->latency.p99 - ort_overhead_ms, 1e-6);
+    }
   return ph;
 }
 
 void print_phase(const ComparePhase& ph, const std::string& title) {
   std::printf("\n== %s (load average %.2f -> %.2f) ==\n", title.c_str(), ph.load_avg_start, ph.load_avg_end);
-  std::printf("%-14s %-7s %-20s %6s %9s %9s %9s %15s %9s %9s\n", "model", "runtime", "config", "runs", "p50 ms", "p99 ms",
-              "max ms", "round p50 range", "p50/ORT", "p99/ORT");
+  std::printf("%-14s %-7s %-20s %6s %9s %9s %9s %15s %9s %9s %9s %9s\n", "model", "runtime", "config", "runs", "p50 ms",
+              "p99 ms", "max ms", "round p50 range", "p50/ORT", "p99/ORT", "p50 corr", "p99 corr");
   for (const CompareRow& r : ph.rows) {
     if (!r.error.empty()) {
       std::printf("%-14s %-7s %-20s FAILED: %s\n", r.model.c_str(), r.runtime.c_str(), r.config.c_str(), r.error.c_str());
@@ -285,7 +298,11 @@ void print_phase(const ComparePhase& ph, const std::string& title) {
       if (k.model == r.model && k.braid_config == r.config && r.runtime == "braid") ratio = &k;
       best |= k.model == r.model && r.runtime == "ort" && k.ort_config == r.config;
     }
-    if (ratio) std::printf(" %8.2fx %8.2fx", ratio->p50_ratio, ratio->p99_ratio);
+    if (ratio) {
+      std::printf(" %8.2fx %8.2fx", ratio->p50_ratio, ratio->p99_ratio);
+      if (ratio->p50_ratio_corrected >= 0)
+        std::printf(" %8.2fx %8.2fx", ratio->p50_ratio_corrected, ratio->p99_ratio_corrected);
+    }
     else if (best) std::printf(" %9s", "(best)");
     std::printf("\n");
   }
@@ -319,6 +336,73 @@ OutputCheck check_outputs(const Model& m) {
   k.ok = braid->last.numel == ort->last.numel && std::fabs(k.braid_sum - k.ort_sum) <= kRtol * scale &&
          std::fabs(k.braid_sum_abs - k.ort_sum_abs) <= kRtol * scale;
   return k;
+}
+
+// Protobuf wire format, just enough for identity_model().
+void varint(std::string& out, uint64_t v) {
+  while (v >= 0x80) {
+    out.push_back(static_cast<char>(v | 0x80));
+    v >>= 7;
+  }
+  out.push_back(static_cast<char>(v));
+}
+std::string field_varint(int field, uint64_t v) {
+  std::string out;
+  varint(out, static_cast<uint64_t>(field) << 3);
+  varint(out, v);
+  return out;
+}
+std::string field_bytes(int field, const std::string& bytes) {
+  std::string out;
+  varint(out, (static_cast<uint64_t>(field) << 3) | 2);
+  varint(out, bytes.size());
+  return out + bytes;
+}
+
+// A model with one Identity over a [1, n] float tensor (ModelProto, IR 7, opset 13): what a
+// run call costs a runtime with next to no work (BENCHMARKS.md: the Node binding's overhead).
+std::string identity_model(int64_t n) {
+  auto value_info = [n](const std::string& name) {
+    const std::string shape = field_bytes(1, field_varint(1, 1)) + field_bytes(1, field_varint(1, static_cast<uint64_t>(n)));
+    const std::string tensor_type = field_varint(1, 1 /* FLOAT */) + field_bytes(2, shape);
+    return field_bytes(1, name) + field_bytes(2, field_bytes(1, tensor_type));
+  };
+  const std::string node = field_bytes(1, "X") + field_bytes(2, "Y") + field_bytes(4, "Identity");
+  const std::string graph = field_bytes(1, node) + field_bytes(2, "identity") + field_bytes(11, value_info("X")) +
+                            field_bytes(12, value_info("Y"));
+  return field_varint(1, 7) + field_bytes(7, graph) + field_bytes(8, field_varint(2, 13));
+}
+
+// Median latency of the Identity model in Braid (sequential, f32) and through ORT's
+// sequential server: the per-call overhead, measured once before the rounds.
+void measure_overhead(CompareReport& c, const BenchOptions& o, const std::shared_ptr<Runtime>& runtime,
+                      OrtServer& ort, const fs::path& work) {
+  const fs::path dir = work / "identity";
+  fs::create_directories(dir);
+  const fs::path model = dir / "identity.onnx";
+  {
+    std::ofstream f(model, std::ios::binary);
+    f << identity_model(1000);
+  }
+  SessionOptions so;
+  so.mode = ExecutionMode::kSequential;
+  so.threads = o.threads;
+  so.runtime = runtime;
+  auto s = Session::load(model.string(), so);
+  if (!s.ok()) return;
+  BenchOptions seeded = o;
+  seeded.shapes.clear();
+  seeded.input_files.clear();
+  seeded.batch = 0;
+  auto in = make_inputs(*s, seeded);
+  if (!in.ok() || !write_inputs(*s, *in, dir).ok()) return;
+  auto b = braid_block(*s, *in, 20, 200);
+  if (b.ok()) c.braid_identity_ms = median(b->ms);
+  if (!ort.request("load identity sequential " + dir.string() + " " + model.string()).ok()) return;
+  auto r = ort.request("run identity 20 200");
+  if (!r.ok()) return;
+  auto block = parse_block_reply(*r);
+  if (block.ok()) c.ort_identity_ms = median(block->ms);
 }
 
 }  // namespace
@@ -361,6 +445,13 @@ int compare_main(const BenchOptions& o, const std::shared_ptr<Runtime>& runtime,
               "latency through Node includes the binding's overhead\n");
   std::fflush(stdout);
 
+  measure_overhead(c, o, runtime, **seq, work);
+  if (c.ort_identity_ms >= 0)
+    std::printf("Identity(1x1000), the per-call overhead: Braid %.4f ms, ORT via Node %.4f ms (subtracted from ORT's "
+                "p50/p99 for the 'corr' ratios)\n",
+                c.braid_identity_ms, c.ort_identity_ms);
+  else
+    std::printf("Identity(1x1000) overhead: not measured (no 'corr' ratios)\n");
   std::vector<Model> models;
   for (size_t i = 0; i < o.models.size(); ++i)
     models.push_back(prepare_model(o.models[i], o, runtime, orts, work, static_cast<int>(i)));
@@ -370,7 +461,7 @@ int compare_main(const BenchOptions& o, const std::shared_ptr<Runtime>& runtime,
     ComparePhase ph;
     const double l0 = load_avg_1min();
     run_phase(models, o, c.rounds);
-    ph = summarize_phase(models, "quiet", "none");
+    ph = summarize_phase(models, "quiet", "none", c.ort_identity_ms);
     ph.load_avg_start = l0;
     ph.load_avg_end = load_avg_1min();
     print_phase(ph, loaded_phase ? "phase 1: no competitor" : "no competitor");
@@ -386,7 +477,7 @@ int compare_main(const BenchOptions& o, const std::shared_ptr<Runtime>& runtime,
       Competitor competitor(o.interference);
       run_phase(models, o, c.rounds);
     }
-    ph = summarize_phase(models, "interference", spec);
+    ph = summarize_phase(models, "interference", spec, c.ort_identity_ms);
     ph.load_avg_start = l0;
     ph.load_avg_end = load_avg_1min();
     print_phase(ph, "phase 2: with a competing process (--interference " + spec + ")");

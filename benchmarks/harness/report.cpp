@@ -119,6 +119,12 @@ void write_compare(JsonWriter& j, const CompareReport& c) {
   j.key("compare").begin_object();
   j.field("peer", c.peer).field("threads", c.threads).field("rounds", c.rounds);
   j.field("iterations_per_block", c.iterations_per_block);
+  j.key("braid_identity_ms");
+  if (c.braid_identity_ms >= 0) j.value(c.braid_identity_ms);
+  else j.null();
+  j.key("ort_identity_ms");
+  if (c.ort_identity_ms >= 0) j.value(c.ort_identity_ms);
+  else j.null();
   j.key("phases").begin_array();
   for (const ComparePhase& ph : c.phases) {
     j.begin_object().field("name", ph.name).field("interference", ph.interference);
@@ -138,7 +144,14 @@ void write_compare(JsonWriter& j, const CompareReport& c) {
     j.key("ratios").begin_array();
     for (const CompareRatio& r : ph.ratios) {
       j.begin_object().field("model", r.model).field("braid_config", r.braid_config).field("ort_config", r.ort_config);
-      j.field("p50_ratio", r.p50_ratio).field("p99_ratio", r.p99_ratio).end_object();
+      j.field("p50_ratio", r.p50_ratio).field("p99_ratio", r.p99_ratio);
+      j.key("p50_ratio_corrected");
+      if (r.p50_ratio_corrected >= 0) j.value(r.p50_ratio_corrected);
+      else j.null();
+      j.key("p99_ratio_corrected");
+      if (r.p99_ratio_corrected >= 0) j.value(r.p99_ratio_corrected);
+      else j.null();
+      j.end_object();
     }
     j.end_array().end_object();
   }

@@ -69,6 +69,8 @@ struct CompareRow {
 struct CompareRatio {
   std::string model, braid_config, ort_config;
   double p50_ratio = 0, p99_ratio = 0;  // Braid / ORT
+  // Against ORT less its Identity-model latency (the Node binding's overhead); -1: unknown.
+  double p50_ratio_corrected = -1, p99_ratio_corrected = -1;
 };
 
 struct ComparePhase {
@@ -94,6 +96,8 @@ struct CompareReport {
   int threads = 0;          // N of intra=N / inter=N
   int rounds = 0;
   int iterations_per_block = 0;  // 0: sized per model from its speed
+  // Median latency of a one-Identity model ([1, 1000] floats): per-call overhead; -1: unknown.
+  double braid_identity_ms = -1, ort_identity_ms = -1;
   std::vector<ComparePhase> phases;
   std::vector<OutputCheck> output_checks;
 };

@@ -112,6 +112,12 @@ def test_ort(args):
         want = b["latency_ms"]["p50"] / best["latency_ms"]["p50"]
         check(abs(k["p50_ratio"] - want) <= 1e-4 * want, "p50 ratio %g, the rows give %g" % (k["p50_ratio"], want))
     check(len(c["phases"][0]["ratios"]) == 3, "one ratio per Braid configuration")
+    # The Node binding's overhead, measured on an Identity model, and the corrected ratios.
+    check(c["ort_identity_ms"] is not None and c["ort_identity_ms"] > 0 and c["braid_identity_ms"] is not None,
+          "identity overhead %r / %r" % (c["braid_identity_ms"], c["ort_identity_ms"]))
+    check(re.search(r"^Identity\(1x1000\).*ORT via Node [0-9.]+ ms", p.stdout, re.M), "no overhead line")
+    for k in c["phases"][0]["ratios"]:
+        check(k["p50_ratio_corrected"] >= k["p50_ratio"], "a smaller ORT time must raise the ratio: %r" % k)
     oc = c["output_checks"]
     check(len(oc) == 1 and oc[0]["status"] == "ok" and oc[0]["numel"] > 0, "output check %r" % oc)
     check(abs(oc[0]["braid_sum_abs"] - oc[0]["ort_sum_abs"]) <= oc[0]["rtol"] * oc[0]["ort_sum_abs"], "sums agree")
