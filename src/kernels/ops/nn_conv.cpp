@@ -400,6 +400,45 @@ class ConvKernel final : public OpKernel {
         if (rg) add_residual(yg, rg, cout_g * out_size, relu);
         continue;
       }
+      if (g.rank() <= 2) {
+        // 1-D / 2-D: patches from a zero-padded copy of this (image, group), shared by
+        // the blocks, each block's rows copied as contiguous runs.
+        LowpPatchGeometry pg;
+        pg.channels = cin_g;
+        pg.ih = in.h;
+        pg.iw = in.w;
+        pg.kh = k.h;
+        pg.kw = k.w;
+        pg.sh = s.h;
+        pg.sw = s.w;
+        pg.dh = d.h;
+        pg.dw = d.w;
+        pg.ph = p.h;
+        pg.pw = p.w;
+        pg.oh = out.h;
+        pg.ow = out.w;
+        BorrowedScratch padded(t_padded, cin_g * pg.hp() * pg.wp());
+        lowp_pad_input(pg, xg, padded.data());
+        const float* xp = padded.data();
+        const int64_t blocks = (out_size + kLowpPatchBlock - 1) / kLowpPatchBlock;
+        parallel_for_range(blocks, 1, ctx.max_threads, [&](int64_t b0, int64_t b1) {
+          for (int64_t blk = b0; blk < b1; ++blk) {
+            const int64_t m0 = blk * kLowpPatchBlock, mc = std::min(kLowpPatchBlock, out_size - m0);
+            BorrowedScratch buf(t_patches, mc * kdim);
+            lowp_patches(pg, xp, m0, mc, buf.data());
+            LowpGemmArgs ab = a;
+            ab.m = mc;
+            ab.x = buf.data();
+            ab.ldx = mc;
+            ab.c = yg + m0;
+            lowp_gemm(ctx.precision, ab, wg, 1);
+            if (rg)
+              for (int64_t co = 0; co < cout_g; ++co)
+                add_residual(yg + co * out_size + m0, rg + co * out_size + m0, mc, relu);
+          }
+        });
+        continue;
+      }
       Im2colSource patches;
       patches.x = xg;
       patches.channels = cin_g;

@@ -42,6 +42,20 @@ class LowpWeights {
 // c = gemm(x, w) at precision p (kBF16 or kInt8; kF32 is the caller's own path).
 void lowp_gemm(Precision p, const LowpGemmArgs& args, const LowpWeights& w, int max_threads);
 
+// Conv patches for the low-precision path, 1-D/2-D. The input of one (image, group) is
+// first copied zero-padded (pad_input: `channels` planes of hp x wp, the input at row
+// ph, column pw, sized so every patch read lies inside); patches() then writes the patch
+// matrix of output positions [m0, m0 + mc) as K x mc, row k = (c, ky, kx) in W's order:
+// dst[k * mc + j]. No bounds checks; a stride-1 row segment is one memcpy.
+struct LowpPatchGeometry {
+  int64_t channels = 0;
+  int64_t ih = 1, iw = 1, kh = 1, kw = 1, sh = 1, sw = 1, dh = 1, dw = 1, ph = 0, pw = 0, oh = 1, ow = 1;
+  int64_t hp() const { return (oh - 1) * sh + (kh - 1) * dh + 1; }
+  int64_t wp() const { return (ow - 1) * sw + (kw - 1) * dw + 1; }
+};
+void lowp_pad_input(const LowpPatchGeometry& g, const float* x, float* xp);
+void lowp_patches(const LowpPatchGeometry& g, const float* xp, int64_t m0, int64_t mc, float* dst);
+
 // Bytes of converted weights held by every LowpWeights of the process. Thread-safe.
 size_t lowp_weight_bytes();
 
