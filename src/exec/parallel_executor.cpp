@@ -33,8 +33,8 @@ class GraphBody final : public UnitBody {
         BRAID_RETURN_IF_ERROR(run_node(graph_, plan_, values_, step.node, threads, step.release));
       return {};
     }
-    const Precision p =
-        precision_->plan->choose(unit, precision_->mode, precision_->pressure, dsdg_.compute_bound(unit));
+    Precision p = precision_->plan->choose(unit, precision_->mode, precision_->pressure, dsdg_.compute_bound(unit));
+    if (precision_->mode == PrecisionMode::kAdaptive) p = precision_->plan->prefer_measured(unit, p, dsdg_, threads);
     chosen_[unit] = p;
     for (const SubgraphProgram::Step& step : program_.units[unit].steps) {
       const Precision used = effective_precision(plan_, step.node, p);

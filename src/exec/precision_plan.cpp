@@ -140,6 +140,25 @@ Precision PrecisionPlan::choose(SubgraphId s, PrecisionMode mode, const Precisio
   return choose_precision(allowed(s), mode, p, compute_bound, native_bf16_);
 }
 
+Precision PrecisionPlan::prefer_measured(SubgraphId s, Precision heuristic, const Dsdg& dsdg, int threads) const {
+  if (heuristic == Precision::kF32) return heuristic;
+  const double own = dsdg.measured_ns(s, heuristic, threads);
+  if (!(own > 0)) return heuristic;  // not measured yet: try it
+  const uint32_t bits = allowed(s);
+  Precision best = heuristic;
+  double best_ns = own;
+  for (Precision q : {Precision::kF32, Precision::kBF16, Precision::kInt8}) {
+    if (q == heuristic || (bits & OpKernel::precision_bit(q)) == 0) continue;
+    const double t = dsdg.measured_ns(s, q, threads);
+    if (q != Precision::kF32 && !(t > 0)) return q;  // an allowed lower precision never tried
+    if (t > 0 && t < 0.95 * best_ns) {
+      best = q;
+      best_ns = t;
+    }
+  }
+  return best;
+}
+
 CalibrationReport PrecisionPlan::report(const std::string& model) const {
   std::lock_guard lock(mu_);
   CalibrationReport r;

@@ -26,6 +26,7 @@
 
 #include "braid/precision.h"
 #include "braid/resource.h"
+#include "dsdg/dsdg.h"
 #include "exec/execution_plan.h"
 #include "partition/partition_plan.h"
 
@@ -63,6 +64,12 @@ class PrecisionPlan {
 
   // The precision of subgraph `s` in this run. Lock-free, allocation-free.
   Precision choose(SubgraphId s, PrecisionMode mode, const PrecisionPressure& p, bool compute_bound) const;
+
+  // The adaptive choice refined by what the DSDG has measured: `heuristic` (from choose())
+  // stands unless another allowed precision, f32 included, ran this subgraph at least 5%
+  // faster at this thread count. A lower precision never measured yet is tried first (each
+  // is measured once before the measurements decide). Lock-free, allocation-free.
+  Precision prefer_measured(SubgraphId s, Precision heuristic, const Dsdg& dsdg, int threads) const;
 
   // Policies and measured errors (for Session::precision_report). Thread-safe.
   CalibrationReport report(const std::string& model) const;

@@ -12,6 +12,7 @@
 #include "braid/fake_resource_source.h"
 #include "model_builder/model_builder.h"
 #include "common/test_util.h"
+#include "session/session_impl.h"
 
 namespace braid {
 namespace {
@@ -322,6 +323,44 @@ TEST(AdaptivePrecision, LowersMemoryBoundSubgraphsWhenBandwidthIsScarce) {
   const Ran r = run_adaptive("wide_mlp", starved);
   EXPECT_GT(r.stats.kernels_by_precision[static_cast<int>(Precision::kBF16)], 0);
   EXPECT_EQ(r.stats.kernels_by_precision[static_cast<int>(Precision::kInt8)], 0);
+}
+
+// Under pressure, the adaptive choice follows what the DSDG measured: times recorded for
+// every subgraph at every thread count steer it to the fastest allowed precision (f32
+// included), whatever the heuristic would pick.
+TEST(AdaptivePrecision, FollowsTheMeasuredFastestPrecision) {
+  ResourceVector busy;
+  busy.cores_limit = 2;
+  busy.cores_available = 0.6;
+  busy.bandwidth_gbps_peak = 20;
+  busy.bandwidth_gbps_available = 6;  // both scarce: every lowerable subgraph wants to go lower
+  const auto runtime = scripted_runtime(busy);
+  // A fresh session (fresh DSDG) taught the given times for every subgraph at every thread
+  // count, far apart so the real run's own measurements cannot flip them; one run.
+  auto run_taught = [&](double f32_ns, double bf16_ns, double int8_ns) {
+    SessionOptions o;
+    o.precision = PrecisionMode::kAdaptive;
+    o.mode = ExecutionMode::kAdaptive;
+    o.runtime = runtime;
+    const Session s = load_bundled("wide_mlp", o);
+    detail::Dsdg& dsdg = *s.impl().dsdg;
+    for (detail::SubgraphId sg = 0; sg < dsdg.plan().subgraphs.size(); ++sg)
+      for (int threads = 1; threads <= 4; ++threads)
+        for (int rep = 0; rep < 20; ++rep) {
+          dsdg.record(sg, Precision::kF32, threads, f32_ns);
+          dsdg.record(sg, Precision::kBF16, threads, bf16_ns);
+          dsdg.record(sg, Precision::kInt8, threads, int8_ns);
+        }
+    return run(s, testing::random_inputs(s, 13)).stats;
+  };
+  RunStats st = run_taught(5e6, 1e3, 1e8);
+  EXPECT_GT(st.kernels_by_precision[static_cast<int>(Precision::kBF16)], 0);
+  EXPECT_EQ(st.kernels_by_precision[static_cast<int>(Precision::kInt8)], 0);
+  st = run_taught(5e6, 1e8, 1e3);
+  EXPECT_GT(st.kernels_by_precision[static_cast<int>(Precision::kInt8)], 0);
+  EXPECT_EQ(st.kernels_by_precision[static_cast<int>(Precision::kBF16)], 0);
+  st = run_taught(1e3, 1e8, 1e8);  // f32 measured fastest: lowering would only lose
+  EXPECT_EQ(st.kernels_by_precision[0], st.kernels_run);
 }
 
 }  // namespace
