@@ -81,10 +81,20 @@ struct SubgraphPrecision {
   double int8_rel_l2 = -1, int8_max_abs = -1;
 };
 
+struct CalibrationOptions {
+  // Largest relative L2 error of the graph outputs (all float outputs together, worst
+  // sample) accepted at a lower precision; <= 0 skips the end-to-end pass.
+  double output_tolerance = 0.05;
+};
+
 // The calibration of one model: serialisable so that it is measured once per model.
 struct CalibrationReport {
   std::string model;  // the model's file name, for a sanity check when it is loaded back
   std::vector<SubgraphPrecision> subgraphs;
+  // The graph outputs' relative L2 error at each lower precision after calibration (the
+  // whole model in that fixed mode, worst sample); -1 when not measured.
+  double bf16_output_rel_l2 = -1;
+  double int8_output_rel_l2 = -1;
 
   // A line-oriented text form ("braid-calibration 1" header); parse() checks it.
   std::string serialize() const;

@@ -115,9 +115,13 @@ class Session {
   // Precision (braid/precision.h). calibrate() runs the samples in f32, then every
   // lowerable subgraph once per lower precision on the same f32 inputs, records the
   // relative L2 and max abs error of its outputs and disallows each precision whose error
-  // exceeds the subgraph's tolerance. The result applies to later runs at once. Thread-safe
-  // (runs in flight finish with the policies they started with or the new ones).
-  Result<CalibrationReport> calibrate(const std::vector<NamedTensors>& samples);
+  // exceeds the subgraph's tolerance. Local errors compound, so it then runs the whole
+  // model at each lower precision and, while the graph outputs' relative L2 error exceeds
+  // `options.output_tolerance`, disallows that precision on the subgraph with the largest
+  // local error. The result applies to later runs at once. Thread-safe (runs in flight
+  // finish with the policies they started with or the new ones).
+  Result<CalibrationReport> calibrate(const std::vector<NamedTensors>& samples,
+                                      const CalibrationOptions& options = {});
   // Applies a saved calibration (same model: subgraph count and ids must match).
   Status load_calibration(const CalibrationReport& report);
   // Every subgraph's effective policy and measured errors. Thread-safe.

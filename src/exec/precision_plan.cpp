@@ -189,6 +189,10 @@ Status PrecisionPlan::apply_calibration(const CalibrationReport& report) {
     sp.bf16_max_abs = m.bf16_max_abs;
     sp.int8_rel_l2 = m.int8_rel_l2;
     sp.int8_max_abs = m.int8_max_abs;
+    // Precisions the report disallows stay disallowed (the end-to-end pass, a saved
+    // calibration); a report never re-allows what the policy forbids.
+    sp.allow_bf16 = sp.allow_bf16 && (m.allow_bf16 || !sp.lowerable || sp.critical);
+    sp.allow_int8 = sp.allow_int8 && (m.allow_int8 || !sp.lowerable || sp.critical);
     if (sp.lowerable && !sp.critical && sp.bf16_rel_l2 > sp.tolerance && sp.int8_rel_l2 > sp.tolerance) {
       sp.critical = true;
       sp.reason = "calibration";

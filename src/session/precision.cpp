@@ -2,6 +2,7 @@
 // run, then each lowerable subgraph re-run at bf16 and int8 on the reference's own inputs,
 // so that every subgraph's error is its own (not what its predecessors passed on).
 #include <cmath>
+#include <algorithm>
 #include <cstdio>
 #include <sstream>
 
@@ -82,12 +83,74 @@ struct ErrorSum {
   }
 };
 
+// The graph outputs' worst relative L2 error over `samples` when the whole model runs in
+// the fixed mode `mode` against `refs` (the f32 outputs).
+Result<double> output_error(const Session::Impl& impl, const std::vector<NamedTensors>& samples,
+                            const std::vector<NamedTensors>& refs, PrecisionMode mode) {
+  double worst = 0;
+  for (size_t i = 0; i < samples.size(); ++i) {
+    std::vector<Tensor> values(impl.graph.values.size());
+    BRAID_RETURN_IF_ERROR(impl.bind_inputs(samples[i], values));
+    RunOptions ro;
+    ro.mode = ExecutionMode::kSequential;
+    ro.precision = mode;
+    BRAID_ASSIGN_OR_RETURN(NamedTensors out, impl.run_bound(values, ro, nullptr));
+    ErrorSum e;
+    for (const auto& [name, ref] : refs[i])
+      if (ref.dtype() == DataType::kFloat32) e.add(out.at(name), ref);
+    worst = std::max(worst, e.rel_l2());
+  }
+  return worst;
+}
+
+// The end-to-end pass of calibrate(): per lower precision, while the outputs' error
+// exceeds `tolerance`, disallow that precision on the subgraph with the largest local
+// error still allowed it. Returns the report with the final output errors.
+Result<CalibrationReport> calibrate_outputs(const Session::Impl& impl, const std::vector<NamedTensors>& samples,
+                                            double tolerance) {
+  std::vector<NamedTensors> refs;
+  for (const NamedTensors& sample : samples) {
+    std::vector<Tensor> values(impl.graph.values.size());
+    BRAID_RETURN_IF_ERROR(impl.bind_inputs(sample, values));
+    RunOptions ro;
+    ro.mode = ExecutionMode::kSequential;
+    ro.precision = PrecisionMode::kF32;
+    BRAID_ASSIGN_OR_RETURN(NamedTensors out, impl.run_bound(values, ro, nullptr));
+    refs.push_back(std::move(out));
+  }
+  CalibrationReport r = impl.precision->report(impl.model_name);
+  const struct {
+    PrecisionMode mode;
+    bool SubgraphPrecision::*allow;
+    double SubgraphPrecision::*local;
+    double CalibrationReport::*output;
+  } passes[] = {{PrecisionMode::kBF16, &SubgraphPrecision::allow_bf16, &SubgraphPrecision::bf16_rel_l2,
+                 &CalibrationReport::bf16_output_rel_l2},
+                {PrecisionMode::kInt8, &SubgraphPrecision::allow_int8, &SubgraphPrecision::int8_rel_l2,
+                 &CalibrationReport::int8_output_rel_l2}};
+  for (const auto& pass : passes) {
+    for (;;) {
+      BRAID_ASSIGN_OR_RETURN(double err, output_error(impl, samples, refs, pass.mode));
+      r.*pass.output = err;
+      if (err <= tolerance) break;
+      SubgraphPrecision* worst = nullptr;
+      for (SubgraphPrecision& sp : r.subgraphs)
+        if (sp.*pass.allow && (worst == nullptr || sp.*pass.local > worst->*pass.local)) worst = &sp;
+      if (worst == nullptr) break;  // nothing left at this precision: the error is f32's
+      worst->*pass.allow = false;
+      BRAID_RETURN_IF_ERROR(impl.precision->apply_calibration(r));
+    }
+  }
+  return r;
+}
+
 }  // namespace
 
 std::string CalibrationReport::serialize() const {
   std::ostringstream o;
   o << kCalibrationHeader << "\n";
   o << "model " << token(model) << "\n";
+  o << "outputs " << number(bf16_output_rel_l2) << ' ' << number(int8_output_rel_l2) << "\n";
   o << "subgraphs " << subgraphs.size() << "\n";
   for (const SubgraphPrecision& s : subgraphs)
     o << "sg " << s.id << ' ' << s.lowerable << ' ' << s.critical << ' ' << s.allow_bf16 << ' ' << s.allow_int8
@@ -106,6 +169,8 @@ Result<CalibrationReport> CalibrationReport::parse(const std::string& text) {
   size_t count = 0;
   if (!(in >> word >> r.model) || word != "model") return invalid_argument("calibration: missing 'model' line");
   r.model = untoken(r.model);
+  if (!(in >> word >> r.bf16_output_rel_l2 >> r.int8_output_rel_l2) || word != "outputs")
+    return invalid_argument("calibration: missing 'outputs' line");
   if (!(in >> word >> count) || word != "subgraphs") return invalid_argument("calibration: missing 'subgraphs' line");
   if (count > (size_t{1} << 24)) return invalid_argument("calibration: implausible subgraph count");
   for (size_t i = 0; i < count; ++i) {
@@ -123,7 +188,8 @@ Result<CalibrationReport> CalibrationReport::parse(const std::string& text) {
   return r;
 }
 
-Result<CalibrationReport> Session::calibrate(const std::vector<NamedTensors>& samples) {
+Result<CalibrationReport> Session::calibrate(const std::vector<NamedTensors>& samples,
+                                             const CalibrationOptions& options) {
   const Impl& impl = *impl_;
   if (samples.empty()) return invalid_argument("calibrate: no sample inputs");
   CalibrationReport current = impl.precision->report(impl.model_name);
@@ -177,7 +243,13 @@ Result<CalibrationReport> Session::calibrate(const std::vector<NamedTensors>& sa
     s.int8_max_abs = worst[1][sg.id].max_abs;
   }
   BRAID_RETURN_IF_ERROR(impl.precision->apply_calibration(current));
-  return precision_report();
+  if (options.output_tolerance > 0) {
+    BRAID_ASSIGN_OR_RETURN(current, calibrate_outputs(impl, samples, options.output_tolerance));
+  }
+  CalibrationReport out = precision_report();
+  out.bf16_output_rel_l2 = current.bf16_output_rel_l2;
+  out.int8_output_rel_l2 = current.int8_output_rel_l2;
+  return out;
 }
 
 Status Session::load_calibration(const CalibrationReport& report) {
