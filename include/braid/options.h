@@ -57,6 +57,10 @@ struct SessionOptions {
   // Per op type, node name or subgraph; applied after the defaults (graph-output and
   // Softmax/normalization subgraphs are critical), later rules win.
   std::vector<PrecisionRule> precision_rules;
+  // Bytes the bf16 and int8 copies of the constant weights may take together (each is
+  // made the first time a run uses it); 0 = no bound. Subgraphs past the bound, in
+  // topological order, stay f32 (precision_report() says "weight budget").
+  size_t precision_weight_budget_bytes = 0;
 };
 
 struct RunOptions {

@@ -52,7 +52,8 @@ PrecisionPressure PrecisionPressure::from(const ResourceVector& v) {
 
 std::unique_ptr<PrecisionPlan> PrecisionPlan::build(const Graph& graph, const ExecutionPlan& plan,
                                                     const PartitionPlan& partition,
-                                                    const std::vector<PrecisionRule>& rules) {
+                                                    const std::vector<PrecisionRule>& rules, size_t weight_budget_bytes) {
+  double weight_bytes_left = weight_budget_bytes > 0 ? static_cast<double>(weight_budget_bytes) : INFINITY;
   auto pp = std::make_unique<PrecisionPlan>();
   pp->native_bf16_ = native_bf16();
   const size_t count = partition.subgraphs.size();
@@ -62,9 +63,14 @@ std::unique_ptr<PrecisionPlan> PrecisionPlan::build(const Graph& graph, const Ex
     SubgraphPrecision& sp = pp->info_[sg.id];
     sp.id = static_cast<int>(sg.id);
     int lowerable_nodes = 0, softmax_norm_nodes = 0;
+    double converted_bytes = 0;  // bf16 (2) + int8 (1) bytes per constant weight element
     for (NodeId n : sg.nodes) {
       const Node& node = graph.nodes[n];
-      if (plan.kernels[n] && (plan.kernels[n]->precisions() & ~kF32Bit) != 0) ++lowerable_nodes;
+      if (plan.kernels[n] && (plan.kernels[n]->precisions() & ~kF32Bit) != 0) {
+        ++lowerable_nodes;
+        if (node.inputs.size() > 1 && node.inputs[1] != kNoValue && graph.values[node.inputs[1]].constant)
+          converted_bytes += 3.0 * static_cast<double>(graph.values[node.inputs[1]].constant->numel());
+      }
       if (is_softmax_or_norm(node.op_type)) ++softmax_norm_nodes;
     }
     sp.lowerable = lowerable_nodes > 0;
@@ -95,6 +101,14 @@ std::unique_ptr<PrecisionPlan> PrecisionPlan::build(const Graph& graph, const Ex
         sp.critical = r.policy.critical;
         sp.reason = r.policy.critical ? "rule subgraph " + r.key : "";
       }
+    if (sp.lowerable && !sp.critical && (sp.allow_bf16 || sp.allow_int8)) {
+      if (converted_bytes > weight_bytes_left) {
+        sp.allow_bf16 = sp.allow_int8 = false;
+        sp.reason = "weight budget";
+      } else {
+        weight_bytes_left -= converted_bytes;
+      }
+    }
     pp->any_lowerable_ = pp->any_lowerable_ || sp.lowerable;
     pp->publish(sg.id);
   }

@@ -53,8 +53,10 @@ class PrecisionPlan {
   static constexpr double kScarceShare = 0.75;
   static constexpr double kVeryScarceShare = 0.4;
 
+  // `weight_budget_bytes`: SessionOptions::precision_weight_budget_bytes (0 = none).
   static std::unique_ptr<PrecisionPlan> build(const Graph& graph, const ExecutionPlan& plan,
-                                              const PartitionPlan& partition, const std::vector<PrecisionRule>& rules);
+                                              const PartitionPlan& partition, const std::vector<PrecisionRule>& rules,
+                                              size_t weight_budget_bytes = 0);
 
   size_t size() const { return info_.size(); }
   // Bits (1 << Precision) subgraph `s` may run at now; always includes f32. Lock-free.

@@ -106,7 +106,8 @@ Result<std::unique_ptr<Session::Impl>> make_session_impl(Graph graph, std::strin
   });
   impl->executor = std::make_unique<ParallelExecutor>(impl->graph, impl->plan, impl->partition,
                                                       impl->runtime->dispatcher(), impl->threads, impl->dsdg.get());
-  impl->precision = PrecisionPlan::build(impl->graph, impl->plan, impl->partition, options.precision_rules);
+  impl->precision = PrecisionPlan::build(impl->graph, impl->plan, impl->partition, options.precision_rules,
+                                         options.precision_weight_budget_bytes);
   return impl;
 }
 

@@ -129,6 +129,31 @@ TEST(PrecisionPolicy, OpTypeRuleKeepsThoseNodesInF32) {
   for (const auto& [name, t] : ref.out) EXPECT_TRUE(bitwise_equal(low.out.at(name), t)) << name;
 }
 
+// The converted weight copies stay within SessionOptions::precision_weight_budget_bytes:
+// a budget below the first subgraph's copies keeps everything f32; one that fits the first
+// subgraph's (3 bytes per weight: bf16 + int8) lowers that one and not the last.
+TEST(PrecisionPolicy, WeightBudgetBoundsTheConvertedCopies) {
+  SessionOptions o;
+  o.precision = PrecisionMode::kInt8;
+  o.precision_weight_budget_bytes = 1;
+  const Session none = load_bundled("wide_mlp", o);
+  const NamedTensors in = testing::random_inputs(none, 8);
+  EXPECT_EQ(run(none, in).stats.kernels_by_precision[static_cast<int>(Precision::kInt8)], 0);
+  int weight_budget_subgraphs = 0;
+  for (const SubgraphPrecision& sp : none.precision_report().subgraphs)
+    weight_budget_subgraphs += sp.reason == "weight budget";
+  EXPECT_GT(weight_budget_subgraphs, 0);
+  o.precision_weight_budget_bytes = 0;  // no bound
+  const Session all = load_bundled("wide_mlp", o);
+  const int64_t unbounded = run(all, in).stats.kernels_by_precision[static_cast<int>(Precision::kInt8)];
+  // wide_mlp's MatMuls are 1024 x 1024 or smaller: 4 MiB covers a few, not all 24.
+  o.precision_weight_budget_bytes = size_t{4} << 20;
+  const Session some = load_bundled("wide_mlp", o);
+  const int64_t bounded = run(some, in).stats.kernels_by_precision[static_cast<int>(Precision::kInt8)];
+  EXPECT_GT(bounded, 0);
+  EXPECT_LT(bounded, unbounded);
+}
+
 TEST(PrecisionPolicy, RunOptionOverridesTheSessionMode) {
   SessionOptions o;
   o.precision = PrecisionMode::kInt8;
