@@ -303,6 +303,8 @@ int main(int argc, char** argv) {
 
   if (o.compare != Peer::kNone) {
     if (trace) set_run_tracer(nullptr);
+    if (!o.trace_path.empty() || !o.html_path.empty())
+      std::fprintf(stderr, "braid-bench: --trace and --html are not written with --compare (only --json)\n");
     const int rc = compare_main(o, session_runtime, report);
     if (rc == 3 || !reports) return rc;
     report.versions = read_version_info();

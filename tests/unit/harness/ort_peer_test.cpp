@@ -1,0 +1,41 @@
+// The ORT side of braid-bench --compare that needs no ONNX Runtime: the reply parser of the
+// serve protocol and the message when the peer is not installed.
+#include "ort_peer.h"
+
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <string>
+
+using namespace braid::bench;
+
+TEST(OrtPeer, ParsesABlockReply) {
+  auto b = parse_block_reply("ok 512 1250.44 1260.5 0.25 0.5 1.125");
+  ASSERT_TRUE(b.ok()) << b.status().to_string();
+  EXPECT_EQ(b->numel, 512);
+  EXPECT_DOUBLE_EQ(b->sum, 1250.44);
+  EXPECT_DOUBLE_EQ(b->sum_abs, 1260.5);
+  ASSERT_EQ(b->ms.size(), 3u);
+  EXPECT_DOUBLE_EQ(b->ms[2], 1.125);
+}
+
+TEST(OrtPeer, RejectsBrokenReplies) {
+  for (const char* bad : {"", "err boom", "ok", "ok 1 2", "ok 1 2 3", "ok 1 2 3 0.5 x", "ko 1 2 3 0.5"})
+    EXPECT_FALSE(parse_block_reply(bad).ok()) << "'" << bad << "'";
+}
+
+TEST(OrtPeer, MissingModuleSaysHowToInstallIt) {
+  const char* old = getenv("BRAID_ORT_PREFIX");
+  const std::string saved = old ? old : "";
+  setenv("BRAID_ORT_PREFIX", "/nonexistent/braid-ort-prefix", 1);
+  auto where = find_ort_peer();
+  if (old) setenv("BRAID_ORT_PREFIX", saved.c_str(), 1);
+  else unsetenv("BRAID_ORT_PREFIX");
+  ASSERT_FALSE(where.ok());
+  const std::string& m = where.status().message();
+  // Either node is missing or the module is: both name the installer.
+  EXPECT_NE(m.find("ensure_ort_peer"), std::string::npos) << m;
+  EXPECT_NE(m.find("npm install --prefix /nonexistent/braid-ort-prefix --ignore-scripts onnxruntime-node@1.30.0"),
+            std::string::npos)
+      << m;
+}
