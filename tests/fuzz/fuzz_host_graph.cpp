@@ -60,7 +60,7 @@ int host_graph_one(const uint8_t* data, size_t size) {
   options.threads = 1 + in.next() % 2;
   options.runtime = braid::fuzz::fuzz_runtime();
   const uint8_t precision = in.next();
-  options.precision = static_cast<braid::Precision>(precision % 3);
+  options.precision = static_cast<braid::PrecisionMode>(precision % 4);  // f32, bf16, int8, adaptive
   braid::HostGraph graph("fuzz");
   for (int i = 0; i < n; ++i) {
     braid::HostSubgraph s;
