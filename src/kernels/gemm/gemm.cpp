@@ -11,12 +11,23 @@
 #include <algorithm>
 #include <cassert>
 #include <cstdint>
+#include <cstdlib>
 
 #include "kernels/gemm/gemm_arch.h"
 #include "kernels/parallel.h"
 
 namespace braid::detail {
 namespace {
+
+// BRAID_GEMM_PREFETCH=0 turns the macro-kernel's software prefetch of prepacked operands
+// off (read once): a switch for A/B measurements with one binary, not a tuning knob.
+bool prefetch_prepacked() {
+  static const bool on = [] {
+    const char* v = std::getenv("BRAID_GEMM_PREFETCH");
+    return v == nullptr || v[0] != '0';
+  }();
+  return on;
+}
 
 // Below this many flops per thread a fork/join costs more than it saves (about 8 us of
 // single-core work at 250 GFLOP/s).
@@ -125,6 +136,14 @@ void run_rect(const GemmArch& arch, const GemmArgs& g, const float* packed_a,
           blk.bias = blk.bias_per_row ? g.bias + ic : g.bias + jc;
         }
         blk.relu = last && g.relu;
+        const bool prefetch = prefetch_prepacked();
+        blk.a_prepacked = prefetch && packed_a != nullptr;
+        // Prepacked A is one array in loop order (K block, then M block): the next block
+        // follows this one unless this is the rectangle's last block of this K block.
+        if (blk.a_prepacked && ic + mc < m1) blk.a_next = pa + mc * kc;
+        else if (blk.a_prepacked && pc + kc < g.k)
+          blk.a_next = packed_a + (pc + kc) * g.m + m0 * std::min(kb, g.k - pc - kc);
+        blk.b_prepacked = prefetch && packed_b != nullptr;
         arch.macro(blk);
       }
     }

@@ -23,6 +23,15 @@ struct GemmBlock {
   const float* bias = nullptr;  // already offset to the block; only on the last K block
   bool bias_per_row = false;
   bool relu = false;            // only on the last K block
+  // Prepacked operands live in memory that the cache hierarchy has usually lost between
+  // two runs of a model (all of a model's weights do not fit in L2), so the macro-kernel
+  // prefetches them a little ahead: `a_prepacked` - the next row panel of A while the
+  // current one runs, and `a_next` (nullable) - where the next A block starts, prefetched
+  // during the last row panel; `b_prepacked` - the next B panel while the first row panel
+  // walks the block. Prefetches change no result.
+  bool a_prepacked = false;
+  const float* a_next = nullptr;
+  bool b_prepacked = false;
 };
 
 struct GemmArch {

@@ -30,9 +30,14 @@ inline __mmask16 lane_mask(int64_t lanes) {
 // C[M x (NP*32)] (+)= A panel (stride M per k) * NP B panels, then the epilogue. Every
 // element is one FMA chain over k followed by the same epilogue in every instantiation,
 // so the result does not depend on which tile shape computed it.
+//
+// Prefetch (into L2, never changing a result): `pf_a` (nullable) - `pf_a_lines` cache lines
+// of the A panel that runs after this row block, one per k; `pf_b` (nullable) - the
+// NP panels after this tile's, 2 * NP lines per k (kc * 32 floats = 2 * kc lines each).
 template <int M, int NP, bool kHalf = false>
 inline void tile(const GemmBlock& blk, const float* __restrict a, const float* __restrict b,
-                 float* c, int64_t row, int64_t col, int64_t n_valid) {
+                 float* c, int64_t row, int64_t col, int64_t n_valid,
+                 const float* pf_a = nullptr, int64_t pf_a_lines = 0, const float* pf_b = nullptr) {
   constexpr int V = kHalf ? 1 : 2 * NP;  // kHalf: only the first vector of one panel
   const int64_t kc = blk.kc;
   const int64_t pstride = kc * kNr;
@@ -42,7 +47,14 @@ inline void tile(const GemmBlock& blk, const float* __restrict a, const float* _
 #pragma GCC unroll 8
     for (int v = 0; v < V; ++v) acc[i][v] = _mm512_setzero_ps();
 
+  const int64_t pf_a_k = pf_a ? (pf_a_lines < kc ? pf_a_lines : kc) : 0;
   for (int64_t k = 0; k < kc; ++k) {
+    if (k < pf_a_k) _mm_prefetch(reinterpret_cast<const char*>(pf_a + k * 16), _MM_HINT_T1);
+    if (pf_b) {
+#pragma GCC unroll 8
+      for (int l = 0; l < 2 * NP; ++l)
+        _mm_prefetch(reinterpret_cast<const char*>(pf_b + (2 * NP * k + l) * 16), _MM_HINT_T1);
+    }
     __m512 bv[V];
 #pragma GCC unroll 4
     for (int p = 0; p < NP; ++p) {
@@ -95,9 +107,28 @@ inline void row_block(const GemmBlock& blk, int64_t row) {
   // A last panel with at most 16 valid columns computes one vector per row, not two.
   const bool half_last = blk.nc - (panels - 1) * kNr <= 16;
   const int64_t full = half_last ? panels - 1 : panels;
+  // Prepacked A: the next row panel (or the next block's first) is fetched during this
+  // row block's first tile. Prepacked B: the first row block fetches each next panel
+  // during the current one; the later row blocks find the block in L2.
+  const float* pf_a = nullptr;
+  int64_t pf_a_lines = 0;
+  if (blk.a_prepacked) {
+    const int64_t next_row = row + M;
+    if (next_row < blk.mc) {
+      pf_a = blk.a + next_row * kc;
+      pf_a_lines = ((blk.mc - next_row < kMr ? blk.mc - next_row : kMr) * kc + 15) / 16;
+    } else if (blk.a_next) {
+      pf_a = blk.a_next;
+      pf_a_lines = (kMr * kc + 15) / 16;
+    }
+  }
+  const bool pf_b = blk.b_prepacked && row == 0;
   int64_t j = 0;
-  for (; j + NP <= full; j += NP)
-    tile<M, NP>(blk, a, blk.b + j * kc * kNr, c + j * kNr, row, j * kNr, blk.nc - j * kNr);
+  for (; j + NP <= full; j += NP) {
+    const float* bj = blk.b + j * kc * kNr;
+    tile<M, NP>(blk, a, bj, c + j * kNr, row, j * kNr, blk.nc - j * kNr, j == 0 ? pf_a : nullptr,
+                pf_a_lines, pf_b && j + 2 * NP <= panels ? bj + NP * kc * kNr : nullptr);
+  }
   const int64_t left = full - j;
   const float* b = blk.b + j * kc * kNr;
   if constexpr (NP >= 4) {
