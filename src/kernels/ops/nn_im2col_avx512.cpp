@@ -130,13 +130,27 @@ void pack(const Im2colSource& s, int64_t k0, int64_t kc, int64_t n0, int64_t nc,
 namespace {
 
 // Stride 1 along x: the positions of a panel that share an output row read consecutive
-// inputs, so each such run is one expand-load into its lanes (no gather).
+// inputs, so each such run is one masked load into its lanes (no gather). The runs' masks
+// and offsets depend on the kernel tap only, so they are tabulated once per panel for every
+// tap (kd * kh * kw <= kMaxTaps) and the patch rows are walked by counters: no division and
+// no bounds check per patch row (these were ~15% of a 7 x 7 layer's time).
+constexpr int kMaxTaps = 64;
+
 void pack_t_stride1(const Im2colSource& s, int64_t m0, int64_t mc, int64_t k0, int64_t kc, int mr, float* dst) {
   const int64_t plane = s.id * s.ih * s.iw;
+  const int64_t taps = s.kd * s.kh * s.kw;
   struct Run {
-    int r0, len;          // lanes [r0, r0 + len)
+    int r0, len;            // lanes [r0, r0 + len)
     int64_t iz0, iy0, ix0;  // window start of lane r0
   };
+  // Per tap and run: the lanes that read the input, and the element offset (from the
+  // channel's plane) that lane 0 would read; lane i reads offset + i.
+  struct TapRun {
+    __mmask16 mask;
+    int64_t offset;
+  };
+  TapRun table[kMaxTaps][16];
+  const uintptr_t x_addr = reinterpret_cast<uintptr_t>(s.x);
   for (int64_t i0 = 0; i0 < mc; i0 += mr) {
     const int64_t rows = mc - i0 < mr ? mc - i0 : mr;
     const __mmask16 row_mask = static_cast<__mmask16>((1u << rows) - 1u);
@@ -152,24 +166,40 @@ void pack_t_stride1(const Im2colSource& s, int64_t m0, int64_t mc, int64_t k0, i
                           (q / s.ow) % s.oh * s.sh - s.ph, ox - s.pw};
       r += len;
     }
+    int64_t t = 0;
+    for (int64_t kz = 0; kz < s.kd; ++kz)
+      for (int64_t ky = 0; ky < s.kh; ++ky)
+        for (int64_t kx = 0; kx < s.kw; ++kx, ++t)
+          for (int i = 0; i < nruns; ++i) {
+            const Run& run = runs[i];
+            const int64_t iz = run.iz0 + kz * s.dd, iy = run.iy0 + ky * s.dh, ix = run.ix0 + kx * s.dw;
+            TapRun& tr = table[t][i];
+            tr.mask = 0;
+            tr.offset = 0;
+            if (iz < 0 || iz >= s.id || iy < 0 || iy >= s.ih) continue;
+            // Lanes of the run whose input column is inside the row.
+            const int64_t lo = ix < 0 ? -ix : 0;
+            const int64_t hi = s.iw - ix < run.len ? s.iw - ix : run.len;
+            if (hi <= lo) continue;
+            tr.mask = static_cast<__mmask16>((((1u << hi) - 1u) & ~((1u << lo) - 1u)) << run.r0);
+            tr.offset = (iz * s.ih + iy) * s.iw + ix - run.r0;
+          }
+    int64_t c = k0 / taps;
+    int64_t tap = k0 % taps;
     for (int64_t kk = 0; kk < kc; ++kk) {
-      const int64_t k = k0 + kk;
-      const int64_t kx = k % s.kw, ky = (k / s.kw) % s.kh, kz = (k / (s.kw * s.kh)) % s.kd;
-      const float* xc = s.x + k / (s.kw * s.kh * s.kd) * plane;
+      const uintptr_t xc = x_addr + static_cast<uintptr_t>(c * plane) * sizeof(float);
+      const TapRun* tr = table[tap];
       __m512 v = _mm512_setzero_ps();
       for (int i = 0; i < nruns; ++i) {
-        const Run& run = runs[i];
-        const int64_t iz = run.iz0 + kz * s.dd, iy = run.iy0 + ky * s.dh;
-        if (iz < 0 || iz >= s.id || iy < 0 || iy >= s.ih) continue;
-        const int64_t ix = run.ix0 + kx * s.dw;
-        // Lanes of the run whose input column is inside the row.
-        const int64_t lo = ix < 0 ? -ix : 0;
-        const int64_t hi = s.iw - ix < run.len ? s.iw - ix : run.len;
-        if (hi <= lo) continue;
-        const __mmask16 m = static_cast<__mmask16>((((1u << hi) - 1u) & ~((1u << lo) - 1u)) << run.r0);
-        v = _mm512_mask_expandloadu_ps(v, m, xc + (iz * s.ih + iy) * s.iw + ix + lo);
+        // Masked-off lanes are not read, so lane 0's address may lie outside the input.
+        const float* at = reinterpret_cast<const float*>(xc + static_cast<uintptr_t>(tr[i].offset) * sizeof(float));
+        v = _mm512_mask_loadu_ps(v, tr[i].mask, at);
       }
       _mm512_mask_storeu_ps(out + kk * rows, row_mask, v);
+      if (++tap == taps) {
+        tap = 0;
+        ++c;
+      }
     }
   }
 }
@@ -179,7 +209,7 @@ void pack_t_stride1(const Im2colSource& s, int64_t m0, int64_t mc, int64_t k0, i
 void im2col_t_pack_avx512(const void* ctx, int64_t m0, int64_t mc, int64_t k0, int64_t kc, int mr, float* dst) {
   if (mr > 16) return im2col_t_pack_scalar(ctx, m0, mc, k0, kc, mr, dst);
   const Im2colSource& s = *static_cast<const Im2colSource*>(ctx);
-  if (s.sw == 1) return pack_t_stride1(s, m0, mc, k0, kc, mr, dst);
+  if (s.sw == 1 && s.kd * s.kh * s.kw <= kMaxTaps) return pack_t_stride1(s, m0, mc, k0, kc, mr, dst);
   // Other strides: one masked gather per patch row.
   const int64_t plane = s.id * s.ih * s.iw;
   const __m512i iota = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
