@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <mutex>
 #include <optional>
 #include <vector>
@@ -21,6 +22,7 @@ struct Request {
   const RunOptions* options = nullptr;
   bool static_mode = false;
   int static_threads = 1;
+  ServiceMeter* service = nullptr;  // the session's fair-share meter
   RunTracer* tracer = nullptr;  // braid/trace.h: read once per request, null when off
   uint64_t request_id = 0;      // set only when tracing
 
@@ -120,7 +122,9 @@ void run_job(Job* job, int threads) {
     if (!st.ok()) {
       r->fail(std::move(st));
     } else if (measure) {
-      record_run(r, unit, *job, threads, std::chrono::duration<double, std::nano>(end - start).count());
+      const double ns = std::chrono::duration<double, std::nano>(end - start).count();
+      record_run(r, unit, *job, threads, ns);
+      r->service->add(ns * threads, std::chrono::duration_cast<std::chrono::nanoseconds>(end.time_since_epoch()).count());
     }
   }
   Dispatcher* d = r->dispatcher;
@@ -155,6 +159,18 @@ void make_ready(Request* r, uint32_t unit) {
 UnitExecutor::UnitExecutor(Dispatcher& dispatcher, Dsdg& dsdg, int static_threads)
     : dispatcher_(dispatcher), dsdg_(dsdg), static_threads_(std::max(1, static_threads)) {}
 
+namespace {
+int64_t steady_now_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+// Service differences below this (core-time, us) do not reorder sessions: within it the
+// policy decides.
+constexpr double kServiceQuantumUs = 500;
+}  // namespace
+
+double UnitExecutor::recent_service_us() const { return service_.value_us(steady_now_ns()); }
+
 Status UnitExecutor::run(UnitBody& body, ExecutionMode mode, const RunOptions& options) const {
   const size_t n = dsdg_.size();
   if (n == 0) return {};
@@ -165,6 +181,10 @@ Status UnitExecutor::run(UnitBody& body, ExecutionMode mode, const RunOptions& o
   r.options = &options;
   r.static_mode = mode == ExecutionMode::kStatic;
   r.static_threads = static_threads_;
+  r.service = &service_;
+  // Fair share: every candidate of this request carries the session's recent service.
+  const double service_key =
+      r.static_mode ? 0.0 : std::floor(service_.value_us(steady_now_ns()) / kServiceQuantumUs);
   r.tracer = run_tracer();
   if (r.tracer) r.request_id = g_traced_requests.fetch_add(1, std::memory_order_relaxed) + 1;
   r.ready.emplace(dsdg_);
@@ -180,6 +200,7 @@ Status UnitExecutor::run(UnitBody& body, ExecutionMode mode, const RunOptions& o
     j.candidate.predicted_ns = dsdg_.predict_ns(i);
     j.candidate.upward_rank_ns = dsdg_.upward_rank(i);
     j.candidate.priority = priority_;
+    j.candidate.service = service_key;
     j.group = &r.group;
     j.run = run_job;
     j.fail = fail_job;

@@ -15,6 +15,7 @@
 #include "braid/status.h"
 #include "dsdg/dsdg.h"
 #include "sched/dispatcher.h"
+#include "sched/service_meter.h"
 
 namespace braid::detail {
 
@@ -43,6 +44,9 @@ class UnitExecutor {
   // the remaining units are skipped. Thread-safe: many requests may run at once.
   Status run(UnitBody& body, ExecutionMode mode, const RunOptions& options) const;
 
+  // Recent core-time this session's units received (microseconds, decayed). Thread-safe.
+  double recent_service_us() const;
+
   // Session priority given to every unit's scheduling candidate (higher first when
   // requests of several sessions compete). Not thread-safe (set before running).
   void set_priority(int priority) { priority_ = priority; }
@@ -55,6 +59,7 @@ class UnitExecutor {
   Dsdg& dsdg_;
   const int static_threads_;
   int priority_ = 0;
+  mutable ServiceMeter service_;  // this session's recent core-time (fair share)
 };
 
 }  // namespace braid::detail

@@ -33,6 +33,7 @@ SchedulingPolicy effective(SchedulingPolicy p, const ChunkBudget& b) {
 
 bool before(const ReadyCandidate& a, const ReadyCandidate& b, SchedulingPolicy p) {
   if (a.priority != b.priority) return a.priority > b.priority;
+  if (a.service != b.service) return a.service < b.service;
   switch (p) {
     case SchedulingPolicy::kComputeFirst:
       if (a.flops != b.flops) return a.flops > b.flops;

@@ -30,7 +30,12 @@ struct ReadyCandidate {
   double upward_rank_ns = 0;   // estimated time to the end of the graph from its start
   double predicted_ns = 0;     // estimated run time on one thread
   bool compute_bound = false;
-  int priority = 0;            // session priority: higher first (ties by policy)
+  int priority = 0;            // session priority: higher first (ties by service, then policy)
+  // Fair share among sessions: the recent core-time (us, ServiceMeter) of the candidate's
+  // session when its request started, quantised; lower first at equal priority. Every
+  // candidate of one request carries the same value, so the policy orders a request's
+  // subgraphs, and a session's older requests go before its newer ones.
+  double service = 0;
 };
 
 // What is available for this step.
