@@ -1,8 +1,10 @@
 #include "resource/proc_stat_source.h"
 
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cmath>
 #include <ctime>
@@ -95,6 +97,11 @@ ProcStatSource::ProcStatSource(ProcStatSourceOptions options)
   }
   if (!options_.own_cpu_ns) options_.own_cpu_ns = default_own_cpu_ns;
   if (!options_.now_ns) options_.now_ns = default_now_ns;
+  if (!options_.count_niced) {
+    errno = 0;
+    const int nice_value = ::getpriority(PRIO_PROCESS, 0);
+    options_.count_niced = errno == 0 && nice_value > 0;
+  }
   history_.resize(static_cast<size_t>(options_.window_intervals) + 1);
 }
 
@@ -139,8 +146,9 @@ Status ProcStatSource::sample(ResourceVector& inout) {
     }
     // A CPU that just came online, or counters that went backwards (hotplug reset, a
     // truncated read): no rate for it this time.
-    if (o == nullptr || c.busy() < o->busy() || c.steal < o->steal) continue;
-    busy_[j] = std::clamp(static_cast<double>(c.busy() - o->busy()) * tick_s / elapsed_s, 0.0, 1.0);
+    const bool niced = *options_.count_niced;
+    if (o == nullptr || c.busy(niced) < o->busy(niced) || c.steal < o->steal) continue;
+    busy_[j] = std::clamp(static_cast<double>(c.busy(niced) - o->busy(niced)) * tick_s / elapsed_s, 0.0, 1.0);
     steal_[j] = std::clamp(static_cast<double>(c.steal - o->steal) * tick_s / elapsed_s, 0.0, 1.0);
     if (inout.is_core_allowed(c.cpu)) busy_allowed += busy_[j];
   }

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -22,8 +23,11 @@ struct CpuTimes {
   uint64_t user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0;
   uint64_t guest = 0, guest_nice = 0;  // already included in user / nice
 
-  // Time the CPU ran something (steal included: the vCPU wanted to run).
-  uint64_t busy() const noexcept { return user + nice + system + irq + softirq + steal; }
+  // Time the CPU ran something (steal included: the vCPU wanted to run). `with_nice`:
+  // whether time of processes with a positive nice value counts.
+  uint64_t busy(bool with_nice = true) const noexcept {
+    return user + (with_nice ? nice : 0) + system + irq + softirq + steal;
+  }
 };
 
 struct ProcStat {
@@ -46,6 +50,12 @@ struct ProcStatSourceOptions {
   std::function<int64_t()> own_cpu_ns;
   // Monotonic time in ns; default steady_clock. Tests replay captured timestamps.
   std::function<int64_t()> now_ns;
+  // Whether CPU time of niced processes (positive nice: /proc/stat's "nice" column) is
+  // load that competes with Braid. The default decides once from this process's own nice
+  // value: at nice <= 0 it does not — Linux's CFS weighs a nice-19 batch job at 15 against
+  // our 1024, so its core is ours whenever we want it, and backing off from it would only
+  // lose throughput. A niced Braid counts them (they are its peers).
+  std::optional<bool> count_niced;
 };
 
 class ProcStatSource final : public ResourceSource {

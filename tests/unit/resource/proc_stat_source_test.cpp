@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <optional>
 
 #include "resource/text_file.h"
 #include "resource_test_util.h"
@@ -78,8 +79,9 @@ struct Replay {
   int64_t own_ns = 0;
   std::unique_ptr<ProcStatSource> source;
 
-  explicit Replay(int window = 1) {
+  explicit Replay(int window = 1, std::optional<bool> count_niced = std::nullopt) {
     ProcStatSourceOptions o;
+    o.count_niced = count_niced;
     o.root = root.path();
     o.window_intervals = window;
     o.user_hz = 100;
@@ -124,6 +126,26 @@ TEST(ProcStatSource, OtherLoadIsBusyTimeOverWallTime) {
   EXPECT_NEAR(v->cores_used_by_others, 1.5, 1e-6);
   EXPECT_NEAR(v->steal_fraction, 0.1, 1e-6);
   EXPECT_NEAR(v->cores_used_by_braid, 0.0, 1e-9);
+}
+
+// A niced batch job (the "nice" column) does not compete with a Braid at normal priority:
+// CFS gives its core to us whenever we want it. A niced Braid counts it.
+TEST(ProcStatSource, NicedLoadCountsOnlyForANicedBraid) {
+  // user, nice, system, idle per CPU: cpu0 runs a nice-19 job all the time, cpu1 half
+  // normal-priority load.
+  auto text = [](uint64_t t) {
+    return "cpu  0 0 0 0 0 0 0 0 0 0\ncpu0 0 " + std::to_string(t) + " 0 0 0 0 0 0 0 0\ncpu1 " +
+           std::to_string(t / 2) + " 0 0 " + std::to_string(t / 2) + " 0 0 0 0 0 0\nintr 0\nprocs_running 1\n";
+  };
+  for (bool niced : {false, true}) {
+    Replay r(1, niced);
+    ASSERT_TRUE(r.step(text(0), 0, 0).ok());
+    auto v = r.step(text(10), 100, 0);
+    ASSERT_TRUE(v.ok()) << v.status().to_string();
+    EXPECT_NEAR(v->other_busy[0], niced ? 1.0 : 0.0, 1e-6);
+    EXPECT_NEAR(v->other_busy[1], 0.5, 1e-6);
+    EXPECT_NEAR(v->cores_used_by_others, niced ? 1.5 : 0.5, 1e-6);
+  }
 }
 
 TEST(ProcStatSource, OwnCpuTimeIsSubtractedInProportion) {
