@@ -210,7 +210,8 @@ void im2col_t_pack_avx512(const void* ctx, int64_t m0, int64_t mc, int64_t k0, i
   if (mr > 16) return im2col_t_pack_scalar(ctx, m0, mc, k0, kc, mr, dst);
   const Im2colSource& s = *static_cast<const Im2colSource*>(ctx);
   if (s.sw == 1 && s.kd * s.kh * s.kw <= kMaxTaps) return pack_t_stride1(s, m0, mc, k0, kc, mr, dst);
-  // Other strides: one masked gather per patch row.
+  // Other strides: one masked gather per patch row (its lanes' masks and offsets
+  // tabulated per kernel tap when there are at most kMaxTaps).
   const int64_t plane = s.id * s.ih * s.iw;
   const __m512i iota = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
   const __m512i zero_i = _mm512_setzero_si512();
@@ -235,6 +236,36 @@ void im2col_t_pack_avx512(const void* ctx, int64_t m0, int64_t mc, int64_t k0, i
     // Element offset of each window start (may be negative: only read where valid).
     const __m512i base = _mm512_add_epi32(
         _mm512_mullo_epi32(_mm512_add_epi32(_mm512_mullo_epi32(z0, vih), y0), viw), x0);
+    const int64_t taps = s.kd * s.kh * s.kw;
+    if (taps <= kMaxTaps) {
+      // The lanes' valid masks and offsets depend on the kernel tap only: tabulate them
+      // for the panel, then one gather per patch row, no division or compare.
+      __m512i tap_idx[kMaxTaps];
+      __mmask16 tap_valid[kMaxTaps];
+      int64_t t = 0;
+      for (int64_t kz = 0; kz < s.kd; ++kz)
+        for (int64_t ky = 0; ky < s.kh; ++ky)
+          for (int64_t kx = 0; kx < s.kw; ++kx, ++t) {
+            const __m512i iz = _mm512_add_epi32(z0, _mm512_set1_epi32(static_cast<int>(kz * s.dd)));
+            const __m512i iy = _mm512_add_epi32(y0, _mm512_set1_epi32(static_cast<int>(ky * s.dh)));
+            const __m512i ix = _mm512_add_epi32(x0, _mm512_set1_epi32(static_cast<int>(kx * s.dw)));
+            tap_valid[t] = row_mask & _mm512_cmpge_epi32_mask(iz, zero_i) & _mm512_cmplt_epi32_mask(iz, vid) &
+                           _mm512_cmpge_epi32_mask(iy, zero_i) & _mm512_cmplt_epi32_mask(iy, vih) &
+                           _mm512_cmpge_epi32_mask(ix, zero_i) & _mm512_cmplt_epi32_mask(ix, viw);
+            const int64_t shift = (kz * s.dd * s.ih + ky * s.dh) * s.iw + kx * s.dw;
+            tap_idx[t] = _mm512_add_epi32(base, _mm512_set1_epi32(static_cast<int>(shift)));
+          }
+      int64_t c = k0 / taps, tap = k0 % taps;
+      for (int64_t kk = 0; kk < kc; ++kk) {
+        const __m512 v = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), tap_valid[tap], tap_idx[tap], s.x + c * plane, 4);
+        _mm512_mask_storeu_ps(out + kk * rows, row_mask, v);
+        if (++tap == taps) {
+          tap = 0;
+          ++c;
+        }
+      }
+      continue;
+    }
     for (int64_t kk = 0; kk < kc; ++kk) {
       const int64_t k = k0 + kk;
       const int64_t kx = k % s.kw, ky = (k / s.kw) % s.kh, kz = (k / (s.kw * s.kh)) % s.kd;
