@@ -98,6 +98,7 @@ Status summarize_into(ModeResult& r, Result<ScenarioSamples> samples, const Benc
   if (!samples.ok()) return samples.status();
   if (samples->latency_ms.empty()) return invalid_argument("no request completed (a longer --duration?)");
   std::copy(samples->kernels_by_precision, samples->kernels_by_precision + kPrecisionCount, r.kernels_by_precision);
+  r.peak_activation_bytes = samples->peak_activation_bytes;
   r.iterations = samples->latency_ms.size();
   r.seconds = samples->seconds;
   r.throughput = static_cast<double>(r.iterations) / samples->seconds;
@@ -204,10 +205,13 @@ void print_row(const ModeResult& r, double seq_p50, const BenchOptions& o) {
                                   : std::to_string(r.kernels_by_precision[0]) + "/" +
                                         std::to_string(r.kernels_by_precision[1]) + "/" +
                                         std::to_string(r.kernels_by_precision[2]);
-  std::printf("%-14s %-11s %-9s %7zu %9.1f %9.3f %9.3f %9.3f %9.3f %8.2fx %9.1f %14s", r.model.c_str(), r.mode.c_str(),
-              r.precision.c_str(), r.iterations, r.throughput, r.latency.p50, r.latency.p90, r.latency.p99, r.latency.max,
-              seq_p50 > 0 ? seq_p50 / r.latency.p50 : 1.0, static_cast<double>(r.peak_rss_kib) / 1024.0,
-              kernels.c_str());
+  char activation[16] = "-";  // server and offline: no RunStats
+  if (r.peak_activation_bytes >= 0)
+    std::snprintf(activation, sizeof activation, "%.1f", static_cast<double>(r.peak_activation_bytes) / (1 << 20));
+  std::printf("%-14s %-11s %-9s %7zu %9.1f %9.3f %9.3f %9.3f %9.3f %8.2fx %9.1f %8s %14s", r.model.c_str(),
+              r.mode.c_str(), r.precision.c_str(), r.iterations, r.throughput, r.latency.p50, r.latency.p90,
+              r.latency.p99, r.latency.max, seq_p50 > 0 ? seq_p50 / r.latency.p50 : 1.0,
+              static_cast<double>(r.peak_rss_kib) / 1024.0, activation, kernels.c_str());
   if (r.over_bound_share >= 0) std::printf("  %.1f%% over %.1f ms", 100.0 * r.over_bound_share, o.latency_bound_ms);
   std::printf("\n");
   std::fflush(stdout);
@@ -332,8 +336,8 @@ int main(int argc, char** argv) {
               o.interference.kind == Interference::Kind::kNone ? "quiet machine" : "with a competing process",
               o.together ? " | models run together" : "",
               o.policy_given ? (std::string(" | policy ") + scheduling_policy_name(o.policy)).c_str() : "");
-  std::printf("%-14s %-11s %-9s %7s %9s %9s %9s %9s %9s %9s %9s %14s\n", "model", "mode", "precision", "runs", "per s",
-              "p50 ms", "p90 ms", "p99 ms", "max ms", "vs seq", "peak MiB", "f32/bf16/int8");
+  std::printf("%-14s %-11s %-9s %7s %9s %9s %9s %9s %9s %9s %9s %8s %14s\n", "model", "mode", "precision", "runs",
+              "per s", "p50 ms", "p90 ms", "p99 ms", "max ms", "vs seq", "peak MiB", "act MiB", "f32/bf16/int8");
   std::fflush(stdout);
   int failures = 0;
   const size_t np = o.precisions.size();

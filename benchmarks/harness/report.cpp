@@ -67,6 +67,9 @@ void write_result(JsonWriter& j, const ModeResult& r) {
   } else {
     j.null();
   }
+  j.key("peak_activation_bytes");
+  if (r.peak_activation_bytes >= 0) j.value(r.peak_activation_bytes);
+  else j.null();
   j.field("status", r.ok() ? "ok" : "failed");
   if (!r.ok()) j.field("error", r.error);
   j.key("inputs").begin_array();

@@ -37,6 +37,8 @@ struct ModeResult {
   // RunStats::kernels_by_precision of the last measured request (single- and multi-stream;
   // -1: not measured).
   int64_t kernels_by_precision[kPrecisionCount] = {-1, -1, -1};
+  // Largest RunStats::peak_activation_bytes of the measured requests (-1: not measured).
+  int64_t peak_activation_bytes = -1;
   std::string error;       // empty when the measurement succeeded
   std::vector<FedInput> inputs;  // empty when the model failed to load
   size_t iterations = 0;   // completed measured requests

@@ -23,6 +23,8 @@ struct ScenarioSamples {
   std::vector<RequestSpan> spans;  // single- and multi-stream with --trace or --html
   // RunStats::kernels_by_precision of the last request (single- and multi-stream; -1: none).
   int64_t kernels_by_precision[kPrecisionCount] = {-1, -1, -1};
+  // Largest RunStats::peak_activation_bytes of any request (single- and multi-stream; -1: none).
+  int64_t peak_activation_bytes = -1;
 };
 
 // Runs the measured part of `o.scenario` (warm-up done by the caller) on `s` with `in`:

@@ -32,6 +32,9 @@ struct TensorInfo {
 struct RunStats {
   double wall_ms = 0;
   int64_t kernels_run = 0;
+  // Most bytes of node-produced values alive at once in this run (each at its logical
+  // size: an output that aliases its input, as Reshape's does, counts again; the caller's
+  // inputs do not count).
   size_t peak_activation_bytes = 0;
   // Kernels run at each precision, indexed by Precision (a node without a bf16/int8
   // variant counts as f32 inside a lowered subgraph too).

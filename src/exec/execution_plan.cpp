@@ -46,7 +46,7 @@ Result<ExecutionPlan> ExecutionPlan::build(const Graph& graph, const std::string
 }
 
 Status run_node(const Graph& graph, const ExecutionPlan& plan, std::vector<Tensor>& values, NodeId n,
-                int max_threads, std::span<const ValueId> release, Precision precision) {
+                int max_threads, std::span<const ValueId> release, Precision precision, ActivationMeter* meter) {
   const Node& node = graph.nodes[n];
   constexpr size_t kInline = 16;
   const Tensor* inline_inputs[kInline];
@@ -94,9 +94,10 @@ Status run_node(const Graph& graph, const ExecutionPlan& plan, std::vector<Tenso
     ValueId v = node.outputs[o];
     if (v == kNoValue) continue;
     if (!outputs[o].defined()) return internal_error(node.describe() + ": output " + std::to_string(o) + " not produced");
+    if (meter) meter->add(static_cast<int64_t>(outputs[o].byte_size()));
     values[v] = std::move(outputs[o]);
   }
-  for (ValueId dead : release) values[dead] = Tensor();
+  for (ValueId dead : release) release_value(graph, values, dead, meter);
   return {};
 }
 

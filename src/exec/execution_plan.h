@@ -3,6 +3,7 @@
 // as early as possible.
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <span>
 #include <vector>
@@ -32,6 +33,28 @@ struct RunValues {
 Status run_nodes(const Graph& graph, const ExecutionPlan& plan, std::vector<Tensor>& values,
                  size_t first, size_t last, int max_threads);
 
+// Activation bytes of one request (RunStats::peak_activation_bytes): the values nodes
+// produced that are alive at once, each counted at its logical size (an output that
+// aliases its input, as Reshape's does, counts again). Graph inputs are the caller's and
+// do not count. Lock-free: concurrent units add and subtract.
+struct ActivationMeter {
+  std::atomic<int64_t> live{0};
+  std::atomic<int64_t> peak{0};
+  void add(int64_t bytes) noexcept {
+    const int64_t now = live.fetch_add(bytes, std::memory_order_relaxed) + bytes;
+    int64_t p = peak.load(std::memory_order_relaxed);
+    while (now > p && !peak.compare_exchange_weak(p, now, std::memory_order_relaxed)) {
+    }
+  }
+  void sub(int64_t bytes) noexcept { live.fetch_sub(bytes, std::memory_order_relaxed); }
+};
+
+// Drops values[v] (dead), telling `meter` when a node produced it. `meter` may be null.
+inline void release_value(const Graph& graph, std::vector<Tensor>& values, ValueId v, ActivationMeter* meter) {
+  if (meter && graph.values[v].producer != kNoNode) meter->sub(static_cast<int64_t>(values[v].byte_size()));
+  values[v] = Tensor();
+}
+
 // The precision node `n` runs at when its subgraph runs at `p`: p where the kernel
 // implements it, else f32. One virtual call, only when p is not f32.
 inline Precision effective_precision(const ExecutionPlan& plan, NodeId n, Precision p) {
@@ -45,6 +68,6 @@ inline Precision effective_precision(const ExecutionPlan& plan, NodeId n, Precis
 // the node's kernel implements it, else the node runs in f32.
 Status run_node(const Graph& graph, const ExecutionPlan& plan, std::vector<Tensor>& values,
                 NodeId n, int max_threads, std::span<const ValueId> release,
-                Precision precision = Precision::kF32);
+                Precision precision = Precision::kF32, ActivationMeter* meter = nullptr);
 
 }  // namespace braid::detail

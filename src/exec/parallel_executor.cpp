@@ -11,11 +11,12 @@ namespace {
 class GraphBody final : public UnitBody {
  public:
   GraphBody(const Graph& graph, const ExecutionPlan& plan, const SubgraphProgram& program,
-            std::vector<Tensor>& values, const Dsdg& dsdg, const RunPrecision* precision)
+            std::vector<Tensor>& values, const Dsdg& dsdg, const RunPrecision* precision, ActivationMeter* meter)
       : graph_(graph),
         plan_(plan),
         program_(program),
         values_(values),
+        meter_(meter),
         dsdg_(dsdg),
         precision_(precision && precision->plan && precision->mode != PrecisionMode::kF32 &&
                            !precision->plan->all_f32()
@@ -30,7 +31,8 @@ class GraphBody final : public UnitBody {
   Status run(uint32_t unit, int threads) override {
     if (precision_ == nullptr) {
       for (const SubgraphProgram::Step& step : program_.units[unit].steps)
-        BRAID_RETURN_IF_ERROR(run_node(graph_, plan_, values_, step.node, threads, step.release));
+        BRAID_RETURN_IF_ERROR(
+            run_node(graph_, plan_, values_, step.node, threads, step.release, Precision::kF32, meter_));
       return {};
     }
     Precision p = precision_->plan->choose(unit, precision_->mode, precision_->pressure, dsdg_.compute_bound(unit));
@@ -39,7 +41,7 @@ class GraphBody final : public UnitBody {
     for (const SubgraphProgram::Step& step : program_.units[unit].steps) {
       const Precision used = effective_precision(plan_, step.node, p);
       counts_[static_cast<int>(used)].fetch_add(1, std::memory_order_relaxed);
-      BRAID_RETURN_IF_ERROR(run_node(graph_, plan_, values_, step.node, threads, step.release, used));
+      BRAID_RETURN_IF_ERROR(run_node(graph_, plan_, values_, step.node, threads, step.release, used, meter_));
     }
     return {};
   }
@@ -54,7 +56,7 @@ class GraphBody final : public UnitBody {
     for (uint32_t slot : program_.units[unit].crossing_inputs)
       // Acq_rel: the consumers' reads of the value happen before whoever frees it.
       if (crossing_[slot].fetch_sub(1, std::memory_order_acq_rel) == 1)
-        values_[program_.crossing_values[slot]] = Tensor();
+        release_value(graph_, values_, program_.crossing_values[slot], meter_);
   }
 
  private:
@@ -62,6 +64,7 @@ class GraphBody final : public UnitBody {
   const ExecutionPlan& plan_;
   const SubgraphProgram& program_;
   std::vector<Tensor>& values_;
+  ActivationMeter* meter_;  // null unless the caller wants RunStats
   const Dsdg& dsdg_;
   const RunPrecision* precision_;  // null: every unit in f32
   std::unique_ptr<std::atomic<int>[]> crossing_;
@@ -80,8 +83,8 @@ ParallelExecutor::ParallelExecutor(const Graph& graph, const ExecutionPlan& plan
       program_(SubgraphProgram::build(graph, plan, partition)) {}
 
 Status ParallelExecutor::run(std::vector<Tensor>& values, ExecutionMode mode, const RunOptions& options,
-                             const RunPrecision* precision) const {
-  GraphBody body(graph_, plan_, program_, values, units_.dsdg(), precision);
+                             const RunPrecision* precision, ActivationMeter* meter) const {
+  GraphBody body(graph_, plan_, program_, values, units_.dsdg(), precision, meter);
   Status st = units_.run(body, mode, options);
   if (precision && precision->kernels_by_precision) body.add_counts(precision->kernels_by_precision);
   return st;

@@ -29,7 +29,7 @@ class ParallelExecutor {
   // subgraph's precision comes from `precision` (f32 when null or its plan is).
   // Thread-safe: many requests may run at once.
   Status run(std::vector<Tensor>& values, ExecutionMode mode, const RunOptions& options,
-             const RunPrecision* precision = nullptr) const;
+             const RunPrecision* precision = nullptr, ActivationMeter* meter = nullptr) const;
 
   const SubgraphProgram& program() const { return program_; }
 

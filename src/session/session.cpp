@@ -236,10 +236,12 @@ Result<NamedTensors> Session::Impl::run_bound(std::vector<Tensor>& values, const
   detail::RunPrecision run_prec = run_precision(options);
   int64_t by_precision[kPrecisionCount] = {0, 0, 0};
   run_prec.kernels_by_precision = by_precision;
+  detail::ActivationMeter activation;
+  detail::ActivationMeter* meter = stats ? &activation : nullptr;
   Status st;
   if (mode != ExecutionMode::kSequential) {
     track_input_shapes(values);
-    st = executor->run(values, mode, options, &run_prec);
+    st = executor->run(values, mode, options, &run_prec, meter);
   } else if (run_prec.plan != nullptr) {
     // Sequential, with precisions: each node at its subgraph's choice.
     for (size_t n = 0; n < graph.nodes.size() && st.ok(); ++n) {
@@ -256,7 +258,7 @@ Result<NamedTensors> Session::Impl::run_bound(std::vector<Tensor>& values, const
       const Precision p = detail::effective_precision(
           plan, node, precision->choose(s, run_prec.mode, run_prec.pressure, dsdg->compute_bound(s)));
       ++by_precision[static_cast<int>(p)];
-      st = detail::run_node(graph, plan, values, node, 1, plan.release_after[n], p);
+      st = detail::run_node(graph, plan, values, node, 1, plan.release_after[n], p, meter);
     }
   } else {
     for (size_t n = 0; n < graph.nodes.size() && st.ok(); ++n) {
@@ -268,7 +270,8 @@ Result<NamedTensors> Session::Impl::run_bound(std::vector<Tensor>& values, const
         st = cancelled(model_name + ": deadline exceeded");
         break;
       }
-      st = detail::run_node(graph, plan, values, static_cast<detail::NodeId>(n), 1, plan.release_after[n]);
+      st = detail::run_node(graph, plan, values, static_cast<detail::NodeId>(n), 1, plan.release_after[n],
+                            Precision::kF32, meter);
     }
   }
   if (!st.ok()) return st.with_context(model_name);
@@ -281,6 +284,7 @@ Result<NamedTensors> Session::Impl::run_bound(std::vector<Tensor>& values, const
   if (stats) {
     stats->kernels_run = static_cast<int64_t>(graph.nodes.size());
     if (run_prec.plan == nullptr) by_precision[0] = stats->kernels_run;
+    stats->peak_activation_bytes = static_cast<size_t>(std::max<int64_t>(0, activation.peak.load()));
     std::copy(by_precision, by_precision + kPrecisionCount, stats->kernels_by_precision);
   }
   return out;

@@ -10,6 +10,7 @@
 
 #include "braid/session.h"
 #include "common/test_util.h"
+#include "model_builder/model_builder.h"
 #include "session/session_impl.h"
 
 using namespace braid;
@@ -86,3 +87,42 @@ TEST(SessionMemory, ATightBudgetKeepsConcurrentRequestsCorrectAndWithinIt) {
   EXPECT_EQ(stats.over_budget, 0u) << "every subgraph fits the budget alone: none may start over it";
   EXPECT_GT(stats.delayed_steps, 0u) << "four clients under a one-subgraph budget must have waited";
 }
+
+namespace {
+
+// RunStats::peak_activation_bytes follows liveness, computed here by hand: a chain
+// x -> Relu -> Neg -> Relu holds at most two 4 KiB values at once (the next output is
+// allocated before the previous one dies); a diamond x -> {Relu, Neg} -> Add holds three.
+TEST(SessionMemory, PeakActivationBytesFollowLiveness) {
+  auto build = [](bool diamond) {
+    braid::modelgen::GraphBuilder g(diamond ? "diamond" : "chain", 1);
+    g.input("x", braid::modelgen::DType::kFloat, {1, 1024});
+    std::string y;
+    if (diamond) {
+      y = g.op("Add", {g.op("Relu", {"x"}), g.op("Neg", {"x"})});
+    } else {
+      y = g.op("Relu", {g.op("Neg", {g.op("Relu", {"x"})})});
+    }
+    g.output(g.rename(y, "y"), braid::modelgen::DType::kFloat, {1, 1024});
+    return g.serialize();
+  };
+  for (bool diamond : {false, true}) {
+    const std::string bytes = build(diamond);
+    SessionOptions o;
+    o.graph_optimization = GraphOptimization::kNone;
+    auto s = Session::load_from_memory(bytes.data(), bytes.size(), o);
+    ASSERT_TRUE(s.ok()) << s.status().message();
+    const NamedTensors in = braid::testing::random_inputs(*s, 1);
+    const size_t expected = (diamond ? 3 : 2) * 1024 * sizeof(float);
+    for (ExecutionMode m : {ExecutionMode::kSequential, ExecutionMode::kStatic, ExecutionMode::kAdaptive}) {
+      RunOptions ro;
+      ro.mode = m;
+      RunStats st;
+      ASSERT_TRUE(s->run(in, ro, &st).ok());
+      EXPECT_EQ(st.peak_activation_bytes, expected) << (diamond ? "diamond" : "chain") << " in "
+                                                    << execution_mode_name(m);
+    }
+  }
+}
+
+}  // namespace
