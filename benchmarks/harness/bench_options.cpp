@@ -302,7 +302,6 @@ Result<BenchOptions> parse_options(int argc, const char* const* argv) {
   if (o.compare != Peer::kNone) {
     if (o.scenario != Scenario::kSingleStream)
       return invalid_argument("--compare ort measures the single-stream scenario only (for now)");
-    if (o.together) return invalid_argument("--compare ort cannot run the models --together");
     if (o.serve) return invalid_argument("--compare and --serve exclude each other");
   }
   return o;

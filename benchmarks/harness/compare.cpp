@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <optional>
 #include <string>
 #include <thread>
@@ -231,6 +232,44 @@ void run_phase(std::vector<Model>& models, const BenchOptions& o, int rounds) {
   }
 }
 
+// --together: one round runs every configuration once, and each configuration's blocks of
+// all the models at the same time (one thread per model): Braid's sessions share their
+// Runtime, ORT's are separate processes per model, as two services embedding it run.
+// Blocks are sized per model to the same duration, so the models overlap throughout.
+void run_phase_together(std::vector<Model>& models, const BenchOptions& o, int rounds) {
+  for (Model& m : models)
+    for (Config& c : m.configs) {
+      c.ms.clear();
+      c.round_p50.clear();
+    }
+  size_t n = 0;
+  for (const Model& m : models) n = std::max(n, m.configs.size());
+  for (int r = 0; r < rounds; ++r) {
+    for (size_t k = 0; k < n; ++k) {
+      const size_t index = (k + static_cast<size_t>(r)) % n;  // rotated order
+      std::vector<std::thread> clients;
+      for (Model& m : models)
+        clients.emplace_back([&m, &o, index, r, rounds] {
+          if (index >= m.configs.size()) return;
+          Config& c = m.configs[index];
+          if (!c.error.empty()) return;
+          int iters = m.block_iters;
+          if (o.iterations > 0) iters = o.iterations / rounds + (r < o.iterations % rounds ? 1 : 0);
+          auto b = run_block(m, c, 1, iters);
+          if (!b.ok()) {
+            c.error = b.status().to_string();
+            return;
+          }
+          c.round_p50.push_back(median(b->ms));
+          c.ms.insert(c.ms.end(), b->ms.begin(), b->ms.end());
+          c.last = std::move(b).value();
+        });
+      for (std::thread& t : clients) t.join();
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+  }
+}
+
 ComparePhase summarize_phase(const std::vector<Model>& models, const std::string& name, const std::string& spec,
                              double ort_overhead_ms) {
   ComparePhase ph;
@@ -431,14 +470,34 @@ int compare_main(const BenchOptions& o, const std::shared_ptr<Runtime>& runtime,
   const fs::path work = tmpl;
   const std::vector<std::pair<std::string, OrtServer*>> orts = {{"sequential/intra=" + ns, seq->get()},
                                                                  {"parallel/inter=" + ns, par->get()}};
+  // --together: every model after the first gets ORT processes of its own (the first
+  // uses the two above), so the models' ORT sessions run side by side.
+  std::vector<std::unique_ptr<OrtServer>> extra_servers;
+  std::vector<std::vector<std::pair<std::string, OrtServer*>>> orts_of(o.models.size(), orts);
+  if (o.together)
+    for (size_t i = 1; i < o.models.size(); ++i) {
+      auto s2 = OrtServer::start(*where, {"--intra", ns});
+      auto p2 = OrtServer::start(*where, {"--mode", "parallel", "--inter", ns, "--intra", "1"});
+      if (!s2.ok() || !p2.ok()) {
+        std::fprintf(stderr, "braid-bench: cannot start node: %s\n",
+                     (!s2.ok() ? s2.status() : p2.status()).message().c_str());
+        return 3;
+      }
+      orts_of[i] = {{"sequential/intra=" + ns, s2->get()}, {"parallel/inter=" + ns, p2->get()}};
+      extra_servers.push_back(std::move(s2).value());
+      extra_servers.push_back(std::move(p2).value());
+    }
   CompareReport& c = report.compare;
   report.has_compare = true;
   c.peer = "onnxruntime-node " + where->version;
   c.threads = n;
   c.rounds = o.iterations > 0 ? std::min(o.rounds, o.iterations) : o.rounds;
   c.iterations_per_block = o.iterations > 0 ? std::max(1, o.iterations / c.rounds) : 0;
-  std::printf("braid %s vs ONNX Runtime (%s, node %s) | %d threads | single-stream | %d rounds, %s\n", version(),
-              c.peer.c_str(), where->node.c_str(), n, c.rounds,
+  std::printf("braid %s vs ONNX Runtime (%s, node %s) | %d threads | %s | %d rounds, %s\n", version(),
+              c.peer.c_str(), where->node.c_str(), n,
+              o.together ? "single-stream, models together (Braid: one Runtime; ORT: a process per model)"
+                         : "single-stream",
+              c.rounds,
               o.iterations > 0 ? (std::to_string(o.iterations) + " runs per configuration and phase").c_str()
                                : ("~" + std::to_string(o.duration_s).substr(0, 4) + " s per configuration and phase").c_str());
   std::printf("ORT: sequential/intra=N (intraOpNumThreads N) and parallel/inter=N (interOpNumThreads N, intra 1); "
@@ -454,13 +513,17 @@ int compare_main(const BenchOptions& o, const std::shared_ptr<Runtime>& runtime,
     std::printf("Identity(1x1000) overhead: not measured (no 'corr' ratios)\n");
   std::vector<Model> models;
   for (size_t i = 0; i < o.models.size(); ++i)
-    models.push_back(prepare_model(o.models[i], o, runtime, orts, work, static_cast<int>(i)));
+    models.push_back(prepare_model(o.models[i], o, runtime, orts_of[i], work, static_cast<int>(i)));
+  auto phase = [&](std::vector<Model>& ms) {
+    if (o.together) run_phase_together(ms, o, c.rounds);
+    else run_phase(ms, o, c.rounds);
+  };
 
   const bool loaded_phase = o.interference.kind != Interference::Kind::kNone;
   {
     ComparePhase ph;
     const double l0 = load_avg_1min();
-    run_phase(models, o, c.rounds);
+    phase(models);
     ph = summarize_phase(models, "quiet", "none", c.ort_identity_ms);
     ph.load_avg_start = l0;
     ph.load_avg_end = load_avg_1min();
@@ -475,7 +538,7 @@ int compare_main(const BenchOptions& o, const std::shared_ptr<Runtime>& runtime,
     const double l0 = load_avg_1min();
     {
       Competitor competitor(o.interference);
-      run_phase(models, o, c.rounds);
+      phase(models);
     }
     ph = summarize_phase(models, "interference", spec, c.ort_identity_ms);
     ph.load_avg_start = l0;
@@ -499,6 +562,7 @@ int compare_main(const BenchOptions& o, const std::shared_ptr<Runtime>& runtime,
     for (const CompareRow& r : ph.rows) failures += r.error.empty() ? 0 : 1;
   std::fflush(stdout);
   models.clear();  // sessions first, then the servers (their destructors kill them by PID)
+  extra_servers.clear();
   seq->reset();
   par->reset();
   std::error_code ec;

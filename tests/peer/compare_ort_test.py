@@ -130,6 +130,17 @@ def test_ort(args):
     check(len(phases) == 2 and all(len(ph) == 3 for ph in phases), "two tables of 3 rows, got %r" % phases)
     check("with a competing process (--interference cpu:1)" in p.stdout, "the loaded phase is not named")
     check(re.search(r"^output check %s: OK" % re.escape(model), p.stdout, re.M), "no output check line")
+
+    # Two models together: both measured in one table per phase, ORT as a process per model.
+    other = os.path.join(os.path.dirname(args.model), "ensemble.onnx")
+    p = run([args.bench, "--compare", "ort", "--together", "--iterations", "3", "--warmup", "1", "--mode",
+             "adaptive", args.model, other])
+    check(p.returncode == 0, "--together run exited with %d" % p.returncode)
+    check("models together" in p.stdout, "the header does not say the models ran together")
+    for name in (model, "ensemble"):
+        phases = table_rows(p.stdout, name)
+        check(len(phases) == 1 and len(phases[0]) == 3, "%s: one table of 3 rows, got %r" % (name, phases))
+        check(re.search(r"^output check %s: OK" % re.escape(name), p.stdout, re.M), "%s: no output check" % name)
     print("PASS ort")
 
 

@@ -216,6 +216,9 @@ TEST(BenchOptions, CompareOrtAndItsRules) {
   auto multi = parse({"--compare", "ort", "--scenario", "multi-stream"});
   ASSERT_FALSE(multi.ok());
   EXPECT_NE(multi.status().message().find("single-stream"), std::string::npos);
-  EXPECT_FALSE(parse({"--compare", "ort", "--together"}).ok());
+  // Models together: Braid on one Runtime, ORT a process per model (compare.cpp).
+  auto together = parse({"--compare", "ort", "--together", "--model", "a.onnx", "--model", "b.onnx"});
+  ASSERT_TRUE(together.ok()) << together.status().message();
+  EXPECT_TRUE(together->together);
   EXPECT_FALSE(parse({"--compare", "ort", "--serve"}).ok());
 }
