@@ -24,6 +24,9 @@ struct SubgraphRunEvent {
   int threads = 1;                // intra-op threads it ran with
   const char* precision = "f32";  // arithmetic it ran in: precision_name() ("f32", "bf16", "int8")
   bool adaptive = false;          // scheduled by the Dispatcher (adaptive) or spawned (static)
+  // The scheduling step (chunk) that admitted it: subgraphs of one chunk share the number
+  // (numbered per runtime from 1); 0 in static mode, where nothing forms chunks.
+  uint64_t chunk = 0;
   bool ok = true;                 // false when the subgraph failed
   int64_t start_ns = 0;           // std::chrono::steady_clock, time since its epoch
   int64_t end_ns = 0;

@@ -88,9 +88,10 @@ void record_run(Request* r, uint32_t unit, const Job& job, int threads, double n
                                       r->dsdg->model_ns(unit, Precision::kF32, threads) * 1e-9);
 }
 
-void trace_run(const Request* r, uint32_t unit, int threads, std::chrono::steady_clock::time_point start,
+void trace_run(const Request* r, uint32_t unit, uint64_t chunk, int threads, std::chrono::steady_clock::time_point start,
                std::chrono::steady_clock::time_point end, bool ok) {
   SubgraphRunEvent e;
+  e.chunk = chunk;
   e.request_id = r->request_id;
   e.plan = r->dsdg;
   e.subgraph = unit;
@@ -118,7 +119,7 @@ void run_job(Job* job, int threads) {
     const auto start = timed ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
     Status st = run_unit(r, unit, threads);
     const auto end = timed ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
-    if (r->tracer) trace_run(r, unit, threads, start, end, st.ok());
+    if (r->tracer) trace_run(r, unit, job->chunk, threads, start, end, st.ok());
     if (!st.ok()) {
       r->fail(std::move(st));
     } else if (measure) {

@@ -106,7 +106,7 @@ void Dispatcher::step() {
 
   ChunkBudget budget = budget_now();
   plan_chunk(ready_, budget, config_, decision_);
-  steps_.fetch_add(1, std::memory_order_relaxed);
+  const uint64_t chunk = steps_.fetch_add(1, std::memory_order_relaxed) + 1;
   if (trace_on_) {
     std::lock_guard lock(trace_mu_);
     trace_.push_back(decision_.why);
@@ -119,6 +119,7 @@ void Dispatcher::step() {
   }
   for (const Admission& a : decision_.admit) {
     Job* j = reinterpret_cast<Job*>(a.key);
+    j->chunk = chunk;
     threads_in_use_.fetch_add(a.threads, std::memory_order_relaxed);
     running_.fetch_add(1, std::memory_order_relaxed);
     if (a.memory != 0) {

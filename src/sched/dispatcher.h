@@ -33,6 +33,7 @@ struct Job {
   void (*fail)(Job* job, Status status) = nullptr;  // completes without running
   void* owner = nullptr;               // the request
   uint32_t index = 0;                  // subgraph id within the request
+  uint64_t chunk = 0;                  // the scheduling step that admitted it (1, 2, ...)
 };
 
 struct DispatcherStats {

@@ -180,7 +180,7 @@ def test_trace(args):
         elif e["ph"] == "X":
             check(e.get("cat") == "subgraph", "X event of unknown category: %r" % e)
             check(e["dur"] >= 0 and e["ts"] >= 0, "bad time in %r" % e)
-            for k in ("request", "subgraph", "threads", "precision"):
+            for k in ("request", "subgraph", "threads", "precision", "chunk"):
                 check(k in e["args"], "X event without args.%s: %r" % (k, e))
             check(e["args"]["precision"] in ("f32", "bf16", "int8"), "bad precision in %r" % e)
             check(e["pid"] in phases, "X event outside a phase: %r" % e)
@@ -195,6 +195,13 @@ def test_trace(args):
         check(ph["subgraphs"] >= 1, "%s: no subgraph" % ph["mode"])
         check(len(got) == ph["subgraphs"] * ph["requests"],
               "%s: %d X events for %d subgraphs x %d requests" % (ph["mode"], len(got), ph["subgraphs"], ph["requests"]))
+        # Chunks: adaptive runs carry the scheduling step that admitted them (>= 1);
+        # static runs, which form no chunks, carry 0.
+        chunks = [e["args"]["chunk"] for e in got]
+        if ph["mode"] == "adaptive":
+            check(all(c >= 1 for c in chunks), "adaptive: chunk 0 in %r" % chunks[:10])
+        else:
+            check(all(c == 0 for c in chunks), "static: nonzero chunk in %r" % chunks[:10])
         by_request = {}
         for e in got:
             by_request.setdefault(e["args"]["request"], []).append(e["args"]["subgraph"])
