@@ -14,9 +14,10 @@
 // matches unknown dims, so an R whose shape turns out to differ at run time takes the
 // unfused route: the convolution into a scratch tensor, then a broadcasting add (the output
 // then has the broadcast shape, exactly what Conv + Add gives).
-// Non-depthwise convolutions with constant weights also run in bf16 or int8 when the run
-// asks for it (nn_lowp.h): on the input directly for 1x1, else on blocks of materialised
-// patches (positions x C*k, per task), with the same bias / residual / ReLU epilogue.
+// Non-depthwise 1-D/2-D convolutions with constant weights also run in bf16 or int8 when
+// the run asks for it (nn_lowp.h): on the input directly for 1x1, else on blocks of
+// materialised patches (positions x C*k, per task), with the same bias / residual / ReLU
+// epilogue.
 #include <algorithm>
 #include <memory>
 #include <optional>
@@ -249,7 +250,7 @@ class ConvKernel final : public OpKernel {
     const int64_t kdim = cin_g * g.kernel_size();
     const int64_t in_size = g.in_size(), out_size = g.out_size();
     const bool weights_match = packed_w_shape_ == w->shape();
-    if (ctx.precision != Precision::kF32 && !lowp_w_.empty() && weights_match && g.rank() <= 3) {
+    if (ctx.precision != Precision::kF32 && !lowp_w_.empty() && weights_match && g.rank() <= 2) {
       run_lowp(ctx, g, x, bias, res, relu, y);
       return;
     }
@@ -366,9 +367,10 @@ class ConvKernel final : public OpKernel {
     }
   }
 
-  // bf16 / int8: per (image, group), a 1x1 convolution is one GEMM on the input (positions
-  // x channels, read transposed); any other shape materialises patches for blocks of
-  // kLowpPatchBlock positions, one task per block, each block's GEMM on one thread.
+  // bf16 / int8 (1-D and 2-D): per (image, group), a 1x1 convolution is one GEMM on the
+  // input (positions x channels, read transposed); any other shape materialises patches
+  // for blocks of kLowpPatchBlock positions, one task per block, each block's GEMM on one
+  // thread.
   void run_lowp(const KernelContext& ctx, const ConvGeometry& g, const float* x, const float* bias,
                 const float* res, bool relu, float* y) const {
     const int64_t cin_g = g.in_channels / g.group, cout_g = g.out_channels / g.group;
@@ -400,73 +402,31 @@ class ConvKernel final : public OpKernel {
         if (rg) add_residual(yg, rg, cout_g * out_size, relu);
         continue;
       }
-      if (g.rank() <= 2) {
-        // 1-D / 2-D: patches from a zero-padded copy of this (image, group), shared by
-        // the blocks, each block's rows copied as contiguous runs.
-        LowpPatchGeometry pg;
-        pg.channels = cin_g;
-        pg.ih = in.h;
-        pg.iw = in.w;
-        pg.kh = k.h;
-        pg.kw = k.w;
-        pg.sh = s.h;
-        pg.sw = s.w;
-        pg.dh = d.h;
-        pg.dw = d.w;
-        pg.ph = p.h;
-        pg.pw = p.w;
-        pg.oh = out.h;
-        pg.ow = out.w;
-        BorrowedScratch padded(t_padded, cin_g * pg.hp() * pg.wp());
-        lowp_pad_input(pg, xg, padded.data());
-        const float* xp = padded.data();
-        const int64_t blocks = (out_size + kLowpPatchBlock - 1) / kLowpPatchBlock;
-        parallel_for_range(blocks, 1, ctx.max_threads, [&](int64_t b0, int64_t b1) {
-          for (int64_t blk = b0; blk < b1; ++blk) {
-            const int64_t m0 = blk * kLowpPatchBlock, mc = std::min(kLowpPatchBlock, out_size - m0);
-            BorrowedScratch buf(t_patches, mc * kdim);
-            lowp_patches(pg, xp, m0, mc, buf.data());
-            LowpGemmArgs ab = a;
-            ab.m = mc;
-            ab.x = buf.data();
-            ab.ldx = mc;
-            ab.c = yg + m0;
-            lowp_gemm(ctx.precision, ab, wg, 1);
-            if (rg)
-              for (int64_t co = 0; co < cout_g; ++co)
-                add_residual(yg + co * out_size + m0, rg + co * out_size + m0, mc, relu);
-          }
-        });
-        continue;
-      }
-      Im2colSource patches;
-      patches.x = xg;
-      patches.channels = cin_g;
-      patches.id = in.d;
-      patches.ih = in.h;
-      patches.iw = in.w;
-      patches.kd = k.d;
-      patches.kh = k.h;
-      patches.kw = k.w;
-      patches.sd = s.d;
-      patches.sh = s.h;
-      patches.sw = s.w;
-      patches.dd = d.d;
-      patches.dh = d.h;
-      patches.dw = d.w;
-      patches.pd = p.d;
-      patches.ph = p.h;
-      patches.pw = p.w;
-      patches.od = out.d;
-      patches.oh = out.h;
-      patches.ow = out.w;
+      // Patches from a zero-padded copy of this (image, group), shared by the blocks,
+      // each block's rows copied as contiguous runs.
+      LowpPatchGeometry pg;
+      pg.channels = cin_g;
+      pg.ih = in.h;
+      pg.iw = in.w;
+      pg.kh = k.h;
+      pg.kw = k.w;
+      pg.sh = s.h;
+      pg.sw = s.w;
+      pg.dh = d.h;
+      pg.dw = d.w;
+      pg.ph = p.h;
+      pg.pw = p.w;
+      pg.oh = out.h;
+      pg.ow = out.w;
+      BorrowedScratch padded(t_padded, cin_g * pg.hp() * pg.wp());
+      lowp_pad_input(pg, xg, padded.data());
+      const float* xp = padded.data();
       const int64_t blocks = (out_size + kLowpPatchBlock - 1) / kLowpPatchBlock;
       parallel_for_range(blocks, 1, ctx.max_threads, [&](int64_t b0, int64_t b1) {
         for (int64_t blk = b0; blk < b1; ++blk) {
           const int64_t m0 = blk * kLowpPatchBlock, mc = std::min(kLowpPatchBlock, out_size - m0);
           BorrowedScratch buf(t_patches, mc * kdim);
-          // One panel of mc rows: element (position r, patch row q) at [q * mc + r].
-          im2col_t_pack_scalar(&patches, m0, mc, 0, kdim, static_cast<int>(mc), buf.data());
+          lowp_patches(pg, xp, m0, mc, buf.data());
           LowpGemmArgs ab = a;
           ab.m = mc;
           ab.x = buf.data();
@@ -524,7 +484,8 @@ Result<std::unique_ptr<OpKernel>> make_conv(const KernelInit& init) {
       const float* wg = w->data<float>() + grp * cout_g * kdim;
       if (transposed) packed_t.push_back(gemm.pack_b(true, kdim, cout_g, wg, kdim));
       else packed.push_back(gemm.pack_a(false, cout_g, kdim, wg, kdim));
-      lowp.push_back(std::make_unique<LowpWeights>(wg, cout_g, kdim, kdim, true));
+      if (w->rank() <= 4)  // 1-D and 2-D convolutions have the low-precision path
+        lowp.push_back(std::make_unique<LowpWeights>(wg, cout_g, kdim, kdim, true));
     }
     packed_shape = w->shape();
   }
