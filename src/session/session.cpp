@@ -242,8 +242,8 @@ Result<NamedTensors> Session::Impl::run_bound(std::vector<Tensor>& values, const
   if (mode != ExecutionMode::kSequential) {
     track_input_shapes(values);
     st = executor->run(values, mode, options, &run_prec, meter);
-  } else if (run_prec.plan != nullptr) {
-    // Sequential, with precisions: each node at its subgraph's choice.
+  } else {
+    // Sequential: each node in order, at its subgraph's precision when precisions apply.
     for (size_t n = 0; n < graph.nodes.size() && st.ok(); ++n) {
       if (options.cancel && options.cancel->load(std::memory_order_relaxed)) {
         st = cancelled(model_name + ": run cancelled");
@@ -254,24 +254,14 @@ Result<NamedTensors> Session::Impl::run_bound(std::vector<Tensor>& values, const
         break;
       }
       const auto node = static_cast<detail::NodeId>(n);
-      const detail::SubgraphId s = partition.subgraph_of_node[n];
-      const Precision p = detail::effective_precision(
-          plan, node, precision->choose(s, run_prec.mode, run_prec.pressure, dsdg->compute_bound(s)));
-      ++by_precision[static_cast<int>(p)];
+      Precision p = Precision::kF32;
+      if (run_prec.plan != nullptr) {
+        const detail::SubgraphId s = partition.subgraph_of_node[n];
+        p = detail::effective_precision(
+            plan, node, precision->choose(s, run_prec.mode, run_prec.pressure, dsdg->compute_bound(s)));
+        ++by_precision[static_cast<int>(p)];
+      }
       st = detail::run_node(graph, plan, values, node, 1, plan.release_after[n], p, meter);
-    }
-  } else {
-    for (size_t n = 0; n < graph.nodes.size() && st.ok(); ++n) {
-      if (options.cancel && options.cancel->load(std::memory_order_relaxed)) {
-        st = cancelled(model_name + ": run cancelled");
-        break;
-      }
-      if (options.deadline && std::chrono::steady_clock::now() > *options.deadline) {
-        st = cancelled(model_name + ": deadline exceeded");
-        break;
-      }
-      st = detail::run_node(graph, plan, values, static_cast<detail::NodeId>(n), 1, plan.release_after[n],
-                            Precision::kF32, meter);
     }
   }
   if (!st.ok()) return st.with_context(model_name);
