@@ -5,6 +5,7 @@
 #include <string_view>
 
 #include "kernels/cpu_features.h"
+#include "sched/dispatcher.h"
 
 namespace braid::detail {
 namespace {
@@ -42,11 +43,8 @@ void tighten(SubgraphPrecision& sp, const PrecisionPolicy& p, const std::string&
 }  // namespace
 
 PrecisionPressure PrecisionPressure::from(const ResourceVector& v) {
-  PrecisionPressure p;
-  if (std::isfinite(v.cores_available) && std::isfinite(v.cores_limit) && v.cores_limit > 0)
-    p.compute_share = std::clamp(v.cores_available / v.cores_limit, 0.0, 1.0);
-  if (std::isfinite(v.bandwidth_gbps_available) && std::isfinite(v.bandwidth_gbps_peak) && v.bandwidth_gbps_peak > 0)
-    p.bandwidth_share = std::clamp(v.bandwidth_gbps_available / v.bandwidth_gbps_peak, 0.0, 1.0);
+  PrecisionPressure p;  // the scheduler's own reading of the vector
+  resource_shares(v, p.compute_share, p.bandwidth_share);
   return p;
 }
 

@@ -39,6 +39,13 @@ void Dispatcher::release(int threads, double memory) {
   }
 }
 
+void resource_shares(const ResourceVector& v, double& compute_share, double& bandwidth_share) {
+  if (std::isfinite(v.bandwidth_gbps_available) && v.bandwidth_gbps_peak > 0)
+    bandwidth_share = std::clamp(v.bandwidth_gbps_available / v.bandwidth_gbps_peak, 0.0, 1.0);
+  if (std::isfinite(v.cores_available) && std::isfinite(v.cores_limit) && v.cores_limit > 0)
+    compute_share = std::clamp(v.cores_available / v.cores_limit, 0.0, 1.0);
+}
+
 int Dispatcher::thread_budget_now() const {
   double cores = max_threads_;
   if (monitor_ != nullptr) {
@@ -55,10 +62,7 @@ ChunkBudget Dispatcher::budget_now() const {
   if (monitor_ != nullptr) {
     ResourceVector v = monitor_->current();
     if (std::isfinite(v.cores_available)) b.cores_available = v.cores_available;
-    if (std::isfinite(v.bandwidth_gbps_available) && v.bandwidth_gbps_peak > 0)
-      b.bandwidth_share = std::clamp(v.bandwidth_gbps_available / v.bandwidth_gbps_peak, 0.0, 1.0);
-    if (std::isfinite(v.cores_available) && std::isfinite(v.cores_limit) && v.cores_limit > 0)
-      b.compute_share = std::clamp(v.cores_available / v.cores_limit, 0.0, 1.0);
+    resource_shares(v, b.compute_share, b.bandwidth_share);
   }
   b.threads_in_use = threads_in_use_.load(std::memory_order_relaxed);
   b.subgraphs_running = running_.load(std::memory_order_relaxed);

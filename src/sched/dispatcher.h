@@ -43,6 +43,11 @@ struct DispatcherStats {
   uint64_t over_budget = 0;    // admissions by the progress guarantee
 };
 
+// The shares of compute (cores available / cores we may use) and of memory bandwidth
+// (available / peak) in `v`, each in [0, 1]; left unchanged where `v` does not know them.
+// Thread-safe.
+void resource_shares(const ResourceVector& v, double& compute_share, double& bandwidth_share);
+
 class Dispatcher {
  public:
   // `monitor` may be null (then every core is assumed available). Not thread-safe.
