@@ -120,8 +120,12 @@ Result<Tensor> Tensor::reshaped(Shape shape) const {
   if (n != numel_)
     return invalid_argument("cannot reshape " + shape_to_string(shape_) + " to " +
                             shape_to_string(shape));
-  Tensor t = *this;
+  Tensor t;  // not a copy of *this: that would copy the old shape only to replace it
+  t.dtype_ = dtype_;
   t.shape_ = std::move(shape);
+  t.numel_ = numel_;
+  t.storage_ = storage_;
+  t.data_ = data_;
   return t;
 }
 

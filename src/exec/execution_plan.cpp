@@ -3,6 +3,7 @@
 #include <new>
 
 #include "core/fault_injection.h"
+#include "exec/activation_arena.h"
 #include "kernels/registry.h"
 
 namespace braid::detail {
@@ -46,7 +47,8 @@ Result<ExecutionPlan> ExecutionPlan::build(const Graph& graph, const std::string
 }
 
 Status run_node(const Graph& graph, const ExecutionPlan& plan, std::vector<Tensor>& values, NodeId n,
-                int max_threads, std::span<const ValueId> release, Precision precision, ActivationMeter* meter) {
+                int max_threads, std::span<const ValueId> release, Precision precision, ActivationMeter* meter,
+                const ArenaView* arena) {
   const Node& node = graph.nodes[n];
   constexpr size_t kInline = 16;
   const Tensor* inline_inputs[kInline];
@@ -71,8 +73,23 @@ Status run_node(const Graph& graph, const ExecutionPlan& plan, std::vector<Tenso
     heap_outputs.resize(node.outputs.size());
     outputs = heap_outputs.data();
   }
+  KernelContext::OutputSlot slots[4];
+  if (arena != nullptr && arena->plan == nullptr) arena = nullptr;
+  if (arena != nullptr && node.outputs.size() <= 4) {
+    for (size_t o = 0; o < node.outputs.size(); ++o) {
+      const ValueId v = node.outputs[o];
+      if (v == kNoValue) continue;
+      if (void* p = arena->plan->slot(arena->base, v, 0)) {
+        slots[o] = {p, arena->plan->bytes[v]};
+        // The (empty) slot's shape capacity, for allocate_output to fill in place.
+        if (!values[v].defined()) std::swap(outputs[o], values[v]);
+      }
+    }
+  }
   KernelContext ctx;
   ctx.node = &node;
+  if (arena != nullptr && node.outputs.size() <= 4)
+    ctx.output_slots = std::span<const KernelContext::OutputSlot>(slots, node.outputs.size());
   ctx.inputs = std::span<const Tensor* const>(inputs, node.inputs.size());
   ctx.outputs = std::span<Tensor>(outputs, node.outputs.size());
   ctx.max_threads = max_threads;
@@ -94,6 +111,14 @@ Status run_node(const Graph& graph, const ExecutionPlan& plan, std::vector<Tenso
     ValueId v = node.outputs[o];
     if (v == kNoValue) continue;
     if (!outputs[o].defined()) return internal_error(node.describe() + ": output " + std::to_string(o) + " not produced");
+    if (arena != nullptr && arena->contains(outputs[o].raw_data()) &&
+        !arena->plan->in_own_slot(arena->base, v, outputs[o].raw_data(), outputs[o].byte_size())) {
+      // A view of arena bytes the plan gave another group: they may be reused while this
+      // value lives, so it gets storage of its own.
+      auto copy = outputs[o].clone();
+      if (!copy.ok()) return copy.status().with_context(node.describe());
+      outputs[o] = std::move(copy).value();
+    }
     if (meter) meter->add(static_cast<int64_t>(outputs[o].byte_size()));
     values[v] = std::move(outputs[o]);
   }

@@ -8,10 +8,13 @@
 #include <span>
 #include <vector>
 
+#include "core/tensor_access.h"
 #include "ir/graph.h"
 #include "kernels/op_kernel.h"
 
 namespace braid::detail {
+
+struct ArenaView;  // exec/activation_arena.h
 
 struct ExecutionPlan {
   std::vector<std::unique_ptr<OpKernel>> kernels;         // one per node
@@ -50,9 +53,11 @@ struct ActivationMeter {
 };
 
 // Drops values[v] (dead), telling `meter` when a node produced it. `meter` may be null.
+// The slot keeps its shape vector's capacity: run_node hands it to the value's next
+// producer, so an arena output's shape costs no allocation from run to run.
 inline void release_value(const Graph& graph, std::vector<Tensor>& values, ValueId v, ActivationMeter* meter) {
   if (meter && graph.values[v].producer != kNoNode) meter->sub(static_cast<int64_t>(values[v].byte_size()));
-  values[v] = Tensor();
+  TensorAccess::clear_keep_capacity(values[v]);
 }
 
 // The precision node `n` runs at when its subgraph runs at `p`: p where the kernel
@@ -65,9 +70,14 @@ inline Precision effective_precision(const ExecutionPlan& plan, NodeId n, Precis
 
 // Runs one node, then drops the values in `release` (dead after it); used by every
 // executor (the sequential one passes plan.release_after[n]). `precision` applies when
-// the node's kernel implements it, else the node runs in f32.
+// the node's kernel implements it, else the node runs in f32. With `arena` (the request's
+// block and a plan valid for the executor's order: MemoryPlan::Liveness::kDag for any
+// order) the node's outputs go to their planned slots when they fit; an output that is
+// an unplanned view of arena memory (a custom kernel returning its input, say) is copied
+// out, so a value never outlives the bytes the plan gave it.
 Status run_node(const Graph& graph, const ExecutionPlan& plan, std::vector<Tensor>& values,
                 NodeId n, int max_threads, std::span<const ValueId> release,
-                Precision precision = Precision::kF32, ActivationMeter* meter = nullptr);
+                Precision precision = Precision::kF32, ActivationMeter* meter = nullptr,
+                const ArenaView* arena = nullptr);
 
 }  // namespace braid::detail

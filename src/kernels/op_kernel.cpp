@@ -1,14 +1,52 @@
 #include "kernels/op_kernel.h"
 
+#include "core/fault_injection.h"
+#include "core/tensor_access.h"
+
 namespace braid::detail {
 
 Result<Tensor*> KernelContext::allocate_output(size_t i, DataType dtype, Shape shape) {
   if (i >= outputs.size())
     return internal_error("output index " + std::to_string(i) + " out of range for " + node->describe());
+  if (i < output_slots.size() && output_slots[i].data != nullptr) {
+    // The planned slot: a view, no heap call. A shape larger than planned (a dim the
+    // load-time shapes did not know) takes the heap path below.
+    const size_t elem = dtype_size(dtype);
+    auto n = checked_numel(shape);
+    if (elem != 0 && n.ok() && static_cast<uint64_t>(*n) <= output_slots[i].bytes / elem) {
+      if (should_fail_allocation())
+        return out_of_memory("injected allocation failure for " + shape_to_string(shape)).with_context(node->describe());
+      outputs[i] = Tensor::view(dtype, std::move(shape), output_slots[i].data);
+      return &outputs[i];
+    }
+  }
   auto t = Tensor::empty(dtype, std::move(shape));
   if (!t.ok()) return t.status().with_context(node->describe());
   outputs[i] = std::move(t).value();
   return &outputs[i];
+}
+
+Result<Tensor*> KernelContext::allocate_output_dims(size_t i, DataType dtype, std::span<const int64_t> dims) {
+  if (i >= outputs.size())
+    return internal_error("output index " + std::to_string(i) + " out of range for " + node->describe());
+  if (i < output_slots.size() && output_slots[i].data != nullptr) {
+    const size_t elem = dtype_size(dtype);
+    int64_t n = 1;
+    bool valid = elem != 0;
+    for (int64_t d : dims) {
+      if (d < 0 || (d != 0 && n > (int64_t{1} << 62) / d)) valid = false;
+      if (!valid) break;
+      n *= d;
+    }
+    if (valid && static_cast<uint64_t>(n) <= output_slots[i].bytes / elem) {
+      if (should_fail_allocation())
+        return out_of_memory("injected allocation failure for " + shape_to_string(Shape(dims.begin(), dims.end())))
+            .with_context(node->describe());
+      TensorAccess::set_view(outputs[i], dtype, dims, n, output_slots[i].data);
+      return &outputs[i];
+    }
+  }
+  return allocate_output(i, dtype, Shape(dims.begin(), dims.end()));
 }
 
 DataType KernelInit::input_dtype(size_t i) const {

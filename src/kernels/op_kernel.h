@@ -24,12 +24,26 @@ struct KernelContext {
   // Arithmetic for this invocation; only a precision in the kernel's precisions() mask
   // is ever passed (the executor falls back to f32 otherwise).
   Precision precision = Precision::kF32;
+  // Where the request's activation arena (exec/memory_plan.h) planned each output:
+  // allocate_output(i) returns a view of output_slots[i] when its size fits, else heap
+  // memory. Empty (or a null entry): the heap.
+  struct OutputSlot {
+    void* data = nullptr;
+    size_t bytes = 0;
+  };
+  std::span<const OutputSlot> output_slots;
 
   size_t num_inputs() const { return inputs.size(); }
   // The i-th input, or nullptr when omitted or past the end.
   const Tensor* input(size_t i) const { return i < inputs.size() ? inputs[i] : nullptr; }
-  // Allocates output i (uninitialised) and returns it.
+  // Allocates output i (uninitialised) and returns it: its planned arena slot when one
+  // fits, else new heap storage.
   Result<Tensor*> allocate_output(size_t i, DataType dtype, Shape shape);
+  // Same, for dims the kernel keeps inline (a Dims, an array) or an input's shape: in an
+  // arena slot they are copied into the output's own shape storage, which the executor
+  // reuses from run to run, so the call allocates nothing. (Another name, not an
+  // overload: allocate_output(i, t, {}) must stay unambiguous.)
+  Result<Tensor*> allocate_output_dims(size_t i, DataType dtype, std::span<const int64_t> dims);
   // Sets output i to an existing tensor (zero-copy outputs such as Reshape).
   void set_output(size_t i, Tensor t) { outputs[i] = std::move(t); }
 };

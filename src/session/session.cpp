@@ -4,7 +4,9 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <map>
+#include <optional>
 #include <thread>
 
 #include <spdlog/spdlog.h>
@@ -108,6 +110,13 @@ Result<std::unique_ptr<Session::Impl>> make_session_impl(Graph graph, std::strin
                                                       impl->runtime->dispatcher(), impl->threads, impl->dsdg.get());
   impl->precision = PrecisionPlan::build(impl->graph, impl->plan, impl->partition, options.precision_rules,
                                          options.precision_weight_budget_bytes);
+  // Activations at the declared shapes (symbolic dims as 1 until a run binds them).
+  impl->arena = std::make_unique<ActivationArena>(
+      impl->graph.values.size(),
+      std::make_shared<const MemoryPlan>(MemoryPlan::build(impl->graph, impl->plan, resolve_shapes(impl->graph),
+                                                           MemoryPlan::Liveness::kDag)));
+  if (const char* env = std::getenv("BRAID_ACTIVATION_ARENA"); env != nullptr && std::string(env) == "0")
+    impl->use_arena = false;
   return impl;
 }
 
@@ -175,6 +184,9 @@ void Session::Impl::track_input_shapes(const std::vector<Tensor>& values) const 
   auto bindings = detail::bind_input_shapes(graph, shapes);
   Status st = bindings.ok() ? dsdg->reestimate(graph, bindings.value()) : bindings.status();
   if (!st.ok()) spdlog::warn("{}: cost re-estimate for new input shapes failed: {}", model_name, st.message());
+  if (bindings.ok())
+    arena->set_plan(std::make_shared<const detail::MemoryPlan>(detail::MemoryPlan::build(
+        graph, plan, detail::resolve_shapes(graph, bindings.value()), detail::MemoryPlan::Liveness::kDag)));
   shapes_key.store(key, std::memory_order_release);
 }
 
@@ -222,17 +234,32 @@ const std::vector<TensorInfo>& Session::outputs() const { return impl_->output_i
 Result<NamedTensors> Session::run(const NamedTensors& inputs, const RunOptions& options, RunStats* stats) const {
   const auto start = std::chrono::steady_clock::now();
   const Impl& impl = *impl_;
-  std::vector<Tensor> values(impl.graph.values.size());
+  // The request's values and activation block, from the session's pool.
+  auto lease = impl.arena->acquire();
+  if (!lease.ok()) return lease.status().with_context(impl.model_name);
+  std::vector<Tensor>& values = (*lease)->values;
   BRAID_RETURN_IF_ERROR(impl.bind_inputs(inputs, values));
-  auto out = impl.run_bound(values, options, stats);
+  auto out = impl.run_bound(values, options, stats, &**lease);
   if (out.ok() && stats)
     stats->wall_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
   return out;
 }
 
 Result<NamedTensors> Session::Impl::run_bound(std::vector<Tensor>& values, const RunOptions& options,
-                                              RunStats* stats) const {
+                                              RunStats* stats, detail::RequestMemory* memory) const {
   const ExecutionMode mode = options.mode.value_or(this->options.mode);
+  // A run uses the plan its memory was leased with (a replan for new shapes applies to
+  // the requests leased after it).
+  track_input_shapes(values);
+  std::optional<detail::ActivationArena::Lease> own;
+  if (memory == nullptr) {
+    auto lease = arena->acquire();
+    if (!lease.ok()) return lease.status().with_context(model_name);
+    own.emplace(std::move(lease).value());
+    memory = &**own;
+  }
+  detail::ArenaView view = memory->view();
+  const detail::ArenaView* arena_view = use_arena && view.plan != nullptr ? &view : nullptr;
   detail::RunPrecision run_prec = run_precision(options);
   int64_t by_precision[kPrecisionCount] = {0, 0, 0};
   run_prec.kernels_by_precision = by_precision;
@@ -240,7 +267,6 @@ Result<NamedTensors> Session::Impl::run_bound(std::vector<Tensor>& values, const
   detail::ActivationMeter* meter = stats ? &activation : nullptr;
   Status st;
   if (mode != ExecutionMode::kSequential) {
-    track_input_shapes(values);
     st = executor->run(values, mode, options, &run_prec, meter);
   } else {
     // Sequential: each node in order, at its subgraph's precision when precisions apply.
@@ -261,7 +287,7 @@ Result<NamedTensors> Session::Impl::run_bound(std::vector<Tensor>& values, const
             plan, node, precision->choose(s, run_prec.mode, run_prec.pressure, dsdg->compute_bound(s)));
         ++by_precision[static_cast<int>(p)];
       }
-      st = detail::run_node(graph, plan, values, node, 1, plan.release_after[n], p, meter);
+      st = detail::run_node(graph, plan, values, node, 1, plan.release_after[n], p, meter, arena_view);
     }
   }
   if (!st.ok()) return st.with_context(model_name);
@@ -269,7 +295,17 @@ Result<NamedTensors> Session::Impl::run_bound(std::vector<Tensor>& values, const
   for (size_t i = 0; i < graph.outputs.size(); ++i) {
     detail::ValueId v = graph.outputs[i];
     const detail::Value& val = graph.values[v];
-    out[val.name] = val.constant ? *val.constant : values[v];
+    // Graph outputs never live in the arena block (the plan gives them none; run_node
+    // copies out an unplanned view), so they outlive its reuse by the next request.
+    if (val.constant)
+      out.try_emplace(val.name, *val.constant);
+    else
+      out.try_emplace(val.name, std::move(values[v]));
+  }
+  if (own) {
+    // `values` is the caller's (a streamed request): drop the views into the block that
+    // goes back to the pool now.
+    for (Tensor& t : values) t = Tensor();
   }
   if (stats) {
     stats->kernels_run = static_cast<int64_t>(graph.nodes.size());

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "braid/session.h"
+#include "exec/activation_arena.h"
 #include "exec/execution_plan.h"
 #include "dsdg/dsdg.h"
 #include "exec/parallel_executor.h"
@@ -38,15 +39,23 @@ struct Session::Impl {
   bool dynamic_inputs = false;
   mutable std::atomic<uint64_t> shapes_key{0};
   mutable std::mutex reestimate_mu;
+  // Planned activation memory (exec/memory_plan.h, dependency-order liveness: valid in
+  // every mode): one block and one values array per in-flight request, leased per run.
+  // Replanned with the DSDG when the input shapes change. use_arena = false (the
+  // environment's BRAID_ACTIVATION_ARENA=0 at load) puts every activation on the heap.
+  std::unique_ptr<detail::ActivationArena> arena;
+  bool use_arena = true;
 
-  // Re-estimates the DSDG when the bound inputs' shapes changed since the last run.
-  // Thread-safe.
+  // Re-estimates the DSDG and replans the activation arena when the bound inputs' shapes
+  // changed since the last run. Thread-safe.
   void track_input_shapes(const std::vector<Tensor>& values) const;
   // The precision context of one run: mode (run's or session's), plan and, in adaptive
   // mode, the pressure read from the monitor now. Thread-safe.
   detail::RunPrecision run_precision(const RunOptions& options) const;
-  // Runs one request whose inputs are bound in `values`. Thread-safe.
-  Result<NamedTensors> run_bound(std::vector<Tensor>& values, const RunOptions& options, RunStats* stats) const;
+  // Runs one request whose inputs are bound in `values`; `memory` is the request's leased
+  // memory when `values` is its array (null: a block is leased for this run). Thread-safe.
+  Result<NamedTensors> run_bound(std::vector<Tensor>& values, const RunOptions& options, RunStats* stats,
+                                 detail::RequestMemory* memory = nullptr) const;
   // The streaming runner, started at the first submit. Last member: destroyed first, so
   // its pending requests finish while everything they use is alive.
   mutable std::once_flag async_once;

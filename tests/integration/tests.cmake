@@ -37,3 +37,13 @@ braid_add_install_test(embed_host_graph)
 braid_add_install_test(two_models
                        ARGS "${PROJECT_BINARY_DIR}/models/wide_mlp.onnx ${PROJECT_BINARY_DIR}/models/ensemble.onnx 20")
 braid_add_install_test(custom_op ARGS "${PROJECT_BINARY_DIR}/example_data/custom_op_demo.onnx")
+
+# The steady-state run path's heap calls, counted by a replaced operator new (linked into
+# this executable only).
+braid_add_test(run_allocation_test SOURCES ${CMAKE_CURRENT_LIST_DIR}/run_allocation_test.cpp
+               ${PROJECT_SOURCE_DIR}/tests/common/counting_allocator.cpp)
+set_target_properties(run_allocation_test PROPERTIES ENABLE_EXPORTS ON)  # symbols for the breakdown
+target_link_libraries(run_allocation_test PRIVATE ${CMAKE_DL_LIBS})
+if(TARGET braid_models)
+  add_dependencies(run_allocation_test braid_models)
+endif()

@@ -54,7 +54,7 @@ class UnaryKernel final : public OpKernel {
     F32UnaryLoop f32 = dt == DataType::kFloat32 ? f32_ : nullptr;
     if (fn == nullptr && f32 == nullptr) return unsupported_dtype(*ctx.node, dt);
     const DataType out_dt = spec_.out_dtype == DataType::kUndefined ? dt : spec_.out_dtype;
-    BRAID_ASSIGN_OR_RETURN(Tensor * y, ctx.allocate_output(0, out_dt, x->shape()));
+    BRAID_ASSIGN_OR_RETURN(Tensor * y, ctx.allocate_output_dims(0, out_dt, x->shape()));
     const auto* in = static_cast<const std::byte*>(x->raw_data());
     auto* out = static_cast<std::byte*>(y->raw_data());
     const size_t in_size = dtype_size(dt);
@@ -96,11 +96,14 @@ class BinaryKernel final : public OpKernel {
 
     const Shape* b_shape = &b->shape();
     Shape b_reshaped;  // only the opset < 7 modes re-align B
-    Shape out_shape;
-    BRAID_RETURN_IF_ERROR(output_shape(*ctx.node, a->shape(), &b_shape, &b_reshaped, &out_shape));
+    Shape broadcast_out;
+    // Equal shapes (every mode) are the output's: no shape is built for them.
+    const Shape& out_shape = a->shape() == *b_shape ? a->shape() : broadcast_out;
+    if (&out_shape == &broadcast_out)
+      BRAID_RETURN_IF_ERROR(output_shape(*ctx.node, a->shape(), &b_shape, &b_reshaped, &broadcast_out));
     if (spec_.check_zero_divisor && impl.has_zero && impl.has_zero(b->raw_data(), b->numel()))
       return bad_node(*ctx.node, "integer division by zero");
-    BRAID_ASSIGN_OR_RETURN(Tensor * y, ctx.allocate_output(0, out_dt, out_shape));
+    BRAID_ASSIGN_OR_RETURN(Tensor * y, ctx.allocate_output_dims(0, out_dt, out_shape));
     BroadcastPlan plan;
     const Shape* shapes[] = {&a->shape(), b_shape};
     Status st = make_broadcast_plan(out_shape, shapes, &plan);

@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "kernels/attributes.h"
+#include "kernels/dims.h"
 #include "kernels/dispatch.h"
 #include "kernels/ops/misc_kernels.h"
 #include "kernels/ops/misc_pool_norm_loops.h"
@@ -48,9 +49,9 @@ class GlobalPoolKernel final : public OpKernel {
     const Tensor* x = ctx.input(0);
     if (x == nullptr) return bad_node(node, "missing input X");
     if (x->rank() < 2) return bad_node(node, "input must have rank >= 2 (N, C, ...), got " + shape_to_string(x->shape()));
-    Shape ys = x->shape();
+    Dims ys(x->shape());  // inline: allocate_output_dims copies it into the output's shape
     for (size_t d = 2; d < ys.size(); ++d) ys[d] = 1;
-    BRAID_ASSIGN_OR_RETURN(Tensor * y, ctx.allocate_output(0, x->dtype(), ys));
+    BRAID_ASSIGN_OR_RETURN(Tensor * y, ctx.allocate_output_dims(0, x->dtype(), ys));
     const int64_t planes = ys[0] * ys[1];
     if (planes == 0) return {};
     const int64_t plane = x->numel() / planes;

@@ -182,12 +182,12 @@ class PoolKernel final : public OpKernel {
     BRAID_ASSIGN_OR_RETURN(WindowPlan plan,
                            misc::plan_window(node, geometry_, geometry_.kernel,
                                              std::span<const int64_t>(xs.data() + 2, spatial)));
-    Shape ys{xs[0], xs[1]};
-    ys.insert(ys.end(), plan.out.begin(), plan.out.end());
-    BRAID_ASSIGN_OR_RETURN(Tensor * y, ctx.allocate_output(0, x->dtype(), ys));
+    Dims ys{xs[0], xs[1]};  // inline: allocate_output copies it into the output's shape
+    ys.append(plan.out.begin(), plan.out.end());
+    BRAID_ASSIGN_OR_RETURN(Tensor * y, ctx.allocate_output_dims(0, x->dtype(), std::span<const int64_t>(ys)));
     int64_t* indices = nullptr;
     if (options_.kind == PoolKind::kMax && ctx.outputs.size() > 1 && node.outputs[1] != kNoValue) {
-      BRAID_ASSIGN_OR_RETURN(Tensor * ind, ctx.allocate_output(1, DataType::kInt64, ys));
+      BRAID_ASSIGN_OR_RETURN(Tensor * ind, ctx.allocate_output_dims(1, DataType::kInt64, std::span<const int64_t>(ys)));
       indices = ind->data<int64_t>();
     }
     if (y->numel() == 0) return {};

@@ -82,8 +82,8 @@ Result<WindowPlan> plan_window(const Node& node, const WindowGeometry& g, std::s
   WindowPlan p;
   p.in.assign(in_spatial.begin(), in_spatial.end());
   p.kernel.assign(kernel.begin(), kernel.end());
-  p.strides = g.strides.empty() ? std::vector<int64_t>(rank, 1) : g.strides;
-  p.dilations = g.dilations.empty() ? std::vector<int64_t>(rank, 1) : g.dilations;
+  p.strides = g.strides.empty() ? Dims(rank, 1) : Dims(g.strides);
+  p.dilations = g.dilations.empty() ? Dims(rank, 1) : Dims(g.dilations);
   p.pad_begin.assign(rank, 0);
   p.pad_end.assign(rank, 0);
   p.out.assign(rank, 0);

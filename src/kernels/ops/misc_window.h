@@ -12,6 +12,7 @@
 
 #include "braid/status.h"
 #include "ir/graph.h"
+#include "kernels/dims.h"
 
 namespace braid::detail::misc {
 
@@ -32,15 +33,16 @@ struct WindowOptions {
   bool allow_dilations = true;
 };
 
-// One window geometry resolved for an input shape.
+// One window geometry resolved for an input shape (inline lists: resolving it on every
+// call allocates nothing).
 struct WindowPlan {
-  std::vector<int64_t> in;         // input spatial dims
-  std::vector<int64_t> out;        // output spatial dims
-  std::vector<int64_t> kernel;
-  std::vector<int64_t> strides;
-  std::vector<int64_t> dilations;
-  std::vector<int64_t> pad_begin;  // effective pads (auto_pad resolved)
-  std::vector<int64_t> pad_end;
+  Dims in;         // input spatial dims
+  Dims out;        // output spatial dims
+  Dims kernel;
+  Dims strides;
+  Dims dilations;
+  Dims pad_begin;  // effective pads (auto_pad resolved)
+  Dims pad_end;
 
   size_t rank() const { return in.size(); }
 };

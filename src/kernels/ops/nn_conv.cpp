@@ -107,7 +107,7 @@ bool use_transposed(const ConvGeometry& g) {
 struct Dims3 {
   int64_t d = 1, h = 1, w = 1;
 };
-Dims3 dims3(const std::vector<int64_t>& v, int64_t fill) {
+Dims3 dims3(std::span<const int64_t> v, int64_t fill) {
   Dims3 r{fill, fill, fill};
   const size_t n = v.size();
   if (n >= 1) r.w = v[n - 1];
@@ -151,12 +151,14 @@ class ConvKernel final : public OpKernel {
     if (b && b->numel() != g.out_channels)
       return bad_node(node, "B " + shape_to_string(b->shape()) + " must have " + std::to_string(g.out_channels) +
                                 " elements");
-    Shape out_shape = {g.batch, g.out_channels};
-    out_shape.insert(out_shape.end(), g.out.begin(), g.out.end());
+    // The output shape inline; allocate_output copies it into the output's own shape.
+    Dims out_shape = {g.batch, g.out_channels};
+    out_shape.append(g.out.begin(), g.out.end());
     const Tensor* r = ctx.input(3);
     if (r && r->dtype() != DataType::kFloat32) return bad_node(node, "fused residual must be float32");
-    if (r && r->shape() != out_shape) return run_broadcast_residual(ctx, g, *x, *w, b, *r, out_shape);
-    BRAID_ASSIGN_OR_RETURN(Tensor * y, ctx.allocate_output(0, DataType::kFloat32, out_shape));
+    if (r && !std::ranges::equal(r->shape(), out_shape))
+      return run_broadcast_residual(ctx, g, *x, *w, b, *r, out_shape.to_shape());
+    BRAID_ASSIGN_OR_RETURN(Tensor * y, ctx.allocate_output_dims(0, DataType::kFloat32, std::span<const int64_t>(out_shape)));
     if (y->numel() == 0) return {};
     run_conv(ctx, g, *x, *w, b, r ? r->data<float>() : nullptr, attrs_.fused_relu, y->data<float>());
     return {};

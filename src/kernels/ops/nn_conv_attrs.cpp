@@ -8,7 +8,7 @@
 namespace braid::detail {
 namespace {
 
-int64_t product(const std::vector<int64_t>& v) {
+int64_t product(std::span<const int64_t> v) {
   int64_t p = 1;
   for (int64_t x : v) p *= x;
   return p;
@@ -17,18 +17,18 @@ int64_t product(const std::vector<int64_t>& v) {
 // floor(a / b) for b > 0.
 int64_t floor_div(int64_t a, int64_t b) { return a >= 0 ? a / b : -((-a + b - 1) / b); }
 
-std::string list(const std::vector<int64_t>& v) { return shape_to_string(v); }
+std::string list(std::span<const int64_t> v) { return shape_to_string(Shape(v.begin(), v.end())); }
 
 // Fills per-dim vectors from the attributes (defaults where absent) and checks lengths.
 Status spatial_params(const Node& node, const ConvAttrs& a, int64_t rank,
-                      const std::vector<int64_t>& w_kernel, ConvGeometry& g) {
+                      std::span<const int64_t> w_kernel, ConvGeometry& g) {
   const size_t r = static_cast<size_t>(rank);
-  g.kernel = a.kernel_shape.empty() ? w_kernel : a.kernel_shape;
+  g.kernel = a.kernel_shape.empty() ? Dims(w_kernel) : Dims(a.kernel_shape);
   if (g.kernel.size() != r) return bad_node(node, "kernel_shape " + list(g.kernel) + " does not match the spatial rank");
-  if (g.kernel != w_kernel)
+  if (!std::ranges::equal(g.kernel, w_kernel))
     return bad_node(node, "kernel_shape " + list(g.kernel) + " does not match W's spatial dims " + list(w_kernel));
-  g.stride = a.strides.empty() ? std::vector<int64_t>(r, 1) : a.strides;
-  g.dilation = a.dilations.empty() ? std::vector<int64_t>(r, 1) : a.dilations;
+  g.stride = a.strides.empty() ? Dims(r, 1) : Dims(a.strides);
+  g.dilation = a.dilations.empty() ? Dims(r, 1) : Dims(a.dilations);
   if (g.stride.size() != r) return bad_node(node, "strides " + list(g.stride) + " do not match the spatial rank");
   if (g.dilation.size() != r)
     return bad_node(node, "dilations " + list(g.dilation) + " do not match the spatial rank");
@@ -103,7 +103,7 @@ Result<ConvGeometry> conv_geometry(const Node& node, const ConvAttrs& a, const S
     return bad_node(node, "X has " + std::to_string(g.in_channels) + " channels but W " + list(w) + " with group " +
                               std::to_string(g.group) + " expects " + std::to_string(w[1] * g.group));
   g.in.assign(x.begin() + 2, x.end());
-  BRAID_RETURN_IF_ERROR(spatial_params(node, a, rank, std::vector<int64_t>(w.begin() + 2, w.end()), g));
+  BRAID_RETURN_IF_ERROR(spatial_params(node, a, rank, std::span<const int64_t>(w.data() + 2, w.size() - 2), g));
   g.out.resize(static_cast<size_t>(rank));
   for (size_t i = 0; i < g.out.size(); ++i) {
     const int64_t dk = (g.kernel[i] - 1) * g.dilation[i] + 1;
@@ -140,11 +140,11 @@ Result<ConvGeometry> conv_transpose_geometry(const Node& node, const ConvAttrs& 
                               std::to_string(g.group));
   g.out_channels = w[1] * g.group;
   g.in.assign(x.begin() + 2, x.end());
-  BRAID_RETURN_IF_ERROR(spatial_params(node, a, rank, std::vector<int64_t>(w.begin() + 2, w.end()), g));
-  std::vector<int64_t> out_pad = a.output_padding.empty() ? std::vector<int64_t>(r, 0) : a.output_padding;
+  BRAID_RETURN_IF_ERROR(spatial_params(node, a, rank, std::span<const int64_t>(w.data() + 2, w.size() - 2), g));
+  const Dims out_pad = a.output_padding.empty() ? Dims(r, 0) : Dims(a.output_padding);
   if (out_pad.size() != r) return bad_node(node, "output_padding " + list(out_pad) + " does not match the spatial rank");
-  std::vector<int64_t> out_shape = a.output_shape;
-  if (out_shape.size() == r + 2) out_shape.erase(out_shape.begin(), out_shape.begin() + 2);
+  Dims out_shape(a.output_shape);
+  if (out_shape.size() == r + 2) out_shape.assign(a.output_shape.begin() + 2, a.output_shape.end());
   if (!out_shape.empty() && out_shape.size() != r)
     return bad_node(node, "output_shape " + list(a.output_shape) + " does not match the spatial rank");
   g.out.resize(r);

@@ -9,6 +9,7 @@
 #include "braid/status.h"
 #include "braid/tensor.h"
 #include "ir/graph.h"
+#include "kernels/dims.h"
 
 namespace braid::detail {
 
@@ -29,10 +30,11 @@ struct ConvAttrs {
 // Parses and checks the attributes of `node` (a Conv or ConvTranspose).
 Result<ConvAttrs> parse_conv_attrs(const Node& node, bool transpose);
 
-// The resolved geometry of one call: per spatial dim i (rank = spatial rank).
+// The resolved geometry of one call: per spatial dim i (rank = spatial rank). Inline
+// lists (Dims): computing it on every call allocates nothing.
 struct ConvGeometry {
   int64_t batch = 0, in_channels = 0, out_channels = 0, group = 1;
-  std::vector<int64_t> in, out, kernel, stride, dilation, pad_begin, pad_end;
+  Dims in, out, kernel, stride, dilation, pad_begin, pad_end;
 
   int64_t rank() const { return static_cast<int64_t>(in.size()); }
   int64_t in_size() const;      // product of in

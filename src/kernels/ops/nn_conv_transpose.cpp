@@ -26,7 +26,7 @@ float* col_buffer(int64_t n) {
 struct Dims3 {
   int64_t d = 1, h = 1, w = 1;
 };
-Dims3 dims3(const std::vector<int64_t>& v, int64_t fill) {
+Dims3 dims3(std::span<const int64_t> v, int64_t fill) {
   Dims3 r{fill, fill, fill};
   const size_t n = v.size();
   if (n >= 1) r.w = v[n - 1];

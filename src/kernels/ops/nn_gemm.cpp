@@ -98,7 +98,8 @@ class GemmKernel final : public OpKernel {
     if (c) {
       BRAID_ASSIGN_OR_RETURN(cb, c_broadcast(node, c->shape(), m, n));
     }
-    BRAID_ASSIGN_OR_RETURN(Tensor * y, ctx.allocate_output(0, a->dtype(), {m, n}));
+    const int64_t y_dims[] = {m, n};  // inline: no Shape built per call
+    BRAID_ASSIGN_OR_RETURN(Tensor * y, ctx.allocate_output_dims(0, a->dtype(), std::span<const int64_t>(y_dims)));
     if (y->numel() == 0) return {};
     const bool use_c = c != nullptr && attrs_.beta != 0.0f;
     return dispatch_dtype_or<float, double, int32_t, int64_t, uint32_t, uint64_t>(

@@ -17,6 +17,7 @@
 
 #include "kernels/attributes.h"
 #include "kernels/broadcast.h"
+#include "kernels/dims.h"
 #include "kernels/dispatch.h"
 #include "kernels/gemm/gemm.h"
 #include "kernels/ops/nn_kernels.h"
@@ -36,11 +37,11 @@ bool matmul_dtype_ok(DataType t) {
          t == DataType::kInt64 || t == DataType::kUInt32 || t == DataType::kUInt64;
 }
 
-// The resolved shapes of one call.
+// The resolved shapes of one call (inline lists: no heap allocation per call).
 struct MatMulShape {
   int64_t m = 0, n = 0, k = 0;
-  Shape batch, a_batch, b_batch;  // a_batch / b_batch right-aligned to batch (1 padded)
-  Shape out;
+  Dims batch, a_batch, b_batch;  // a_batch / b_batch right-aligned to batch (1 padded)
+  Dims out;
   int64_t batch_count = 1;
 };
 
@@ -120,7 +121,7 @@ class MatMulKernel final : public OpKernel {
         return bad_node(*ctx.node, "a fused residual needs float32 operands");
       return run_residual(ctx, s, a->data<float>(), b, bias ? bias->data<float>() : nullptr, *res);
     }
-    BRAID_ASSIGN_OR_RETURN(Tensor * y, ctx.allocate_output(0, a->dtype(), s.out));
+    BRAID_ASSIGN_OR_RETURN(Tensor * y, ctx.allocate_output_dims(0, a->dtype(), std::span<const int64_t>(s.out)));
     if (y->numel() == 0) return {};
     return dispatch_dtype_or<float, double, int32_t, int64_t, uint32_t, uint64_t>(
         a->dtype(),
@@ -156,8 +157,8 @@ class MatMulKernel final : public OpKernel {
   // MatMul-then-Add semantics through a scratch tensor (the slow path).
   Status run_residual(KernelContext& ctx, const MatMulShape& s, const float* a, const Tensor* b, const float* bias,
                       const Tensor& r) const {
-    if (r.shape() == s.out) {
-      BRAID_ASSIGN_OR_RETURN(Tensor * y, ctx.allocate_output(0, DataType::kFloat32, s.out));
+    if (std::ranges::equal(r.shape(), s.out)) {
+      BRAID_ASSIGN_OR_RETURN(Tensor * y, ctx.allocate_output_dims(0, DataType::kFloat32, std::span<const int64_t>(s.out)));
       if (y->numel() == 0) return {};
       run_f32(ctx, s, a, b, bias, false, y->data<float>());
       float* __restrict out = y->data<float>();
@@ -174,11 +175,12 @@ class MatMulKernel final : public OpKernel {
       return {};
     }
     Shape out_shape;
-    const Shape* shapes[] = {&s.out, &r.shape()};
+    const Shape mm_shape = s.out.to_shape();
+    const Shape* shapes[] = {&mm_shape, &r.shape()};
     if (!broadcast_shapes(shapes, &out_shape))
       return bad_node(*ctx.node, "fused residual " + shape_to_string(r.shape()) + " does not broadcast with the output " +
-                                     shape_to_string(s.out));
-    BRAID_ASSIGN_OR_RETURN(Tensor mm, Tensor::empty(DataType::kFloat32, s.out));
+                                     shape_to_string(mm_shape));
+    BRAID_ASSIGN_OR_RETURN(Tensor mm, Tensor::empty(DataType::kFloat32, mm_shape));
     if (mm.numel() > 0) run_f32(ctx, s, a, b, bias, false, mm.data<float>());
     BRAID_ASSIGN_OR_RETURN(Tensor * y, ctx.allocate_output(0, DataType::kFloat32, out_shape));
     if (y->numel() == 0) return {};

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "kernels/attributes.h"
+#include "kernels/dims.h"
 #include "kernels/ops/tensor_common.h"
 #include "kernels/ops/tensor_kernels.h"
 #include "kernels/parallel.h"
@@ -15,16 +16,18 @@ using namespace tensor_ops;
 namespace {
 
 // The joined tensor as rows of parts: part k holds piece_bytes[k] bytes of every row.
+// Inline lists: no heap allocation per call for up to 8 parts.
 struct RowLayout {
   int64_t outer = 1;
   int64_t row_bytes = 0;
-  std::vector<int64_t> piece_bytes;
-  std::vector<int64_t> piece_start;  // byte offset of part k within a row
+  Dims piece_bytes;
+  Dims piece_start;  // byte offset of part k within a row
 };
+using PartList = InlineVector<char*, 8>;
 
 // Copies between the joined tensor and its parts over joined bytes [0, total): to_joined
 // copies parts -> joined (Concat), otherwise joined -> parts (Split).
-void copy_rows(const RowLayout& l, char* joined, const std::vector<char*>& parts, bool to_joined, int max_threads) {
+void copy_rows(const RowLayout& l, char* joined, std::span<char* const> parts, bool to_joined, int max_threads) {
   const int64_t total = l.outer * l.row_bytes;
   const size_t nparts = l.piece_bytes.size();
   parallel_for_range(total, kCopyGrainBytes, max_threads, [&](int64_t b, int64_t e) {
@@ -67,7 +70,7 @@ class ConcatKernel final : public OpKernel {
     const int64_t r = first.rank();
     if (r == 0) return bad_node(node, "cannot concatenate scalars");
     BRAID_ASSIGN_OR_RETURN(int64_t axis, normalize_axis(node, axis_, r));
-    Shape out = first.shape();
+    Dims out(first.shape());
     out[axis] = 0;
     for (size_t i = 0; i < ctx.num_inputs(); ++i) {
       const Tensor* t = ctx.input(i);
@@ -81,7 +84,7 @@ class ConcatKernel final : public OpKernel {
                                   std::to_string(axis));
       BRAID_ASSIGN_OR_RETURN(out[axis], checked_add(node, out[axis], t->dim(axis)));
     }
-    BRAID_ASSIGN_OR_RETURN(Tensor * y, ctx.allocate_output(0, first.dtype(), out));
+    BRAID_ASSIGN_OR_RETURN(Tensor * y, ctx.allocate_output_dims(0, first.dtype(), std::span<const int64_t>(out)));
     if (y->numel() == 0) return {};
     const int64_t elem = static_cast<int64_t>(dtype_size(first.dtype()));
     RowLayout l;
@@ -90,14 +93,15 @@ class ConcatKernel final : public OpKernel {
       if (d < axis) l.outer *= out[d];
       if (d > axis) inner *= out[d];
     }
-    std::vector<char*> parts;
+    PartList parts;
     for (size_t i = 0; i < ctx.num_inputs(); ++i) {
       l.piece_start.push_back(l.row_bytes);
       l.piece_bytes.push_back(ctx.input(i)->dim(axis) * inner);
       l.row_bytes += l.piece_bytes.back();
       parts.push_back(static_cast<char*>(const_cast<void*>(ctx.input(i)->raw_data())));
     }
-    copy_rows(l, static_cast<char*>(y->raw_data()), parts, /*to_joined=*/true, ctx.max_threads);
+    copy_rows(l, static_cast<char*>(y->raw_data()), std::span<char* const>(parts.data(), parts.size()),
+              /*to_joined=*/true, ctx.max_threads);
     return {};
   }
 
@@ -157,7 +161,7 @@ class SplitKernel final : public OpKernel {
       if (d < axis) l.outer *= x->dim(d);
       if (d > axis) inner *= x->dim(d);
     }
-    std::vector<char*> parts;
+    PartList parts;
     for (int64_t k = 0; k < nout; ++k) {
       Shape s = x->shape();
       s[axis] = sizes[k];
@@ -168,7 +172,8 @@ class SplitKernel final : public OpKernel {
       parts.push_back(static_cast<char*>(y->raw_data()));
     }
     if (x->numel() == 0) return {};
-    copy_rows(l, static_cast<char*>(const_cast<void*>(x->raw_data())), parts, /*to_joined=*/false, ctx.max_threads);
+    copy_rows(l, static_cast<char*>(const_cast<void*>(x->raw_data())),
+              std::span<char* const>(parts.data(), parts.size()), /*to_joined=*/false, ctx.max_threads);
     return {};
   }
 

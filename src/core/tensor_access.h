@@ -1,0 +1,34 @@
+// TensorAccess: Braid-internal operations on a Tensor's representation that the public
+// API does not offer (tensor.h names it a friend).
+#pragma once
+
+#include <span>
+
+#include "braid/tensor.h"
+
+namespace braid {
+
+class TensorAccess {
+ public:
+  // Makes `t` undefined but keeps its shape vector's capacity, so that the next
+  // copy-assignment into it (a bound input) reuses it instead of allocating. Thread-safe
+  // for distinct tensors.
+  static void clear_keep_capacity(Tensor& t) noexcept {
+    t.storage_.reset();
+    t.data_ = nullptr;
+    t.dtype_ = DataType::kUndefined;
+    t.numel_ = 0;
+    t.shape_.clear();
+  }
+  // Makes `t` a view of `data` with `dims` (`numel` elements), copying the dims into its
+  // shape vector's existing capacity (no allocation once it has held a shape that long).
+  static void set_view(Tensor& t, DataType dtype, std::span<const int64_t> dims, int64_t numel, void* data) noexcept {
+    t.storage_.reset();
+    t.dtype_ = dtype;
+    t.shape_.assign(dims.begin(), dims.end());
+    t.numel_ = numel;
+    t.data_ = data;
+  }
+};
+
+}  // namespace braid

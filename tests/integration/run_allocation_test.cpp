@@ -1,0 +1,176 @@
+// The steady-state run path does not call the heap (issue 6, "RingBuffer and memory"):
+// after warm-up runs, further sequential runs of the bundled models make at most the
+// documented number of operator new calls on the running thread (docs/architecture.md,
+// "Activation memory": what is left is the graph outputs handed to the caller and a few
+// kernels' shape work), and their outputs are bitwise equal to each other and to runs
+// without the activation arena. Requests that fail, run concurrently or exceed a memory
+// budget leave the arena's later requests correct.
+// BRAID_ALLOC_BREAKDOWN=1 prints where the remaining allocations come from (call stacks).
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "braid/braid.h"
+#include "common/counting_allocator.h"
+#include "common/test_util.h"
+#include "core/fault_injection.h"
+#include "session/session_impl.h"
+
+namespace braid {
+namespace {
+
+std::string model_path(const std::string& name) { return testing::bundled_models_dir() + "/" + name + ".onnx"; }
+
+bool same_bits(const NamedTensors& a, const NamedTensors& b, std::string* which) {
+  for (const auto& [name, t] : a) {
+    auto it = b.find(name);
+    if (it == b.end() || it->second.shape() != t.shape() || it->second.byte_size() != t.byte_size() ||
+        std::memcmp(it->second.raw_data(), t.raw_data(), t.byte_size()) != 0) {
+      *which = name;
+      return false;
+    }
+  }
+  return a.size() == b.size();
+}
+
+std::shared_ptr<Runtime> quiet_runtime() {
+  RuntimeOptions ro;
+  ro.threads = 1;
+  ro.monitor_machine = false;
+  ro.calibrate = false;
+  return Runtime::create(ro).value();
+}
+
+Session load(const std::string& model, bool arena = true) {
+  SessionOptions so;
+  so.mode = ExecutionMode::kSequential;
+  so.threads = 1;
+  so.runtime = quiet_runtime();
+  if (!arena) setenv("BRAID_ACTIVATION_ARENA", "0", 1);
+  auto s = Session::load(model_path(model), so);
+  if (!arena) unsetenv("BRAID_ACTIVATION_ARENA");
+  EXPECT_TRUE(s.ok()) << s.status().message();
+  return std::move(s).value();
+}
+
+RunOptions sequential() {
+  RunOptions seq;
+  seq.mode = ExecutionMode::kSequential;
+  return seq;
+}
+
+struct Bound {
+  const char* model;
+  // Operator new calls per steady-state sequential run, at most. Every model pays 3 per
+  // graph output (the returned map's node, the output's shape and its storage's control
+  // block: the caller keeps them) and run() none; the rest are kernels' shape work not
+  // yet moved to inline Dims (docs/architecture.md lists them).
+  double max_per_run;
+};
+
+class RunAllocation : public ::testing::TestWithParam<Bound> {};
+
+TEST_P(RunAllocation, SteadyStateSequentialRunsStayWithinTheBoundWithTheSameBits) {
+  const Bound bound = GetParam();
+  Session s = load(bound.model);
+  Session heap = load(bound.model, /*arena=*/false);
+  ASSERT_TRUE(s.impl().use_arena);
+  ASSERT_FALSE(heap.impl().use_arena);
+  const NamedTensors in = testing::random_inputs(s, 7);
+  auto ref = heap.run(in, sequential());
+  ASSERT_TRUE(ref.ok()) << ref.status().message();
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(s.run(in, sequential()).ok());  // warm-up
+
+  constexpr int kRuns = 5;
+  const bool breakdown = std::getenv("BRAID_ALLOC_BREAKDOWN") != nullptr;
+  std::vector<Result<NamedTensors>> outs;
+  outs.reserve(kRuns);
+  double per_run = 0;
+  std::string report;
+  {
+    testing::AllocationScope scope(breakdown);
+    for (int i = 0; i < kRuns; ++i) outs.push_back(s.run(in, sequential()));
+    per_run = static_cast<double>(scope.count()) / kRuns;
+    if (breakdown) report = scope.stack_report(8, 60);
+  }
+  std::printf("%s: %.1f operator new calls per sequential run (bound %.0f)\n", bound.model, per_run, bound.max_per_run);
+  if (breakdown) std::printf("%s\n", report.c_str());
+  EXPECT_LE(per_run, bound.max_per_run);
+  for (auto& out : outs) {
+    ASSERT_TRUE(out.ok()) << out.status().message();
+    std::string which;
+    EXPECT_TRUE(same_bits(*ref, *out, &which)) << which << " differs from the run without the arena";
+  }
+  EXPECT_EQ(s.impl().arena->blocks_allocated(), 1u);  // one request at a time: one block, reused
+}
+
+INSTANTIATE_TEST_SUITE_P(Bundled, RunAllocation,
+                         ::testing::Values(Bound{"inception", 4}, Bound{"resnet", 4}, Bound{"wide_mlp", 4},
+                                           Bound{"ensemble", 9}, Bound{"transformer", 230}),
+                         [](const auto& info) { return std::string(info.param.model); });
+
+TEST(RunArena, FailedRequestsAndConcurrentRequestsLeaveLaterResultsIntact) {
+  Session s = load("inception");
+  Session heap = load("inception", /*arena=*/false);
+  const NamedTensors in = testing::random_inputs(s, 9);
+  auto ref = heap.run(in, sequential());
+  ASSERT_TRUE(ref.ok());
+  // A request that fails half-way gives its block back; the next one reuses it.
+  for (int nth : {1, 20, 60}) {
+    detail::fail_nth_kernel_call(nth);
+    auto failed = s.run(in, sequential());
+    detail::fail_nth_kernel_call(0);
+    EXPECT_FALSE(failed.ok());
+    auto out = s.run(in, sequential());
+    ASSERT_TRUE(out.ok()) << out.status().message();
+    std::string which;
+    EXPECT_TRUE(same_bits(*ref, *out, &which)) << which << " after a failure at kernel call " << nth;
+  }
+  // Concurrent requests each lease a block of their own.
+  std::atomic<int> bad{0};
+  std::vector<std::thread> clients;
+  for (int c = 0; c < 4; ++c)
+    clients.emplace_back([&] {
+      for (int i = 0; i < 6; ++i) {
+        auto out = s.run(in, sequential());
+        std::string which;
+        if (!out.ok() || !same_bits(*ref, *out, &which)) ++bad;
+      }
+    });
+  for (auto& t : clients) t.join();
+  EXPECT_EQ(bad.load(), 0);
+  EXPECT_LE(s.impl().arena->blocks_allocated(), 4u);
+  // Graph outputs are the caller's: later runs do not change an earlier result.
+  auto first = s.run(in, sequential());
+  ASSERT_TRUE(first.ok());
+  const NamedTensors other = testing::random_inputs(s, 10);
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(s.run(other, sequential()).ok());
+  std::string which;
+  EXPECT_TRUE(same_bits(*ref, *first, &which)) << which << " changed after later runs";
+}
+
+TEST(RunArena, AMemoryBudgetStillFailsARequestThatCannotFitWithOutOfMemory) {
+  SessionOptions so;
+  so.mode = ExecutionMode::kAdaptive;
+  so.memory_budget_bytes = 4096;
+  auto loaded = Session::load(model_path("inception"), so);
+  ASSERT_TRUE(loaded.ok()) << loaded.status().message();
+  Session s = std::move(loaded).value();
+  const NamedTensors in = testing::random_inputs(s, 1);
+  for (int i = 0; i < 3; ++i) {
+    auto out = s.run(in);
+    ASSERT_FALSE(out.ok());
+    EXPECT_EQ(out.status().code(), StatusCode::kOutOfMemory) << out.status().message();
+  }
+  // Its requests' memory went back to the pool: a sequential run (not gated by the
+  // scheduler) reuses it and succeeds.
+  EXPECT_TRUE(s.run(in, sequential()).ok());
+  EXPECT_EQ(s.impl().arena->blocks_allocated(), 1u);
+}
+
+}  // namespace
+}  // namespace braid
