@@ -2,6 +2,8 @@
 
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -20,6 +22,8 @@
 #include "inputs.h"
 #include "interference.h"
 #include "ort_peer.h"
+#include "output_check.h"
+#include "scenarios.h"
 
 namespace fs = std::filesystem;
 
@@ -27,7 +31,6 @@ namespace braid::bench {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-constexpr double kRtol = 2e-3;  // sums of outputs: f32 kernels that differ in summation order
 
 double load_avg_1min() {
   double l[1] = {0};
@@ -49,12 +52,29 @@ struct Config {
   std::optional<Session> session;
   OrtServer* ort = nullptr;
   std::string ort_id;
+  int trace_phase = -1;  // its TraceRecorder phase (Braid, with --trace/--html)
+  int requests = 0;      // run() calls made (Braid, for the trace)
   // Per phase, reset between phases:
   std::vector<double> ms;
   std::vector<double> round_p50;
-  BlockReply last;  // the last block's output sums
+  double seconds = 0;
+  int64_t peak_activation_bytes = -1;
   double first_run_ms = 0;
   std::string error;
+  void reset_phase() {
+    ms.clear();
+    round_p50.clear();
+    seconds = 0;
+    peak_activation_bytes = -1;
+  }
+};
+
+// One block of runs of one configuration.
+struct Block {
+  std::vector<double> ms;
+  double wall_s = 0;
+  int64_t peak_activation_bytes = -1;
+  std::vector<RequestSpan> spans;  // Braid's client requests, for the trace
 };
 
 struct Model {
@@ -62,6 +82,13 @@ struct Model {
   NamedTensors inputs;
   std::vector<Config> configs;
   int block_iters = 1;
+  double block_s = 0;  // time-based blocks of the concurrent scenarios
+};
+
+// What the comparison reports to besides its tables.
+struct CompareObservers {
+  TraceRecorder* trace = nullptr;
+  ResourceTimeline* timeline = nullptr;
 };
 
 std::string interference_spec(const Interference& it) {
@@ -74,21 +101,6 @@ std::string interference_spec(const Interference& it) {
       return "mem:" + std::to_string(static_cast<double>(it.memory_bytes) / static_cast<double>(size_t{1} << 30)).substr(0, 4);
   }
   return "?";
-}
-
-// The sums of every f32 element of every output, as ort_serve.mjs computes them.
-void sums(const NamedTensors& out, BlockReply& b) {
-  b.numel = 0;
-  b.sum = b.sum_abs = 0;
-  for (const auto& [name, t] : out) {
-    if (t.dtype() != DataType::kFloat32) continue;
-    for (int64_t i = 0; i < t.numel(); ++i) {
-      const double v = t.data<float>()[i];
-      b.sum += v;
-      b.sum_abs += std::fabs(v);
-    }
-    b.numel += t.numel();
-  }
 }
 
 // Writes in<k>.bin (raw) and in<k>.shape for ort_serve.mjs, in the model's input order.
@@ -105,33 +117,98 @@ Status write_inputs(const Session& s, const NamedTensors& in, const fs::path& di
   return {};
 }
 
-Result<BlockReply> braid_block(const Session& s, const NamedTensors& in, int warmup, int iters) {
-  BlockReply b;
-  NamedTensors out;
+int os_tid() { return static_cast<int>(syscall(SYS_gettid)); }
+
+int64_t ns_of(Clock::time_point t) {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
+}
+
+// Single-stream: `warmup` unmeasured then `iters` timed run() calls, one at a time.
+Result<Block> braid_block(const Session& s, const NamedTensors& in, int warmup, int iters, bool spans) {
+  Block b;
+  RunStats stats;
+  const int tid = os_tid();
   for (int i = 0; i < warmup + iters; ++i) {
     const auto t0 = Clock::now();
-    auto r = s.run(in);
-    const double ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+    auto r = s.run(in, {}, &stats);
+    const auto t1 = Clock::now();
     if (!r.ok()) return r.status();
-    if (i >= warmup) b.ms.push_back(ms);
-    out = std::move(r).value();
+    if (i < warmup) continue;
+    b.ms.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
+    b.wall_s += b.ms.back() / 1e3;
+    b.peak_activation_bytes = std::max(b.peak_activation_bytes, static_cast<int64_t>(stats.peak_activation_bytes));
+    if (spans) b.spans.push_back({ns_of(t0), ns_of(t1), tid});
   }
-  sums(out, b);
   return b;
 }
 
-Result<BlockReply> run_block(Model& m, Config& c, int warmup, int iters) {
+// `warmup` unmeasured then `iters` timed runs of `c`, one at a time (single-stream, and the
+// warm-up of every scenario).
+Result<Block> single_block(Model& m, Config& c, int warmup, int iters, bool spans) {
   if (c.ort) {
     BRAID_ASSIGN_OR_RETURN(std::string reply, c.ort->request("run " + c.ort_id + " " + std::to_string(warmup) + " " +
                                                                  std::to_string(iters)));
-    return parse_block_reply(reply);
+    BRAID_ASSIGN_OR_RETURN(BlockReply r, parse_block_reply(reply));
+    Block b;
+    b.ms = std::move(r.ms);
+    for (double v : b.ms) b.wall_s += v / 1e3;
+    return b;
   }
-  return braid_block(*c.session, m.inputs, warmup, iters);
+  c.requests += warmup + iters;
+  return braid_block(*c.session, m.inputs, warmup, iters, spans);
+}
+
+// One measured block of `c` in the run's scenario: single-stream after one unmeasured run;
+// the others after one unmeasured run too, `iters` requests (or m.block_s seconds when 0),
+// through scenarios.h for Braid and ort_serve.mjs's `scenario` request for ORT.
+Result<Block> run_block(Model& m, Config& c, const BenchOptions& o, int iters) {
+  const bool spans = !o.trace_path.empty() || !o.html_path.empty();
+  if (o.scenario == Scenario::kSingleStream) return single_block(m, c, 1, std::max(iters, 1), spans);
+  if (c.ort) {
+    char qps[32], seconds[32];
+    std::snprintf(qps, sizeof qps, "%.6g", o.qps);
+    std::snprintf(seconds, sizeof seconds, "%.6g", iters > 0 ? 0.0 : m.block_s);
+    BRAID_ASSIGN_OR_RETURN(std::string reply,
+                           c.ort->request("scenario " + c.ort_id + " " + scenario_name(o.scenario) + " " +
+                                          std::to_string(o.concurrency) + " " + qps + " " + seconds + " " +
+                                          std::to_string(std::max(iters, 0)) + " " + std::to_string(o.seed)));
+    BRAID_ASSIGN_OR_RETURN(ScenarioReply r, parse_scenario_reply(reply));
+    Block b;
+    b.ms = std::move(r.ms);
+    b.wall_s = r.wall_s;
+    return b;
+  }
+  auto warm = c.session->run(m.inputs);  // one unmeasured run, as ort_serve.mjs does
+  if (!warm.ok()) return warm.status();
+  BenchOptions ob = o;
+  ob.iterations = std::max(iters, 0);
+  ob.duration_s = iters > 0 ? o.duration_s : m.block_s;
+  BRAID_ASSIGN_OR_RETURN(ScenarioSamples samples, run_scenario(*c.session, m.inputs, ob));
+  c.requests += 1 + static_cast<int>(samples.latency_ms.size());
+  Block b;
+  b.ms = std::move(samples.latency_ms);
+  b.wall_s = samples.seconds;
+  b.peak_activation_bytes = samples.peak_activation_bytes;
+  b.spans = std::move(samples.spans);
+  if (b.ms.empty()) return invalid_argument("no request completed in a block (a longer --duration?)");
+  return b;
+}
+
+// Adds one measured block to `c`'s figures of the phase.
+void add_block(Config& c, Block& b, TraceRecorder* trace) {
+  c.round_p50.push_back(median(b.ms));
+  c.ms.insert(c.ms.end(), b.ms.begin(), b.ms.end());
+  c.seconds += b.wall_s;
+  c.peak_activation_bytes = std::max(c.peak_activation_bytes, b.peak_activation_bytes);
+  if (trace && c.trace_phase >= 0 && !b.spans.empty()) trace->add_requests(c.trace_phase, b.spans);
 }
 
 // Loads and warms up every configuration of `path`; the first run is timed on its own.
+// With a TraceRecorder each Braid configuration's warm-up is a trace phase of its own (named
+// model / config), so that its later runs are attributed to it by plan.
 Model prepare_model(const std::string& path, const BenchOptions& o, const std::shared_ptr<Runtime>& runtime,
-                    const std::vector<std::pair<std::string, OrtServer*>>& orts, const fs::path& work, int index) {
+                    const std::vector<std::pair<std::string, OrtServer*>>& orts, const fs::path& work, int index,
+                    TraceRecorder* trace) {
   Model m;
   m.path = path;
   m.name = fs::path(path).stem().string();
@@ -148,6 +225,7 @@ Model prepare_model(const std::string& path, const BenchOptions& o, const std::s
       so.memory_budget_bytes = o.memory_budget;
       so.precision = p;
       so.runtime = runtime;
+      so.max_in_flight = o.concurrency;  // server and offline submit() up to this many
       auto s = Session::load(path, so);
       if (!s.ok()) c.error = s.status().to_string();
       else c.session.emplace(std::move(s).value());
@@ -182,49 +260,52 @@ Model prepare_model(const std::string& path, const BenchOptions& o, const std::s
   double slowest_ms = 0;
   for (Config& c : m.configs) {
     if (!c.error.empty()) continue;
-    auto first = run_block(m, c, 0, 1);
-    if (!first.ok()) {
-      c.error = first.status().to_string();
-      continue;
-    }
-    c.first_run_ms = first->ms[0];
-    auto probe = run_block(m, c, std::max(0, o.warmup - 1), 3);
+    if (trace && c.session)
+      c.trace_phase = trace->begin_phase(m.name, c.name, static_cast<int>(c.session->subgraph_profile().size()));
+    auto first = single_block(m, c, 0, 1, false);
+    auto probe = first.ok() ? single_block(m, c, std::max(0, o.warmup - 1), 3, false) : first;
+    if (trace && c.session) trace->suspend_phase();
     if (!probe.ok()) {
       c.error = probe.status().to_string();
       continue;
     }
+    c.first_run_ms = first->ms[0];
     slowest_ms = std::max(slowest_ms, median(probe->ms));
   }
   // Time-based: every configuration gets about --duration seconds per phase, in --rounds
-  // blocks (sized on the slowest, so that every configuration runs as often).
-  if (o.iterations == 0)
+  // blocks: single-stream blocks sized on the slowest configuration, so that every
+  // configuration runs as often; the other scenarios' blocks last --duration / --rounds.
+  if (o.iterations == 0) {
     m.block_iters = static_cast<int>(std::clamp(o.duration_s * 1000.0 / o.rounds / std::max(slowest_ms, 1e-3), 1.0, 100000.0));
+    m.block_s = o.duration_s / o.rounds;
+  }
   return m;
 }
 
+// Requests per block in round `r`: --iterations spread over the rounds; else single-stream's
+// sized count, or 0 (time-based: m.block_s) for the concurrent scenarios.
+int block_iterations(const Model& m, const BenchOptions& o, int r, int rounds) {
+  if (o.iterations > 0) return o.iterations / rounds + (r < o.iterations % rounds ? 1 : 0);
+  return o.scenario == Scenario::kSingleStream ? m.block_iters : 0;
+}
+
 // Runs every round of one phase.
-void run_phase(std::vector<Model>& models, const BenchOptions& o, int rounds) {
+void run_phase(std::vector<Model>& models, const BenchOptions& o, int rounds, TraceRecorder* trace) {
   for (Model& m : models)
-    for (Config& c : m.configs) {
-      c.ms.clear();
-      c.round_p50.clear();
-    }
+    for (Config& c : m.configs) c.reset_phase();
   for (int r = 0; r < rounds; ++r) {
     for (Model& m : models) {
-      int iters = m.block_iters;
-      if (o.iterations > 0) iters = o.iterations / rounds + (r < o.iterations % rounds ? 1 : 0);
+      const int iters = block_iterations(m, o, r, rounds);
       const size_t n = m.configs.size();
       for (size_t k = 0; k < n; ++k) {
         Config& c = m.configs[(k + static_cast<size_t>(r)) % n];  // rotated order
         if (!c.error.empty()) continue;
-        auto b = run_block(m, c, 1, iters);
+        auto b = run_block(m, c, o, iters);
         if (!b.ok()) {
           c.error = b.status().to_string();
           continue;
         }
-        c.round_p50.push_back(median(b->ms));
-        c.ms.insert(c.ms.end(), b->ms.begin(), b->ms.end());
-        c.last = std::move(b).value();
+        add_block(c, *b, trace);
         // Spinning thread pools (ORT's) go idle before the next configuration runs.
         std::this_thread::sleep_for(std::chrono::milliseconds(5));
       }
@@ -236,12 +317,9 @@ void run_phase(std::vector<Model>& models, const BenchOptions& o, int rounds) {
 // all the models at the same time (one thread per model): Braid's sessions share their
 // Runtime, ORT's are separate processes per model, as two services embedding it run.
 // Blocks are sized per model to the same duration, so the models overlap throughout.
-void run_phase_together(std::vector<Model>& models, const BenchOptions& o, int rounds) {
+void run_phase_together(std::vector<Model>& models, const BenchOptions& o, int rounds, TraceRecorder* trace) {
   for (Model& m : models)
-    for (Config& c : m.configs) {
-      c.ms.clear();
-      c.round_p50.clear();
-    }
+    for (Config& c : m.configs) c.reset_phase();
   size_t n = 0;
   for (const Model& m : models) n = std::max(n, m.configs.size());
   for (int r = 0; r < rounds; ++r) {
@@ -249,20 +327,16 @@ void run_phase_together(std::vector<Model>& models, const BenchOptions& o, int r
       const size_t index = (k + static_cast<size_t>(r)) % n;  // rotated order
       std::vector<std::thread> clients;
       for (Model& m : models)
-        clients.emplace_back([&m, &o, index, r, rounds] {
+        clients.emplace_back([&m, &o, index, r, rounds, trace] {
           if (index >= m.configs.size()) return;
           Config& c = m.configs[index];
           if (!c.error.empty()) return;
-          int iters = m.block_iters;
-          if (o.iterations > 0) iters = o.iterations / rounds + (r < o.iterations % rounds ? 1 : 0);
-          auto b = run_block(m, c, 1, iters);
+          auto b = run_block(m, c, o, block_iterations(m, o, r, rounds));
           if (!b.ok()) {
             c.error = b.status().to_string();
             return;
           }
-          c.round_p50.push_back(median(b->ms));
-          c.ms.insert(c.ms.end(), b->ms.begin(), b->ms.end());
-          c.last = std::move(b).value();
+          add_block(c, *b, trace);
         });
       for (std::thread& t : clients) t.join();
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
@@ -270,11 +344,18 @@ void run_phase_together(std::vector<Model>& models, const BenchOptions& o, int r
   }
 }
 
+// ORT's best configuration of a model: the highest throughput in the offline scenario
+// (which is about throughput), else the lowest p50.
+bool better_ort(const CompareRow& a, const CompareRow& b, Scenario scenario) {
+  return scenario == Scenario::kOffline ? a.throughput > b.throughput : a.latency.p50 < b.latency.p50;
+}
+
 ComparePhase summarize_phase(const std::vector<Model>& models, const std::string& name, const std::string& spec,
-                             double ort_overhead_ms) {
+                             double ort_overhead_ms, const BenchOptions& o) {
   ComparePhase ph;
   ph.name = name;
   ph.interference = spec;
+  const int64_t braid_rss = process_peak_rss_kib(getpid());
   for (const Model& m : models) {
     const CompareRow* best_ort = nullptr;
     const size_t first = ph.rows.size();
@@ -285,24 +366,34 @@ ComparePhase summarize_phase(const std::vector<Model>& models, const std::string
       row.config = c.name;
       row.error = c.error;
       row.first_run_ms = c.first_run_ms;
+      row.peak_rss_kib = c.ort ? process_peak_rss_kib(c.ort->pid()) : braid_rss;
       if (c.error.empty() && !c.ms.empty()) {
         row.runs = c.ms.size();
         row.latency = summarize(c.ms);
+        row.latency_ms = c.ms;
+        row.seconds = c.seconds;
+        row.throughput = c.seconds > 0 ? static_cast<double>(c.ms.size()) / c.seconds : 0;
+        row.peak_activation_bytes = c.peak_activation_bytes;
         row.round_p50_min = *std::min_element(c.round_p50.begin(), c.round_p50.end());
         row.round_p50_max = *std::max_element(c.round_p50.begin(), c.round_p50.end());
+        if (o.scenario == Scenario::kServer && o.latency_bound_ms > 0) {
+          const auto over = std::count_if(c.ms.begin(), c.ms.end(), [&](double v) { return v > o.latency_bound_ms; });
+          row.over_bound_share = static_cast<double>(over) / static_cast<double>(c.ms.size());
+        }
       }
       ph.rows.push_back(row);
     }
     for (size_t i = first; i < ph.rows.size(); ++i)
-      if (ph.rows[i].runtime == "ort" && ph.rows[i].runs > 0 &&
-          (!best_ort || ph.rows[i].latency.p50 < best_ort->latency.p50))
+      if (ph.rows[i].runtime == "ort" && ph.rows[i].runs > 0 && (!best_ort || better_ort(ph.rows[i], *best_ort, o.scenario)))
         best_ort = &ph.rows[i];
     if (!best_ort) continue;
     for (size_t i = first; i < ph.rows.size(); ++i) {
       const CompareRow& b = ph.rows[i];
       if (b.runtime != "braid" || b.runs == 0) continue;
-      ph.ratios.push_back({m.name, b.config, best_ort->config, b.latency.p50 / best_ort->latency.p50,
-                           b.latency.p99 / best_ort->latency.p99, -1, -1});
+      CompareRatio k{m.name, b.config, best_ort->config, b.latency.p50 / best_ort->latency.p50,
+                     b.latency.p99 / best_ort->latency.p99};
+      k.throughput_ratio = best_ort->throughput > 0 ? b.throughput / best_ort->throughput : 0;
+      ph.ratios.push_back(k);
     }
   }
   if (ort_overhead_ms >= 0)
@@ -320,17 +411,29 @@ ComparePhase summarize_phase(const std::vector<Model>& models, const std::string
   return ph;
 }
 
-void print_phase(const ComparePhase& ph, const std::string& title) {
+std::string mib(int64_t bytes_or_kib, double unit, const char* fmt = "%.1f") {
+  if (bytes_or_kib < 0) return "-";
+  char buf[32];
+  std::snprintf(buf, sizeof buf, fmt, static_cast<double>(bytes_or_kib) / unit);
+  return buf;
+}
+
+void print_phase(const ComparePhase& ph, const std::string& title, const BenchOptions& o) {
+  const bool concurrent = o.scenario != Scenario::kSingleStream;
   std::printf("\n== %s (load average %.2f -> %.2f) ==\n", title.c_str(), ph.load_avg_start, ph.load_avg_end);
-  std::printf("%-14s %-7s %-20s %6s %9s %9s %9s %15s %9s %9s %9s %9s\n", "model", "runtime", "config", "runs", "p50 ms",
-              "p99 ms", "max ms", "round p50 range", "p50/ORT", "p99/ORT", "p50 corr", "p99 corr");
+  std::printf("%-14s %-7s %-20s %6s %9s %9s %9s %9s %15s %8s %8s", "model", "runtime", "config", "runs", "per s",
+              "p50 ms", "p99 ms", "max ms", "round p50 range", "peak MiB", "act MiB");
+  if (concurrent) std::printf(" %9s", "per s/ORT");
+  std::printf(" %9s %9s %9s %9s\n", "p50/ORT", "p99/ORT", "p50 corr", "p99 corr");
   for (const CompareRow& r : ph.rows) {
     if (!r.error.empty()) {
       std::printf("%-14s %-7s %-20s FAILED: %s\n", r.model.c_str(), r.runtime.c_str(), r.config.c_str(), r.error.c_str());
       continue;
     }
-    std::printf("%-14s %-7s %-20s %6zu %9.3f %9.3f %9.3f %7.3f-%-7.3f", r.model.c_str(), r.runtime.c_str(),
-                r.config.c_str(), r.runs, r.latency.p50, r.latency.p99, r.latency.max, r.round_p50_min, r.round_p50_max);
+    std::printf("%-14s %-7s %-20s %6zu %9.1f %9.3f %9.3f %9.3f %7.3f-%-7.3f %8s %8s", r.model.c_str(),
+                r.runtime.c_str(), r.config.c_str(), r.runs, r.throughput, r.latency.p50, r.latency.p99, r.latency.max,
+                r.round_p50_min, r.round_p50_max, mib(r.peak_rss_kib, 1024).c_str(),
+                mib(r.peak_activation_bytes, 1 << 20, "%.2f").c_str());
     const CompareRatio* ratio = nullptr;
     bool best = false;
     for (const CompareRatio& k : ph.ratios) {
@@ -338,43 +441,120 @@ void print_phase(const ComparePhase& ph, const std::string& title) {
       best |= k.model == r.model && r.runtime == "ort" && k.ort_config == r.config;
     }
     if (ratio) {
+      if (concurrent) std::printf(" %8.2fx", ratio->throughput_ratio);
       std::printf(" %8.2fx %8.2fx", ratio->p50_ratio, ratio->p99_ratio);
       if (ratio->p50_ratio_corrected >= 0)
         std::printf(" %8.2fx %8.2fx", ratio->p50_ratio_corrected, ratio->p99_ratio_corrected);
+    } else if (best) {
+      std::printf(" %9s", "(best)");
     }
-    else if (best) std::printf(" %9s", "(best)");
+    if (r.over_bound_share >= 0) std::printf("  %.1f%% over %.1f ms", 100.0 * r.over_bound_share, o.latency_bound_ms);
     std::printf("\n");
   }
   std::fflush(stdout);
 }
 
-OutputCheck check_outputs(const Model& m) {
-  OutputCheck k;
-  k.model = m.name;
-  k.rtol = kRtol;
-  const Config* braid = nullptr;
-  const Config* ort = nullptr;
-  for (const Config& c : m.configs) {
-    if (!c.error.empty() || c.ms.empty()) continue;
-    if (!braid && c.runtime == "braid" && c.f32) braid = &c;
-    if (!ort && c.runtime == "ort") ort = &c;
+// Every Braid configuration of `m` against ORT's first configuration, element by element,
+// for one request with the shared inputs: f32 configurations must agree within
+// kF32OutputTolerance; the others (bf16, int8, adaptive precision) are reported with their
+// error but not checked.
+std::vector<OutputCheck> check_outputs(Model& m) {
+  std::vector<OutputCheck> checks;
+  Config* ort = nullptr;
+  for (Config& c : m.configs)
+    if (!ort && c.runtime == "ort" && c.error.empty()) ort = &c;
+  Result<std::vector<PeerOutput>> peer = internal_error("no ORT configuration ran");
+  if (ort) {
+    auto reply = ort->ort->request("outputs " + ort->ort_id);
+    peer = reply.ok() ? parse_outputs_reply(*reply) : Result<std::vector<PeerOutput>>(reply.status());
   }
-  if (!braid || !ort) {
-    k.note = !ort ? "no ORT configuration ran" : "no Braid configuration in f32 ran (--precision f32 or all)";
-    return k;
+  for (Config& c : m.configs) {
+    if (c.runtime != "braid") continue;
+    OutputCheck k;
+    k.model = m.name;
+    k.braid_config = c.name;
+    k.ort_config = ort ? ort->name : "";
+    k.status = "unchecked";
+    if (!c.error.empty()) {
+      k.note = "this configuration failed";
+    } else if (!peer.ok()) {
+      k.note = peer.status().message();
+    } else {
+      auto out = c.session->run(m.inputs);
+      ++c.requests;
+      if (!out.ok()) {
+        k.note = "Braid: " + out.status().to_string();
+      } else {
+        const OutputDiff d = diff_outputs(*out, *peer);
+        if (!d.comparable) {
+          k.status = "mismatch";
+          k.note = d.why;
+        } else {
+          k.numel = d.numel;
+          k.max_abs_err = d.max_abs_err;
+          k.max_rel_err = d.max_rel_err;
+          k.max_abs_ort = d.max_magnitude;
+          if (c.f32) {
+            k.tolerance = kF32OutputTolerance;
+            k.status = d.max_rel_err <= kF32OutputTolerance ? "ok" : "mismatch";
+            if (k.status == "mismatch") k.note = "output '" + d.worst_output + "'";
+          } else {
+            k.note = "not f32: reported, not checked";
+          }
+        }
+      }
+    }
+    checks.push_back(std::move(k));
   }
-  k.braid_config = braid->name;
-  k.ort_config = ort->name;
-  k.numel = ort->last.numel;
-  k.braid_sum = braid->last.sum;
-  k.braid_sum_abs = braid->last.sum_abs;
-  k.ort_sum = ort->last.sum;
-  k.ort_sum_abs = ort->last.sum_abs;
-  // The sum can cancel to near zero: measure its error against the sum of |x|.
-  const double scale = std::max(std::fabs(k.ort_sum_abs), 1e-12);
-  k.ok = braid->last.numel == ort->last.numel && std::fabs(k.braid_sum - k.ort_sum) <= kRtol * scale &&
-         std::fabs(k.braid_sum_abs - k.ort_sum_abs) <= kRtol * scale;
-  return k;
+  return checks;
+}
+
+// One line per model: OK when every f32 configuration agrees, MISMATCH naming the first one
+// that does not; then one line per configuration that is reported but not checked.
+int print_output_checks(const std::vector<OutputCheck>& checks) {
+  int failures = 0;
+  std::vector<std::string> models;
+  for (const OutputCheck& k : checks)
+    if (std::find(models.begin(), models.end(), k.model) == models.end()) models.push_back(k.model);
+  for (const std::string& model : models) {
+    std::string configs, ort;
+    const OutputCheck* bad = nullptr;
+    const OutputCheck* worst = nullptr;
+    for (const OutputCheck& k : checks) {
+      if (k.model != model || k.status == "unchecked") continue;
+      configs += (configs.empty() ? "" : ", ") + k.braid_config;
+      ort = k.ort_config;
+      if (k.status == "mismatch" && !bad) bad = &k;
+      if (k.status == "ok" && (!worst || k.max_rel_err > worst->max_rel_err)) worst = &k;
+    }
+    if (bad) {
+      ++failures;
+      if (bad->max_rel_err < 0)
+        std::printf("output check %s: MISMATCH (Braid %s vs ORT %s: %s)\n", model.c_str(), bad->braid_config.c_str(),
+                    bad->ort_config.c_str(), bad->note.c_str());
+      else
+        std::printf("output check %s: MISMATCH (Braid %s vs ORT %s, %s, %lld values: max abs err %.3g, max rel err "
+                    "%.3g of max |x| %.4g > tolerance %g)\n",
+                    model.c_str(), bad->braid_config.c_str(), bad->ort_config.c_str(), bad->note.c_str(),
+                    static_cast<long long>(bad->numel), bad->max_abs_err, bad->max_rel_err, bad->max_abs_ort,
+                    bad->tolerance);
+    } else if (worst) {
+      std::printf("output check %s: OK (Braid %s vs ORT %s, %lld values: max abs err %.3g, max rel err %.3g of max |x| "
+                  "%.4g, tolerance %g)\n",
+                  model.c_str(), configs.c_str(), ort.c_str(), static_cast<long long>(worst->numel), worst->max_abs_err,
+                  worst->max_rel_err, worst->max_abs_ort, worst->tolerance);
+    }
+    for (const OutputCheck& k : checks) {
+      if (k.model != model || k.status != "unchecked") continue;
+      if (k.max_rel_err >= 0)
+        std::printf("output check %s %s: UNCHECKED (%s; max abs err %.3g, max rel err %.3g of max |x| %.4g vs ORT %s)\n",
+                    model.c_str(), k.braid_config.c_str(), k.note.c_str(), k.max_abs_err, k.max_rel_err,
+                    k.max_abs_ort, k.ort_config.c_str());
+      else
+        std::printf("output check %s %s: UNCHECKED (%s)\n", model.c_str(), k.braid_config.c_str(), k.note.c_str());
+    }
+  }
+  return failures;
 }
 
 // Protobuf wire format, just enough for identity_model().
@@ -435,7 +615,7 @@ void measure_overhead(CompareReport& c, const BenchOptions& o, const std::shared
   seeded.batch = 0;
   auto in = make_inputs(*s, seeded);
   if (!in.ok() || !write_inputs(*s, *in, dir).ok()) return;
-  auto b = braid_block(*s, *in, 20, 200);
+  auto b = braid_block(*s, *in, 20, 200, false);
   if (b.ok()) c.braid_identity_ms = median(b->ms);
   if (!ort.request("load identity sequential " + dir.string() + " " + model.string()).ok()) return;
   auto r = ort.request("run identity 20 200");
@@ -446,7 +626,8 @@ void measure_overhead(CompareReport& c, const BenchOptions& o, const std::shared
 
 }  // namespace
 
-int compare_main(const BenchOptions& o, const std::shared_ptr<Runtime>& runtime, RunReport& report) {
+int compare_main(const BenchOptions& o, const std::shared_ptr<Runtime>& runtime, RunReport& report,
+                 TraceRecorder* trace, ResourceTimeline* timeline) {
   auto where = find_ort_peer();
   if (!where.ok()) {
     std::fprintf(stderr, "braid-bench: %s\n", where.status().message().c_str());
@@ -462,6 +643,10 @@ int compare_main(const BenchOptions& o, const std::shared_ptr<Runtime>& runtime,
                  (!seq.ok() ? seq.status() : par.status()).message().c_str());
     return 3;
   }
+  CompareReport& c = report.compare;
+  report.has_compare = true;
+  // Node with onnxruntime-node loaded and no model: what ORT's rows' peak RSS starts from.
+  if ((*seq)->request("ping").ok()) c.ort_baseline_rss_kib = process_rss_kib((*seq)->pid());
   char tmpl[] = "/tmp/braid_compare_XXXXXX";
   if (!mkdtemp(tmpl)) {
     std::fprintf(stderr, "braid-bench: cannot make a temporary directory\n");
@@ -487,21 +672,29 @@ int compare_main(const BenchOptions& o, const std::shared_ptr<Runtime>& runtime,
       extra_servers.push_back(std::move(s2).value());
       extra_servers.push_back(std::move(p2).value());
     }
-  CompareReport& c = report.compare;
-  report.has_compare = true;
   c.peer = "onnxruntime-node " + where->version;
   c.threads = n;
+  c.scenario = scenario_name(o.scenario);
   c.rounds = o.iterations > 0 ? std::min(o.rounds, o.iterations) : o.rounds;
   c.iterations_per_block = o.iterations > 0 ? std::max(1, o.iterations / c.rounds) : 0;
+  std::string scenario = scenario_name(o.scenario);
+  if (o.scenario != Scenario::kSingleStream) {
+    scenario += " (";
+    char qps[32];
+    std::snprintf(qps, sizeof qps, "%g", o.qps);
+    if (o.scenario == Scenario::kServer) scenario += std::string(qps) + " qps, ";
+    scenario += (o.scenario == Scenario::kMultiStream ? "concurrency " : "in flight <= ") + std::to_string(o.concurrency) + ")";
+  }
+  if (o.together) scenario += ", models together (Braid: one Runtime; ORT: a process per model)";
   std::printf("braid %s vs ONNX Runtime (%s, node %s) | %d threads | %s | %d rounds, %s\n", version(),
-              c.peer.c_str(), where->node.c_str(), n,
-              o.together ? "single-stream, models together (Braid: one Runtime; ORT: a process per model)"
-                         : "single-stream",
-              c.rounds,
+              c.peer.c_str(), where->node.c_str(), n, scenario.c_str(), c.rounds,
               o.iterations > 0 ? (std::to_string(o.iterations) + " runs per configuration and phase").c_str()
                                : ("~" + std::to_string(o.duration_s).substr(0, 4) + " s per configuration and phase").c_str());
   std::printf("ORT: sequential/intra=N (intraOpNumThreads N) and parallel/inter=N (interOpNumThreads N, intra 1); "
               "latency through Node includes the binding's overhead\n");
+  if (o.scenario != Scenario::kSingleStream)
+    std::printf("ORT's concurrent requests are promises in one Node process: onnxruntime-node 1.30 runs each "
+                "session.run() on the JS thread, so they queue one behind another\n");
   std::fflush(stdout);
 
   measure_overhead(c, o, runtime, **seq, work);
@@ -513,54 +706,56 @@ int compare_main(const BenchOptions& o, const std::shared_ptr<Runtime>& runtime,
     std::printf("Identity(1x1000) overhead: not measured (no 'corr' ratios)\n");
   std::vector<Model> models;
   for (size_t i = 0; i < o.models.size(); ++i)
-    models.push_back(prepare_model(o.models[i], o, runtime, orts_of[i], work, static_cast<int>(i)));
+    models.push_back(prepare_model(o.models[i], o, runtime, orts_of[i], work, static_cast<int>(i), trace));
+  if (trace) trace->attribute_by_plan();  // the configurations' runs interleave from here
   auto phase = [&](std::vector<Model>& ms) {
-    if (o.together) run_phase_together(ms, o, c.rounds);
-    else run_phase(ms, o, c.rounds);
+    if (o.together) run_phase_together(ms, o, c.rounds, trace);
+    else run_phase(ms, o, c.rounds, trace);
   };
 
   const bool loaded_phase = o.interference.kind != Interference::Kind::kNone;
   {
-    ComparePhase ph;
+    if (timeline) timeline->set_phase("compare/quiet");
     const double l0 = load_avg_1min();
     phase(models);
-    ph = summarize_phase(models, "quiet", "none", c.ort_identity_ms);
+    ComparePhase ph = summarize_phase(models, "quiet", "none", c.ort_identity_ms, o);
     ph.load_avg_start = l0;
     ph.load_avg_end = load_avg_1min();
-    print_phase(ph, loaded_phase ? "phase 1: no competitor" : "no competitor");
+    print_phase(ph, loaded_phase ? "phase 1: no competitor" : "no competitor", o);
     c.phases.push_back(std::move(ph));
   }
-  // Output checks on the quiet phase's last blocks.
-  for (const Model& m : models) c.output_checks.push_back(check_outputs(m));
+  // Output checks after the quiet phase: one request per configuration.
+  for (Model& m : models)
+    for (OutputCheck& k : check_outputs(m)) c.output_checks.push_back(std::move(k));
   if (loaded_phase) {
     const std::string spec = interference_spec(o.interference);
-    ComparePhase ph;
+    if (timeline) timeline->set_phase("compare/" + spec);
     const double l0 = load_avg_1min();
     {
       Competitor competitor(o.interference);
       phase(models);
     }
-    ph = summarize_phase(models, "interference", spec, c.ort_identity_ms);
+    ComparePhase ph = summarize_phase(models, "interference", spec, c.ort_identity_ms, o);
     ph.load_avg_start = l0;
     ph.load_avg_end = load_avg_1min();
-    print_phase(ph, "phase 2: with a competing process (--interference " + spec + ")");
+    print_phase(ph, "phase 2: with a competing process (--interference " + spec + ")", o);
     c.phases.push_back(std::move(ph));
   }
-  int failures = 0;
+  if (timeline) timeline->set_phase("");
+  if (c.ort_baseline_rss_kib >= 0)
+    std::printf("\npeak MiB: braid-bench's VmHWM (every configuration of every model loaded at once) for Braid rows, "
+                "the node process's for ORT rows (Node with onnxruntime-node and no model: %.1f MiB); act MiB: "
+                "Braid's peak activation memory\n",
+                static_cast<double>(c.ort_baseline_rss_kib) / 1024);
   std::printf("\n");
-  for (const OutputCheck& k : c.output_checks) {
-    if (!k.note.empty()) {
-      std::printf("output check %s: UNCHECKED (%s)\n", k.model.c_str(), k.note.c_str());
-      continue;
-    }
-    std::printf("output check %s: %s (Braid %s vs ORT %s, %lld values: sum %.6g vs %.6g, sum|x| %.6g vs %.6g, rtol %g)\n",
-                k.model.c_str(), k.ok ? "OK" : "MISMATCH", k.braid_config.c_str(), k.ort_config.c_str(),
-                static_cast<long long>(k.numel), k.braid_sum, k.ort_sum, k.braid_sum_abs, k.ort_sum_abs, k.rtol);
-    failures += k.ok ? 0 : 1;
-  }
+  int failures = print_output_checks(c.output_checks);
   for (const ComparePhase& ph : c.phases)
     for (const CompareRow& r : ph.rows) failures += r.error.empty() ? 0 : 1;
   std::fflush(stdout);
+  if (trace)
+    for (const Model& m : models)
+      for (const Config& k : m.configs)
+        if (k.trace_phase >= 0) trace->end_phase(k.trace_phase, k.requests);
   models.clear();  // sessions first, then the servers (their destructors kill them by PID)
   extra_servers.clear();
   seq->reset();

@@ -1,5 +1,5 @@
 // braid-bench --compare ort: Braid and ONNX Runtime 1.30 on the same models, the same
-// inputs and the same (single-stream) scenario, interleaved: every round runs one block of
+// inputs and the same scenario, interleaved: every round runs one block of
 // each configuration (Braid's modes x precisions, ORT sequential/intra=N and
 // parallel/inter=N) in an order rotated from round to round, so that drift of the machine
 // hits all of them. With --interference, a quiet phase and then a phase with the
@@ -12,12 +12,17 @@
 #include "bench_options.h"
 #include "braid/runtime.h"
 #include "report.h"
+#include "resource_timeline.h"
+#include "trace_recorder.h"
 
 namespace braid::bench {
 
 // Runs the comparison and fills `report.compare`; `runtime` is what the Braid sessions
-// share (null: the process-wide default). Returns the exit code: 0, 1 when a
-// configuration failed or outputs disagree, 3 when ONNX Runtime is not installed.
-int compare_main(const BenchOptions& o, const std::shared_ptr<Runtime>& runtime, RunReport& report);
+// share (null: the process-wide default); `trace` (may be null) gets every Braid
+// configuration as a phase of its own; `timeline` (may be null) is labelled per phase.
+// Returns the exit code: 0, 1 when a configuration failed or outputs disagree, 3 when ONNX
+// Runtime is not installed.
+int compare_main(const BenchOptions& o, const std::shared_ptr<Runtime>& runtime, RunReport& report,
+                 TraceRecorder* trace, ResourceTimeline* timeline);
 
 }  // namespace braid::bench

@@ -306,10 +306,8 @@ int main(int argc, char** argv) {
   Observers obs{timeline.get(), trace.get(), &progress, session_runtime, o.precisions.size() > 1};
 
   if (o.compare != Peer::kNone) {
+    const int rc = compare_main(o, session_runtime, report, trace.get(), timeline.get());
     if (trace) set_run_tracer(nullptr);
-    if (!o.trace_path.empty() || !o.html_path.empty())
-      std::fprintf(stderr, "braid-bench: --trace and --html are not written with --compare (only --json)\n");
-    const int rc = compare_main(o, session_runtime, report);
     if (rc == 3 || !reports) return rc;
     report.versions = read_version_info();
     report.machine = read_machine_info(&runtime->monitor());
@@ -319,10 +317,15 @@ int main(int argc, char** argv) {
     report.peak_rss_kib = ru.ru_maxrss;
     report.timeline_period_ms = static_cast<double>(timeline->period().count());
     report.timeline = timeline->finish();
-    if (!o.json_path.empty() &&
-        !write_file(o.json_path, "JSON report", [&](std::ostream& os) { write_json(os, report); }))
-      return 2;
-    return rc;
+    bool written = true;
+    if (!o.json_path.empty())
+      written &= write_file(o.json_path, "JSON report", [&](std::ostream& os) { write_json(os, report); });
+    if (!o.trace_path.empty())
+      written &= write_file(o.trace_path, "trace", [&](std::ostream& os) { trace->write(os, report.timeline); });
+    if (!o.html_path.empty())
+      written &= write_file(o.html_path, "HTML report",
+                            [&](std::ostream& os) { write_html(os, report, trace->runs(), trace->phases()); });
+    return written ? rc : 2;
   }
   Competitor competitor(o.interference);
   const std::string threads = o.threads > 0 ? std::to_string(o.threads) + " threads"

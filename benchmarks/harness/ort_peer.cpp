@@ -99,6 +99,33 @@ Result<BlockReply> parse_block_reply(const std::string& line) {
   return b;
 }
 
+Result<ScenarioReply> parse_scenario_reply(const std::string& line) {
+  std::istringstream words(line);
+  std::string ok;
+  ScenarioReply r;
+  words >> ok >> r.wall_s;
+  if (ok != "ok" || words.fail() || !(r.wall_s >= 0))
+    return internal_error("bad reply to a scenario request: '" + line.substr(0, 200) + "'");
+  double ms = 0;
+  while (words >> ms) r.ms.push_back(ms);
+  if (!words.eof() || r.ms.empty()) return internal_error("bad timings in the reply '" + line.substr(0, 200) + "'");
+  return r;
+}
+
+namespace {
+int64_t status_field_kib(pid_t pid, const char* field) {
+  std::ifstream f("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  const std::string key = std::string(field) + ":";
+  while (std::getline(f, line))
+    if (line.rfind(key, 0) == 0) return std::strtoll(line.c_str() + key.size(), nullptr, 10);
+  return -1;
+}
+}  // namespace
+
+int64_t process_peak_rss_kib(pid_t pid) { return status_field_kib(pid, "VmHWM"); }
+int64_t process_rss_kib(pid_t pid) { return status_field_kib(pid, "VmRSS"); }
+
 Result<std::unique_ptr<OrtServer>> OrtServer::start(const OrtPeerLocation& where, const std::vector<std::string>& args) {
   int in[2], out[2];
   if (pipe(in) != 0) return internal_error("pipe() failed");

@@ -40,6 +40,18 @@ struct BlockReply {
 };
 Result<BlockReply> parse_block_reply(const std::string& line);
 
+// One block of a multi-stream, server or offline scenario: "ok WALL_S MS_1 ... MS_N".
+struct ScenarioReply {
+  double wall_s = 0;
+  std::vector<double> ms;
+};
+Result<ScenarioReply> parse_scenario_reply(const std::string& line);
+
+// A process's peak resident set (VmHWM) and current one (VmRSS) in KiB, read from
+// /proc/PID/status by PID; -1 when it cannot be read. Thread-safe.
+int64_t process_peak_rss_kib(pid_t pid);
+int64_t process_rss_kib(pid_t pid);
+
 class OrtServer {
  public:
   // Starts `node ort_serve.mjs ARGS...` with its stdin and stdout on pipes (stderr is ours).

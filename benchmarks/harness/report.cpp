@@ -121,7 +121,10 @@ void write_latency(JsonWriter& j, const LatencySummary& l) {
 void write_compare(JsonWriter& j, const CompareReport& c) {
   j.key("compare").begin_object();
   j.field("peer", c.peer).field("threads", c.threads).field("rounds", c.rounds);
-  j.field("iterations_per_block", c.iterations_per_block);
+  j.field("iterations_per_block", c.iterations_per_block).field("scenario", c.scenario);
+  j.key("ort_baseline_rss_kib");
+  if (c.ort_baseline_rss_kib >= 0) j.value(c.ort_baseline_rss_kib);
+  else j.null();
   j.key("braid_identity_ms");
   if (c.braid_identity_ms >= 0) j.value(c.braid_identity_ms);
   else j.null();
@@ -141,13 +144,23 @@ void write_compare(JsonWriter& j, const CompareReport& c) {
       write_latency(j, r.latency);
       j.field("round_p50_min_ms", r.round_p50_min).field("round_p50_max_ms", r.round_p50_max);
       j.field("first_run_ms", r.first_run_ms);
+      j.field("seconds", r.seconds).field("throughput_per_s", r.throughput);
+      j.key("over_bound_share");
+      if (r.over_bound_share >= 0) j.value(r.over_bound_share);
+      else j.null();
+      j.key("peak_activation_bytes");
+      if (r.peak_activation_bytes >= 0) j.value(r.peak_activation_bytes);
+      else j.null();
+      j.key("peak_rss_kib");
+      if (r.peak_rss_kib >= 0) j.value(r.peak_rss_kib);
+      else j.null();
       j.end_object();
     }
     j.end_array();
     j.key("ratios").begin_array();
     for (const CompareRatio& r : ph.ratios) {
       j.begin_object().field("model", r.model).field("braid_config", r.braid_config).field("ort_config", r.ort_config);
-      j.field("p50_ratio", r.p50_ratio).field("p99_ratio", r.p99_ratio);
+      j.field("p50_ratio", r.p50_ratio).field("p99_ratio", r.p99_ratio).field("throughput_ratio", r.throughput_ratio);
       j.key("p50_ratio_corrected");
       if (r.p50_ratio_corrected >= 0) j.value(r.p50_ratio_corrected);
       else j.null();
@@ -162,10 +175,16 @@ void write_compare(JsonWriter& j, const CompareReport& c) {
   j.key("output_checks").begin_array();
   for (const OutputCheck& k : c.output_checks) {
     j.begin_object().field("model", k.model).field("braid_config", k.braid_config).field("ort_config", k.ort_config);
-    j.field("status", k.ok ? "ok" : (k.note.empty() ? "mismatch" : "unchecked"));
-    j.field("numel", k.numel).field("rtol", k.rtol);
-    j.field("braid_sum", k.braid_sum).field("braid_sum_abs", k.braid_sum_abs);
-    j.field("ort_sum", k.ort_sum).field("ort_sum_abs", k.ort_sum_abs);
+    j.field("status", k.status).field("numel", k.numel);
+    auto number_or_null = [&j](const char* key, double v) {
+      j.key(key);
+      if (v >= 0) j.value(v);
+      else j.null();
+    };
+    number_or_null("tolerance", k.tolerance);
+    number_or_null("max_abs_err", k.max_abs_err);
+    number_or_null("max_rel_err", k.max_rel_err);
+    number_or_null("max_abs_ort", k.max_abs_ort);
     if (!k.note.empty()) j.field("note", k.note);
     j.end_object();
   }

@@ -64,6 +64,17 @@ struct CompareRow {
   LatencySummary latency;
   double round_p50_min = 0, round_p50_max = 0;  // spread of the per-round medians
   double first_run_ms = 0;
+  double seconds = 0;             // wall time of its blocks, summed
+  double throughput = 0;          // runs / seconds
+  double over_bound_share = -1;   // server with --latency-bound; -1: not measured
+  // Braid: the largest RunStats::peak_activation_bytes of its runs (-1: not measured, e.g.
+  // server/offline, whose requests go through submit()). ORT: -1.
+  int64_t peak_activation_bytes = -1;
+  // VmHWM at the end of the phase of the process that ran it: braid-bench itself for Braid
+  // rows (every configuration of every model loaded in it), the node process for ORT rows
+  // (every model that process holds). -1: unknown.
+  int64_t peak_rss_kib = -1;
+  std::vector<double> latency_ms;  // every run, for the HTML charts (not in the JSON)
   std::string error;  // empty when it ran
 };
 
@@ -71,6 +82,7 @@ struct CompareRow {
 struct CompareRatio {
   std::string model, braid_config, ort_config;
   double p50_ratio = 0, p99_ratio = 0;  // Braid / ORT
+  double throughput_ratio = 0;          // Braid / ORT (higher is better for Braid)
   // Against ORT less its Identity-model latency (the Node binding's overhead); -1: unknown.
   double p50_ratio_corrected = -1, p99_ratio_corrected = -1;
 };
@@ -83,14 +95,16 @@ struct ComparePhase {
   double load_avg_start = 0, load_avg_end = 0;  // 1-minute load average
 };
 
-// Output agreement of one model: Braid f32 against ORT, sum and sum |x| of every f32 output.
+// Output agreement of one Braid configuration of one model with ORT, element by element
+// (output_check.h), for one request with the shared inputs.
 struct OutputCheck {
   std::string model, braid_config, ort_config;
-  double braid_sum = 0, braid_sum_abs = 0, ort_sum = 0, ort_sum_abs = 0;
-  int64_t numel = 0;
-  double rtol = 0;
-  bool ok = false;
-  std::string note;  // why it could not be checked, if so
+  std::string status;      // "ok" | "mismatch" | "unchecked"
+  int64_t numel = 0;       // elements compared
+  double tolerance = -1;   // max relative error allowed; -1: not checked (bf16/int8/adaptive)
+  double max_abs_err = -1, max_rel_err = -1;  // -1: not computed
+  double max_abs_ort = -1;  // the largest |ORT value| of the worst output
+  std::string note;  // why it was not checked or not comparable
 };
 
 struct CompareReport {
@@ -100,6 +114,10 @@ struct CompareReport {
   int iterations_per_block = 0;  // 0: sized per model from its speed
   // Median latency of a one-Identity model ([1, 1000] floats): per-call overhead; -1: unknown.
   double braid_identity_ms = -1, ort_identity_ms = -1;
+  // VmRSS of ORT's server right after it started (Node with onnxruntime-node loaded, no
+  // model), to subtract from its rows' peak RSS; -1: unknown.
+  int64_t ort_baseline_rss_kib = -1;
+  std::string scenario;  // single-stream | multi-stream | server | offline
   std::vector<ComparePhase> phases;
   std::vector<OutputCheck> output_checks;
 };

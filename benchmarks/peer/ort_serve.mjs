@@ -12,7 +12,26 @@
 //   stdin                                  stdout
 //   load ID MODE INPUT_DIR MODEL.onnx      ok ID | err MESSAGE     (MODE is ignored)
 //   run ID WARMUP ITERS                    ok NUMEL SUM SUM_ABS MS_1 ... MS_ITERS | err MESSAGE
+//   scenario ID KIND CONC QPS SECONDS ITERS SEED
+//                                          ok WALL_S MS_1 ... MS_N | err MESSAGE
+//   outputs ID                             ok NAME DTYPE NUMEL BASE64 [NAME DTYPE NUMEL BASE64 ...]
+//                                          (NAME URI-encoded; BASE64 '-' when empty or not numeric)
+//   ping                                   ok
 //   quit
+//
+// `scenario` runs one block of a LoadGen scenario after one unmeasured run, as braid-bench's
+// scenarios.h does for Braid: KIND multi-stream (CONC clients, each awaiting its run before
+// the next), server (Poisson arrivals at QPS from a generator seeded with SEED, at most CONC
+// in flight; latency from the scheduled arrival, so waiting counts) or offline (CONC runs
+// in flight, as fast as they finish; latency from submission). ITERS > 0: that many
+// requests; else SECONDS of arrivals. WALL_S is the block's wall time. Note: in
+// onnxruntime-node 1.30 `session.run` resolves through setImmediate and then runs the
+// binding synchronously on the JS thread (dist/backend.js), so concurrent runs of one
+// process queue one behind the other; each still uses ORT's intra-op threads.
+// `outputs` runs the model once and returns every output's values, raw little-endian in
+// base64 (DTYPE as ort.Tensor.type). Test only: with BRAID_ORT_CORRUPT_OUTPUT=1 in the
+// environment the first float32 output's first element is changed by 1% of the output's
+// largest magnitude (plus 1), so that a per-element check must fail.
 //
 // Input k is INPUT_DIR/in<k>.bin (raw little-endian, the input's dtype, dynamic dims = 1,
 // or the dims listed in INPUT_DIR/in<k>.shape when that file exists: "1 3 224 224").
@@ -93,6 +112,87 @@ async function run(id, warmup, iters) {
   return `ok ${numel} ${sum.toPrecision(9)} ${sumAbs.toPrecision(9)} ${ms.map((v) => v.toFixed(6)).join(' ')}`;
 }
 
+// mulberry32: a small seeded generator, so that a seed gives the same arrivals every time.
+function seeded(seed) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const sleepUntil = (t) => new Promise((resolve) => setTimeout(resolve, Math.max(0, t - performance.now())));
+
+async function scenario(id, kind, conc, qps, seconds, iters, seed) {
+  const m = models.get(id);
+  if (!m || !(conc >= 1) || !(iters >= 0) || !(seconds > 0 || iters > 0)) throw new Error(`bad scenario request for '${id}'`);
+  if (kind === 'server' && !(qps > 0)) throw new Error('server needs a positive QPS');
+  await m.sess.run(m.feeds);  // one unmeasured run
+  const ms = [];
+  const t0 = performance.now();
+  const end = t0 + seconds * 1000;
+  const more = (issued) => (iters > 0 ? issued < iters : performance.now() < end);
+  let issued = 0;
+  if (kind === 'multi-stream') {
+    const client = async () => {
+      while (more(issued++)) {
+        const a = performance.now();
+        await m.sess.run(m.feeds);
+        ms.push(performance.now() - a);
+      }
+    };
+    await Promise.all(Array.from({ length: conc }, client));
+  } else if (kind === 'server' || kind === 'offline') {
+    const rand = seeded(seed);
+    const inFlight = new Set();
+    let next = t0;
+    for (; more(issued); issued++) {
+      if (kind === 'server') {
+        next += (-Math.log(1 - rand()) / qps) * 1000;
+        await sleepUntil(next);
+      }
+      while (inFlight.size >= conc) await Promise.race(inFlight);
+      const arrival = kind === 'server' ? next : performance.now();
+      const p = m.sess.run(m.feeds).then(() => { ms.push(performance.now() - arrival); inFlight.delete(p); });
+      inFlight.add(p);
+    }
+    await Promise.all(inFlight);
+  } else {
+    throw new Error(`unknown scenario '${kind}'`);
+  }
+  const wall = (performance.now() - t0) / 1000;
+  return `ok ${wall.toFixed(6)} ${ms.map((v) => v.toFixed(6)).join(' ')}`;
+}
+
+async function outputs(id) {
+  const m = models.get(id);
+  if (!m) throw new Error(`no model '${id}'`);
+  const out = await m.sess.run(m.feeds);
+  let corrupt = process.env.BRAID_ORT_CORRUPT_OUTPUT === '1';
+  const words = ['ok'];
+  for (const name of m.sess.outputNames) {
+    const t = out[name];
+    let data = t.data;
+    if (corrupt && t.type === 'float32' && data.length > 0) {
+      data = Float32Array.from(data);
+      let peak = 0;
+      for (const v of data) peak = Math.max(peak, Math.abs(v));
+      data[0] += 0.01 * peak + 1;
+      corrupt = false;
+    }
+    if (!ArrayBuffer.isView(data)) {  // string tensors: no raw values
+      words.push(encodeURIComponent(name), t.type, String(data.length), '-');
+      continue;
+    }
+    const bytes = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+    words.push(encodeURIComponent(name), t.type, String(data.length), bytes.length ? bytes.toString('base64') : '-');
+  }
+  return words.join(' ');
+}
+
 const rl = readline.createInterface({ input: process.stdin, terminal: false });
 for await (const line of rl) {
   const w = line.trim().split(/\s+/);
@@ -101,6 +201,10 @@ for await (const line of rl) {
   try {
     if (w[0] === 'load') reply = await load(w[1], w[3], w[4]);
     else if (w[0] === 'run') reply = await run(w[1], Number(w[2]), Number(w[3]));
+    else if (w[0] === 'scenario') {
+      reply = await scenario(w[1], w[2], Number(w[3]), Number(w[4]), Number(w[5]), Number(w[6]), Number(w[7]));
+    } else if (w[0] === 'outputs') reply = await outputs(w[1]);
+    else if (w[0] === 'ping') reply = 'ok';
     else reply = `err unknown request: ${line}`;
   } catch (e) {
     reply = `err ${String(e.message || e).replace(/\n/g, ' ')}`;

@@ -15,7 +15,7 @@ if(Python3_Interpreter_FOUND AND TARGET braid_models)
              COMMAND Python3::Interpreter ${CMAKE_CURRENT_LIST_DIR}/compare_ort_test.py ${_what}
                      --bench $<TARGET_FILE:braid-bench> --model ${PROJECT_BINARY_DIR}/models/wide_mlp.onnx
                      --source-dir ${PROJECT_SOURCE_DIR} --workdir ${CMAKE_CURRENT_BINARY_DIR}/harness_compare_${_what})
-    set_tests_properties(harness_compare_${_what} PROPERTIES TIMEOUT 60 SKIP_RETURN_CODE 77)
+    set_tests_properties(harness_compare_${_what} PROPERTIES TIMEOUT 180 SKIP_RETURN_CODE 77)
   endforeach()
   set_tests_properties(harness_compare_ort PROPERTIES LABELS peer)
   unset(_what)

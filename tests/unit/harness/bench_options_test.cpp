@@ -212,10 +212,21 @@ TEST(BenchOptions, CompareOrtAndItsRules) {
   ASSERT_FALSE(tvm.ok());
   EXPECT_NE(tvm.status().message().find("--compare"), std::string::npos);
   for (const char* r : {"0", "-1", "x", "1001"}) EXPECT_FALSE(parse({"--rounds", r}).ok()) << r;
-  // Only the single-stream scenario is compared; the rest say so rather than measure something else.
-  auto multi = parse({"--compare", "ort", "--scenario", "multi-stream"});
-  ASSERT_FALSE(multi.ok());
-  EXPECT_NE(multi.status().message().find("single-stream"), std::string::npos);
+  // Every scenario is compared (ORT runs it in ort_serve.mjs's `scenario` request); server
+  // still needs its rate.
+  for (const char* s : {"multi-stream", "offline"}) {
+    auto k = parse({"--compare", "ort", "--scenario", s, "--concurrency", "3"});
+    ASSERT_TRUE(k.ok()) << s << ": " << k.status().message();
+    EXPECT_EQ(k->concurrency, 3);
+  }
+  auto server = parse({"--compare", "ort", "--scenario", "server", "--qps", "50", "--latency-bound", "20"});
+  ASSERT_TRUE(server.ok()) << server.status().message();
+  EXPECT_DOUBLE_EQ(server->qps, 50);
+  EXPECT_FALSE(parse({"--compare", "ort", "--scenario", "server"}).ok());
+  // --trace and --html go with --compare.
+  auto reports = parse({"--compare", "ort", "--trace", "t.json", "--html", "r.html"});
+  ASSERT_TRUE(reports.ok()) << reports.status().message();
+  EXPECT_EQ(reports->trace_path, "t.json");
   // Models together: Braid on one Runtime, ORT a process per model (compare.cpp).
   auto together = parse({"--compare", "ort", "--together", "--model", "a.onnx", "--model", "b.onnx"});
   ASSERT_TRUE(together.ok()) << together.status().message();

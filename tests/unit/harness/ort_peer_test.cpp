@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include <string>
 
@@ -38,4 +39,21 @@ TEST(OrtPeer, MissingModuleSaysHowToInstallIt) {
   EXPECT_NE(m.find("npm install --prefix /nonexistent/braid-ort-prefix --ignore-scripts onnxruntime-node@1.30.0"),
             std::string::npos)
       << m;
+}
+
+TEST(OrtPeer, ParsesAScenarioReply) {
+  auto r = parse_scenario_reply("ok 0.512 1.5 2.25 3");
+  ASSERT_TRUE(r.ok()) << r.status().to_string();
+  EXPECT_DOUBLE_EQ(r->wall_s, 0.512);
+  ASSERT_EQ(r->ms.size(), 3u);
+  EXPECT_DOUBLE_EQ(r->ms[1], 2.25);
+  for (const char* bad : {"", "err x", "ok", "ok 0.5", "ok -1 2", "ok 0.5 1 y"})
+    EXPECT_FALSE(parse_scenario_reply(bad).ok()) << "'" << bad << "'";
+}
+
+TEST(OrtPeer, ReadsAProcessPeakRssByPid) {
+  const int64_t peak = process_peak_rss_kib(getpid()), now = process_rss_kib(getpid());
+  EXPECT_GT(now, 0);
+  EXPECT_GE(peak, now);
+  EXPECT_EQ(process_peak_rss_kib(-5), -1);
 }
