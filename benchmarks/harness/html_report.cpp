@@ -60,8 +60,8 @@ struct Plot {
   }
 };
 
-std::string histogram(const ModeResult& r) {
-  std::vector<double> ms = r.latency_ms;
+std::string histogram(const std::vector<double>& samples) {
+  std::vector<double> ms = samples;
   std::sort(ms.begin(), ms.end());
   const double lo = ms.front(), hi = std::max(ms.back(), lo * 1.0001 + 1e-9);
   const int bins = std::clamp(static_cast<int>(std::sqrt(static_cast<double>(ms.size()))) + 1, 5, 40);
@@ -78,8 +78,8 @@ std::string histogram(const ModeResult& r) {
   return s + "</svg>";
 }
 
-std::string cdf(const ModeResult& r) {
-  std::vector<double> ms = r.latency_ms;
+std::string cdf(const std::vector<double>& samples, const LatencySummary& latency) {
+  std::vector<double> ms = samples;
   std::sort(ms.begin(), ms.end());
   const Plot p{ms.front(), std::max(ms.back(), ms.front() * 1.0001 + 1e-9), 0, 1};
   std::string s = p.open("cdf", "latency (ms)", "share of requests");
@@ -88,13 +88,111 @@ std::string cdf(const ModeResult& r) {
     pts += num(p.px(ms[i])) + "," + num(p.py(static_cast<double>(i + 1) / static_cast<double>(ms.size()))) + " ";
   s += "<polyline class=\"line\" points=\"" + pts + "\"/>";
   for (double q : {0.5, 0.99}) {
-    const double v = q == 0.5 ? r.latency.p50 : r.latency.p99;
+    const double v = q == 0.5 ? latency.p50 : latency.p99;
     s += "<line class=\"mark\" x1=\"" + num(p.px(v)) + "\" x2=\"" + num(p.px(v)) + "\" y1=\"" + num(p.py(0)) + "\" y2=\"" +
          num(p.py(1)) + "\"/><text class=\"tick\" x=\"" + num(p.px(v) + (q == 0.5 ? 3 : -3)) + "\" y=\"" +
          num(p.py(q == 0.5 ? 0.5 : 0.15)) + "\" text-anchor=\"" + (q == 0.5 ? "start" : "end") + "\">p" +
          (q == 0.5 ? "50 " : "99 ") + num(v) + "</text>";
   }
   return s + "</svg>";
+}
+
+// Every configuration of one model in one phase on one CDF (Braid's solid, ORT's dashed),
+// x from the fastest request to the largest p99.9, so that the tails stay readable.
+std::string cdf_overlay(const std::vector<const CompareRow*>& rows) {
+  double lo = INFINITY, hi = 0;
+  for (const CompareRow* r : rows) {
+    lo = std::min(lo, r->latency.min);
+    hi = std::max(hi, r->latency.p999);
+  }
+  const Plot p{lo, std::max(hi, lo * 1.0001 + 1e-9), 0, 1};
+  std::string s = p.open("cdf-compare", "latency (ms)", "share of requests");
+  int k = 0;
+  for (const CompareRow* r : rows) {
+    std::vector<double> ms = r->latency_ms;
+    std::sort(ms.begin(), ms.end());
+    std::string pts;
+    for (size_t i = 0; i < ms.size(); ++i)
+      if (ms[i] <= p.x1) pts += num(p.px(ms[i])) + "," + num(p.py(static_cast<double>(i + 1) / static_cast<double>(ms.size()))) + " ";
+    const std::string cls = "line c" + std::to_string(k % 6) + (r->runtime == "ort" ? " peer" : "");
+    s += "<polyline class=\"" + cls + "\" points=\"" + pts + "\"><title>" + esc(r->runtime + " " + r->config) +
+         "</title></polyline>";
+    s += "<rect class=\"legendbg\" x=\"" + num(kW - kRight - 150) + "\" y=\"" + num(kTop + 100 + 12 * k) +
+         "\" width=\"146\" height=\"12\"/><text class=\"legend c" + std::to_string(k % 6) + "\" x=\"" +
+         num(kW - kRight - 147) + "\" y=\"" + num(kTop + 109 + 12 * k) + "\">" + esc(r->runtime + " " + r->config) +
+         "</text>";
+    ++k;
+  }
+  return s + "</svg>";
+}
+
+std::string mib_cell(int64_t v, double unit, const char* fmt = "%.1f") {
+  return v >= 0 ? num(static_cast<double>(v) / unit, fmt) : "-";
+}
+
+// --compare: per phase the table (with ratios to ORT's best), then per model every
+// configuration's CDF on one chart and each one's histogram and CDF.
+void write_compare(std::ostream& os, const CompareReport& c) {
+  os << "<h2>Against ONNX Runtime</h2>\n<p>" << esc(c.peer) << ", " << esc(c.scenario) << ", " << c.threads
+     << " threads, " << c.rounds << " interleaved rounds";
+  if (c.ort_identity_ms >= 0) os << "; per-call overhead (Identity): ORT via Node " << num(c.ort_identity_ms, "%.4f") << " ms";
+  if (c.ort_baseline_rss_kib >= 0)
+    os << "; Node with onnxruntime-node and no model: " << mib_cell(c.ort_baseline_rss_kib, 1024) << " MiB";
+  os << ".</p>\n";
+  for (const ComparePhase& ph : c.phases) {
+    os << "<h3>Phase: " << esc(ph.name) << (ph.interference == "none" ? "" : " (" + esc(ph.interference) + ")")
+       << "</h3>\n<table class=\"compare\"><tr><th>model</th><th>runtime</th><th>config</th><th>runs</th><th>per s</th>"
+          "<th>p50 ms</th><th>p99 ms</th><th>max ms</th><th>peak RSS MiB</th><th>act MiB</th><th>p50/ORT</th>"
+          "<th>p99/ORT</th><th>per s/ORT</th></tr>\n";
+    for (const CompareRow& r : ph.rows) {
+      os << "<tr><td>" << esc(r.model) << "</td><td>" << r.runtime << "</td><td>" << esc(r.config) << "</td>";
+      if (!r.error.empty()) {
+        os << "<td colspan=\"10\" class=\"failed\">" << esc(r.error) << "</td></tr>\n";
+        continue;
+      }
+      os << "<td>" << r.runs << "</td><td>" << num(r.throughput, "%.1f") << "</td><td>" << num(r.latency.p50, "%.3f")
+         << "</td><td>" << num(r.latency.p99, "%.3f") << "</td><td>" << num(r.latency.max, "%.3f") << "</td><td>"
+         << mib_cell(r.peak_rss_kib, 1024) << "</td><td>" << mib_cell(r.peak_activation_bytes, 1 << 20, "%.2f") << "</td>";
+      const CompareRatio* k = nullptr;
+      bool best = false;
+      for (const CompareRatio& x : ph.ratios) {
+        if (x.model == r.model && r.runtime == "braid" && x.braid_config == r.config) k = &x;
+        best |= x.model == r.model && r.runtime == "ort" && x.ort_config == r.config;
+      }
+      if (k)
+        os << "<td>" << num(k->p50_ratio, "%.2f") << "x</td><td>" << num(k->p99_ratio, "%.2f") << "x</td><td>"
+           << num(k->throughput_ratio, "%.2f") << "x</td>";
+      else
+        os << "<td colspan=\"3\">" << (best ? "(best)" : "") << "</td>";
+      os << "</tr>\n";
+    }
+    os << "</table>\n";
+    std::vector<std::string> models;
+    for (const CompareRow& r : ph.rows)
+      if (std::find(models.begin(), models.end(), r.model) == models.end()) models.push_back(r.model);
+    for (const std::string& model : models) {
+      std::vector<const CompareRow*> rows;
+      for (const CompareRow& r : ph.rows)
+        if (r.model == model && r.error.empty() && !r.latency_ms.empty()) rows.push_back(&r);
+      if (rows.empty()) continue;
+      os << "<h4>" << esc(model) << " &middot; " << esc(ph.name) << "</h4>\n<div>" << cdf_overlay(rows) << "</div>\n";
+      for (const CompareRow* r : rows)
+        os << "<div class=\"config " << r->runtime << "\"><h5>" << esc(r->runtime + " " + r->config) << "</h5>"
+           << histogram(r->latency_ms) << cdf(r->latency_ms, r->latency) << "</div>\n";
+    }
+  }
+  if (!c.output_checks.empty()) {
+    os << "<h3>Output check</h3>\n<table><tr><th>model</th><th>Braid</th><th>ORT</th><th>status</th><th>values</th>"
+          "<th>max abs err</th><th>max rel err</th><th>tolerance</th></tr>\n";
+    for (const OutputCheck& k : c.output_checks)
+      os << "<tr><td>" << esc(k.model) << "</td><td>" << esc(k.braid_config) << "</td><td>" << esc(k.ort_config)
+         << "</td><td" << (k.status == "mismatch" ? " class=\"failed\"" : "") << ">" << k.status
+         << (k.note.empty() ? "" : " (" + esc(k.note) + ")") << "</td><td>" << k.numel << "</td><td>"
+         << (k.max_abs_err >= 0 ? num(k.max_abs_err) : "-") << "</td><td>"
+         << (k.max_rel_err >= 0 ? num(k.max_rel_err) : "-") << "</td><td>"
+         << (k.tolerance >= 0 ? num(k.tolerance) : "-") << "</td></tr>\n";
+    os << "</table>\n";
+  }
 }
 
 // The request of `phase` whose span is the median one: its subgraph runs per thread.
@@ -174,6 +272,9 @@ td:first-child,th:first-child,td:nth-child(2),th:nth-child(2){text-align:left}
 .tick{font-size:10px;fill:#555}.label{font-size:11px;fill:#333}.bar{fill:#4c78a8}.run{fill:#f58518;stroke:#fff}
 .line{fill:none;stroke:#4c78a8;stroke-width:1.5}.s1{stroke:#e45756;fill:none}.s2{stroke:#54a24b;fill:none}
 text.legend{stroke:none;font-size:11px;fill:#4c78a8}text.s1{fill:#e45756}text.s2{fill:#54a24b}
+.c0{stroke:#4c78a8}.c1{stroke:#e45756}.c2{stroke:#54a24b}.c3{stroke:#b279a2}.c4{stroke:#f58518}.c5{stroke:#72b7b2}
+text.c0{fill:#4c78a8}text.c1{fill:#e45756}text.c2{fill:#54a24b}text.c3{fill:#b279a2}text.c4{fill:#f58518}text.c5{fill:#72b7b2}
+.peer{stroke-dasharray:5 3}div.config{display:inline-block}h5{margin:4px 0}
 .mark{stroke:#999;stroke-dasharray:3 3}.legendbg{fill:#fff;fill-opacity:.85}.phase{fill:#eef}.failed{color:#b00}code{font-size:12px})";
 
 }  // namespace
@@ -186,26 +287,32 @@ void write_html(std::ostream& os, const RunReport& r, const std::vector<TracedRu
      << r.machine.allowed_cores << "/" << r.machine.logical_cores << " cores &middot; " << esc(r.created_utc)
      << "</p>\n<p><code>";
   for (const std::string& a : r.command_line) os << esc(a) << ' ';
-  os << "</code></p>\n<h2>Summary</h2>\n<table><tr><th>model</th><th>mode</th><th>requests</th><th>per s</th>"
-        "<th>p50 ms</th><th>p90 ms</th><th>p99 ms</th><th>p99.9 ms</th><th>max ms</th><th>peak RSS MiB</th></tr>\n";
+  os << "</code></p>\n";
+  if (!r.results.empty())
+    os << "<h2>Summary</h2>\n<table><tr><th>model</th><th>mode</th><th>requests</th><th>per s</th>"
+          "<th>p50 ms</th><th>p90 ms</th><th>p99 ms</th><th>p99.9 ms</th><th>max ms</th><th>peak RSS MiB</th>"
+          "<th>act MiB</th></tr>\n";
   for (const ModeResult& m : r.results) {
     os << "<tr><td>" << esc(m.model) << "</td><td>" << m.mode << (m.precision == "f32" ? "" : " " + m.precision) << "</td>";
     if (!m.ok()) {
-      os << "<td colspan=\"8\" class=\"failed\">" << esc(m.error) << "</td></tr>\n";
+      os << "<td colspan=\"9\" class=\"failed\">" << esc(m.error) << "</td></tr>\n";
       continue;
     }
     os << "<td>" << m.iterations << "</td><td>" << num(m.throughput, "%.1f") << "</td><td>" << num(m.latency.p50, "%.3f")
        << "</td><td>" << num(m.latency.p90, "%.3f") << "</td><td>" << num(m.latency.p99, "%.3f") << "</td><td>"
        << num(m.latency.p999, "%.3f") << "</td><td>" << num(m.latency.max, "%.3f") << "</td><td>"
-       << num(static_cast<double>(m.peak_rss_kib) / 1024, "%.1f") << "</td></tr>\n";
+       << num(static_cast<double>(m.peak_rss_kib) / 1024, "%.1f") << "</td><td>"
+       << mib_cell(m.peak_activation_bytes, 1 << 20, "%.2f") << "</td></tr>\n";
   }
-  os << "</table>\n<h2>Latency</h2>\n";
+  if (!r.results.empty()) os << "</table>\n";
+  if (r.has_compare) write_compare(os, r.compare);
+  if (!r.results.empty()) os << "<h2>Latency</h2>\n";
   for (const ModeResult& m : r.results) {
     if (!m.ok() || m.latency_ms.empty()) continue;
-    os << "<h3>" << esc(m.model) << " &middot; " << m.mode << (m.precision == "f32" ? "" : " " + m.precision) << "</h3>\n<div>" << histogram(m) << cdf(m) << "</div>\n";
+    os << "<h3>" << esc(m.model) << " &middot; " << m.mode << (m.precision == "f32" ? "" : " " + m.precision) << "</h3>\n<div>" << histogram(m.latency_ms) << cdf(m.latency_ms, m.latency) << "</div>\n";
   }
-  os << "<h2>One request's subgraph runs</h2>\n<p>The request with the median span of each traced model and mode; "
-        "one lane per thread (sequential mode runs nodes, not subgraphs, and is not traced).</p>\n";
+  os << "<h2>One request's subgraph runs</h2>\n<p>The request with the median span of each traced model and mode "
+        "(Braid's only); one lane per thread (sequential mode runs nodes, not subgraphs, and is not traced).</p>\n";
   for (size_t p = 0; p < phases.size(); ++p) {
     const std::string svg = request_timeline(runs, static_cast<int>(p));
     if (!svg.empty()) os << "<h3>" << esc(phases[p].model) << " &middot; " << phases[p].mode << "</h3>\n" << svg << "\n";

@@ -228,7 +228,8 @@ def test_scenarios(args, model):
 
 
 def test_reports(args, model):
-    """--trace and --html with --compare: the trace has Braid's runs per configuration."""
+    """--trace and --html with --compare: the trace has Braid's runs per configuration, the
+    page ORT's latency charts beside Braid's."""
     trace_path = os.path.join(args.workdir, "compare.trace.json")
     html_path = os.path.join(args.workdir, "compare.html")
     p = run([args.bench, "--compare", "ort", "--iterations", "4", "--warmup", "2", "--trace", trace_path,
@@ -247,7 +248,14 @@ def test_reports(args, model):
                   "%s: %d subgraph runs" % (ph["mode"], len(runs)))
         reqs = [e for e in trace["traceEvents"] if e.get("cat") == "request" and e.get("pid") == ph["pid"]]
         check(len(reqs) == 4, "%s: %d measured request events, expected 4" % (ph["mode"], len(reqs)))
-    check(os.path.getsize(html_path) > 0, "no HTML page written")
+    with open(html_path) as f:
+        html = f.read()
+    for svg in re.findall(r"<svg\b.*?</svg>", html, re.S):
+        ET.fromstring(svg)  # well-formed
+    check(len(re.findall(r'class="chart cdf-compare"', html)) == 1, "one CDF of every configuration")
+    check(len(re.findall(r'<div class="config ort">', html)) == 2, "a histogram and CDF per ORT configuration")
+    check(len(re.findall(r'<div class="config braid">', html)) == 3, "a histogram and CDF per Braid configuration")
+    check("peak RSS MiB" in html and "Output check" in html, "the memory columns or output check table is missing")
 
 
 def test_missing(args):

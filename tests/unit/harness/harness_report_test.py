@@ -296,14 +296,9 @@ def find_chromium():
     return None
 
 
-def test_html(args):
-    browser = find_chromium()
-    if not browser:
-        print("SKIP: no chromium installed (apt-get install chromium)")
-        sys.exit(SKIP)
-    html_path = os.path.abspath(os.path.join(args.workdir, "report.html"))
-    run_bench(args, ["--html", html_path])
-    profile = os.path.join(os.path.abspath(args.workdir), "chromium-profile")
+def render(browser, args, html_path, name):
+    """Headless Chromium's DOM of the page, after checking that it rendered cleanly."""
+    profile = os.path.join(os.path.abspath(args.workdir), "chromium-profile-" + name)
     cmd = [browser, "--headless", "--disable-gpu", "--no-sandbox", "--user-data-dir=" + profile,
            "--enable-logging=stderr", "--v=0", "--dump-dom", "file://" + html_path]
     print("+ " + " ".join(cmd))
@@ -312,10 +307,37 @@ def test_html(args):
     check(p.returncode == 0, "chromium exited with %d:\n%s" % (p.returncode, log[-2000:]))
     console = [l for l in log.splitlines() if "CONSOLE" in l or "Uncaught" in l or "ERROR:page" in l]
     check(not console, "console messages while rendering:\n" + "\n".join(console))
+    check("braid-bench report" in dom, "page title missing in the DOM")
+    return dom
+
+
+def ort_installed():
+    prefix = os.environ.get("BRAID_ORT_PREFIX", os.path.join(os.path.expanduser("~"), ".cache", "braid", "ort"))
+    return shutil.which("node") and os.path.exists(
+        os.path.join(prefix, "node_modules", "onnxruntime-node", "package.json"))
+
+
+def test_html(args):
+    browser = find_chromium()
+    if not browser:
+        print("SKIP: no chromium installed (apt-get install chromium)")
+        sys.exit(SKIP)
+    html_path = os.path.abspath(os.path.join(args.workdir, "report.html"))
+    run_bench(args, ["--html", html_path])
+    dom = render(browser, args, html_path, "modes")
     for kind in ("histogram", "cdf", "timeline", "cores", "memory"):
         check(re.search(r'<svg[^>]*class="chart %s"' % kind, dom), "no %s chart in the rendered DOM" % kind)
     check(len(re.findall(r"<svg\b", dom)) >= 3 * 2 + 2 + 2, "too few SVG charts rendered")
-    check("braid-bench report" in dom, "page title missing in the DOM")
+    # With --compare ort (when ORT is installed): ORT's charts beside Braid's.
+    if ort_installed():
+        html_path = os.path.abspath(os.path.join(args.workdir, "compare.html"))
+        run_bench(args, ["--compare", "ort", "--mode", "adaptive", "--html", html_path])
+        dom = render(browser, args, html_path, "compare")
+        check(re.search(r'<svg[^>]*class="chart cdf-compare"', dom), "no CDF of every configuration")
+        check(len(re.findall(r'<div class="config ort">\s*<h5>ort ', dom)) == 2, "no chart of ORT's configurations")
+        check(re.search(r'<svg[^>]*class="chart timeline"', dom), "no subgraph timeline of Braid's configuration")
+    else:
+        print("note: onnxruntime-node is not installed; the --compare page is not rendered")
     print("PASS html")
 
 
