@@ -29,6 +29,15 @@ class TensorAccess {
     t.numel_ = numel;
     t.data_ = data;
   }
+  // Makes `t` share `base`'s storage and data under `dims` (`numel` elements, equal to
+  // base's), copying the dims into t's shape capacity.
+  static void set_alias(Tensor& t, const Tensor& base, std::span<const int64_t> dims, int64_t numel) noexcept {
+    t.storage_ = base.storage_;
+    t.dtype_ = base.dtype_;
+    t.shape_.assign(dims.begin(), dims.end());
+    t.numel_ = numel;
+    t.data_ = base.data_;
+  }
 };
 
 }  // namespace braid

@@ -79,11 +79,10 @@ Status run_node(const Graph& graph, const ExecutionPlan& plan, std::vector<Tenso
     for (size_t o = 0; o < node.outputs.size(); ++o) {
       const ValueId v = node.outputs[o];
       if (v == kNoValue) continue;
-      if (void* p = arena->plan->slot(arena->base, v, 0)) {
-        slots[o] = {p, arena->plan->bytes[v]};
-        // The (empty) slot's shape capacity, for allocate_output to fill in place.
-        if (!values[v].defined()) std::swap(outputs[o], values[v]);
-      }
+      if (void* p = arena->plan->slot(arena->base, v, 0)) slots[o] = {p, arena->plan->bytes[v]};
+      // The (empty) value slot's shape capacity, for allocate_output_dims or
+      // set_output_reshaped to fill in place.
+      if (!values[v].defined()) std::swap(outputs[o], values[v]);
     }
   }
   KernelContext ctx;

@@ -115,4 +115,23 @@ class InlineVector {
 
 using Dims = InlineVector<int64_t, 8>;
 
+// The numpy broadcast of `shapes` into `out` (inline: no allocation up to rank 8); false
+// when they do not broadcast. Same rule as broadcast_shapes (kernels/broadcast.h).
+inline bool broadcast_dims(std::span<const Shape* const> shapes, Dims* out) {
+  size_t rank = 0;
+  for (const Shape* s : shapes) rank = std::max(rank, s->size());
+  out->assign(rank, 1);
+  for (const Shape* s : shapes) {
+    const size_t lead = rank - s->size();
+    for (size_t d = 0; d < s->size(); ++d) {
+      const int64_t dim = (*s)[d];
+      int64_t& r = (*out)[lead + d];
+      if (dim == r || dim == 1) continue;
+      if (r != 1) return false;
+      r = dim;
+    }
+  }
+  return true;
+}
+
 }  // namespace braid::detail

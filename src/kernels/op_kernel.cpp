@@ -49,6 +49,22 @@ Result<Tensor*> KernelContext::allocate_output_dims(size_t i, DataType dtype, st
   return allocate_output(i, dtype, Shape(dims.begin(), dims.end()));
 }
 
+Status KernelContext::set_output_reshaped(size_t i, const Tensor& base, std::span<const int64_t> dims) {
+  if (i >= outputs.size())
+    return internal_error("output index " + std::to_string(i) + " out of range for " + node->describe());
+  int64_t n = 1;
+  for (int64_t d : dims) {
+    if (d < 0 || (d != 0 && n > (int64_t{1} << 62) / d)) n = -1;
+    if (n < 0) break;
+    n *= d;
+  }
+  if (n != base.numel())
+    return bad_node(*node, "cannot reshape " + shape_to_string(base.shape()) + " to " +
+                               shape_to_string(Shape(dims.begin(), dims.end())));
+  TensorAccess::set_alias(outputs[i], base, dims, n);
+  return {};
+}
+
 DataType KernelInit::input_dtype(size_t i) const {
   if (!has_input(i)) return DataType::kUndefined;
   return graph->values[node->inputs[i]].dtype;

@@ -46,6 +46,10 @@ struct KernelContext {
   Result<Tensor*> allocate_output_dims(size_t i, DataType dtype, std::span<const int64_t> dims);
   // Sets output i to an existing tensor (zero-copy outputs such as Reshape).
   void set_output(size_t i, Tensor t) { outputs[i] = std::move(t); }
+  // Sets output i to `base`'s data under `dims` (same element count, else an error):
+  // a zero-copy output whose shape is copied into the output's reused shape storage,
+  // so it allocates nothing (Flatten, Squeeze).
+  Status set_output_reshaped(size_t i, const Tensor& base, std::span<const int64_t> dims);
 };
 
 class OpKernel {

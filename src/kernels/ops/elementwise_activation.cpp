@@ -200,7 +200,7 @@ class ClipKernel final : public OpKernel {
       BRAID_RETURN_IF_ERROR(bound(ctx, 1, x.dtype(), &lo));
       BRAID_RETURN_IF_ERROR(bound(ctx, 2, x.dtype(), &hi));
     }
-    BRAID_ASSIGN_OR_RETURN(Tensor * y, ctx.allocate_output(0, x.dtype(), x.shape()));
+    BRAID_ASSIGN_OR_RETURN(Tensor * y, ctx.allocate_output_dims(0, x.dtype(), x.shape()));
     const T* in = x.data<T>();
     T* out = y->data<T>();
     parallel_for_range(x.numel(), kElementwiseGrain, ctx.max_threads,

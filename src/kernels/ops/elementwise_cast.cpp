@@ -119,7 +119,7 @@ class CastKernel final : public OpKernel {
     }
     CastFn fn = from == from_ && to == to_ ? fn_ : resolve_cast(from, to);
     if (fn == nullptr) return unsupported_dtype(*ctx.node, from);
-    BRAID_ASSIGN_OR_RETURN(Tensor * y, ctx.allocate_output(0, to, x->shape()));
+    BRAID_ASSIGN_OR_RETURN(Tensor * y, ctx.allocate_output_dims(0, to, x->shape()));
     const auto* in = static_cast<const std::byte*>(x->raw_data());
     auto* out = static_cast<std::byte*>(y->raw_data());
     const size_t in_size = dtype_size(from);

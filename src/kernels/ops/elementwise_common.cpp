@@ -5,6 +5,7 @@
 
 #include "kernels/attributes.h"
 #include "kernels/broadcast.h"
+#include "kernels/dims.h"
 #include "kernels/parallel.h"
 
 namespace braid::detail::ew {
@@ -96,17 +97,14 @@ class BinaryKernel final : public OpKernel {
 
     const Shape* b_shape = &b->shape();
     Shape b_reshaped;  // only the opset < 7 modes re-align B
-    Shape broadcast_out;
-    // Equal shapes (every mode) are the output's: no shape is built for them.
-    const Shape& out_shape = a->shape() == *b_shape ? a->shape() : broadcast_out;
-    if (&out_shape == &broadcast_out)
-      BRAID_RETURN_IF_ERROR(output_shape(*ctx.node, a->shape(), &b_shape, &b_reshaped, &broadcast_out));
+    Dims out_shape;    // inline: no Shape is built per call
+    BRAID_RETURN_IF_ERROR(output_shape(*ctx.node, a->shape(), &b_shape, &b_reshaped, &out_shape));
     if (spec_.check_zero_divisor && impl.has_zero && impl.has_zero(b->raw_data(), b->numel()))
       return bad_node(*ctx.node, "integer division by zero");
     BRAID_ASSIGN_OR_RETURN(Tensor * y, ctx.allocate_output_dims(0, out_dt, out_shape));
     BroadcastPlan plan;
     const Shape* shapes[] = {&a->shape(), b_shape};
-    Status st = make_broadcast_plan(out_shape, shapes, &plan);
+    Status st = make_broadcast_plan(y->shape(), shapes, &plan);  // y's shape is out_shape
     if (!st.ok()) return bad_node(*ctx.node, st.message());
 
     const auto* pa = static_cast<const std::byte*>(a->raw_data());
@@ -127,7 +125,7 @@ class BinaryKernel final : public OpKernel {
 
  private:
   // The output shape; points *b at `reshaped` when an opset < 7 mode re-aligns B.
-  Status output_shape(const Node& node, const Shape& a, const Shape** b, Shape* reshaped, Shape* out) const {
+  Status output_shape(const Node& node, const Shape& a, const Shape** b, Shape* reshaped, Dims* out) const {
     switch (spec_.broadcast) {
       case BinaryBroadcast::kLegacy:
         if (!legacy_broadcast_) {
@@ -153,9 +151,9 @@ class BinaryKernel final : public OpKernel {
         break;
     }
     const Shape* shapes[] = {&a, *b};
-    if (!broadcast_shapes(shapes, out))
+    if (!broadcast_dims(shapes, out))
       return bad_node(node, "shapes " + shape_to_string(a) + " and " + shape_to_string(**b) + " do not broadcast");
-    if (spec_.broadcast != BinaryBroadcast::kNumpy && *out != a)
+    if (spec_.broadcast != BinaryBroadcast::kNumpy && !std::ranges::equal(*out, a))
       return bad_node(node, "shape " + shape_to_string(**b) + " does not broadcast to " + shape_to_string(a));
     return {};
   }

@@ -60,7 +60,7 @@ class CumSumKernel final : public OpKernel {
         x->dtype(),
         [&](auto tag) -> Status {
           using T = decltype(tag);
-          BRAID_ASSIGN_OR_RETURN(Tensor * y, ctx.allocate_output(0, x->dtype(), x->shape()));
+          BRAID_ASSIGN_OR_RETURN(Tensor * y, ctx.allocate_output_dims(0, x->dtype(), x->shape()));
           if (x->numel() == 0) return {};
           const T* in = x->data<T>();
           T* out = y->data<T>();

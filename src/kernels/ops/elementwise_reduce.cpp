@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "kernels/attributes.h"
+#include "kernels/dims.h"
 #include "kernels/ops/elementwise_common.h"
 #include "kernels/ops/elementwise_kernels.h"
 #include "kernels/parallel.h"
@@ -231,7 +232,7 @@ class ReduceKernel final : public OpKernel {
       }
       for (int64_t d = 0; d < rank; ++d) reduced[d] = true;
     }
-    Shape out_shape;
+    Dims out_shape;  // inline: allocate_output_dims copies it into the output's shape
     for (int64_t d = 0; d < rank; ++d) {
       if (!reduced[d]) out_shape.push_back(x->dim(static_cast<size_t>(d)));
       else if (keepdims_) out_shape.push_back(1);
@@ -279,31 +280,31 @@ class ReduceKernel final : public OpKernel {
 
     return dispatch_dtype_or<float, double, Float16, BFloat16, int8_t, int16_t, int32_t, int64_t, uint8_t, uint16_t,
                              uint32_t, uint64_t>(
-        x->dtype(), [&](auto tag) { return run<decltype(tag)>(ctx, *x, std::move(out_shape), L); },
+        x->dtype(), [&](auto tag) { return run<decltype(tag)>(ctx, *x, out_shape, L); },
         [&] { return unsupported_dtype(*ctx.node, x->dtype()); });
   }
 
  private:
   template <class T>
-  Status run(KernelContext& ctx, const Tensor& x, Shape out_shape, const ReduceLayout& L) const {
+  Status run(KernelContext& ctx, const Tensor& x, const Dims& out_shape, const ReduceLayout& L) const {
     switch (kind_) {
-      case ReduceKind::kSum: return run_kind<T, ReduceKind::kSum>(ctx, x, std::move(out_shape), L);
-      case ReduceKind::kMean: return run_kind<T, ReduceKind::kMean>(ctx, x, std::move(out_shape), L);
-      case ReduceKind::kMax: return run_kind<T, ReduceKind::kMax>(ctx, x, std::move(out_shape), L);
-      case ReduceKind::kMin: return run_kind<T, ReduceKind::kMin>(ctx, x, std::move(out_shape), L);
-      case ReduceKind::kProd: return run_kind<T, ReduceKind::kProd>(ctx, x, std::move(out_shape), L);
-      case ReduceKind::kL1: return run_kind<T, ReduceKind::kL1>(ctx, x, std::move(out_shape), L);
-      case ReduceKind::kL2: return run_kind<T, ReduceKind::kL2>(ctx, x, std::move(out_shape), L);
-      case ReduceKind::kLogSum: return run_kind<T, ReduceKind::kLogSum>(ctx, x, std::move(out_shape), L);
-      case ReduceKind::kLogSumExp: return run_kind<T, ReduceKind::kLogSumExp>(ctx, x, std::move(out_shape), L);
-      case ReduceKind::kSumSquare: return run_kind<T, ReduceKind::kSumSquare>(ctx, x, std::move(out_shape), L);
+      case ReduceKind::kSum: return run_kind<T, ReduceKind::kSum>(ctx, x, out_shape, L);
+      case ReduceKind::kMean: return run_kind<T, ReduceKind::kMean>(ctx, x, out_shape, L);
+      case ReduceKind::kMax: return run_kind<T, ReduceKind::kMax>(ctx, x, out_shape, L);
+      case ReduceKind::kMin: return run_kind<T, ReduceKind::kMin>(ctx, x, out_shape, L);
+      case ReduceKind::kProd: return run_kind<T, ReduceKind::kProd>(ctx, x, out_shape, L);
+      case ReduceKind::kL1: return run_kind<T, ReduceKind::kL1>(ctx, x, out_shape, L);
+      case ReduceKind::kL2: return run_kind<T, ReduceKind::kL2>(ctx, x, out_shape, L);
+      case ReduceKind::kLogSum: return run_kind<T, ReduceKind::kLogSum>(ctx, x, out_shape, L);
+      case ReduceKind::kLogSumExp: return run_kind<T, ReduceKind::kLogSumExp>(ctx, x, out_shape, L);
+      case ReduceKind::kSumSquare: return run_kind<T, ReduceKind::kSumSquare>(ctx, x, out_shape, L);
     }
     return internal_error(ctx.node->describe() + ": unknown reduction");
   }
 
   template <class T, ReduceKind K>
-  Status run_kind(KernelContext& ctx, const Tensor& x, Shape out_shape, const ReduceLayout& L) const {
-    BRAID_ASSIGN_OR_RETURN(Tensor * y, ctx.allocate_output(0, x.dtype(), std::move(out_shape)));
+  Status run_kind(KernelContext& ctx, const Tensor& x, const Dims& out_shape, const ReduceLayout& L) const {
+    BRAID_ASSIGN_OR_RETURN(Tensor * y, ctx.allocate_output_dims(0, x.dtype(), out_shape));
     if (L.K == 0 || y->numel() == 0) return {};
     const T* in = x.data<T>();
     T* out = y->data<T>();

@@ -70,7 +70,7 @@ class SoftmaxKernel final : public OpKernel {
  private:
   template <class T>
   Status run(KernelContext& ctx, const Tensor& x, int64_t outer, int64_t n, int64_t inner) const {
-    BRAID_ASSIGN_OR_RETURN(Tensor * y, ctx.allocate_output(0, x.dtype(), x.shape()));
+    BRAID_ASSIGN_OR_RETURN(Tensor * y, ctx.allocate_output_dims(0, x.dtype(), x.shape()));
     if (x.numel() == 0) return {};
     const T* in = x.data<T>();
     T* out = y->data<T>();

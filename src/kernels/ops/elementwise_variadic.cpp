@@ -4,6 +4,7 @@
 #include <type_traits>
 
 #include "kernels/broadcast.h"
+#include "kernels/dims.h"
 #include "kernels/ops/elementwise_common.h"
 #include "kernels/ops/elementwise_kernels.h"
 #include "kernels/parallel.h"
@@ -113,10 +114,10 @@ class VariadicKernel final : public OpKernel {
     }
     const BinaryImpl impl = dt == dtype_ ? impl_ : resolve_(dt, dt, 0);
     if (impl.segment == nullptr) return unsupported_dtype(*ctx.node, dt);
-    Shape out_shape;
-    if (!broadcast_shapes(std::span<const Shape* const>(shapes, n), &out_shape))
+    Dims out_shape;  // inline: no Shape is built per call
+    if (!broadcast_dims(std::span<const Shape* const>(shapes, n), &out_shape))
       return bad_node(*ctx.node, "input shapes do not broadcast");
-    BRAID_ASSIGN_OR_RETURN(Tensor * y, ctx.allocate_output(0, dt, out_shape));
+    BRAID_ASSIGN_OR_RETURN(Tensor * y, ctx.allocate_output_dims(0, dt, out_shape));
     if (n == 1) {
       if (y->byte_size() > 0) std::memcpy(y->raw_data(), ctx.input(0)->raw_data(), y->byte_size());
     } else {
@@ -178,7 +179,7 @@ class WhereKernel final : public OpKernel {
     const Shape* shapes[] = {&c->shape(), &x->shape(), &y->shape()};
     Shape out_shape;
     if (!broadcast_shapes(shapes, &out_shape)) return bad_node(*ctx.node, "input shapes do not broadcast");
-    BRAID_ASSIGN_OR_RETURN(Tensor * out, ctx.allocate_output(0, x->dtype(), out_shape));
+    BRAID_ASSIGN_OR_RETURN(Tensor * out, ctx.allocate_output_dims(0, x->dtype(), out_shape));
     BroadcastPlan plan;
     Status st = make_broadcast_plan(out_shape, shapes, &plan);
     if (!st.ok()) return bad_node(*ctx.node, st.message());

@@ -21,7 +21,7 @@ class IdentityKernel final : public OpKernel {
     if (ctx.outputs.size() > 1 && ctx.node->outputs[1] != kNoValue) {
       const DataType dt = mask_in_input_dtype_ ? x->dtype() : DataType::kBool;
       BRAID_ASSIGN_OR_RETURN(uint64_t one, tensor_ops::scalar_bits(*ctx.node, dt, 1.0));
-      BRAID_ASSIGN_OR_RETURN(Tensor * mask, ctx.allocate_output(1, dt, x->shape()));
+      BRAID_ASSIGN_OR_RETURN(Tensor * mask, ctx.allocate_output_dims(1, dt, x->shape()));
       tensor_ops::fill_bits(mask->raw_data(), mask->numel(), dtype_size(dt), one);
     }
     return {};

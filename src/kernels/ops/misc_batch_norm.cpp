@@ -125,7 +125,7 @@ class BatchNormKernel final : public OpKernel {
     if (static_cast<int64_t>(affine->scale_d.size()) != channels)
       return bad_node(node, "scale, B, mean and var need " + std::to_string(channels) + " values for input " +
                                 shape_to_string(x->shape()) + ", got " + std::to_string(affine->scale_d.size()));
-    BRAID_ASSIGN_OR_RETURN(Tensor * y, ctx.allocate_output(0, x->dtype(), x->shape()));
+    BRAID_ASSIGN_OR_RETURN(Tensor * y, ctx.allocate_output_dims(0, x->dtype(), x->shape()));
     return apply_channel_affine(ctx, *loops_, *x, *y, channels, inner, *affine);
   }
 
@@ -187,7 +187,7 @@ class InstanceNormKernel final : public OpKernel {
       return bad_node(node, "scale and B need " + std::to_string(channels) + " values");
     int64_t inner = 1;
     for (int64_t d = 2; d < x->rank(); ++d) inner *= x->dim(d);
-    BRAID_ASSIGN_OR_RETURN(Tensor * y, ctx.allocate_output(0, x->dtype(), x->shape()));
+    BRAID_ASSIGN_OR_RETURN(Tensor * y, ctx.allocate_output_dims(0, x->dtype(), x->shape()));
     const int64_t planes = x->dim(0) * channels;
     if (inner == 0 || planes == 0) return {};
     const int64_t grain = std::max<int64_t>(1, kElementsPerTask / inner);

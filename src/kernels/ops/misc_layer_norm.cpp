@@ -100,7 +100,7 @@ class LayerNormKernel final : public OpKernel {
       }
     }
 
-    BRAID_ASSIGN_OR_RETURN(Tensor * y, ctx.allocate_output(0, x->dtype(), x->shape()));
+    BRAID_ASSIGN_OR_RETURN(Tensor * y, ctx.allocate_output_dims(0, x->dtype(), x->shape()));
     Shape stat_shape = x->shape();
     for (int64_t d = axis; d < rank; ++d) stat_shape[d] = 1;
     Tensor* mean_out = nullptr;

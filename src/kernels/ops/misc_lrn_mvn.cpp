@@ -30,7 +30,7 @@ class LrnKernel final : public OpKernel {
     const Tensor* x = ctx.input(0);
     if (x == nullptr) return bad_node(node, "missing input X");
     if (x->rank() < 2) return bad_node(node, "input must have rank >= 2 (N, C, ...), got " + shape_to_string(x->shape()));
-    BRAID_ASSIGN_OR_RETURN(Tensor * y, ctx.allocate_output(0, x->dtype(), x->shape()));
+    BRAID_ASSIGN_OR_RETURN(Tensor * y, ctx.allocate_output_dims(0, x->dtype(), x->shape()));
     const int64_t n = x->dim(0), c = x->dim(1);
     int64_t inner = 1;
     for (int64_t d = 2; d < x->rank(); ++d) inner *= x->dim(d);
@@ -105,7 +105,7 @@ class MvnKernel final : public OpKernel {
       if (reduced[axis]) return bad_node(node, "axis " + std::to_string(a) + " is repeated");
       reduced[axis] = true;
     }
-    BRAID_ASSIGN_OR_RETURN(Tensor * y, ctx.allocate_output(0, x->dtype(), x->shape()));
+    BRAID_ASSIGN_OR_RETURN(Tensor * y, ctx.allocate_output_dims(0, x->dtype(), x->shape()));
     if (x->numel() == 0) return {};
 
     // Group (kept-dims) index of every element, walked with an odometer.

@@ -82,7 +82,7 @@ class QuantizeKernel final : public OpKernel {
     if (scale->dtype() != DataType::kFloat32) return unsupported_dtype(node, scale->dtype(), "scale");
     if (zp != nullptr && zp->dtype() != out_) return bad_node(node, "y_zero_point dtype changed since load");
     BRAID_ASSIGN_OR_RETURN(AxisLayout l, axis_layout(node, *x, *scale, zp, axis_));
-    BRAID_ASSIGN_OR_RETURN(Tensor * y, ctx.allocate_output(0, out_, x->shape()));
+    BRAID_ASSIGN_OR_RETURN(Tensor * y, ctx.allocate_output_dims(0, out_, x->shape()));
     if (x->numel() == 0) return {};
     const float* s = scale->data<float>();
     for (int64_t c = 0; c < scale->numel(); ++c)
@@ -141,7 +141,7 @@ class DequantizeKernel final : public OpKernel {
     if (zp != nullptr && zp->dtype() != x->dtype())
       return bad_node(node, "x_zero_point must have the dtype of x");
     BRAID_ASSIGN_OR_RETURN(AxisLayout l, axis_layout(node, *x, *scale, zp, axis_));
-    BRAID_ASSIGN_OR_RETURN(Tensor * y, ctx.allocate_output(0, DataType::kFloat32, x->shape()));
+    BRAID_ASSIGN_OR_RETURN(Tensor * y, ctx.allocate_output_dims(0, DataType::kFloat32, x->shape()));
     if (x->numel() == 0) return {};
     const float* s = scale->data<float>();
     float* yd = y->data<float>();
@@ -201,7 +201,7 @@ class DynamicQuantizeKernel final : public OpKernel {
     }
     const float scale = hi == lo ? 1.0f : (hi - lo) / 255.0f;
     const float zero_point = std::nearbyint(std::clamp(0.0f - lo / scale, 0.0f, 255.0f));
-    BRAID_ASSIGN_OR_RETURN(Tensor * y, ctx.allocate_output(0, DataType::kUInt8, x->shape()));
+    BRAID_ASSIGN_OR_RETURN(Tensor * y, ctx.allocate_output_dims(0, DataType::kUInt8, x->shape()));
     BRAID_ASSIGN_OR_RETURN(Tensor * ys, ctx.allocate_output(1, DataType::kFloat32, {}));
     BRAID_ASSIGN_OR_RETURN(Tensor * yz, ctx.allocate_output(2, DataType::kUInt8, {}));
     *ys->data<float>() = scale;

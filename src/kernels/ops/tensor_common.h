@@ -11,6 +11,7 @@
 
 #include "braid/status.h"
 #include "braid/tensor.h"
+#include "kernels/dims.h"
 #include "kernels/op_kernel.h"
 
 // Lives in its own namespace so these common names cannot clash with other families'.
@@ -110,7 +111,7 @@ class StridedCursor {
   int rank_;
   const int64_t* dims_;
   const int64_t* strides_;
-  std::vector<int64_t> index_;
+  Dims index_;  // inline: a cursor per parallel chunk costs no allocation
   int64_t offset_ = 0;
 };
 

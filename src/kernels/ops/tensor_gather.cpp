@@ -137,7 +137,7 @@ class GatherElementsKernel final : public OpKernel {
       const I* idx = indices->data<I>();
       const int64_t n = indices->numel();
       BRAID_RETURN_IF_ERROR(check_indices(node, idx, n, dim));
-      BRAID_ASSIGN_OR_RETURN(Tensor * y, ctx.allocate_output(0, data->dtype(), indices->shape()));
+      BRAID_ASSIGN_OR_RETURN(Tensor * y, ctx.allocate_output_dims(0, data->dtype(), indices->shape()));
       if (n == 0) return {};
       std::vector<int64_t> strides = row_major_strides(data->shape());
       const int64_t axis_stride = strides[axis];

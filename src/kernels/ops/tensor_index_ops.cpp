@@ -30,7 +30,7 @@ class TriluKernel final : public OpKernel {
     if (const Tensor* kt = ctx.input(1)) {
       BRAID_ASSIGN_OR_RETURN(k, read_int_scalar(node, *kt, "k"));
     }
-    BRAID_ASSIGN_OR_RETURN(Tensor * y, ctx.allocate_output(0, x->dtype(), x->shape()));
+    BRAID_ASSIGN_OR_RETURN(Tensor * y, ctx.allocate_output_dims(0, x->dtype(), x->shape()));
     if (y->numel() == 0) return {};
     const int64_t rows = x->dim(x->rank() - 2), cols = x->dim(x->rank() - 1);
     k = std::clamp(k, -(rows + cols), rows + cols);
@@ -293,7 +293,7 @@ class ReverseSequenceKernel final : public OpKernel {
     for (int64_t l : lens)
       if (l < 0 || l > max_time)
         return bad_node(node, "sequence length " + std::to_string(l) + " is outside [0, " + std::to_string(max_time) + "]");
-    BRAID_ASSIGN_OR_RETURN(Tensor * y, ctx.allocate_output(0, x->dtype(), x->shape()));
+    BRAID_ASSIGN_OR_RETURN(Tensor * y, ctx.allocate_output_dims(0, x->dtype(), x->shape()));
     if (y->numel() == 0) return {};
     const std::vector<int64_t> strides = row_major_strides(x->shape());
     const int64_t elem = static_cast<int64_t>(dtype_size(x->dtype()));

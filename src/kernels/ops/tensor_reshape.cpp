@@ -105,7 +105,8 @@ class FlattenKernel final : public OpKernel {
       int64_t& side = i < axis ? outer : inner;
       BRAID_ASSIGN_OR_RETURN(side, checked_mul(*ctx.node, side, x->dim(static_cast<size_t>(i))));
     }
-    return set_reshaped(ctx, *x, {outer, inner});
+    const int64_t dims[] = {outer, inner};  // inline: no Shape built per call
+    return ctx.set_output_reshaped(0, *x, dims);
   }
 
  private:
@@ -125,7 +126,7 @@ class SqueezeKernel final : public OpKernel {
     const Tensor* x = ctx.input(0);
     if (x == nullptr) return bad_node(*ctx.node, "missing input");
     const Shape& in = x->shape();
-    std::vector<bool> drop(in.size(), false);
+    InlineVector<uint8_t, 8> drop(in.size(), 0);
     if (!axes_.present()) {
       for (size_t i = 0; i < in.size(); ++i) drop[i] = in[i] == 1;
     } else {
@@ -138,10 +139,10 @@ class SqueezeKernel final : public OpKernel {
         drop[a] = true;
       }
     }
-    Shape out;
+    Dims out;  // inline: set_output_reshaped copies it into the output's shape
     for (size_t i = 0; i < in.size(); ++i)
       if (!drop[i]) out.push_back(in[i]);
-    return set_reshaped(ctx, *x, std::move(out));
+    return ctx.set_output_reshaped(0, *x, out);
   }
 
  private:

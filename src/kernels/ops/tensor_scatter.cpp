@@ -99,7 +99,7 @@ class ScatterElementsKernel final : public OpKernel {
         return bad_node(node, "index " + std::to_string(idx[i]) + " is out of range for a dim of " + std::to_string(dim));
       if (idx[i] < 0) idx[i] += dim;
     }
-    BRAID_ASSIGN_OR_RETURN(Tensor * y, ctx.allocate_output(0, data->dtype(), data->shape()));
+    BRAID_ASSIGN_OR_RETURN(Tensor * y, ctx.allocate_output_dims(0, data->dtype(), data->shape()));
     if (y->numel() > 0) std::memcpy(y->raw_data(), data->raw_data(), data->byte_size());
     if (idx.empty()) return {};
     std::vector<int64_t> strides = row_major_strides(data->shape());
@@ -171,7 +171,7 @@ class ScatterNDKernel final : public OpKernel {
       }
       offsets[t] = off;
     }
-    BRAID_ASSIGN_OR_RETURN(Tensor * y, ctx.allocate_output(0, data->dtype(), data->shape()));
+    BRAID_ASSIGN_OR_RETURN(Tensor * y, ctx.allocate_output_dims(0, data->dtype(), data->shape()));
     if (y->numel() > 0) std::memcpy(y->raw_data(), data->raw_data(), data->byte_size());
     if (tuples == 0 || slice == 0) return {};
     const Reduction red = red_;

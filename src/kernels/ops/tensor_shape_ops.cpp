@@ -176,7 +176,7 @@ class EyeLikeKernel final : public OpKernel {
     if (x->rank() != 2) return bad_node(node, "input must be 2-D");
     const DataType dt = dtype_ == DataType::kUndefined ? x->dtype() : dtype_;
     BRAID_ASSIGN_OR_RETURN(uint64_t one, scalar_bits(node, dt, 1.0));
-    BRAID_ASSIGN_OR_RETURN(Tensor * y, ctx.allocate_output(0, dt, x->shape()));
+    BRAID_ASSIGN_OR_RETURN(Tensor * y, ctx.allocate_output_dims(0, dt, x->shape()));
     const int64_t rows = x->dim(0), cols = x->dim(1);
     const size_t elem = dtype_size(dt);
     if (y->numel() == 0) return {};

@@ -86,33 +86,44 @@ void transpose_2d<uint32_t>(const uint32_t* src, int64_t src_ld, uint32_t* dst, 
 #endif
 
 // The permutation after dropping size-1 dims and merging runs of dims that stay adjacent.
+// Inline lists throughout: a Transpose call allocates nothing for its bookkeeping.
 struct Simplified {
-  std::vector<int64_t> dims;  // input dims
-  std::vector<int64_t> perm;  // output dim i is input dim perm[i]
+  Dims dims;  // input dims
+  Dims perm;  // output dim i is input dim perm[i]
 };
 
-Simplified simplify(const Shape& in_shape, const std::vector<int64_t>& perm) {
+// Row-major strides of `dims`.
+Dims strides_of(std::span<const int64_t> dims) {
+  Dims s(dims.size(), 0);
+  int64_t acc = 1;
+  for (size_t i = dims.size(); i-- > 0;) {
+    s[i] = acc;
+    acc *= dims[i];
+  }
+  return s;
+}
+
+Simplified simplify(std::span<const int64_t> in_shape, std::span<const int64_t> perm) {
   const size_t r = in_shape.size();
   // Renumber the input dims that are not 1.
-  std::vector<int64_t> new_id(r, -1);
-  std::vector<int64_t> kept_dims;
+  Dims new_id(r, -1);
+  Dims kept_dims;
   for (size_t i = 0; i < r; ++i) {
     if (in_shape[i] != 1) {
       new_id[i] = static_cast<int64_t>(kept_dims.size());
       kept_dims.push_back(in_shape[i]);
     }
   }
-  std::vector<int64_t> p;
+  Dims p;
   for (int64_t a : perm)
     if (new_id[a] >= 0) p.push_back(new_id[a]);
   // Merge output neighbours that are input neighbours too: groups of consecutive input dims.
-  std::vector<int64_t> group_of(kept_dims.size(), -1);  // input dim -> group start (input dim)
-  std::vector<bool> starts(kept_dims.size(), true);
+  InlineVector<uint8_t, 8> starts(kept_dims.size(), 1);
   for (size_t i = 1; i < p.size(); ++i)
     if (p[i] == p[i - 1] + 1) starts[p[i]] = false;
   // Groups in input order; each group's size is the product of its dims.
   Simplified s;
-  std::vector<int64_t> group_index(kept_dims.size(), -1);
+  Dims group_index(kept_dims.size(), -1);
   for (size_t d = 0; d < kept_dims.size(); ++d) {
     if (starts[d]) {
       group_index[d] = static_cast<int64_t>(s.dims.size());
@@ -140,8 +151,8 @@ void transpose_typed(const T* src, const Simplified& s, T* dst, int64_t numel, i
     });
     return;
   }
-  const std::vector<int64_t> in_strides = row_major_strides(s.dims);
-  std::vector<int64_t> out_dims(r), out_in_strides(r);  // per output dim: size, input stride
+  const Dims in_strides = strides_of(s.dims);
+  Dims out_dims(static_cast<size_t>(r), 0), out_in_strides(static_cast<size_t>(r), 0);  // per output dim: size, input stride
   for (int i = 0; i < r; ++i) {
     out_dims[i] = s.dims[s.perm[i]];
     out_in_strides[i] = in_strides[s.perm[i]];
@@ -161,13 +172,13 @@ void transpose_typed(const T* src, const Simplified& s, T* dst, int64_t numel, i
   }
   // Innermost dim moves: 2-D transposes between input dim j (the output's innermost) and
   // the input's innermost dim, which sits at output position q.
-  const std::vector<int64_t> out_strides = row_major_strides(out_dims);
+  const Dims out_strides = strides_of(out_dims);
   const int64_t j = s.perm[r - 1];
   int q = 0;
   while (s.perm[q] != r - 1) ++q;
   const int64_t rows = s.dims[j], cols = s.dims[r - 1];
   const int64_t src_ld = in_strides[j], dst_ld = out_strides[q];
-  std::vector<int64_t> other_dims, other_in, other_out;
+  Dims other_dims, other_in, other_out;
   for (int i = 0; i < r - 1; ++i) {
     if (i == q) continue;
     other_dims.push_back(out_dims[i]);
@@ -209,16 +220,16 @@ class TransposeKernel final : public OpKernel {
     if (x == nullptr) return bad_node(*ctx.node, "missing input");
     if (!is_fixed_size(x->dtype())) return unsupported_dtype(*ctx.node, x->dtype());
     const int64_t r = x->rank();
-    std::vector<int64_t> perm = perm_;
+    Dims perm(perm_);
     if (perm.empty()) {
       for (int64_t i = r - 1; i >= 0; --i) perm.push_back(i);
     } else if (static_cast<int64_t>(perm.size()) != r) {
       return bad_node(*ctx.node, "perm has " + std::to_string(perm.size()) + " entries for a rank-" +
                                      std::to_string(r) + " input");
     }
-    Shape out(static_cast<size_t>(r));
+    Dims out(static_cast<size_t>(r), 0);
     for (int64_t i = 0; i < r; ++i) out[i] = x->dim(static_cast<size_t>(perm[i]));
-    BRAID_ASSIGN_OR_RETURN(Tensor * y, ctx.allocate_output(0, x->dtype(), out));
+    BRAID_ASSIGN_OR_RETURN(Tensor * y, ctx.allocate_output_dims(0, x->dtype(), out));
     transpose_bytes(x->raw_data(), x->shape(), perm, dtype_size(x->dtype()), y->raw_data(), ctx.max_threads);
     return {};
   }
@@ -244,8 +255,8 @@ Result<std::unique_ptr<OpKernel>> make_transpose(const KernelInit& init) {
 
 }  // namespace
 
-void tensor_ops::transpose_bytes(const void* src, const Shape& in_shape, const std::vector<int64_t>& perm, size_t elem,
-                     void* dst, int max_threads) {
+void tensor_ops::transpose_bytes(const void* src, std::span<const int64_t> in_shape, std::span<const int64_t> perm,
+                                 size_t elem, void* dst, int max_threads) {
   int64_t numel = 1;
   for (int64_t d : in_shape) numel *= d;
   if (numel == 0) return;

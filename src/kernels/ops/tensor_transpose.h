@@ -4,7 +4,8 @@
 #pragma once
 
 #include <cstddef>
-#include <vector>
+#include <cstdint>
+#include <span>
 
 #include "braid/tensor.h"
 
@@ -13,7 +14,7 @@ namespace braid::detail::tensor_ops {
 // Writes dst (contiguous) so that output dim i is input dim perm[i] of src (contiguous,
 // shape in_shape, elements of `elem` bytes: 1, 2, 4 or 8). perm must be a permutation of
 // [0, rank). Runs on up to max_threads threads. Thread-safe.
-void transpose_bytes(const void* src, const Shape& in_shape, const std::vector<int64_t>& perm, size_t elem,
+void transpose_bytes(const void* src, std::span<const int64_t> in_shape, std::span<const int64_t> perm, size_t elem,
                      void* dst, int max_threads);
 
 }  // namespace braid::detail::tensor_ops
