@@ -81,6 +81,7 @@ struct Model {
   std::string name, path;
   NamedTensors inputs;
   std::vector<Config> configs;
+  ModelWork work;  // per request, from the cost model of its first Braid session
   int block_iters = 1;
   double block_s = 0;  // time-based blocks of the concurrent scenarios
 };
@@ -229,6 +230,7 @@ Model prepare_model(const std::string& path, const BenchOptions& o, const std::s
       auto s = Session::load(path, so);
       if (!s.ok()) c.error = s.status().to_string();
       else c.session.emplace(std::move(s).value());
+      if (c.session && m.work.flops < 0) m.work = model_work(*c.session);
       if (c.session && m.inputs.empty()) {
         auto in = make_inputs(*c.session, o);
         if (!in.ok()) c.error = in.status().to_string();
@@ -351,7 +353,7 @@ bool better_ort(const CompareRow& a, const CompareRow& b, Scenario scenario) {
 }
 
 ComparePhase summarize_phase(const std::vector<Model>& models, const std::string& name, const std::string& spec,
-                             double ort_overhead_ms, const BenchOptions& o) {
+                             double ort_overhead_ms, const BenchOptions& o, const Ceilings& ceilings) {
   ComparePhase ph;
   ph.name = name;
   ph.interference = spec;
@@ -374,6 +376,7 @@ ComparePhase summarize_phase(const std::vector<Model>& models, const std::string
         row.seconds = c.seconds;
         row.throughput = c.seconds > 0 ? static_cast<double>(c.ms.size()) / c.seconds : 0;
         row.peak_activation_bytes = c.peak_activation_bytes;
+        row.efficiency = efficiency(m.work, row.throughput, ceilings);
         row.round_p50_min = *std::min_element(c.round_p50.begin(), c.round_p50.end());
         row.round_p50_max = *std::max_element(c.round_p50.begin(), c.round_p50.end());
         if (o.scenario == Scenario::kServer && o.latency_bound_ms > 0) {
@@ -421,8 +424,8 @@ std::string mib(int64_t bytes_or_kib, double unit, const char* fmt = "%.1f") {
 void print_phase(const ComparePhase& ph, const std::string& title, const BenchOptions& o) {
   const bool concurrent = o.scenario != Scenario::kSingleStream;
   std::printf("\n== %s (load average %.2f -> %.2f) ==\n", title.c_str(), ph.load_avg_start, ph.load_avg_end);
-  std::printf("%-14s %-7s %-20s %6s %9s %9s %9s %9s %15s %8s %8s", "model", "runtime", "config", "runs", "per s",
-              "p50 ms", "p99 ms", "max ms", "round p50 range", "peak MiB", "act MiB");
+  std::printf("%-14s %-7s %-20s %6s %9s %9s %9s %9s %15s %8s %8s %5s", "model", "runtime", "config", "runs", "per s",
+              "p50 ms", "p99 ms", "max ms", "round p50 range", "peak MiB", "act MiB", "%FMA");
   if (concurrent) std::printf(" %9s", "per s/ORT");
   std::printf(" %9s %9s %9s %9s\n", "p50/ORT", "p99/ORT", "p50 corr", "p99 corr");
   for (const CompareRow& r : ph.rows) {
@@ -430,10 +433,10 @@ void print_phase(const ComparePhase& ph, const std::string& title, const BenchOp
       std::printf("%-14s %-7s %-20s FAILED: %s\n", r.model.c_str(), r.runtime.c_str(), r.config.c_str(), r.error.c_str());
       continue;
     }
-    std::printf("%-14s %-7s %-20s %6zu %9.1f %9.3f %9.3f %9.3f %7.3f-%-7.3f %8s %8s", r.model.c_str(),
+    std::printf("%-14s %-7s %-20s %6zu %9.1f %9.3f %9.3f %9.3f %7.3f-%-7.3f %8s %8s %5s", r.model.c_str(),
                 r.runtime.c_str(), r.config.c_str(), r.runs, r.throughput, r.latency.p50, r.latency.p99, r.latency.max,
                 r.round_p50_min, r.round_p50_max, mib(r.peak_rss_kib, 1024).c_str(),
-                mib(r.peak_activation_bytes, 1 << 20, "%.2f").c_str());
+                mib(r.peak_activation_bytes, 1 << 20, "%.2f").c_str(), percent(r.efficiency.fma_share).c_str());
     const CompareRatio* ratio = nullptr;
     bool best = false;
     for (const CompareRatio& k : ph.ratios) {
@@ -627,7 +630,7 @@ void measure_overhead(CompareReport& c, const BenchOptions& o, const std::shared
 }  // namespace
 
 int compare_main(const BenchOptions& o, const std::shared_ptr<Runtime>& runtime, RunReport& report,
-                 TraceRecorder* trace, ResourceTimeline* timeline) {
+                 TraceRecorder* trace, ResourceTimeline* timeline, const Ceilings& ceilings) {
   auto where = find_ort_peer();
   if (!where.ok()) {
     std::fprintf(stderr, "braid-bench: %s\n", where.status().message().c_str());
@@ -673,6 +676,7 @@ int compare_main(const BenchOptions& o, const std::shared_ptr<Runtime>& runtime,
       extra_servers.push_back(std::move(p2).value());
     }
   c.peer = "onnxruntime-node " + where->version;
+  c.ceilings = ceilings;
   c.threads = n;
   c.scenario = scenario_name(o.scenario);
   c.rounds = o.iterations > 0 ? std::min(o.rounds, o.iterations) : o.rounds;
@@ -704,6 +708,9 @@ int compare_main(const BenchOptions& o, const std::shared_ptr<Runtime>& runtime,
                 c.braid_identity_ms, c.ort_identity_ms);
   else
     std::printf("Identity(1x1000) overhead: not measured (no 'corr' ratios)\n");
+  std::printf("ceilings (measured by the resource monitor at start): %s; %%FMA: the model's FLOPs (Braid's cost "
+              "model) x runs per second over that peak\n",
+              describe(c.ceilings).c_str());
   std::vector<Model> models;
   for (size_t i = 0; i < o.models.size(); ++i)
     models.push_back(prepare_model(o.models[i], o, runtime, orts_of[i], work, static_cast<int>(i), trace));
@@ -718,7 +725,7 @@ int compare_main(const BenchOptions& o, const std::shared_ptr<Runtime>& runtime,
     if (timeline) timeline->set_phase("compare/quiet");
     const double l0 = load_avg_1min();
     phase(models);
-    ComparePhase ph = summarize_phase(models, "quiet", "none", c.ort_identity_ms, o);
+    ComparePhase ph = summarize_phase(models, "quiet", "none", c.ort_identity_ms, o, c.ceilings);
     ph.load_avg_start = l0;
     ph.load_avg_end = load_avg_1min();
     print_phase(ph, loaded_phase ? "phase 1: no competitor" : "no competitor", o);
@@ -735,7 +742,7 @@ int compare_main(const BenchOptions& o, const std::shared_ptr<Runtime>& runtime,
       Competitor competitor(o.interference);
       phase(models);
     }
-    ComparePhase ph = summarize_phase(models, "interference", spec, c.ort_identity_ms, o);
+    ComparePhase ph = summarize_phase(models, "interference", spec, c.ort_identity_ms, o, c.ceilings);
     ph.load_avg_start = l0;
     ph.load_avg_end = load_avg_1min();
     print_phase(ph, "phase 2: with a competing process (--interference " + spec + ")", o);

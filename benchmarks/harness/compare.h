@@ -11,6 +11,7 @@
 
 #include "bench_options.h"
 #include "braid/runtime.h"
+#include "efficiency.h"
 #include "report.h"
 #include "resource_timeline.h"
 #include "trace_recorder.h"
@@ -19,10 +20,11 @@ namespace braid::bench {
 
 // Runs the comparison and fills `report.compare`; `runtime` is what the Braid sessions
 // share (null: the process-wide default); `trace` (may be null) gets every Braid
-// configuration as a phase of its own; `timeline` (may be null) is labelled per phase.
+// configuration as a phase of its own; `timeline` (may be null) is labelled per phase;
+// `ceilings` are what the %FMA column divides by.
 // Returns the exit code: 0, 1 when a configuration failed or outputs disagree, 3 when ONNX
 // Runtime is not installed.
 int compare_main(const BenchOptions& o, const std::shared_ptr<Runtime>& runtime, RunReport& report,
-                 TraceRecorder* trace, ResourceTimeline* timeline);
+                 TraceRecorder* trace, ResourceTimeline* timeline, const Ceilings& ceilings);
 
 }  // namespace braid::bench

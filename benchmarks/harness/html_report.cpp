@@ -1,5 +1,7 @@
 #include "html_report.h"
 
+#include "efficiency.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -138,21 +140,22 @@ void write_compare(std::ostream& os, const CompareReport& c) {
   if (c.ort_identity_ms >= 0) os << "; per-call overhead (Identity): ORT via Node " << num(c.ort_identity_ms, "%.4f") << " ms";
   if (c.ort_baseline_rss_kib >= 0)
     os << "; Node with onnxruntime-node and no model: " << mib_cell(c.ort_baseline_rss_kib, 1024) << " MiB";
-  os << ".</p>\n";
+  os << "; ceilings: " << esc(describe(c.ceilings)) << ".</p>\n";
   for (const ComparePhase& ph : c.phases) {
     os << "<h3>Phase: " << esc(ph.name) << (ph.interference == "none" ? "" : " (" + esc(ph.interference) + ")")
        << "</h3>\n<table class=\"compare\"><tr><th>model</th><th>runtime</th><th>config</th><th>runs</th><th>per s</th>"
-          "<th>p50 ms</th><th>p99 ms</th><th>max ms</th><th>peak RSS MiB</th><th>act MiB</th><th>p50/ORT</th>"
+          "<th>p50 ms</th><th>p99 ms</th><th>max ms</th><th>peak RSS MiB</th><th>act MiB</th><th>% FMA peak</th><th>p50/ORT</th>"
           "<th>p99/ORT</th><th>per s/ORT</th></tr>\n";
     for (const CompareRow& r : ph.rows) {
       os << "<tr><td>" << esc(r.model) << "</td><td>" << r.runtime << "</td><td>" << esc(r.config) << "</td>";
       if (!r.error.empty()) {
-        os << "<td colspan=\"10\" class=\"failed\">" << esc(r.error) << "</td></tr>\n";
+        os << "<td colspan=\"11\" class=\"failed\">" << esc(r.error) << "</td></tr>\n";
         continue;
       }
       os << "<td>" << r.runs << "</td><td>" << num(r.throughput, "%.1f") << "</td><td>" << num(r.latency.p50, "%.3f")
          << "</td><td>" << num(r.latency.p99, "%.3f") << "</td><td>" << num(r.latency.max, "%.3f") << "</td><td>"
-         << mib_cell(r.peak_rss_kib, 1024) << "</td><td>" << mib_cell(r.peak_activation_bytes, 1 << 20, "%.2f") << "</td>";
+         << mib_cell(r.peak_rss_kib, 1024) << "</td><td>" << mib_cell(r.peak_activation_bytes, 1 << 20, "%.2f")
+         << "</td><td>" << percent(r.efficiency.fma_share) << "</td>";
       const CompareRatio* k = nullptr;
       bool best = false;
       for (const CompareRatio& x : ph.ratios) {
@@ -291,18 +294,20 @@ void write_html(std::ostream& os, const RunReport& r, const std::vector<TracedRu
   if (!r.results.empty())
     os << "<h2>Summary</h2>\n<table><tr><th>model</th><th>mode</th><th>requests</th><th>per s</th>"
           "<th>p50 ms</th><th>p90 ms</th><th>p99 ms</th><th>p99.9 ms</th><th>max ms</th><th>peak RSS MiB</th>"
-          "<th>act MiB</th></tr>\n";
+          "<th>act MiB</th><th>GFLOP/s</th><th>% FMA peak</th></tr>\n";
   for (const ModeResult& m : r.results) {
     os << "<tr><td>" << esc(m.model) << "</td><td>" << m.mode << (m.precision == "f32" ? "" : " " + m.precision) << "</td>";
     if (!m.ok()) {
-      os << "<td colspan=\"9\" class=\"failed\">" << esc(m.error) << "</td></tr>\n";
+      os << "<td colspan=\"11\" class=\"failed\">" << esc(m.error) << "</td></tr>\n";
       continue;
     }
     os << "<td>" << m.iterations << "</td><td>" << num(m.throughput, "%.1f") << "</td><td>" << num(m.latency.p50, "%.3f")
        << "</td><td>" << num(m.latency.p90, "%.3f") << "</td><td>" << num(m.latency.p99, "%.3f") << "</td><td>"
        << num(m.latency.p999, "%.3f") << "</td><td>" << num(m.latency.max, "%.3f") << "</td><td>"
        << num(static_cast<double>(m.peak_rss_kib) / 1024, "%.1f") << "</td><td>"
-       << mib_cell(m.peak_activation_bytes, 1 << 20, "%.2f") << "</td></tr>\n";
+       << mib_cell(m.peak_activation_bytes, 1 << 20, "%.2f") << "</td><td>"
+       << (m.efficiency.gflops_per_s >= 0 ? num(m.efficiency.gflops_per_s, "%.1f") : "-") << "</td><td>"
+       << percent(m.efficiency.fma_share) << "</td></tr>\n";
   }
   if (!r.results.empty()) os << "</table>\n";
   if (r.has_compare) write_compare(os, r.compare);

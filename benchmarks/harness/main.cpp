@@ -20,6 +20,7 @@
 #include "bench_options.h"
 #include "braid/braid.h"
 #include "compare.h"
+#include "efficiency.h"
 #include "braid/trace.h"
 #include "html_report.h"
 #include "inputs.h"
@@ -47,6 +48,7 @@ struct Observers {
   ProgressLine* progress = nullptr;
   std::shared_ptr<Runtime> runtime;      // null: the process-wide default (no --policy)
   bool label_precision = false;          // several precisions: phases say which
+  Ceilings ceilings;                     // what the efficiencies divide by
 };
 
 double ms_since(Clock::time_point t) { return std::chrono::duration<double, std::milli>(Clock::now() - t).count(); }
@@ -94,9 +96,10 @@ Status prepare(ModeResult& r, Prepared& p, ExecutionMode mode, PrecisionMode pre
 }
 
 // The figures of `samples` into `r`.
-Status summarize_into(ModeResult& r, Result<ScenarioSamples> samples, const BenchOptions& o) {
+Status summarize_into(ModeResult& r, Result<ScenarioSamples> samples, const BenchOptions& o, const Ceilings& ceilings) {
   if (!samples.ok()) return samples.status();
   if (samples->latency_ms.empty()) return invalid_argument("no request completed (a longer --duration?)");
+  r.efficiency = efficiency(r.work, static_cast<double>(samples->latency_ms.size()) / samples->seconds, ceilings);
   std::copy(samples->kernels_by_precision, samples->kernels_by_precision + kPrecisionCount, r.kernels_by_precision);
   r.peak_activation_bytes = samples->peak_activation_bytes;
   r.iterations = samples->latency_ms.size();
@@ -134,11 +137,12 @@ ModeResult measure(const std::string& path, ExecutionMode mode, PrecisionMode pr
     std::atomic<size_t> completed{0};
     if (obs.progress)
       obs.progress->begin(r.model + " " + r.mode, &completed, static_cast<size_t>(o.iterations), o.duration_s);
+    r.work = model_work(*p.session);
     auto samples = run_scenario(*p.session, p.inputs, o, &completed);
     if (obs.progress) obs.progress->end();
     if (obs.trace && samples.ok()) obs.trace->add_requests(p.phase, samples->spans);
     p.requests += static_cast<int>(completed.load());
-    st = summarize_into(r, std::move(samples), o);
+    st = summarize_into(r, std::move(samples), o, obs.ceilings);
   }
   if (obs.trace && p.phase >= 0) obs.trace->end_phase(p.phase, p.requests);
   if (!st.ok()) r.error = st.to_string();
@@ -183,7 +187,8 @@ std::vector<ModeResult> measure_together(const std::vector<std::string>& paths, 
     if (st[i].ok()) {
       ps[i].requests += samples[i]->ok() ? static_cast<int>((*samples[i])->latency_ms.size()) : 0;
       if (obs.trace && samples[i]->ok()) obs.trace->add_requests(ps[i].phase, (*samples[i])->spans);
-      st[i] = summarize_into(rs[i], std::move(*samples[i]), o);
+      rs[i].work = model_work(*ps[i].session);
+      st[i] = summarize_into(rs[i], std::move(*samples[i]), o, obs.ceilings);
     }
     if (obs.trace && ps[i].phase >= 0) obs.trace->end_phase(ps[i].phase, ps[i].requests);
     if (!st[i].ok()) rs[i].error = st[i].to_string();
@@ -208,10 +213,13 @@ void print_row(const ModeResult& r, double seq_p50, const BenchOptions& o) {
   char activation[16] = "-";  // server and offline: no RunStats
   if (r.peak_activation_bytes >= 0)
     std::snprintf(activation, sizeof activation, "%.1f", static_cast<double>(r.peak_activation_bytes) / (1 << 20));
-  std::printf("%-14s %-11s %-9s %7zu %9.1f %9.3f %9.3f %9.3f %9.3f %8.2fx %9.1f %8s %14s", r.model.c_str(),
+  char gflops[16] = "-";
+  if (r.efficiency.gflops_per_s >= 0) std::snprintf(gflops, sizeof gflops, "%.1f", r.efficiency.gflops_per_s);
+  std::printf("%-14s %-11s %-9s %7zu %9.1f %9.3f %9.3f %9.3f %9.3f %8.2fx %9.1f %8s %14s %8s %5s %5s", r.model.c_str(),
               r.mode.c_str(), r.precision.c_str(), r.iterations, r.throughput, r.latency.p50, r.latency.p90,
               r.latency.p99, r.latency.max, seq_p50 > 0 ? seq_p50 / r.latency.p50 : 1.0,
-              static_cast<double>(r.peak_rss_kib) / 1024.0, activation, kernels.c_str());
+              static_cast<double>(r.peak_rss_kib) / 1024.0, activation, kernels.c_str(), gflops,
+              percent(r.efficiency.fma_share).c_str(), percent(r.efficiency.bandwidth_share).c_str());
   if (r.over_bound_share >= 0) std::printf("  %.1f%% over %.1f ms", 100.0 * r.over_bound_share, o.latency_bound_ms);
   std::printf("\n");
   std::fflush(stdout);
@@ -301,12 +309,15 @@ int main(int argc, char** argv) {
     trace = std::make_unique<TraceRecorder>(timeline->start());
     set_run_tracer(trace.get());
   }
+  const int cores = o.threads > 0 ? o.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  const Ceilings ceilings = ceilings_of(runtime->monitor().calibration(), cores);
+  report.ceilings = ceilings;
   const bool tty = isatty(STDOUT_FILENO) == 1;
   ProgressLine progress(o.progress == BenchOptions::Progress::kOn || (o.progress == BenchOptions::Progress::kAuto && tty), tty);
-  Observers obs{timeline.get(), trace.get(), &progress, session_runtime, o.precisions.size() > 1};
+  Observers obs{timeline.get(), trace.get(), &progress, session_runtime, o.precisions.size() > 1, ceilings};
 
   if (o.compare != Peer::kNone) {
-    const int rc = compare_main(o, session_runtime, report, trace.get(), timeline.get());
+    const int rc = compare_main(o, session_runtime, report, trace.get(), timeline.get(), ceilings);
     if (trace) set_run_tracer(nullptr);
     if (rc == 3 || !reports) return rc;
     report.versions = read_version_info();
@@ -339,8 +350,12 @@ int main(int argc, char** argv) {
               o.interference.kind == Interference::Kind::kNone ? "quiet machine" : "with a competing process",
               o.together ? " | models run together" : "",
               o.policy_given ? (std::string(" | policy ") + scheduling_policy_name(o.policy)).c_str() : "");
-  std::printf("%-14s %-11s %-9s %7s %9s %9s %9s %9s %9s %9s %9s %8s %14s\n", "model", "mode", "precision", "runs",
-              "per s", "p50 ms", "p90 ms", "p99 ms", "max ms", "vs seq", "peak MiB", "act MiB", "f32/bf16/int8");
+  std::printf("ceilings (measured by the resource monitor at start): %s; GFLOP/s: the model's FLOPs (Braid's cost "
+              "model) x requests per second, %%FMA and %%BW its share of them\n",
+              describe(ceilings).c_str());
+  std::printf("%-14s %-11s %-9s %7s %9s %9s %9s %9s %9s %9s %9s %8s %14s %8s %5s %5s\n", "model", "mode", "precision",
+              "runs", "per s", "p50 ms", "p90 ms", "p99 ms", "max ms", "vs seq", "peak MiB", "act MiB", "f32/bf16/int8",
+              "GFLOP/s", "%FMA", "%BW");
   std::fflush(stdout);
   int failures = 0;
   const size_t np = o.precisions.size();

@@ -54,6 +54,19 @@ void write_options(JsonWriter& j, const BenchOptions& o) {
   j.end_object();
 }
 
+void number_or_null(JsonWriter& j, const char* key, double v) {
+  j.key(key);
+  if (v >= 0) j.value(v);
+  else j.null();
+}
+
+void write_efficiency(JsonWriter& j, const Efficiency& e) {
+  number_or_null(j, "gflops_per_s", e.gflops_per_s);
+  number_or_null(j, "fma_peak_share", e.fma_share);
+  number_or_null(j, "gbytes_per_s", e.gbytes_per_s);
+  number_or_null(j, "bandwidth_share", e.bandwidth_share);
+}
+
 void write_result(JsonWriter& j, const ModeResult& r) {
   j.begin_object();
   j.field("model", r.model).field("model_path", r.model_path).field("mode", r.mode);
@@ -90,6 +103,9 @@ void write_result(JsonWriter& j, const ModeResult& r) {
   else j.null();
   j.field("load_ms", r.load_ms).field("first_run_ms", r.first_run_ms);
   j.field("peak_rss_kib", r.peak_rss_kib).field("peak_rss_reset", r.peak_rss_reset);
+  number_or_null(j, "flops_per_request", r.work.flops);
+  number_or_null(j, "bytes_per_request", r.work.bytes);
+  write_efficiency(j, r.efficiency);
   j.end_object();
 }
 
@@ -122,6 +138,8 @@ void write_compare(JsonWriter& j, const CompareReport& c) {
   j.key("compare").begin_object();
   j.field("peer", c.peer).field("threads", c.threads).field("rounds", c.rounds);
   j.field("iterations_per_block", c.iterations_per_block).field("scenario", c.scenario);
+  number_or_null(j, "fma_peak_gflops", c.ceilings.peak_gflops() > 0 ? c.ceilings.peak_gflops() : -1);
+  number_or_null(j, "stream_gbps", c.ceilings.bandwidth_gbps > 0 ? c.ceilings.bandwidth_gbps : -1);
   j.key("ort_baseline_rss_kib");
   if (c.ort_baseline_rss_kib >= 0) j.value(c.ort_baseline_rss_kib);
   else j.null();
@@ -154,6 +172,7 @@ void write_compare(JsonWriter& j, const CompareReport& c) {
       j.key("peak_rss_kib");
       if (r.peak_rss_kib >= 0) j.value(r.peak_rss_kib);
       else j.null();
+      write_efficiency(j, r.efficiency);
       j.end_object();
     }
     j.end_array();
@@ -176,15 +195,10 @@ void write_compare(JsonWriter& j, const CompareReport& c) {
   for (const OutputCheck& k : c.output_checks) {
     j.begin_object().field("model", k.model).field("braid_config", k.braid_config).field("ort_config", k.ort_config);
     j.field("status", k.status).field("numel", k.numel);
-    auto number_or_null = [&j](const char* key, double v) {
-      j.key(key);
-      if (v >= 0) j.value(v);
-      else j.null();
-    };
-    number_or_null("tolerance", k.tolerance);
-    number_or_null("max_abs_err", k.max_abs_err);
-    number_or_null("max_rel_err", k.max_rel_err);
-    number_or_null("max_abs_ort", k.max_abs_ort);
+    number_or_null(j, "tolerance", k.tolerance);
+    number_or_null(j, "max_abs_err", k.max_abs_err);
+    number_or_null(j, "max_rel_err", k.max_rel_err);
+    number_or_null(j, "max_abs_ort", k.max_abs_ort);
     if (!k.note.empty()) j.field("note", k.note);
     j.end_object();
   }

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "bench_options.h"
+#include "efficiency.h"
 #include "machine_info.h"
 #include "resource_timeline.h"
 
@@ -50,6 +51,8 @@ struct ModeResult {
   double first_run_ms = 0;       // the first (warm-up) run
   int64_t peak_rss_kib = 0;      // VmHWM after this mode (reset before it when possible)
   bool peak_rss_reset = false;   // the peak was reset before this mode
+  ModelWork work;                  // per request, from the cost model (-1: unknown)
+  Efficiency efficiency;           // at `throughput`, against the run's Ceilings
   std::vector<double> latency_ms;  // every sample, for the HTML charts (not in the JSON)
   bool ok() const { return error.empty(); }
 };
@@ -74,6 +77,7 @@ struct CompareRow {
   // rows (every configuration of every model loaded in it), the node process for ORT rows
   // (every model that process holds). -1: unknown.
   int64_t peak_rss_kib = -1;
+  Efficiency efficiency;  // the model's work (cost model) at `throughput`, against the ceilings
   std::vector<double> latency_ms;  // every run, for the HTML charts (not in the JSON)
   std::string error;  // empty when it ran
 };
@@ -118,6 +122,7 @@ struct CompareReport {
   // model), to subtract from its rows' peak RSS; -1: unknown.
   int64_t ort_baseline_rss_kib = -1;
   std::string scenario;  // single-stream | multi-stream | server | offline
+  Ceilings ceilings;     // the efficiencies' ceilings
   std::vector<ComparePhase> phases;
   std::vector<OutputCheck> output_checks;
 };
@@ -128,6 +133,7 @@ struct RunReport {
   VersionInfo versions;
   MachineInfo machine;
   BenchOptions options;
+  Ceilings ceilings;  // what efficiencies are measured against
   std::vector<ModeResult> results;
   int64_t peak_rss_kib = 0;  // the whole process (getrusage ru_maxrss)
   double timeline_period_ms = 0;

@@ -96,6 +96,20 @@ def test_json(args):
     check(report["peak_rss_kib"] >= max(r["peak_rss_kib"] for r in report["results"]), "process peak below a mode's")
     check(report["options"]["iterations"] == ITERATIONS and report["options"]["warmup"] == WARMUP, "options echoed")
     check(report["machine"]["logical_cores"] >= 1, "machine cores")
+    # Efficiencies: the cost model's work per request (the same in every mode) at the measured
+    # rate, as a share of the calibrated FMA peak x the cores used.
+    flops = {r["flops_per_request"] for r in report["results"]}
+    check(len(flops) == 1 and list(flops)[0] > 0, "FLOPs per request differ between modes: %r" % flops)
+    gpc = report["machine"]["calibration"]["gflops_per_core"]
+    for r in report["results"]:
+        want = r["flops_per_request"] * r["throughput_per_s"] / 1e9
+        check(abs(r["gflops_per_s"] - want) <= 1e-4 * want, "%s: GFLOP/s %r, want %r" % (r["mode"], r["gflops_per_s"], want))
+        if gpc:
+            cores = r["gflops_per_s"] / r["fma_peak_share"] / gpc
+            check(abs(cores - round(cores)) < 1e-3 and 1 <= round(cores) <= report["machine"]["logical_cores"],
+                  "%s: the FMA share is not over a whole number of cores (%r)" % (r["mode"], cores))
+        else:
+            check(r["fma_peak_share"] is None, "a share without a calibrated ceiling")
     samples = report["resource_timeline"]["samples"]
     check(len(samples) >= 1, "no resource sample")
     check(all(a["t_ms"] <= b["t_ms"] for a, b in zip(samples, samples[1:])), "timeline out of order")
@@ -157,7 +171,8 @@ def test_json_precisions(args, schema):
         w = line.split()
         if len(w) > 3 and w[1] == "static" and w[2] in k:
             c = k[w[2]]
-            check(w[-1] == "%d/%d/%d" % (c["f32"], c["bf16"], c["int8"]), "table and JSON kernels differ: %r" % line)
+            # ... kernels, then GFLOP/s, %FMA and %BW (efficiency.h)
+            check(w[-4] == "%d/%d/%d" % (c["f32"], c["bf16"], c["int8"]), "table and JSON kernels differ: %r" % line)
 
 
 def test_trace(args):
