@@ -4,6 +4,7 @@
 #include <charconv>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 
 namespace braid::bench {
 namespace {
@@ -52,7 +53,10 @@ const char* usage() {
          "  --together              run all the models at once, one client thread each, one shared runtime\n"
          "  --scenario S            single-stream (default) | multi-stream | server | offline\n"
          "  --concurrency N         multi-stream clients; in-flight bound for server/offline (default 2)\n"
-         "  --qps Q                 server: Poisson arrivals per second\n"
+         "  --cached-ceilings       efficiencies against the runtime's cached calibration instead of\n"
+         "                          the FMA and STREAM probes run at start (saves about a second)\n"
+         "  --qps Q | MODEL=Q       server: Poisson arrivals per second (MODEL=Q: that model's own,\n"
+         "                          by file stem, e.g. per model under --together; repeatable)\n"
          "  --latency-bound MS      server: report the share of requests slower than MS\n"
          "  --memory-budget SIZE    activation memory bound, e.g. 512MiB (adaptive admission)\n"
          "  --graph-optimization none|basic  load-time graph fusion (default basic)\n"
@@ -173,6 +177,13 @@ Result<std::vector<PrecisionMode>> parse_precisions(const std::string& s) {
   return std::vector<PrecisionMode>{*m};
 }
 
+double BenchOptions::qps_for(const std::string& path) const {
+  const std::string stem = std::filesystem::path(path).stem().string();
+  for (const auto& [model, q] : model_qps)
+    if (model == stem) return q;
+  return qps;
+}
+
 Result<BenchOptions> parse_options(int argc, const char* const* argv) {
   BenchOptions o;
   for (int i = 1; i < argc; ++i) {
@@ -185,6 +196,8 @@ Result<BenchOptions> parse_options(int argc, const char* const* argv) {
       o.help = true;
     } else if (a == "--serve") {
       o.serve = true;
+    } else if (a == "--cached-ceilings") {
+      o.cached_ceilings = true;
     } else if (a == "--together") {
       o.together = true;
     } else if (a == "--graph-optimization") {
@@ -267,10 +280,20 @@ Result<BenchOptions> parse_options(int argc, const char* const* argv) {
       o.concurrency = static_cast<int>(n);
     } else if (a == "--qps" || a == "--latency-bound") {
       BRAID_ASSIGN_OR_RETURN(std::string v, value(a.c_str()));
+      std::string model;
+      const size_t eq = v.find('=');
+      if (a == "--qps" && eq != std::string::npos) {  // --qps MODEL=Q
+        model = v.substr(0, eq);
+        v = v.substr(eq + 1);
+        if (model.empty()) return invalid_argument("bad --qps '" + model + "=" + v + "' (MODEL=Q)");
+        for (const auto& [name, q] : o.model_qps)
+          if (name == model) return invalid_argument("--qps given twice for model '" + model + "'");
+      }
       char* end = nullptr;
       const double x = std::strtod(v.c_str(), &end);
       if (end == v.c_str() || *end != 0 || !(x > 0) || x > 1e7) return invalid_argument("bad " + a + " '" + v + "'");
-      (a == "--qps" ? o.qps : o.latency_bound_ms) = x;
+      if (!model.empty()) o.model_qps.emplace_back(model, x);
+      else (a == "--qps" ? o.qps : o.latency_bound_ms) = x;
     } else if (a == "--memory-budget") {
       BRAID_ASSIGN_OR_RETURN(std::string v, value("--memory-budget"));
       auto bytes = parse_bytes(v);
@@ -298,7 +321,7 @@ Result<BenchOptions> parse_options(int argc, const char* const* argv) {
       o.models.push_back(a);
     }
   }
-  if (o.scenario == Scenario::kServer && !(o.qps > 0))
+  if (o.scenario == Scenario::kServer && !(o.qps > 0) && o.model_qps.empty())
     return invalid_argument("--scenario server needs --qps (target arrivals per second)");
   if (o.compare != Peer::kNone && o.serve) return invalid_argument("--compare and --serve exclude each other");
   return o;

@@ -70,10 +70,15 @@ struct BenchOptions {
   enum class Progress { kAuto, kOn, kOff } progress = Progress::kAuto;  // --progress / --no-progress
   GraphOptimization graph_optimization = GraphOptimization::kBasic;  // --graph-optimization
   bool together = false;  // --together: all models at once, one client thread each
+  bool cached_ceilings = false;  // --cached-ceilings: the runtime's calibration, not measured now
   bool serve = false;  // --serve: answer load/run requests on stdin (serve.h)
   Scenario scenario = Scenario::kSingleStream;
   int concurrency = 2;            // multi-stream clients / offline and server in-flight bound
   double qps = 0;                 // server: target arrivals per second (0: required)
+  // --qps MODEL=Q: a model's own rate (MODEL: its file stem), e.g. under --together.
+  std::vector<std::pair<std::string, double>> model_qps;
+  // The server rate of the model at `path`: its own --qps MODEL=Q, else --qps Q.
+  double qps_for(const std::string& path) const;
   double latency_bound_ms = 0;    // server: report the share of requests over it (0: none)
   size_t memory_budget = 0;       // --memory-budget: SessionOptions::memory_budget_bytes
   // --precision: SessionOptions::precision of the Braid sessions; several: one row each.

@@ -167,7 +167,7 @@ Result<Block> run_block(Model& m, Config& c, const BenchOptions& o, int iters) {
   if (o.scenario == Scenario::kSingleStream) return single_block(m, c, 1, std::max(iters, 1), spans);
   if (c.ort) {
     char qps[32], seconds[32];
-    std::snprintf(qps, sizeof qps, "%.6g", o.qps);
+    std::snprintf(qps, sizeof qps, "%.6g", o.qps_for(m.path));
     std::snprintf(seconds, sizeof seconds, "%.6g", iters > 0 ? 0.0 : m.block_s);
     BRAID_ASSIGN_OR_RETURN(std::string reply,
                            c.ort->request("scenario " + c.ort_id + " " + scenario_name(o.scenario) + " " +
@@ -684,9 +684,10 @@ int compare_main(const BenchOptions& o, const std::shared_ptr<Runtime>& runtime,
   std::string scenario = scenario_name(o.scenario);
   if (o.scenario != Scenario::kSingleStream) {
     scenario += " (";
-    char qps[32];
-    std::snprintf(qps, sizeof qps, "%g", o.qps);
-    if (o.scenario == Scenario::kServer) scenario += std::string(qps) + " qps, ";
+    char qps[64];
+    if (o.scenario == Scenario::kServer && o.qps > 0) std::snprintf(qps, sizeof qps, "%g qps, ", o.qps), scenario += qps;
+    if (o.scenario == Scenario::kServer)
+      for (const auto& [model, q] : o.model_qps) std::snprintf(qps, sizeof qps, "%s %g qps, ", model.c_str(), q), scenario += qps;
     scenario += (o.scenario == Scenario::kMultiStream ? "concurrency " : "in flight <= ") + std::to_string(o.concurrency) + ")";
   }
   if (o.together) scenario += ", models together (Braid: one Runtime; ORT: a process per model)";
@@ -708,7 +709,7 @@ int compare_main(const BenchOptions& o, const std::shared_ptr<Runtime>& runtime,
                 c.braid_identity_ms, c.ort_identity_ms);
   else
     std::printf("Identity(1x1000) overhead: not measured (no 'corr' ratios)\n");
-  std::printf("ceilings (measured by the resource monitor at start): %s; %%FMA: the model's FLOPs (Braid's cost "
+  std::printf("ceilings: %s; %%FMA: the model's FLOPs (Braid's cost "
               "model) x runs per second over that peak\n",
               describe(c.ceilings).c_str());
   std::vector<Model> models;

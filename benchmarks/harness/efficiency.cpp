@@ -1,6 +1,9 @@
 #include "efficiency.h"
 
+#include <stdlib.h>
+
 #include <cstdio>
+#include <filesystem>
 
 namespace braid::bench {
 
@@ -10,6 +13,29 @@ Ceilings ceilings_of(const ResourceCalibration& c, int cores) {
   out.bandwidth_gbps = c.bandwidth_gbps > 0 ? c.bandwidth_gbps : 0;
   out.cores = cores;
   return out;
+}
+
+Result<Ceilings> measure_ceilings(int cores) {
+  char tmpl[] = "/tmp/braid_ceilings_XXXXXX";
+  if (!mkdtemp(tmpl)) return internal_error("cannot make a temporary directory for the calibration");
+  ResourceMonitorOptions mo;
+  mo.default_sources = false;  // only the probes
+  mo.calibration_file = std::string(tmpl) + "/calibration.txt";  // absent: measured, not loaded
+  Ceilings c;
+  {
+    ResourceMonitor monitor(mo);
+    Status st = monitor.start();
+    if (st.ok()) {
+      c = ceilings_of(monitor.calibration(), cores);
+      monitor.stop();
+    }
+    std::error_code ec;
+    std::filesystem::remove_all(tmpl, ec);
+    if (!st.ok()) return st;
+  }
+  if (c.gflops_per_core <= 0) return internal_error("the calibration probes measured nothing");
+  c.measured_now = true;
+  return c;
 }
 
 ModelWork model_work(const Session& s) {
@@ -41,8 +67,9 @@ Efficiency efficiency(const ModelWork& w, double requests_per_s, const Ceilings&
 std::string describe(const Ceilings& c) {
   if (c.gflops_per_core <= 0 && c.bandwidth_gbps <= 0) return "not calibrated";
   char buf[160];
-  std::snprintf(buf, sizeof buf, "FMA %.1f GFLOP/s per core x %d = %.1f GFLOP/s, STREAM triad %.1f GB/s",
-                c.gflops_per_core, c.cores, c.peak_gflops(), c.bandwidth_gbps);
+  std::snprintf(buf, sizeof buf, "FMA %.1f GFLOP/s per core x %d = %.1f GFLOP/s, STREAM triad %.1f GB/s (%s)",
+                c.gflops_per_core, c.cores, c.peak_gflops(), c.bandwidth_gbps,
+                c.measured_now ? "measured at start" : "the runtime's cached calibration");
   return buf;
 }
 

@@ -14,12 +14,17 @@
 namespace braid::bench {
 
 struct Ceilings {
+  bool measured_now = false;   // measure_ceilings(); false: the runtime's cached calibration
   double gflops_per_core = 0;  // 0: not calibrated
   double bandwidth_gbps = 0;   // STREAM triad with all allowed cores; 0: not calibrated
   int cores = 0;               // cores the runtimes may use (--threads, else all)
   double peak_gflops() const { return gflops_per_core * cores; }
 };
 Ceilings ceilings_of(const ResourceCalibration& c, int cores);
+// Measures the ceilings now: a ResourceMonitor of its own, calibrating into a fresh
+// temporary cache file, so the FMA and STREAM probes run in this process (about a second)
+// instead of loading the runtime's cached calibration. Not thread-safe.
+Result<Ceilings> measure_ceilings(int cores);
 
 // Work of one request as Braid's cost model estimates it at the fed shapes: the sum of
 // SubgraphProfile::flops and ::bytes over the session's subgraphs (-1: no subgraphs).

@@ -126,8 +126,10 @@ std::string phase_label(const ModeResult& r, const Observers& obs) {
 }
 
 // One model in one mode: load, warm up, run the scenario.
-ModeResult measure(const std::string& path, ExecutionMode mode, PrecisionMode precision, const BenchOptions& o,
+ModeResult measure(const std::string& path, ExecutionMode mode, PrecisionMode precision, const BenchOptions& all,
                    const Observers& obs) {
+  BenchOptions o = all;
+  o.qps = all.qps_for(path);
   ModeResult r = new_result(path, mode, precision);
   if (obs.timeline) obs.timeline->set_phase(phase_label(r, obs));
   r.peak_rss_reset = reset_peak_rss();
@@ -178,7 +180,12 @@ std::vector<ModeResult> measure_together(const std::vector<std::string>& paths, 
   {
     std::vector<std::thread> clients;
     for (size_t i = 0; i < n; ++i)
-      if (st[i].ok()) clients.emplace_back([&, i] { samples[i] = run_scenario(*ps[i].session, ps[i].inputs, o, &completed); });
+      if (st[i].ok())
+        clients.emplace_back([&, i] {
+          BenchOptions mine = o;  // --qps MODEL=Q: each model at its own rate
+          mine.qps = o.qps_for(paths[i]);
+          samples[i] = run_scenario(*ps[i].session, ps[i].inputs, mine, &completed);
+        });
     for (std::thread& t : clients) t.join();
   }
   if (obs.progress) obs.progress->end();
@@ -281,7 +288,18 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "braid-bench: model file not found: %s\n", m.c_str());
       return 2;
     }
+    if (o.scenario == Scenario::kServer && !(o.qps_for(m) > 0)) {
+      std::fprintf(stderr, "braid-bench: --scenario server: no --qps for %s (give --qps Q or --qps %s=Q)\n",
+                   m.c_str(), fs::path(m).stem().string().c_str());
+      return 2;
+    }
   }
+  for (const auto& [model, q] : o.model_qps)
+    if (std::none_of(o.models.begin(), o.models.end(),
+                     [&](const std::string& m) { return fs::path(m).stem().string() == model; })) {
+      std::fprintf(stderr, "braid-bench: --qps %s=%g names no model being measured\n", model.c_str(), q);
+      return 2;
+    }
   RunReport report;
   report.command_line.assign(argv, argv + argc);
   report.created_utc = utc_now_iso8601();
@@ -310,7 +328,14 @@ int main(int argc, char** argv) {
     set_run_tracer(trace.get());
   }
   const int cores = o.threads > 0 ? o.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  const Ceilings ceilings = ceilings_of(runtime->monitor().calibration(), cores);
+  // The ceilings the efficiencies divide by, measured now unless --cached-ceilings.
+  Ceilings ceilings = ceilings_of(runtime->monitor().calibration(), cores);
+  if (!o.cached_ceilings && !o.serve) {
+    auto measured = measure_ceilings(cores);
+    if (measured.ok()) ceilings = *measured;
+    else std::fprintf(stderr, "braid-bench: measuring the ceilings failed (%s); using the runtime's calibration\n",
+                      measured.status().to_string().c_str());
+  }
   report.ceilings = ceilings;
   const bool tty = isatty(STDOUT_FILENO) == 1;
   ProgressLine progress(o.progress == BenchOptions::Progress::kOn || (o.progress == BenchOptions::Progress::kAuto && tty), tty);
@@ -344,13 +369,19 @@ int main(int argc, char** argv) {
   std::string scenario = scenario_name(o.scenario);
   if (o.scenario == Scenario::kMultiStream || o.scenario == Scenario::kOffline)
     scenario += " (concurrency " + std::to_string(o.concurrency) + ")";
-  if (o.scenario == Scenario::kServer)
-    scenario += " (" + std::to_string(o.qps) + " qps, in flight <= " + std::to_string(o.concurrency) + ")";
+  if (o.scenario == Scenario::kServer) {
+    std::string rates;
+    char buf[64];
+    if (o.qps > 0) std::snprintf(buf, sizeof buf, "%g qps", o.qps), rates = buf;
+    for (const auto& [model, q] : o.model_qps)
+      std::snprintf(buf, sizeof buf, "%s%s %g qps", rates.empty() ? "" : ", ", model.c_str(), q), rates += buf;
+    scenario += " (" + rates + ", in flight <= " + std::to_string(o.concurrency) + ")";
+  }
   std::printf("braid %s | %s | %s | %s%s%s\n", version(), threads.c_str(), scenario.c_str(),
               o.interference.kind == Interference::Kind::kNone ? "quiet machine" : "with a competing process",
               o.together ? " | models run together" : "",
               o.policy_given ? (std::string(" | policy ") + scheduling_policy_name(o.policy)).c_str() : "");
-  std::printf("ceilings (measured by the resource monitor at start): %s; GFLOP/s: the model's FLOPs (Braid's cost "
+  std::printf("ceilings: %s; GFLOP/s: the model's FLOPs (Braid's cost "
               "model) x requests per second, %%FMA and %%BW its share of them\n",
               describe(ceilings).c_str());
   std::printf("%-14s %-11s %-9s %7s %9s %9s %9s %9s %9s %9s %9s %8s %14s %8s %5s %5s\n", "model", "mode", "precision",

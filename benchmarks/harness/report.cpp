@@ -26,6 +26,9 @@ void write_options(JsonWriter& j, const BenchOptions& o) {
   j.field("threads", o.threads).field("iterations", o.iterations).field("duration_s", o.duration_s);
   j.field("warmup", o.warmup).field("seed", static_cast<uint64_t>(o.seed)).field("concurrency", o.concurrency);
   j.field("qps", o.qps).field("latency_bound_ms", o.latency_bound_ms);
+  j.key("model_qps").begin_array();
+  for (const auto& [model, q] : o.model_qps) j.begin_object().field("model", model).field("qps", q).end_object();
+  j.end_array();
   j.field("memory_budget_bytes", static_cast<uint64_t>(o.memory_budget));
   j.field("graph_optimization", o.graph_optimization == GraphOptimization::kNone ? "none" : "basic");
   j.key("precisions").begin_array();
@@ -252,6 +255,12 @@ void write_json(std::ostream& os, const RunReport& r) {
   j.field("gflops_per_core", m.gflops_per_core > 0 ? m.gflops_per_core : NAN);
   j.field("bandwidth_gbps", m.bandwidth_gbps > 0 ? m.bandwidth_gbps : NAN);
   j.end_object().end_object();
+  j.key("ceilings").begin_object();
+  number_or_null(j, "gflops_per_core", r.ceilings.gflops_per_core > 0 ? r.ceilings.gflops_per_core : -1);
+  j.field("cores", r.ceilings.cores);
+  number_or_null(j, "bandwidth_gbps", r.ceilings.bandwidth_gbps > 0 ? r.ceilings.bandwidth_gbps : -1);
+  j.field("measured_now", r.ceilings.measured_now);
+  j.end_object();
   write_options(j, r.options);
   j.key("results").begin_array();
   for (const ModeResult& res : r.results) write_result(j, res);

@@ -223,6 +223,16 @@ TEST(BenchOptions, CompareOrtAndItsRules) {
   ASSERT_TRUE(server.ok()) << server.status().message();
   EXPECT_DOUBLE_EQ(server->qps, 50);
   EXPECT_FALSE(parse({"--compare", "ort", "--scenario", "server"}).ok());
+  // A rate per model (by file stem), the others at --qps; server needs one or the other.
+  auto per_model = parse({"--scenario", "server", "--qps", "inception=20", "--qps", "5", "--qps", "wide_mlp=200.5"});
+  ASSERT_TRUE(per_model.ok()) << per_model.status().message();
+  EXPECT_DOUBLE_EQ(per_model->qps_for("models/inception.onnx"), 20);
+  EXPECT_DOUBLE_EQ(per_model->qps_for("/x/wide_mlp.onnx"), 200.5);
+  EXPECT_DOUBLE_EQ(per_model->qps_for("resnet.onnx"), 5);
+  EXPECT_TRUE(parse({"--scenario", "server", "--qps", "inception=20"}).ok());
+  for (const char* bad : {"=5", "inception=", "inception=0", "inception=x"})
+    EXPECT_FALSE(parse({"--scenario", "server", "--qps", bad}).ok()) << bad;
+  EXPECT_FALSE(parse({"--qps", "a=1", "--qps", "a=2"}).ok());
   // --trace and --html go with --compare.
   auto reports = parse({"--compare", "ort", "--trace", "t.json", "--html", "r.html"});
   ASSERT_TRUE(reports.ok()) << reports.status().message();
