@@ -142,9 +142,12 @@ def test_ort(args):
         else:
             check(r["peak_activation_bytes"] is not None, "Braid row without activation memory: %r" % r)
         check(r["throughput_per_s"] > 0 and r["seconds"] > 0, "throughput %r" % r)
+    # Efficiency against the ceilings measured at start, for ORT's rows as for Braid's.
+    check(c["fma_peak_gflops"] is not None and c["fma_peak_gflops"] > 0, "no FMA ceiling: %r" % c["fma_peak_gflops"])
+    check(all(r["fma_peak_share"] is not None and r["fma_peak_share"] > 0 for r in jrows), "a row without %FMA")
 
     # Under interference: a quiet table, then a loaded one, each with every configuration.
-    p = run([args.bench, "--compare", "ort", "--iterations", "3", "--warmup", "1", "--mode", "adaptive",
+    p = run([args.bench, "--compare", "ort", "--cached-ceilings", "--iterations", "3", "--warmup", "1", "--mode", "adaptive",
              "--interference", "cpu:1", args.model])
     check(p.returncode == 0, "--interference cpu:1 run exited with %d" % p.returncode)
     phases = table_rows(p.stdout, model)
@@ -154,7 +157,7 @@ def test_ort(args):
 
     # Two models together: both measured in one table per phase, ORT as a process per model.
     other = os.path.join(os.path.dirname(args.model), "ensemble.onnx")
-    p = run([args.bench, "--compare", "ort", "--together", "--iterations", "3", "--warmup", "1", "--mode",
+    p = run([args.bench, "--compare", "ort", "--cached-ceilings", "--together", "--iterations", "3", "--warmup", "1", "--mode",
              "adaptive", args.model, other])
     check(p.returncode == 0, "--together run exited with %d" % p.returncode)
     check("models together" in p.stdout, "the header does not say the models ran together")
@@ -172,7 +175,7 @@ def test_corrupted(args, model):
     """ORT's output changed on purpose: the per-element check must fail, and say so."""
     out_json = os.path.join(args.workdir, "corrupt.json")
     env = dict(os.environ, BRAID_ORT_CORRUPT_OUTPUT="1")
-    p = run([args.bench, "--compare", "ort", "--iterations", "2", "--warmup", "1", "--mode", "sequential",
+    p = run([args.bench, "--compare", "ort", "--cached-ceilings", "--iterations", "2", "--warmup", "1", "--mode", "sequential",
              "--json", out_json, args.model], env=env)
     check(p.returncode == 1, "a corrupted ORT output must exit 1, got %d" % p.returncode)
     check(re.search(r"^output check %s: MISMATCH \(Braid sequential/f32 .*max rel err" % re.escape(model), p.stdout, re.M),
@@ -193,7 +196,7 @@ def test_scenarios(args, model):
              ("offline", ["--concurrency", "3"])]
     for scenario, extra in cases:
         out_json = os.path.join(args.workdir, scenario + ".json")
-        p = run([args.bench, "--compare", "ort", "--scenario", scenario, "--iterations", "8", "--warmup", "1",
+        p = run([args.bench, "--compare", "ort", "--cached-ceilings", "--scenario", scenario, "--iterations", "8", "--warmup", "1",
                  "--mode", "adaptive", "--json", out_json] + extra + [args.model])
         check(p.returncode == 0, "%s: exited with %d" % (scenario, p.returncode))
         header = next(l for l in p.stdout.splitlines() if l.startswith("braid "))
@@ -233,7 +236,7 @@ def test_reports(args, model):
     page ORT's latency charts beside Braid's."""
     trace_path = os.path.join(args.workdir, "compare.trace.json")
     html_path = os.path.join(args.workdir, "compare.html")
-    p = run([args.bench, "--compare", "ort", "--iterations", "4", "--warmup", "2", "--trace", trace_path,
+    p = run([args.bench, "--compare", "ort", "--cached-ceilings", "--iterations", "4", "--warmup", "2", "--trace", trace_path,
              "--html", html_path, args.model])
     check(p.returncode == 0, "--trace/--html with --compare exited with %d" % p.returncode)
     with open(trace_path) as f:
@@ -262,7 +265,7 @@ def test_reports(args, model):
 def test_missing(args):
     env = dict(os.environ, BRAID_ORT_PREFIX=os.path.join(args.workdir, "no-ort-here"))
     os.makedirs(args.workdir, exist_ok=True)
-    p = run([args.bench, "--compare", "ort", "--iterations", "1", args.model], env=env)
+    p = run([args.bench, "--compare", "ort", "--cached-ceilings", "--iterations", "1", args.model], env=env)
     check(p.returncode == 3, "exit code %d without ORT, expected 3" % p.returncode)
     check("ensure_ort_peer" in p.stdout and "npm install" in p.stdout and "onnxruntime-node@1.30.0" in p.stdout,
           "no install hint")
