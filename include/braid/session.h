@@ -102,6 +102,15 @@ class Session {
   // run leaves the session usable. Thread-safe: many threads may run one session at once.
   Result<NamedTensors> run(const NamedTensors& inputs, const RunOptions& options = {},
                            RunStats* stats = nullptr) const;
+  // Same, into `outputs`, reusing what it holds: an output whose entry already has the
+  // output's dtype and room for its elements, and either views caller memory or holds
+  // storage no other Tensor shares (and overlaps no input), is written in place; the
+  // others are stored as run() returns them. A serving loop that passes the same map
+  // every time makes no heap allocation in a steady-state sequential run. On failure the
+  // entries hold unspecified values. `outputs` is the caller's alone during the call.
+  // Thread-safe (many threads, each with its own `outputs`).
+  Status run_into(const NamedTensors& inputs, NamedTensors& outputs, const RunOptions& options = {},
+                  RunStats* stats = nullptr) const;
 
   // Streaming: checks the inputs, queues the request and returns at once; it runs on the
   // runtime's threads while the caller goes on, and consecutive requests overlap

@@ -29,6 +29,17 @@ class TensorAccess {
     t.numel_ = numel;
     t.data_ = data;
   }
+  // True when writing t's elements can affect no other Tensor: a view of caller memory,
+  // or storage that no other Tensor shares.
+  static bool unshared(const Tensor& t) noexcept {
+    return t.data_ != nullptr && (t.storage_ == nullptr || t.storage_.use_count() == 1);
+  }
+  // Gives `t` (whose data now holds `numel` elements laid out as `dims`) that shape,
+  // in its shape vector's existing capacity.
+  static void set_shape(Tensor& t, std::span<const int64_t> dims, int64_t numel) noexcept {
+    t.shape_.assign(dims.begin(), dims.end());
+    t.numel_ = numel;
+  }
   // Makes `t` share `base`'s storage and data under `dims` (`numel` elements, equal to
   // base's), copying the dims into t's shape capacity.
   static void set_alias(Tensor& t, const Tensor& base, std::span<const int64_t> dims, int64_t numel) noexcept {

@@ -34,6 +34,7 @@ Result<ActivationArena::Lease> ActivationArena::acquire() {
   if (m == nullptr) {
     m = std::make_unique<RequestMemory>();
     m->values.resize(num_values_);
+    m->targets.resize(num_values_);
   }
   const size_t need = plan ? plan->total_bytes : 0;
   if (m->block_bytes < need) {
@@ -58,6 +59,7 @@ void ActivationArena::give_back(std::unique_ptr<RequestMemory> m) noexcept {
   // Drop every value (the caller's inputs, heap outputs, views into the block) but keep
   // the slots' shape capacity for the next request's bound inputs.
   for (Tensor& t : m->values) TensorAccess::clear_keep_capacity(t);
+  for (KernelContext::OutputSlot& s : m->targets) s = {};
   m->plan.reset();
   std::lock_guard lock(mu_);
   try {

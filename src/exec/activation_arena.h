@@ -17,14 +17,17 @@
 #include "braid/status.h"
 #include "braid/tensor.h"
 #include "exec/memory_plan.h"
+#include "kernels/op_kernel.h"
 
 namespace braid::detail {
 
-// What run_node needs to place a request's activations: the plan and the request's block.
+// What run_node needs to place a request's activations: the plan and the request's block,
+// and (optional, per value) caller memory that graph outputs are written into.
 struct ArenaView {
   const MemoryPlan* plan = nullptr;
   std::byte* base = nullptr;
   size_t size = 0;
+  const KernelContext::OutputSlot* targets = nullptr;  // per value; null data: none
 
   bool contains(const void* p) const noexcept {
     const auto* b = static_cast<const std::byte*>(p);
@@ -35,6 +38,9 @@ struct ArenaView {
 // One request's memory: its values and its block (at least plan->total_bytes).
 struct RequestMemory {
   std::vector<Tensor> values;
+  // Per value: where a graph output goes in the caller's memory (Session::run_into);
+  // all null between requests.
+  std::vector<KernelContext::OutputSlot> targets;
   std::shared_ptr<const MemoryPlan> plan;  // the plan the block was sized for
   std::byte* block = nullptr;
   size_t block_bytes = 0;
@@ -43,7 +49,7 @@ struct RequestMemory {
   RequestMemory(const RequestMemory&) = delete;
   RequestMemory& operator=(const RequestMemory&) = delete;
   ~RequestMemory();
-  ArenaView view() const { return {plan.get(), block, block_bytes}; }
+  ArenaView view() const { return {plan.get(), block, block_bytes, targets.data()}; }
 };
 
 class ActivationArena {

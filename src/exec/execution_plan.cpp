@@ -80,6 +80,7 @@ Status run_node(const Graph& graph, const ExecutionPlan& plan, std::vector<Tenso
       const ValueId v = node.outputs[o];
       if (v == kNoValue) continue;
       if (void* p = arena->plan->slot(arena->base, v, 0)) slots[o] = {p, arena->plan->bytes[v]};
+      else if (arena->targets != nullptr && arena->targets[v].data != nullptr) slots[o] = arena->targets[v];
       // The (empty) value slot's shape capacity, for allocate_output_dims or
       // set_output_reshaped to fill in place.
       if (!values[v].defined()) std::swap(outputs[o], values[v]);

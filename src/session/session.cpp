@@ -17,6 +17,7 @@
 #include "partition/partitioner.h"
 #include "partition/shape_resolver.h"
 #include "braid/runtime.h"
+#include "core/tensor_access.h"
 #include "session/session_impl.h"
 
 namespace braid {
@@ -245,8 +246,44 @@ Result<NamedTensors> Session::run(const NamedTensors& inputs, const RunOptions& 
   return out;
 }
 
+Status Session::run_into(const NamedTensors& inputs, NamedTensors& outputs, const RunOptions& options,
+                         RunStats* stats) const {
+  const auto start = std::chrono::steady_clock::now();
+  const Impl& impl = *impl_;
+  auto lease = impl.arena->acquire();
+  if (!lease.ok()) return lease.status().with_context(impl.model_name);
+  detail::RequestMemory& memory = **lease;
+  BRAID_RETURN_IF_ERROR(impl.bind_inputs(inputs, memory.values));
+  impl.target_outputs(inputs, outputs, memory);
+  auto out = impl.run_bound(memory.values, options, stats, &memory, &outputs);
+  if (!out.ok()) return out.status();
+  if (stats)
+    stats->wall_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  return {};
+}
+
+void Session::Impl::target_outputs(const NamedTensors& inputs, const NamedTensors& outputs,
+                                   detail::RequestMemory& memory) const {
+  for (detail::ValueId v : graph.outputs) {
+    const detail::Value& val = graph.values[v];
+    if (val.constant || val.producer == detail::kNoNode || val.dtype == DataType::kUndefined) continue;
+    auto it = outputs.find(val.name);
+    if (it == outputs.end()) continue;
+    const Tensor& t = it->second;
+    if (!t.defined() || t.dtype() != val.dtype || t.byte_size() == 0 || !TensorAccess::unshared(t)) continue;
+    const auto* b = static_cast<const std::byte*>(t.raw_data());
+    bool overlaps = false;  // an input's bytes must not be overwritten while it is read
+    for (const auto& [name, in] : inputs) {
+      const auto* ib = static_cast<const std::byte*>(in.raw_data());
+      overlaps = overlaps || (ib != nullptr && ib < b + t.byte_size() && b < ib + in.byte_size());
+    }
+    if (!overlaps) memory.targets[v] = {const_cast<void*>(t.raw_data()), t.byte_size()};
+  }
+}
+
 Result<NamedTensors> Session::Impl::run_bound(std::vector<Tensor>& values, const RunOptions& options,
-                                              RunStats* stats, detail::RequestMemory* memory) const {
+                                              RunStats* stats, detail::RequestMemory* memory,
+                                              NamedTensors* into) const {
   const ExecutionMode mode = options.mode.value_or(this->options.mode);
   // A run uses the plan its memory was leased with (a replan for new shapes applies to
   // the requests leased after it).
@@ -292,7 +329,24 @@ Result<NamedTensors> Session::Impl::run_bound(std::vector<Tensor>& values, const
   }
   if (!st.ok()) return st.with_context(model_name);
   NamedTensors out;
-  for (size_t i = 0; i < graph.outputs.size(); ++i) {
+  for (size_t i = 0; into != nullptr && i < graph.outputs.size(); ++i) {
+    detail::ValueId v = graph.outputs[i];
+    const detail::Value& val = graph.values[v];
+    auto it = into->find(val.name);
+    if (!val.constant && !values[v].defined() && it != into->end()) continue;  // listed twice: done
+    const Tensor& produced = val.constant ? *val.constant : values[v];
+    if (!val.constant && it != into->end() && it->second.defined() &&
+        produced.raw_data() == it->second.raw_data() && produced.dtype() == it->second.dtype()) {
+      // Written in place (a target of target_outputs): only the shape may need telling.
+      if (!std::ranges::equal(it->second.shape(), produced.shape()))
+        TensorAccess::set_shape(it->second, produced.shape(), produced.numel());
+    } else if (it != into->end()) {
+      it->second = val.constant ? *val.constant : std::move(values[v]);
+    } else {
+      into->emplace(val.name, val.constant ? *val.constant : std::move(values[v]));
+    }
+  }
+  for (size_t i = 0; into == nullptr && i < graph.outputs.size(); ++i) {
     detail::ValueId v = graph.outputs[i];
     const detail::Value& val = graph.values[v];
     // Graph outputs never live in the arena block (the plan gives them none; run_node

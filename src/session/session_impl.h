@@ -54,8 +54,12 @@ struct Session::Impl {
   detail::RunPrecision run_precision(const RunOptions& options) const;
   // Runs one request whose inputs are bound in `values`; `memory` is the request's leased
   // memory when `values` is its array (null: a block is leased for this run). Thread-safe.
+  // With `into`, the outputs go there (Session::run_into) and the result is empty.
   Result<NamedTensors> run_bound(std::vector<Tensor>& values, const RunOptions& options, RunStats* stats,
-                                 detail::RequestMemory* memory = nullptr) const;
+                                 detail::RequestMemory* memory = nullptr, NamedTensors* into = nullptr) const;
+  // Points memory.targets at the entries of `outputs` that graph outputs may be written
+  // into in place (Session::run_into's rule). Thread-safe.
+  void target_outputs(const NamedTensors& inputs, const NamedTensors& outputs, detail::RequestMemory& memory) const;
   // The streaming runner, started at the first submit. Last member: destroyed first, so
   // its pending requests finish while everything they use is alive.
   mutable std::once_flag async_once;
