@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -20,6 +21,7 @@
 
 #include "braid/braid.h"
 #include "inputs.h"
+#include "machine_info.h"
 #include "interference.h"
 #include "ort_peer.h"
 #include "output_check.h"
@@ -58,13 +60,16 @@ struct Config {
   std::vector<double> ms;
   std::vector<double> round_p50;
   double seconds = 0;
+  double outer_seconds = 0, cpu_s = 0;  // cpu_s < 0: unknown in some block
+  size_t requests_in_blocks = 0;        // measured and unmeasured
   int64_t peak_activation_bytes = -1;
   double first_run_ms = 0;
   std::string error;
   void reset_phase() {
     ms.clear();
     round_p50.clear();
-    seconds = 0;
+    seconds = outer_seconds = cpu_s = 0;
+    requests_in_blocks = 0;
     peak_activation_bytes = -1;
   }
 };
@@ -73,6 +78,8 @@ struct Config {
 struct Block {
   std::vector<double> ms;
   double wall_s = 0;
+  double outer_wall_s = 0;  // the whole block, unmeasured run included, seen from braid-bench
+  double cpu_s = -1;        // CPU time of the process that ran it over the block; -1: unknown
   int64_t peak_activation_bytes = -1;
   std::vector<RequestSpan> spans;  // Braid's client requests, for the trace
 };
@@ -195,11 +202,37 @@ Result<Block> run_block(Model& m, Config& c, const BenchOptions& o, int iters) {
   return b;
 }
 
+double own_cpu_seconds() {
+  timespec t{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+  return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_nsec) * 1e-9;
+}
+
+// run_block() with the CPU time of the process that runs it: ORT's node process by PID;
+// braid-bench's own unless `shared_process` (--together: the models' Braid blocks run at once
+// in this process, so its CPU time is not one configuration's).
+Result<Block> timed_block(Model& m, Config& c, const BenchOptions& o, int iters, bool shared_process) {
+  const bool own = !c.ort;
+  const double cpu0 = own ? (shared_process ? -1 : own_cpu_seconds()) : process_cpu_seconds(c.ort->pid());
+  const auto t0 = Clock::now();
+  auto b = run_block(m, c, o, iters);
+  const double wall = std::chrono::duration<double>(Clock::now() - t0).count();
+  const double cpu1 = own ? (shared_process ? -1 : own_cpu_seconds()) : process_cpu_seconds(c.ort->pid());
+  if (b.ok()) {
+    b->outer_wall_s = wall;
+    b->cpu_s = cpu0 >= 0 && cpu1 >= 0 ? cpu1 - cpu0 : -1;
+  }
+  return b;
+}
+
 // Adds one measured block to `c`'s figures of the phase.
 void add_block(Config& c, Block& b, TraceRecorder* trace) {
   c.round_p50.push_back(median(b.ms));
   c.ms.insert(c.ms.end(), b.ms.begin(), b.ms.end());
   c.seconds += b.wall_s;
+  c.outer_seconds += b.outer_wall_s;
+  c.cpu_s = c.cpu_s < 0 || b.cpu_s < 0 ? -1 : c.cpu_s + b.cpu_s;
+  c.requests_in_blocks += b.ms.size() + 1;  // every block starts with one unmeasured run
   c.peak_activation_bytes = std::max(c.peak_activation_bytes, b.peak_activation_bytes);
   if (trace && c.trace_phase >= 0 && !b.spans.empty()) trace->add_requests(c.trace_phase, b.spans);
 }
@@ -302,7 +335,7 @@ void run_phase(std::vector<Model>& models, const BenchOptions& o, int rounds, Tr
       for (size_t k = 0; k < n; ++k) {
         Config& c = m.configs[(k + static_cast<size_t>(r)) % n];  // rotated order
         if (!c.error.empty()) continue;
-        auto b = run_block(m, c, o, iters);
+        auto b = timed_block(m, c, o, iters, false);
         if (!b.ok()) {
           c.error = b.status().to_string();
           continue;
@@ -333,7 +366,7 @@ void run_phase_together(std::vector<Model>& models, const BenchOptions& o, int r
           if (index >= m.configs.size()) return;
           Config& c = m.configs[index];
           if (!c.error.empty()) return;
-          auto b = run_block(m, c, o, block_iterations(m, o, r, rounds));
+          auto b = timed_block(m, c, o, block_iterations(m, o, r, rounds), true);
           if (!b.ok()) {
             c.error = b.status().to_string();
             return;
@@ -377,6 +410,10 @@ ComparePhase summarize_phase(const std::vector<Model>& models, const std::string
         row.throughput = c.seconds > 0 ? static_cast<double>(c.ms.size()) / c.seconds : 0;
         row.peak_activation_bytes = c.peak_activation_bytes;
         row.efficiency = efficiency(m.work, row.throughput, ceilings);
+        if (c.cpu_s >= 0 && c.requests_in_blocks > 0) {
+          row.cpu_ms_per_request = 1e3 * c.cpu_s / static_cast<double>(c.requests_in_blocks);
+          row.cores_busy = c.outer_seconds > 0 ? c.cpu_s / c.outer_seconds : -1;
+        }
         row.round_p50_min = *std::min_element(c.round_p50.begin(), c.round_p50.end());
         row.round_p50_max = *std::max_element(c.round_p50.begin(), c.round_p50.end());
         if (o.scenario == Scenario::kServer && o.latency_bound_ms > 0) {
@@ -424,8 +461,9 @@ std::string mib(int64_t bytes_or_kib, double unit, const char* fmt = "%.1f") {
 void print_phase(const ComparePhase& ph, const std::string& title, const BenchOptions& o) {
   const bool concurrent = o.scenario != Scenario::kSingleStream;
   std::printf("\n== %s (load average %.2f -> %.2f) ==\n", title.c_str(), ph.load_avg_start, ph.load_avg_end);
-  std::printf("%-14s %-7s %-20s %6s %9s %9s %9s %9s %15s %8s %8s %5s", "model", "runtime", "config", "runs", "per s",
-              "p50 ms", "p99 ms", "max ms", "round p50 range", "peak MiB", "act MiB", "%FMA");
+  std::printf("%-14s %-7s %-20s %6s %9s %9s %9s %9s %15s %8s %8s %9s %5s %5s", "model", "runtime", "config", "runs",
+              "per s", "p50 ms", "p99 ms", "max ms", "round p50 range", "peak MiB", "act MiB", "CPU ms/r", "cores",
+              "%FMA");
   if (concurrent) std::printf(" %9s", "per s/ORT");
   std::printf(" %9s %9s %9s %9s\n", "p50/ORT", "p99/ORT", "p50 corr", "p99 corr");
   for (const CompareRow& r : ph.rows) {
@@ -433,10 +471,13 @@ void print_phase(const ComparePhase& ph, const std::string& title, const BenchOp
       std::printf("%-14s %-7s %-20s FAILED: %s\n", r.model.c_str(), r.runtime.c_str(), r.config.c_str(), r.error.c_str());
       continue;
     }
-    std::printf("%-14s %-7s %-20s %6zu %9.1f %9.3f %9.3f %9.3f %7.3f-%-7.3f %8s %8s %5s", r.model.c_str(),
+    char cpu[16] = "-", cores[16] = "-";
+    if (r.cpu_ms_per_request >= 0) std::snprintf(cpu, sizeof cpu, "%.3f", r.cpu_ms_per_request);
+    if (r.cores_busy >= 0) std::snprintf(cores, sizeof cores, "%.2f", r.cores_busy);
+    std::printf("%-14s %-7s %-20s %6zu %9.1f %9.3f %9.3f %9.3f %7.3f-%-7.3f %8s %8s %9s %5s %5s", r.model.c_str(),
                 r.runtime.c_str(), r.config.c_str(), r.runs, r.throughput, r.latency.p50, r.latency.p99, r.latency.max,
                 r.round_p50_min, r.round_p50_max, mib(r.peak_rss_kib, 1024).c_str(),
-                mib(r.peak_activation_bytes, 1 << 20, "%.2f").c_str(), percent(r.efficiency.fma_share).c_str());
+                mib(r.peak_activation_bytes, 1 << 20, "%.2f").c_str(), cpu, cores, percent(r.efficiency.fma_share).c_str());
     const CompareRatio* ratio = nullptr;
     bool best = false;
     for (const CompareRatio& k : ph.ratios) {
@@ -648,6 +689,8 @@ int compare_main(const BenchOptions& o, const std::shared_ptr<Runtime>& runtime,
   }
   CompareReport& c = report.compare;
   report.has_compare = true;
+  // braid-bench's peak so far is the ceilings' bandwidth probe: Braid's rows start from here.
+  c.braid_peak_rss_reset = reset_peak_rss();
   // Node with onnxruntime-node loaded and no model: what ORT's rows' peak RSS starts from.
   if ((*seq)->request("ping").ok()) c.ort_baseline_rss_kib = process_rss_kib((*seq)->pid());
   char tmpl[] = "/tmp/braid_compare_XXXXXX";
@@ -753,7 +796,8 @@ int compare_main(const BenchOptions& o, const std::shared_ptr<Runtime>& runtime,
   if (c.ort_baseline_rss_kib >= 0)
     std::printf("\npeak MiB: braid-bench's VmHWM (every configuration of every model loaded at once) for Braid rows, "
                 "the node process's for ORT rows (Node with onnxruntime-node and no model: %.1f MiB); act MiB: "
-                "Braid's peak activation memory\n",
+                "Braid's peak activation memory; CPU ms/r: CPU time of that process per request, cores: that "
+                "CPU time over the blocks' wall time\n",
                 static_cast<double>(c.ort_baseline_rss_kib) / 1024);
   std::printf("\n");
   int failures = print_output_checks(c.output_checks);

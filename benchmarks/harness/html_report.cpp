@@ -144,18 +144,20 @@ void write_compare(std::ostream& os, const CompareReport& c) {
   for (const ComparePhase& ph : c.phases) {
     os << "<h3>Phase: " << esc(ph.name) << (ph.interference == "none" ? "" : " (" + esc(ph.interference) + ")")
        << "</h3>\n<table class=\"compare\"><tr><th>model</th><th>runtime</th><th>config</th><th>runs</th><th>per s</th>"
-          "<th>p50 ms</th><th>p99 ms</th><th>max ms</th><th>peak RSS MiB</th><th>act MiB</th><th>% FMA peak</th><th>p50/ORT</th>"
+          "<th>p50 ms</th><th>p99 ms</th><th>max ms</th><th>peak RSS MiB</th><th>act MiB</th><th>CPU ms/req</th><th>cores</th><th>% FMA peak</th><th>p50/ORT</th>"
           "<th>p99/ORT</th><th>per s/ORT</th></tr>\n";
     for (const CompareRow& r : ph.rows) {
       os << "<tr><td>" << esc(r.model) << "</td><td>" << r.runtime << "</td><td>" << esc(r.config) << "</td>";
       if (!r.error.empty()) {
-        os << "<td colspan=\"11\" class=\"failed\">" << esc(r.error) << "</td></tr>\n";
+        os << "<td colspan=\"13\" class=\"failed\">" << esc(r.error) << "</td></tr>\n";
         continue;
       }
       os << "<td>" << r.runs << "</td><td>" << num(r.throughput, "%.1f") << "</td><td>" << num(r.latency.p50, "%.3f")
          << "</td><td>" << num(r.latency.p99, "%.3f") << "</td><td>" << num(r.latency.max, "%.3f") << "</td><td>"
          << mib_cell(r.peak_rss_kib, 1024) << "</td><td>" << mib_cell(r.peak_activation_bytes, 1 << 20, "%.2f")
-         << "</td><td>" << percent(r.efficiency.fma_share) << "</td>";
+         << "</td><td>" << (r.cpu_ms_per_request >= 0 ? num(r.cpu_ms_per_request, "%.3f") : "-") << "</td><td>"
+         << (r.cores_busy >= 0 ? num(r.cores_busy, "%.2f") : "-") << "</td><td>" << percent(r.efficiency.fma_share)
+         << "</td>";
       const CompareRatio* k = nullptr;
       bool best = false;
       for (const CompareRatio& x : ph.ratios) {

@@ -124,6 +124,20 @@ int64_t status_field_kib(pid_t pid, const char* field) {
 }  // namespace
 
 int64_t process_peak_rss_kib(pid_t pid) { return status_field_kib(pid, "VmHWM"); }
+
+double process_cpu_seconds(pid_t pid) {
+  std::ifstream f("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat;
+  std::getline(f, stat);
+  const size_t paren = stat.rfind(')');  // the command name may hold spaces
+  if (paren == std::string::npos) return -1;
+  std::istringstream fields(stat.substr(paren + 2));
+  std::string skip;
+  for (int i = 3; i < 14; ++i) fields >> skip;  // state ... cmajflt: fields 3-13
+  double utime = 0, stime = 0;
+  if (!(fields >> utime >> stime)) return -1;
+  return (utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
 int64_t process_rss_kib(pid_t pid) { return status_field_kib(pid, "VmRSS"); }
 
 Result<std::unique_ptr<OrtServer>> OrtServer::start(const OrtPeerLocation& where, const std::vector<std::string>& args) {

@@ -51,6 +51,9 @@ Result<ScenarioReply> parse_scenario_reply(const std::string& line);
 // /proc/PID/status by PID; -1 when it cannot be read. Thread-safe.
 int64_t process_peak_rss_kib(pid_t pid);
 int64_t process_rss_kib(pid_t pid);
+// CPU time (user + system, every thread) a process has used so far, in seconds, from
+// /proc/PID/stat (clock-tick resolution); -1 when it cannot be read. Thread-safe.
+double process_cpu_seconds(pid_t pid);
 
 class OrtServer {
  public:

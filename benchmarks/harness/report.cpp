@@ -143,6 +143,7 @@ void write_compare(JsonWriter& j, const CompareReport& c) {
   j.field("iterations_per_block", c.iterations_per_block).field("scenario", c.scenario);
   number_or_null(j, "fma_peak_gflops", c.ceilings.peak_gflops() > 0 ? c.ceilings.peak_gflops() : -1);
   number_or_null(j, "stream_gbps", c.ceilings.bandwidth_gbps > 0 ? c.ceilings.bandwidth_gbps : -1);
+  j.field("braid_peak_rss_reset", c.braid_peak_rss_reset);
   j.key("ort_baseline_rss_kib");
   if (c.ort_baseline_rss_kib >= 0) j.value(c.ort_baseline_rss_kib);
   else j.null();
@@ -172,6 +173,8 @@ void write_compare(JsonWriter& j, const CompareReport& c) {
       j.key("peak_activation_bytes");
       if (r.peak_activation_bytes >= 0) j.value(r.peak_activation_bytes);
       else j.null();
+      number_or_null(j, "cpu_ms_per_request", r.cpu_ms_per_request);
+      number_or_null(j, "cores_busy", r.cores_busy);
       j.key("peak_rss_kib");
       if (r.peak_rss_kib >= 0) j.value(r.peak_rss_kib);
       else j.null();

@@ -70,6 +70,11 @@ struct CompareRow {
   double seconds = 0;             // wall time of its blocks, summed
   double throughput = 0;          // runs / seconds
   double over_bound_share = -1;   // server with --latency-bound; -1: not measured
+  // CPU time of the process that ran it (braid-bench for Braid, its node process for ORT)
+  // over its blocks, per request (the blocks' unmeasured runs included), and over the
+  // blocks' wall time (cores busy on average); -1: unknown (Braid rows under --together,
+  // whose models share one process).
+  double cpu_ms_per_request = -1, cores_busy = -1;
   // Braid: the largest RunStats::peak_activation_bytes of its runs (-1: not measured, e.g.
   // server/offline, whose requests go through submit()). ORT: -1.
   int64_t peak_activation_bytes = -1;
@@ -121,6 +126,9 @@ struct CompareReport {
   // VmRSS of ORT's server right after it started (Node with onnxruntime-node loaded, no
   // model), to subtract from its rows' peak RSS; -1: unknown.
   int64_t ort_baseline_rss_kib = -1;
+  // braid-bench's VmHWM was reset before the models were loaded (else Braid rows' peak RSS
+  // includes whatever came before, e.g. the ceilings' bandwidth probe).
+  bool braid_peak_rss_reset = false;
   std::string scenario;  // single-stream | multi-stream | server | offline
   Ceilings ceilings;     // the efficiencies' ceilings
   std::vector<ComparePhase> phases;

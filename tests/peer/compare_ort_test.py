@@ -142,6 +142,7 @@ def test_ort(args):
         else:
             check(r["peak_activation_bytes"] is not None, "Braid row without activation memory: %r" % r)
         check(r["throughput_per_s"] > 0 and r["seconds"] > 0, "throughput %r" % r)
+        check(r["cpu_ms_per_request"] is not None and r["cores_busy"] is not None, "no CPU time: %r" % r)
     # Efficiency against the ceilings measured at start, for ORT's rows as for Braid's.
     check(c["fma_peak_gflops"] is not None and c["fma_peak_gflops"] > 0, "no FMA ceiling: %r" % c["fma_peak_gflops"])
     check(all(r["fma_peak_share"] is not None and r["fma_peak_share"] > 0 for r in jrows), "a row without %FMA")
@@ -157,10 +158,16 @@ def test_ort(args):
 
     # Two models together: both measured in one table per phase, ORT as a process per model.
     other = os.path.join(os.path.dirname(args.model), "ensemble.onnx")
+    together_json = os.path.join(args.workdir, "together.json")
     p = run([args.bench, "--compare", "ort", "--cached-ceilings", "--together", "--iterations", "3", "--warmup", "1", "--mode",
-             "adaptive", args.model, other])
+             "adaptive", "--json", together_json, args.model, other])
     check(p.returncode == 0, "--together run exited with %d" % p.returncode)
     check("models together" in p.stdout, "the header does not say the models ran together")
+    with open(together_json) as f:
+        rows = json.load(f)["compare"]["phases"][0]["rows"]
+    # One process holds every Braid session: no CPU time per model; ORT has a process each.
+    check(all((r["cpu_ms_per_request"] is None) == (r["runtime"] == "braid") for r in rows),
+          "--together CPU time per row: %r" % [(r["runtime"], r["cpu_ms_per_request"]) for r in rows])
     for name in (model, "ensemble"):
         phases = table_rows(p.stdout, name)
         check(len(phases) == 1 and len(phases[0]) == 3, "%s: one table of 3 rows, got %r" % (name, phases))

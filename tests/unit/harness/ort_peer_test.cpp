@@ -57,3 +57,13 @@ TEST(OrtPeer, ReadsAProcessPeakRssByPid) {
   EXPECT_GE(peak, now);
   EXPECT_EQ(process_peak_rss_kib(-5), -1);
 }
+
+TEST(OrtPeer, ReadsAProcessCpuTimeByPid) {
+  const double before = process_cpu_seconds(getpid());
+  ASSERT_GE(before, 0);
+  volatile double x = 0;  // about 0.1 s of work: several clock ticks
+  for (long i = 0; i < 100000000L && process_cpu_seconds(getpid()) < before + 0.05; ++i)
+    for (int k = 0; k < 1000; ++k) x = x + 1e-9 * k;
+  EXPECT_GE(process_cpu_seconds(getpid()), before + 0.05);
+  EXPECT_LT(process_cpu_seconds(-5), 0);
+}
