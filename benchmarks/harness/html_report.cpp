@@ -1,12 +1,12 @@
 #include "html_report.h"
 
-#include "efficiency.h"
-
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <map>
 #include <string>
+
+#include "efficiency.h"
 
 namespace braid::bench {
 namespace {

@@ -8,9 +8,9 @@ ort:     `--compare ort --iterations 5` prints one row per Braid and ORT configu
          the same figures (ORT's peak RSS by PID, Braid's activation memory); with
          --interference cpu:1 it measures a quiet and a loaded phase; the multi-stream, server
          and offline scenarios run on both sides; an ORT output corrupted on purpose
-         (BRAID_ORT_CORRUPT_OUTPUT=1, read by ort_serve.mjs) fails the check; --trace and
-         --html are written. Exits 77 (ctest SKIP_RETURN_CODE) when node or onnxruntime-node
-         is missing.
+         (BRAID_ORT_CORRUPT_OUTPUT=1, read by ort_serve.mjs) fails the check; bf16/int8 rows
+         are reported, not checked; --trace and --html are written. Exits 77 (ctest
+         SKIP_RETURN_CODE) when node or onnxruntime-node is missing.
 missing: with no onnxruntime-node (BRAID_ORT_PREFIX pointing nowhere) it exits 3 and
          says how to install it (needs no ORT: runs in the default label).
 """
@@ -173,6 +173,7 @@ def test_ort(args):
         check(len(phases) == 1 and len(phases[0]) == 3, "%s: one table of 3 rows, got %r" % (name, phases))
         check(re.search(r"^output check %s: OK" % re.escape(name), p.stdout, re.M), "%s: no output check" % name)
     test_corrupted(args, model)
+    test_lower_precisions(args, model)
     test_scenarios(args, model)
     test_reports(args, model)
     print("PASS ort")
@@ -190,6 +191,25 @@ def test_corrupted(args, model):
     with open(out_json) as f:
         k = json.load(f)["compare"]["output_checks"]
     check(len(k) == 1 and k[0]["status"] == "mismatch" and k[0]["max_rel_err"] > 0.009, "JSON %r" % k)
+
+
+def test_lower_precisions(args, model):
+    """bf16/int8/adaptive precision rows: their error is reported, never checked."""
+    out_json = os.path.join(args.workdir, "precisions.json")
+    p = run([args.bench, "--compare", "ort", "--cached-ceilings", "--precision", "all", "--mode", "static",
+             "--iterations", "2", "--warmup", "1", "--json", out_json, args.model])
+    check(p.returncode == 0, "--precision all exited with %d" % p.returncode)
+    check(re.search(r"^output check %s: OK \(Braid static/f32 vs" % re.escape(model), p.stdout, re.M), "no f32 check")
+    for prec in ("bf16", "int8", "adaptive"):
+        check(re.search(r"^output check %s static/%s: UNCHECKED \(not f32.*max rel err" % (re.escape(model), prec),
+                        p.stdout, re.M), "no UNCHECKED line for %s" % prec)
+    with open(out_json) as f:
+        checks = {k["braid_config"]: k for k in json.load(f)["compare"]["output_checks"]}
+    check(checks["static/f32"]["status"] == "ok", "f32 %r" % checks["static/f32"])
+    for prec in ("bf16", "int8"):
+        k = checks["static/" + prec]
+        check(k["status"] == "unchecked" and k["tolerance"] is None and k["max_rel_err"] > 0,
+              "%s: reported with its error, not checked: %r" % (prec, k))
 
 
 def test_scenarios(args, model):
