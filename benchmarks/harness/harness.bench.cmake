@@ -3,8 +3,10 @@ add_executable(braid-bench
   ${CMAKE_CURRENT_LIST_DIR}/main.cpp
   ${CMAKE_CURRENT_LIST_DIR}/bench_options.cpp
   ${CMAKE_CURRENT_LIST_DIR}/compare.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/compare_print.cpp
   ${CMAKE_CURRENT_LIST_DIR}/efficiency.cpp
   ${CMAKE_CURRENT_LIST_DIR}/html_report.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/identity_model.cpp
   ${CMAKE_CURRENT_LIST_DIR}/inputs.cpp
   ${CMAKE_CURRENT_LIST_DIR}/interference.cpp
   ${CMAKE_CURRENT_LIST_DIR}/machine_info.cpp
