@@ -552,44 +552,49 @@ int compare_main(const BenchOptions& o, const std::shared_ptr<Runtime>& runtime,
   signal(SIGPIPE, SIG_IGN);  // a dead ORT server is an error reply, not the end of braid-bench
   const int n = o.threads > 0 ? o.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   const std::string ns = std::to_string(n);
-  auto seq = OrtServer::start(*where, {"--intra", ns});
-  auto par = OrtServer::start(*where, {"--mode", "parallel", "--inter", ns, "--intra", "1"});
-  if (!seq.ok() || !par.ok()) {
-    std::fprintf(stderr, "braid-bench: cannot start node: %s\n",
-                 (!seq.ok() ? seq.status() : par.status()).message().c_str());
-    return 3;
+  // ORT's configurations, a process each: sequential/intra=N and parallel/inter=N; in the
+  // concurrent scenarios also workers=C/intra=M, C worker threads with a session each (M =
+  // N / C, at least 1) so that C runs overlap, which one Node thread's runs do not.
+  const int workers = o.concurrency;
+  const std::string worker_intra = std::to_string(std::max(1, n / std::max(1, workers)));
+  std::vector<std::pair<std::string, std::vector<std::string>>> kinds = {
+      {"sequential/intra=" + ns, {"--intra", ns}},
+      {"parallel/inter=" + ns, {"--mode", "parallel", "--inter", ns, "--intra", "1"}}};
+  if (o.scenario != Scenario::kSingleStream)
+    kinds.push_back({"workers=" + std::to_string(workers) + "/intra=" + worker_intra,
+                     {"--intra", worker_intra, "--workers", std::to_string(workers)}});
+  // --together: every model gets ORT processes of its own, so the models' ORT sessions run
+  // side by side as two services embedding it would; otherwise all models share them.
+  std::vector<std::unique_ptr<OrtServer>> servers;
+  std::vector<std::vector<std::pair<std::string, OrtServer*>>> orts_of(o.models.size());
+  for (size_t i = 0; i < o.models.size(); ++i) {
+    if (i > 0 && !o.together) {
+      orts_of[i] = orts_of[0];
+      continue;
+    }
+    for (const auto& [name, args] : kinds) {
+      auto server = OrtServer::start(*where, args);
+      if (!server.ok()) {
+        std::fprintf(stderr, "braid-bench: cannot start node: %s\n", server.status().message().c_str());
+        return 3;
+      }
+      orts_of[i].push_back({name, server->get()});
+      servers.push_back(std::move(server).value());
+    }
   }
+  OrtServer& first = *servers.front();
   CompareReport& c = report.compare;
   report.has_compare = true;
   // braid-bench's peak so far is the ceilings' bandwidth probe: Braid's rows start from here.
   c.braid_peak_rss_reset = reset_peak_rss();
   // Node with onnxruntime-node loaded and no model: what ORT's rows' peak RSS starts from.
-  if ((*seq)->request("ping").ok()) c.ort_baseline_rss_kib = process_rss_kib((*seq)->pid());
+  if (first.request("ping").ok()) c.ort_baseline_rss_kib = process_rss_kib(first.pid());
   char tmpl[] = "/tmp/braid_compare_XXXXXX";
   if (!mkdtemp(tmpl)) {
     std::fprintf(stderr, "braid-bench: cannot make a temporary directory\n");
     return 2;
   }
   const fs::path work = tmpl;
-  const std::vector<std::pair<std::string, OrtServer*>> orts = {{"sequential/intra=" + ns, seq->get()},
-                                                                 {"parallel/inter=" + ns, par->get()}};
-  // --together: every model after the first gets ORT processes of its own (the first
-  // uses the two above), so the models' ORT sessions run side by side.
-  std::vector<std::unique_ptr<OrtServer>> extra_servers;
-  std::vector<std::vector<std::pair<std::string, OrtServer*>>> orts_of(o.models.size(), orts);
-  if (o.together)
-    for (size_t i = 1; i < o.models.size(); ++i) {
-      auto s2 = OrtServer::start(*where, {"--intra", ns});
-      auto p2 = OrtServer::start(*where, {"--mode", "parallel", "--inter", ns, "--intra", "1"});
-      if (!s2.ok() || !p2.ok()) {
-        std::fprintf(stderr, "braid-bench: cannot start node: %s\n",
-                     (!s2.ok() ? s2.status() : p2.status()).message().c_str());
-        return 3;
-      }
-      orts_of[i] = {{"sequential/intra=" + ns, s2->get()}, {"parallel/inter=" + ns, p2->get()}};
-      extra_servers.push_back(std::move(s2).value());
-      extra_servers.push_back(std::move(p2).value());
-    }
   c.peer = "onnxruntime-node " + where->version;
   c.ceilings = ceilings;
   c.threads = n;
@@ -614,10 +619,11 @@ int compare_main(const BenchOptions& o, const std::shared_ptr<Runtime>& runtime,
               "latency through Node includes the binding's overhead\n");
   if (o.scenario != Scenario::kSingleStream)
     std::printf("ORT's concurrent requests are promises in one Node process: onnxruntime-node 1.30 runs each "
-                "session.run() on the JS thread, so they queue one behind another\n");
+                "session.run() on the JS thread, so in sequential/ and parallel/ they queue one behind another; "
+                "workers=C/ gives C worker threads a session each, so C runs overlap\n");
   std::fflush(stdout);
 
-  measure_overhead(c, o, runtime, **seq, work);
+  measure_overhead(c, o, runtime, first, work);
   if (c.ort_identity_ms >= 0)
     std::printf("Identity(1x1000), the per-call overhead: Braid %.4f ms, ORT via Node %.4f ms (subtracted from ORT's "
                 "p50/p99 for the 'corr' ratios)\n",
@@ -681,9 +687,7 @@ int compare_main(const BenchOptions& o, const std::shared_ptr<Runtime>& runtime,
       for (const Config& k : m.configs)
         if (k.trace_phase >= 0) trace->end_phase(k.trace_phase, k.requests);
   models.clear();  // sessions first, then the servers (their destructors kill them by PID)
-  extra_servers.clear();
-  seq->reset();
-  par->reset();
+  servers.clear();
   std::error_code ec;
   fs::remove_all(work, ec);
   return failures == 0 ? 0 : 1;

@@ -9,6 +9,10 @@
 //   node ort_serve.mjs --mode parallel --inter N [--intra M]
 //                                         (executionMode 'parallel', interOpNumThreads N,
 //                                          intraOpNumThreads M, default 1)
+//   ... --workers K                        also K worker threads, each with its own session
+//                                          of every model: `scenario` runs go to an idle
+//                                          one, so K of them overlap (`run`, `outputs`:
+//                                          the main thread's session)
 //   stdin                                  stdout
 //   load ID MODE INPUT_DIR MODEL.onnx      ok ID | err MESSAGE     (MODE is ignored)
 //   run ID WARMUP ITERS                    ok NUMEL SUM SUM_ABS MS_1 ... MS_ITERS | err MESSAGE
@@ -45,22 +49,25 @@ import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
 import { performance } from 'node:perf_hooks';
+import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 
 const dir = process.env.BRAID_ORT_DIR ||
   path.join(os.homedir(), '.cache', 'braid', 'ort', 'node_modules', 'onnxruntime-node');
 const ort = createRequire(import.meta.url)(path.resolve(dir));
 
-const args = process.argv.slice(2);
-let intra = 1, inter = 1, mode = 'sequential';
+const args = isMainThread ? process.argv.slice(2) : workerData.args;
+let intra = 1, inter = 1, mode = 'sequential', workers = 0;
 for (let i = 0; i < args.length; i++) {
   if (args[i] === '--intra') intra = Number(args[++i]);
   else if (args[i] === '--inter') inter = Number(args[++i]);
   else if (args[i] === '--mode') mode = args[++i];
+  else if (args[i] === '--workers') workers = Number(args[++i]);
   else { console.error(`ort_serve: unknown argument ${args[i]}`); process.exit(2); }
 }
 if (!(intra >= 1)) { console.error('ort_serve: bad --intra'); process.exit(2); }
 if (!(inter >= 1)) { console.error('ort_serve: bad --inter'); process.exit(2); }
 if (mode !== 'sequential' && mode !== 'parallel') { console.error('ort_serve: bad --mode'); process.exit(2); }
+if (!(workers >= 0 && Number.isInteger(workers))) { console.error('ort_serve: bad --workers'); process.exit(2); }
 
 const TYPED = { float32: Float32Array, float64: Float64Array, int64: BigInt64Array, int32: Int32Array,
   uint8: Uint8Array, int8: Int8Array, bool: Uint8Array };
@@ -88,7 +95,40 @@ async function load(id, inputDir, file) {
     feeds[md.name] = new ort.Tensor(md.type, data, shape);
   });
   models.set(id, { sess, feeds });
+  if (pool) await Promise.all(pool.map((w) => w.request({ op: 'load', id, inputDir, file })));
   return `ok ${id}`;
+}
+
+// --workers K: K worker threads, each with its own session of every model (the way a Node
+// service gets ORT runs to overlap: one session per thread), one request at a time each.
+class PoolWorker {
+  constructor() {
+    this.worker = new Worker(new URL(import.meta.url), { workerData: { args: args.filter((a, i) => a !== '--workers' && args[i - 1] !== '--workers') } });
+    this.pending = null;
+    this.worker.on('message', (msg) => {
+      const p = this.pending;
+      this.pending = null;
+      if (msg.err) p.reject(new Error(msg.err));
+      else p.resolve(msg);
+    });
+    this.worker.on('error', (e) => { if (this.pending) this.pending.reject(e); });
+  }
+  request(msg) {
+    return new Promise((resolve, reject) => { this.pending = { resolve, reject }; this.worker.postMessage(msg); });
+  }
+}
+const pool = isMainThread && workers > 0 ? Array.from({ length: workers }, () => new PoolWorker()) : null;
+const idle = pool ? [...pool] : [];
+const waiting = [];
+// One run of model `id` on an idle worker (waiting for one when all are busy).
+async function runOnWorker(id) {
+  const w = idle.length ? idle.pop() : await new Promise((resolve) => waiting.push(resolve));
+  try {
+    await w.request({ op: 'run', id });
+  } finally {
+    if (waiting.length) waiting.shift()(w);
+    else idle.push(w);
+  }
 }
 
 async function run(id, warmup, iters) {
@@ -124,13 +164,22 @@ function seeded(seed) {
   };
 }
 
-const sleepUntil = (t) => new Promise((resolve) => setTimeout(resolve, Math.max(0, t - performance.now())));
+// Waits until performance.now() >= t: timers round to whole milliseconds and may fire early,
+// so the last fraction is waited out on the event loop (a request must not start before
+// its scheduled arrival).
+async function sleepUntil(t) {
+  for (let d; (d = t - performance.now()) > 0;) {
+    await new Promise((resolve) => (d >= 2 ? setTimeout(resolve, Math.floor(d) - 1) : setImmediate(resolve)));
+  }
+}
 
 async function scenario(id, kind, conc, qps, seconds, iters, seed) {
   const m = models.get(id);
   if (!m || !(conc >= 1) || !(iters >= 0) || !(seconds > 0 || iters > 0)) throw new Error(`bad scenario request for '${id}'`);
   if (kind === 'server' && !(qps > 0)) throw new Error('server needs a positive QPS');
-  await m.sess.run(m.feeds);  // one unmeasured run
+  const exec = pool ? () => runOnWorker(id) : () => m.sess.run(m.feeds);
+  await exec();  // one unmeasured run
+  if (pool) await Promise.all(pool.map((w) => w.request({ op: 'run', id })));  // every worker warm
   const ms = [];
   const t0 = performance.now();
   const end = t0 + seconds * 1000;
@@ -140,7 +189,7 @@ async function scenario(id, kind, conc, qps, seconds, iters, seed) {
     const client = async () => {
       while (more(issued++)) {
         const a = performance.now();
-        await m.sess.run(m.feeds);
+        await exec();
         ms.push(performance.now() - a);
       }
     };
@@ -156,7 +205,7 @@ async function scenario(id, kind, conc, qps, seconds, iters, seed) {
       }
       while (inFlight.size >= conc) await Promise.race(inFlight);
       const arrival = kind === 'server' ? next : performance.now();
-      const p = m.sess.run(m.feeds).then(() => { ms.push(performance.now() - arrival); inFlight.delete(p); });
+      const p = exec().then(() => { ms.push(performance.now() - arrival); inFlight.delete(p); });
       inFlight.add(p);
     }
     await Promise.all(inFlight);
@@ -193,6 +242,17 @@ async function outputs(id) {
   return words.join(' ');
 }
 
+if (!isMainThread) {  // a --workers thread: load and run requests from the main thread
+  parentPort.on('message', async (msg) => {
+    try {
+      if (msg.op === 'load') await load(msg.id, msg.inputDir, msg.file);
+      else await models.get(msg.id).sess.run(models.get(msg.id).feeds);
+      parentPort.postMessage({ ok: true });
+    } catch (e) {
+      parentPort.postMessage({ err: String(e.message || e) });
+    }
+  });
+} else {
 const rl = readline.createInterface({ input: process.stdin, terminal: false });
 for await (const line of rl) {
   const w = line.trim().split(/\s+/);
@@ -212,3 +272,4 @@ for await (const line of rl) {
   process.stdout.write(`${reply}\n`);
 }
 process.exit(0);
+}

@@ -7,7 +7,8 @@ ort:     `--compare ort --iterations 5` prints one row per Braid and ORT configu
          element); its --json validates against docs/braid-bench-report.schema.json and holds
          the same figures (ORT's peak RSS by PID, Braid's activation memory); with
          --interference cpu:1 it measures a quiet and a loaded phase; the multi-stream, server
-         and offline scenarios run on both sides; an ORT output corrupted on purpose
+         and offline scenarios run on both sides (ORT also with a worker thread per
+         concurrent request); an ORT output corrupted on purpose
          (BRAID_ORT_CORRUPT_OUTPUT=1, read by ort_serve.mjs) fails the check; bf16/int8 rows
          are reported, not checked; --trace and --html are written. Exits 77 (ctest
          SKIP_RETURN_CODE) when node or onnxruntime-node is missing.
@@ -229,7 +230,10 @@ def test_scenarios(args, model):
         header = next(l for l in p.stdout.splitlines() if l.startswith("braid "))
         check(scenario in header, "%s: the header does not name the scenario" % scenario)
         phases = table_rows(p.stdout, model)
-        check(len(phases) == 1 and len(phases[0]) == 3, "%s: one table of 3 rows, got %r" % (scenario, phases))
+        check(len(phases) == 1 and len(phases[0]) == 4, "%s: one table of 4 rows, got %r" % (scenario, phases))
+        conc = extra[extra.index("--concurrency") + 1]
+        workers = [c for r, c in phases[0] if r == "ort" and c.startswith("workers=%s/intra=" % conc)]
+        check(len(workers) == 1, "%s: no ORT row with %s worker threads: %r" % (scenario, conc, list(phases[0])))
         for (runtime, config), f in phases[0].items():
             check(f[0] == "8" and float(f[1]) > 0, "%s %s %s: runs/throughput %r" % (scenario, runtime, config, f))
         braid_row = phases[0][("braid", "adaptive/f32")]
