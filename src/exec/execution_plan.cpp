@@ -74,12 +74,13 @@ Status run_node(const Graph& graph, const ExecutionPlan& plan, std::vector<Tenso
     outputs = heap_outputs.data();
   }
   KernelContext::OutputSlot slots[4];
-  if (arena != nullptr && arena->plan == nullptr) arena = nullptr;
-  if (arena != nullptr && node.outputs.size() <= 4) {
+  const bool placed = arena != nullptr && node.outputs.size() <= 4;
+  if (placed) {
     for (size_t o = 0; o < node.outputs.size(); ++o) {
       const ValueId v = node.outputs[o];
       if (v == kNoValue) continue;
-      if (void* p = arena->plan->slot(arena->base, v, 0)) slots[o] = {p, arena->plan->bytes[v]};
+      void* p = arena->plan != nullptr ? arena->plan->slot(arena->base, v, 0) : nullptr;
+      if (p != nullptr) slots[o] = {p, arena->plan->bytes[v]};
       else if (arena->targets != nullptr && arena->targets[v].data != nullptr) slots[o] = arena->targets[v];
       // The (empty) value slot's shape capacity, for allocate_output_dims or
       // set_output_reshaped to fill in place.
@@ -88,8 +89,7 @@ Status run_node(const Graph& graph, const ExecutionPlan& plan, std::vector<Tenso
   }
   KernelContext ctx;
   ctx.node = &node;
-  if (arena != nullptr && node.outputs.size() <= 4)
-    ctx.output_slots = std::span<const KernelContext::OutputSlot>(slots, node.outputs.size());
+  if (placed) ctx.output_slots = std::span<const KernelContext::OutputSlot>(slots, node.outputs.size());
   ctx.inputs = std::span<const Tensor* const>(inputs, node.inputs.size());
   ctx.outputs = std::span<Tensor>(outputs, node.outputs.size());
   ctx.max_threads = max_threads;
@@ -111,7 +111,7 @@ Status run_node(const Graph& graph, const ExecutionPlan& plan, std::vector<Tenso
     ValueId v = node.outputs[o];
     if (v == kNoValue) continue;
     if (!outputs[o].defined()) return internal_error(node.describe() + ": output " + std::to_string(o) + " not produced");
-    if (arena != nullptr && arena->contains(outputs[o].raw_data()) &&
+    if (arena != nullptr && arena->plan != nullptr && arena->contains(outputs[o].raw_data()) &&
         !arena->plan->in_own_slot(arena->base, v, outputs[o].raw_data(), outputs[o].byte_size())) {
       // A view of arena bytes the plan gave another group: they may be reused while this
       // value lives, so it gets storage of its own.

@@ -72,9 +72,10 @@ inline Precision effective_precision(const ExecutionPlan& plan, NodeId n, Precis
 // executor (the sequential one passes plan.release_after[n]). `precision` applies when
 // the node's kernel implements it, else the node runs in f32. With `arena` (the request's
 // block and a plan valid for the executor's order: MemoryPlan::Liveness::kDag for any
-// order) the node's outputs go to their planned slots when they fit; an output that is
-// an unplanned view of arena memory (a custom kernel returning its input, say) is copied
-// out, so a value never outlives the bytes the plan gave it.
+// order; either may be null, and targets for graph outputs) the node's outputs go to
+// their planned slots when they fit; an output that is an unplanned view of arena memory
+// (a custom kernel returning its input, say) is copied out, so a value never outlives
+// the bytes the plan gave it.
 Status run_node(const Graph& graph, const ExecutionPlan& plan, std::vector<Tensor>& values,
                 NodeId n, int max_threads, std::span<const ValueId> release,
                 Precision precision = Precision::kF32, ActivationMeter* meter = nullptr,

@@ -1,7 +1,7 @@
 #include "exec/memory_plan.h"
 
 #include <algorithm>
-#include <numeric>
+#include <memory>
 
 #include "exec/execution_plan.h"
 

@@ -296,7 +296,8 @@ Result<NamedTensors> Session::Impl::run_bound(std::vector<Tensor>& values, const
     memory = &**own;
   }
   detail::ArenaView view = memory->view();
-  const detail::ArenaView* arena_view = use_arena && view.plan != nullptr ? &view : nullptr;
+  if (!use_arena) view = {nullptr, nullptr, 0, view.targets};  // run_into's targets still apply
+  const detail::ArenaView* arena_view = &view;
   detail::RunPrecision run_prec = run_precision(options);
   int64_t by_precision[kPrecisionCount] = {0, 0, 0};
   run_prec.kernels_by_precision = by_precision;

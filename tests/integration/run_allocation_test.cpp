@@ -166,6 +166,13 @@ TEST(RunInto, WritesCallerBuffersInPlaceButNeverSharedStorage) {
   NamedTensors empty;
   ASSERT_TRUE(s.run_into(in, empty, sequential()).ok());
   EXPECT_TRUE(same_bits(*ref, empty, &which)) << which;
+  // Without the arena (BRAID_ACTIVATION_ARENA=0) outputs are still written in place.
+  Session heap = load("wide_mlp", /*arena=*/false);
+  std::vector<float> mine2(static_cast<size_t>(r.numel()), -1.0f);
+  NamedTensors out2{{name, Tensor::view(DataType::kFloat32, r.shape(), mine2.data())}};
+  ASSERT_TRUE(heap.run_into(in, out2, sequential()).ok());
+  EXPECT_EQ(out2.at(name).raw_data(), mine2.data());
+  EXPECT_EQ(std::memcmp(mine2.data(), r.raw_data(), r.byte_size()), 0);
   // Other modes use the same rule (their outputs are stored, not written in place).
   RunOptions adaptive;
   adaptive.mode = ExecutionMode::kAdaptive;
