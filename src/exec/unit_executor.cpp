@@ -10,30 +10,45 @@
 
 #include "braid/trace.h"
 #include "core/tsan_annotations.h"
-#include "dsdg/dsdg_request.h"
+#include <tbb/flow_graph.h>
 
 namespace braid::detail {
-namespace {
 
-struct Request {
-  UnitBody* body = nullptr;
+using tbb::flow::continue_msg;
+// Per subgraph: a continue_node that fires when every predecessor's gate has put its
+// completion (the dependency count) and an async_node, the gate, that hands the subgraph
+// to the scheduler and puts its completion when it has run. Both lightweight with
+// noexcept bodies (TBB runs a throwing body as a task): they run inline in the thread
+// that completed the last predecessor, no task spawned.
+using JoinNode = tbb::flow::continue_node<continue_msg, tbb::flow::lightweight>;
+using GateNode = tbb::flow::async_node<continue_msg, continue_msg, tbb::flow::queueing_lightweight>;
+
+// One in-flight request over the session's DSDG: the flow graph (built once, reused by
+// every request that takes this instance from the pool) and the per-request state.
+struct FlowRequest {
+  // Built once; `graph` first so that it outlives its nodes.
+  tbb::flow::graph graph;
+  tbb::flow::broadcast_node<continue_msg> start{graph};
+  std::vector<std::unique_ptr<JoinNode>> joins;  // per unit
+  std::vector<std::unique_ptr<GateNode>> gates;  // per unit
+  std::vector<Job> jobs;                         // per unit
+  tbb::task_group group;  // the units' runs (spawned by the Dispatcher or, static, the gate)
   Dispatcher* dispatcher = nullptr;
   Dsdg* dsdg = nullptr;
+  ServiceMeter* service = nullptr;  // the session's fair-share meter
+
+  // Per request.
+  UnitBody* body = nullptr;
   const RunOptions* options = nullptr;
   bool static_mode = false;
   int static_threads = 1;
-  ServiceMeter* service = nullptr;  // the session's fair-share meter
   RunTracer* tracer = nullptr;  // braid/trace.h: read once per request, null when off
   uint64_t request_id = 0;      // set only when tracing
-
-  std::optional<DsdgRequest> ready;  // per unit: predecessors not finished
-  std::vector<Job> jobs;
-  std::atomic<int> remaining{0};
   std::atomic<bool> failed{false};
   std::mutex status_mu;  // taken once, by the first failure
   Status status;
-  tbb::task_group group;
-  tbb::task_handle done;
+
+  FlowRequest(Dispatcher& d, Dsdg& g, ServiceMeter& meter);
 
   void fail(Status s) {
     std::lock_guard lock(status_mu);
@@ -42,22 +57,37 @@ struct Request {
   }
 };
 
-void make_ready(Request* r, uint32_t unit);
+namespace {
 
-// Marks a unit finished: lets the body clean up, readies successors, ends the request.
-// `r` may be destroyed as soon as the last unit completes: nothing touches it after.
-void complete_unit(Request* r, uint32_t unit) {
-  r->body->finished(unit);
-  // The DSDG's ready set: this unit's outputs are visible to the successor that becomes
-  // ready (acq_rel counters) and the claim makes exactly one launch.
-  r->ready->complete(unit, [r](SubgraphId s) {
-    if (r->ready->try_claim(s)) make_ready(r, s);
-  });
-  tsan_release(r);  // the waiter in run() acquires every unit's work (TBB's wait is opaque to TSan)
-  if (r->remaining.fetch_sub(1, std::memory_order_acq_rel) == 1) r->group.run(std::move(r->done));
+void make_ready(FlowRequest* r, uint32_t unit);
+
+// Set while this thread puts a completion (or a request's start) into a graph: the gates
+// that fire inline then only submit, and the putter pumps the Dispatcher once for all of
+// them, so that one scheduling step sees every sibling it readied. A gate that TBB runs
+// on its own (not inline) pumps itself.
+thread_local bool t_putting = false;
+
+// Puts `msg` through `sender` (a gate's gateway or the start node) with t_putting set.
+template <class Sender>
+void put_readying(Sender& sender) {
+  const bool outer = t_putting;
+  t_putting = true;
+  sender.try_put(continue_msg());
+  t_putting = outer;
 }
 
-Status run_unit(Request* r, uint32_t unit, int threads) {
+// Marks a unit finished: lets the body clean up, then puts the completion through the
+// unit's gate, which readies the successors whose last predecessor this was (their gates
+// hand them to the scheduler inline, on this thread), and releases the graph's wait.
+void complete_unit(FlowRequest* r, uint32_t unit) {
+  r->body->finished(unit);
+  GateNode::gateway_type& gateway = r->gates[unit]->gateway();
+  put_readying(gateway);
+  tsan_release(r);  // the waiter in run() acquires every unit's work (TBB's wait is opaque to TSan)
+  gateway.release_wait();  // the request may end here: only the Dispatcher is used below
+}
+
+Status run_unit(FlowRequest* r, uint32_t unit, int threads) {
   const RunOptions& opt = *r->options;
   if (opt.cancel && opt.cancel->load(std::memory_order_relaxed)) return cancelled("run cancelled");
   if (opt.deadline && std::chrono::steady_clock::now() > *opt.deadline) return cancelled("deadline exceeded");
@@ -78,7 +108,7 @@ constexpr double kMinBandwidthReportBytes = 1 << 20;
 
 // Feeds one measured run of `unit` back to the DSDG and, for a memory-bound subgraph, its
 // achieved vs predicted time to the monitor.
-void record_run(Request* r, uint32_t unit, const Job& job, int threads, double ns) {
+void record_run(FlowRequest* r, uint32_t unit, const Job& job, int threads, double ns) {
   const Precision p = r->body->precision_of(unit);
   r->dsdg->record(unit, p, threads, ns, job.candidate.bytes);
   ResourceMonitor* monitor = r->dispatcher->monitor();
@@ -88,7 +118,7 @@ void record_run(Request* r, uint32_t unit, const Job& job, int threads, double n
                                       r->dsdg->model_ns(unit, Precision::kF32, threads) * 1e-9);
 }
 
-void trace_run(const Request* r, uint32_t unit, uint64_t chunk, int threads, std::chrono::steady_clock::time_point start,
+void trace_run(const FlowRequest* r, uint32_t unit, uint64_t chunk, int threads, std::chrono::steady_clock::time_point start,
                std::chrono::steady_clock::time_point end, bool ok) {
   SubgraphRunEvent e;
   e.chunk = chunk;
@@ -108,7 +138,7 @@ void trace_run(const Request* r, uint32_t unit, uint64_t chunk, int threads, std
 std::atomic<uint64_t> g_traced_requests{0};
 
 void run_job(Job* job, int threads) {
-  auto* r = static_cast<Request*>(job->owner);
+  auto* r = static_cast<FlowRequest*>(job->owner);
   const uint32_t unit = job->index;
   const bool adaptive = !r->static_mode;
   if (!r->failed.load(std::memory_order_acquire)) {
@@ -132,16 +162,20 @@ void run_job(Job* job, int threads) {
   const double memory = job->candidate.working_set;
   if (adaptive) d->release(threads, memory);
   complete_unit(r, unit);  // may end the request: `r` is not used below
+  // One step for all the successors this completion readied: the chunk sees them together.
   if (adaptive) d->pump();
 }
 
 void fail_job(Job* job, Status status) {
-  auto* r = static_cast<Request*>(job->owner);
+  auto* r = static_cast<FlowRequest*>(job->owner);
   r->fail(std::move(status));
   complete_unit(r, job->index);
 }
 
-void make_ready(Request* r, uint32_t unit) {
+// The gate's body: the unit's predecessors have all completed. Adaptive: the Dispatcher
+// decides when it runs and with how many threads (whoever readied it pumps next). Static:
+// it runs now with the fixed thread count.
+void make_ready(FlowRequest* r, uint32_t unit) {
   Job* j = &r->jobs[unit];
   if (r->static_mode) {
     const int threads = r->static_threads;
@@ -152,13 +186,43 @@ void make_ready(Request* r, uint32_t unit) {
     });
   } else {
     r->dispatcher->submit(j);
+    if (!t_putting) r->dispatcher->pump();
   }
 }
 
 }  // namespace
 
+FlowRequest::FlowRequest(Dispatcher& d, Dsdg& g, ServiceMeter& meter) : dispatcher(&d), dsdg(&g), service(&meter) {
+  const size_t n = g.size();
+  joins.reserve(n);
+  gates.reserve(n);
+  jobs.resize(n);
+  for (uint32_t i = 0; i < n; ++i) {
+    joins.push_back(std::make_unique<JoinNode>(graph, [](const continue_msg& m) noexcept { return m; }));
+    gates.push_back(std::make_unique<GateNode>(
+        graph, tbb::flow::unlimited, [this, i](const continue_msg&, GateNode::gateway_type& gateway) noexcept {
+          gateway.reserve_wait();  // the graph's wait covers the run the scheduler will start
+          make_ready(this, i);
+        }));
+    tbb::flow::make_edge(*joins[i], *gates[i]);
+    Job& j = jobs[i];
+    j.group = &group;
+    j.run = run_job;
+    j.fail = fail_job;
+    j.owner = this;
+    j.index = i;
+  }
+  // Edges per dependency; the sources hang off `start`.
+  for (uint32_t i = 0; i < n; ++i) {
+    if (g.preds(i).empty()) tbb::flow::make_edge(start, *joins[i]);
+    for (SubgraphId t : g.succs(i)) tbb::flow::make_edge(*gates[i], *joins[t]);
+  }
+}
+
 UnitExecutor::UnitExecutor(Dispatcher& dispatcher, Dsdg& dsdg, int static_threads)
     : dispatcher_(dispatcher), dsdg_(dsdg), static_threads_(std::max(1, static_threads)) {}
+
+UnitExecutor::~UnitExecutor() = default;
 
 namespace {
 int64_t steady_now_ns() {
@@ -172,58 +236,70 @@ constexpr double kServiceQuantumUs = 500;
 
 double UnitExecutor::recent_service_us() const { return service_.value_us(steady_now_ns()); }
 
+std::unique_ptr<FlowRequest> UnitExecutor::acquire() const {
+  {
+    std::lock_guard lock(pool_mu_);
+    if (!pool_.empty()) {
+      std::unique_ptr<FlowRequest> r = std::move(pool_.back());
+      pool_.pop_back();
+      return r;
+    }
+  }
+  // Built inside the arena so that the graph runs its tasks there.
+  std::unique_ptr<FlowRequest> r;
+  dispatcher_.arena().execute([&] { r = std::make_unique<FlowRequest>(dispatcher_, dsdg_, service_); });
+  return r;
+}
+
+void UnitExecutor::give_back(std::unique_ptr<FlowRequest> r) const {
+  std::lock_guard lock(pool_mu_);
+  pool_.push_back(std::move(r));
+}
+
 Status UnitExecutor::run(UnitBody& body, ExecutionMode mode, const RunOptions& options) const {
   const size_t n = dsdg_.size();
   if (n == 0) return {};
-  Request r;
+  std::unique_ptr<FlowRequest> owned = acquire();
+  FlowRequest& r = *owned;
   r.body = &body;
-  r.dispatcher = &dispatcher_;
-  r.dsdg = &dsdg_;
   r.options = &options;
   r.static_mode = mode == ExecutionMode::kStatic;
   r.static_threads = static_threads_;
-  r.service = &service_;
+  r.failed.store(false, std::memory_order_relaxed);
+  r.status = Status();
   // Fair share: every candidate of this request carries the session's recent service.
   const double service_key =
       r.static_mode ? 0.0 : std::floor(service_.value_us(steady_now_ns()) / kServiceQuantumUs);
   r.tracer = run_tracer();
-  if (r.tracer) r.request_id = g_traced_requests.fetch_add(1, std::memory_order_relaxed) + 1;
-  r.ready.emplace(dsdg_);
-  r.jobs.resize(n);
+  r.request_id = r.tracer ? g_traced_requests.fetch_add(1, std::memory_order_relaxed) + 1 : 0;
   for (uint32_t i = 0; i < n; ++i) {
-    Job& j = r.jobs[i];
+    ReadyCandidate& c = r.jobs[i].candidate;
     // The DSDG's live view: costs at the current shapes, times and ranks learned from runs.
     const Cost cost = dsdg_.estimated_cost(i);
-    j.candidate.flops = cost.flops;
-    j.candidate.bytes = cost.bytes();
-    j.candidate.working_set = dsdg_.peak_working_set(i);
-    j.candidate.compute_bound = dsdg_.compute_bound(i);
-    j.candidate.predicted_ns = dsdg_.predict_ns(i);
-    j.candidate.upward_rank_ns = dsdg_.upward_rank(i);
-    j.candidate.priority = priority_;
-    j.candidate.service = service_key;
-    j.group = &r.group;
-    j.run = run_job;
-    j.fail = fail_job;
-    j.owner = &r;
-    j.index = i;
+    c.flops = cost.flops;
+    c.bytes = cost.bytes();
+    c.working_set = dsdg_.peak_working_set(i);
+    c.compute_bound = dsdg_.compute_bound(i);
+    c.predicted_ns = dsdg_.predict_ns(i);
+    c.upward_rank_ns = dsdg_.upward_rank(i);
+    c.priority = priority_;
+    c.service = service_key;
   }
-  r.remaining.store(static_cast<int>(n), std::memory_order_relaxed);
   auto start = [&] {
     tsan_acquire(&tsan_tbb_handoff);
-    r.done = r.group.defer([] {});
-    for (SubgraphId root : dsdg_.sources())
-      if (r.ready->try_claim(root)) make_ready(&r, root);
+    put_readying(r.start);  // the sources' gates submit them
     if (!r.static_mode) dispatcher_.pump();
-    r.group.wait();
+    r.graph.wait_for_all();  // every unit completed (each gate holds the wait until then)
+    r.group.wait();          // the runs' tails (pumping the Dispatcher) have returned
     tsan_acquire(&r);
     tsan_release(&tsan_tbb_handoff);
   };
   tsan_release(&tsan_tbb_handoff);  // execute() may run `start` on another thread
   dispatcher_.arena().execute(start);
   tsan_acquire(&tsan_tbb_handoff);
-  if (r.failed.load(std::memory_order_acquire)) return r.status;
-  return {};
+  Status st = r.failed.load(std::memory_order_acquire) ? std::move(r.status) : Status();
+  give_back(std::move(owned));
+  return st;
 }
 
 }  // namespace braid::detail

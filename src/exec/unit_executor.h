@@ -3,12 +3,18 @@
 // (HostSession). In `adaptive` mode every ready unit goes through the Runtime's
 // Dispatcher (the scheduler gates what runs and with how many threads) and every run is
 // timed and fed back to the Dsdg; in `static` mode every ready unit is spawned at once
-// with a fixed thread count (what static runtimes do). The per-request ready set is the
-// DSDG's (DsdgRequest: atomic predecessor counts, claim bits). With a RunTracer installed
-// (braid/trace.h, read once per request) every unit run is also timed and reported to it.
+// with a fixed thread count (what static runtimes do). Dependencies are a oneTBB flow
+// graph built once from the DSDG (a continue_node per unit counts its predecessors, an
+// async_node per unit is the gate that hands it to the scheduler and puts its completion
+// when it has run), one graph per in-flight request, pooled and reused. With a RunTracer
+// installed (braid/trace.h, read once per request) every unit run is also timed and
+// reported to it.
 #pragma once
 
 #include <cstdint>
+#include <memory>
+#include <mutex>
+#include <vector>
 
 #include "braid/options.h"
 #include "braid/precision.h"
@@ -34,10 +40,13 @@ class UnitBody {
   }
 };
 
+struct FlowRequest;  // one in-flight request's flow graph and state (unit_executor.cpp)
+
 class UnitExecutor {
  public:
   // `dispatcher` and `dsdg` must outlive the executor. Not thread-safe (construction).
   UnitExecutor(Dispatcher& dispatcher, Dsdg& dsdg, int static_threads);
+  ~UnitExecutor();  // no request may be running
 
   // Runs every unit of one request in dependency order; the first failure (or the
   // cancellation / deadline of `options`, checked before each unit) fails the request,
@@ -60,6 +69,13 @@ class UnitExecutor {
   const int static_threads_;
   int priority_ = 0;
   mutable ServiceMeter service_;  // this session's recent core-time (fair share)
+
+  // Flow graphs of finished requests, reused by the next ones (one per request at once;
+  // built on demand, so the pool grows to the most requests that ran concurrently).
+  std::unique_ptr<FlowRequest> acquire() const;
+  void give_back(std::unique_ptr<FlowRequest> r) const;
+  mutable std::mutex pool_mu_;  // taken twice per request, never per unit
+  mutable std::vector<std::unique_ptr<FlowRequest>> pool_;
 };
 
 }  // namespace braid::detail

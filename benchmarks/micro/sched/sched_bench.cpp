@@ -12,6 +12,8 @@
 
 #include <tbb/task_group.h>
 
+#include "dsdg/dsdg.h"
+#include "exec/unit_executor.h"
 #include "sched/chunk_planner.h"
 #include "sched/dispatcher.h"
 
@@ -135,6 +137,70 @@ BENCHMARK(BM_DispatchEmptySubgraphs)
     ->Args({1000, 1, 2})
     ->Args({1000, 0, 1})
     ->Args({1000, 0, 2})
+    ->UseRealTime()
+    ->Unit(benchmark::kMicrosecond);
+
+// A DSDG skeleton without IR: `n` subgraphs, each one tiny (one thread), either a chain
+// (s -> s+1) or a fan-out / fan-in (0 -> 1..n-2 -> n-1).
+PartitionPlan skeleton(size_t n, bool chain) {
+  PartitionPlan p;
+  p.subgraphs.resize(n);
+  for (size_t i = 0; i < n; ++i) {
+    Subgraph& s = p.subgraphs[i];
+    s.id = static_cast<SubgraphId>(i);
+    s.cost.flops = 1e3;
+    s.cost.bytes_read = 1e3;
+    s.est_ns = 100;
+  }
+  auto link = [&](size_t a, size_t b) {
+    p.subgraphs[a].succs.push_back(static_cast<SubgraphId>(b));
+    p.subgraphs[b].preds.push_back(static_cast<SubgraphId>(a));
+    p.edges.push_back({static_cast<SubgraphId>(a), static_cast<SubgraphId>(b), 1e3});
+  };
+  for (size_t i = 0; i + 1 < n; ++i) {
+    if (chain) {
+      link(i, i + 1);
+    } else if (i > 0) {
+      link(0, i);
+      link(i, n - 1);
+    }
+  }
+  p.max_width = chain ? 1 : static_cast<int>(n - 2);
+  return p;
+}
+
+class EmptyUnits final : public UnitBody {
+ public:
+  Status run(uint32_t, int) override { return {}; }
+};
+
+// Whole requests of empty units through UnitExecutor::run (adaptive mode): the executor's
+// per-request setup, its dependency tracking and the Dispatcher, per subgraph. Arg 0:
+// subgraphs; arg 1: 1 = chain, 0 = fan-out/fan-in; arg 2: threads.
+void BM_ExecutorEmptyUnits(benchmark::State& state) {
+  const size_t n = static_cast<size_t>(state.range(0));
+  const bool chain = state.range(1) != 0;
+  const int threads = static_cast<int>(state.range(2));
+  Dispatcher dispatcher(threads, nullptr, PlannerConfig{}, 0);
+  Dsdg dsdg(skeleton(n, chain));
+  UnitExecutor executor(dispatcher, dsdg, threads);
+  EmptyUnits body;
+  RunOptions options;
+  for (auto _ : state) {
+    Status st = executor.run(body, ExecutionMode::kAdaptive, options);
+    if (!st.ok()) state.SkipWithError(st.message().c_str());
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * n));
+  state.counters["ns_per_subgraph"] =
+      benchmark::Counter(static_cast<double>(state.iterations() * n), benchmark::Counter::kIsRate |
+                                                                          benchmark::Counter::kInvert);
+  state.SetLabel(chain ? "chain" : "fan-out");
+}
+BENCHMARK(BM_ExecutorEmptyUnits)
+    ->Args({1000, 1, 1})
+    ->Args({1000, 1, 2})
+    ->Args({1000, 0, 2})
+    ->Args({10, 0, 2})
     ->UseRealTime()
     ->Unit(benchmark::kMicrosecond);
 
