@@ -4,12 +4,12 @@
 // with an observation count, fed by every run. Predictions use the measurement when there
 // is one and fall back to the cost model scaled by a calibrated ns-per-FLOP / ns-per-byte
 // learned from all subgraphs. Upward ranks are recomputed from the predictions; new input
-// shapes re-estimate the costs. Per-request ready sets live in DsdgRequest (dsdg_request.h).
+// shapes re-estimate the costs. Each in-flight request tracks its ready subgraphs in a
+// flow graph built from preds()/succs() (exec/unit_executor.h).
 //
 //   Dsdg dsdg(plan, {.balance = machine_balance()});
 //   dsdg.record(s, Precision::kF32, /*threads=*/2, measured_ns);   // any thread
 //   double t = dsdg.predict_ns(s, Precision::kF32, 2);             // any thread
-//   DsdgRequest req(dsdg);                                         // one per run
 #pragma once
 
 #include <atomic>

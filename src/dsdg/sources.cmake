@@ -1,4 +1,3 @@
-# DSDG (issue 4): the Dynamic Subgraph Dependency Graph and per-request ready sets.
+# DSDG (issue 4): the Dynamic Subgraph Dependency Graph.
 target_sources(braid PRIVATE
-  ${CMAKE_CURRENT_LIST_DIR}/dsdg.cpp
-  ${CMAKE_CURRENT_LIST_DIR}/dsdg_request.cpp)
+  ${CMAKE_CURRENT_LIST_DIR}/dsdg.cpp)

@@ -1,5 +1,5 @@
 # Partitioner and DSDG micro-benchmarks (issue 4): partitioning a 10,000-node random DAG
-# (target < 50 ms) and one ready-set update (target < 100 ns).
+# (target < 50 ms) and one ready-set update of the executor's flow graph (target < 100 ns).
 add_executable(braid_partition_bench
   ${CMAKE_CURRENT_LIST_DIR}/partition_bench.cpp
   ${PROJECT_SOURCE_DIR}/tests/unit/partition/test_graphs.cpp)

@@ -1,6 +1,6 @@
 // DSDG: estimates and their fallbacks, EWMA convergence (synthetic and on real timings),
-// upward ranks from measurements, re-estimation for new shapes, and per-request ready
-// sets under many threads and many concurrent requests.
+// upward ranks from measurements and re-estimation for new shapes. (The per-request
+// dependency tracking is the executor's flow graph: tests/unit/exec/unit_executor_test.cpp.)
 #include "dsdg/dsdg.h"
 
 #include <gtest/gtest.h>
@@ -13,7 +13,6 @@
 #include <random>
 #include <thread>
 
-#include "dsdg/dsdg_request.h"
 #include "partition/partitioner.h"
 #include "unit/partition/test_graphs.h"
 
@@ -263,130 +262,6 @@ TEST(Dsdg, ReestimatesForNewShapes) {
 }
 
 // ---- ready sets
-
-TEST(DsdgRequest, DiamondReadySequence) {
-  Graph g = diamond();
-  auto plan = partition(g, fine_options());
-  ASSERT_TRUE(plan.ok());
-  Dsdg d(*plan, dsdg_options());
-  DsdgRequest req(d);
-  EXPECT_EQ(req.ready_subgraphs(), std::vector<SubgraphId>{0});
-  EXPECT_TRUE(req.is_ready(0));
-  EXPECT_TRUE(req.try_claim(0));
-  EXPECT_FALSE(req.try_claim(0));
-  EXPECT_TRUE(req.ready_subgraphs().empty());
-  std::vector<SubgraphId> out;
-  EXPECT_EQ(req.complete(0, out), 2u);
-  EXPECT_EQ(out, (std::vector<SubgraphId>{1, 2}));
-  EXPECT_EQ(req.ready_subgraphs(), (std::vector<SubgraphId>{1, 2}));
-  EXPECT_EQ(req.pending(3), 2);
-  ASSERT_TRUE(req.try_claim(2));
-  out.clear();
-  EXPECT_EQ(req.complete(2, out), 0u);
-  EXPECT_EQ(req.pending(3), 1);
-  ASSERT_TRUE(req.try_claim(1));
-  std::vector<SubgraphId> via_callback;
-  req.complete(1, [&](SubgraphId t) { via_callback.push_back(t); });
-  EXPECT_EQ(via_callback, std::vector<SubgraphId>{3});
-  EXPECT_FALSE(req.finished());
-  ASSERT_TRUE(req.try_claim(3));
-  req.complete(3, [](SubgraphId) { FAIL(); });
-  EXPECT_TRUE(req.finished());
-  EXPECT_EQ(req.completed(), 4u);
-  req.reset();
-  EXPECT_EQ(req.ready_subgraphs(), std::vector<SubgraphId>{0});
-  EXPECT_EQ(req.completed(), 0u);
-  EXPECT_EQ(req.pending(3), 2);
-}
-
-// Runs one request to completion on `threads` threads: each thread claims ready
-// subgraphs, checks that every predecessor finished before, and completes them.
-void run_request(Dsdg& d, DsdgRequest& req, int threads, std::vector<std::atomic<int>>& runs,
-                 std::atomic<bool>& order_ok) {
-  auto worker = [&]() {
-    std::vector<SubgraphId> local, ready;
-    while (!req.finished()) {
-      if (local.empty()) {
-        ready.clear();
-        req.ready_subgraphs(ready);
-        for (SubgraphId s : ready)
-          if (req.try_claim(s)) local.push_back(s);
-        if (local.empty()) {
-          std::this_thread::yield();
-          continue;
-        }
-      }
-      const SubgraphId s = local.back();
-      local.pop_back();
-      for (SubgraphId p : d.preds(s))
-        if (runs[p].load(std::memory_order_acquire) != 1) order_ok = false;
-      runs[s].fetch_add(1, std::memory_order_acq_rel);
-      d.record(s, Precision::kF32, threads, 100.0 + s);  // concurrent measurements too
-      req.complete(s, [&](SubgraphId t) {
-        if (req.try_claim(t)) local.push_back(t);
-      });
-    }
-  };
-  std::vector<std::thread> pool;
-  for (int t = 0; t < threads; ++t) pool.emplace_back(worker);
-  for (auto& th : pool) th.join();
-}
-
-class ReadySetThreads : public ::testing::TestWithParam<int> {};
-
-TEST_P(ReadySetThreads, EverySubgraphRunsOnceAfterItsPredecessors) {
-  const int threads = GetParam();
-  Graph g = testing::random_dag(400, 17);
-  auto plan = partition(g, fine_options());
-  ASSERT_TRUE(plan.ok());
-  ASSERT_GT(plan->subgraphs.size(), 50u);
-  Dsdg d(*plan, dsdg_options());
-  DsdgRequest req(d);
-  for (int round = 0; round < 20; ++round) {
-    std::vector<std::atomic<int>> runs(d.size());
-    std::atomic<bool> order_ok{true};
-    req.reset();
-    run_request(d, req, threads, runs, order_ok);
-    EXPECT_TRUE(order_ok.load());
-    for (size_t s = 0; s < d.size(); ++s) ASSERT_EQ(runs[s].load(), 1) << "subgraph " << s << " round " << round;
-    EXPECT_TRUE(req.finished());
-    EXPECT_TRUE(req.ready_subgraphs().empty());
-  }
-}
-
-INSTANTIATE_TEST_SUITE_P(Threads, ReadySetThreads,
-                         ::testing::Values(1, 2, 4, std::max(2, static_cast<int>(std::thread::hardware_concurrency()))));
-
-TEST(DsdgRequest, ManyConcurrentRequestsOverOneDsdg) {
-  Graph g = testing::random_dag(300, 23);
-  auto plan = partition(g, fine_options());
-  ASSERT_TRUE(plan.ok());
-  Dsdg d(*plan, dsdg_options());
-  constexpr int kRequests = 8;
-  std::atomic<int> failures{0};
-  std::vector<std::thread> pool;
-  for (int r = 0; r < kRequests; ++r) {
-    pool.emplace_back([&, r] {
-      DsdgRequest req(d);
-      for (int round = 0; round < 10; ++round) {
-        std::vector<std::atomic<int>> runs(d.size());
-        std::atomic<bool> order_ok{true};
-        req.reset();
-        run_request(d, req, 1 + r % 3, runs, order_ok);
-        bool once = true;
-        for (auto& c : runs) once = once && c.load() == 1;
-        if (!order_ok || !once || !req.finished()) failures.fetch_add(1);
-      }
-      if (r == 0) d.recompute_ranks();  // concurrently with records and other requests
-    });
-  }
-  for (auto& t : pool) t.join();
-  EXPECT_EQ(failures.load(), 0);
-  uint64_t total = 0;
-  for (SubgraphId s = 0; s < d.size(); ++s) total += d.observed_count(s);
-  EXPECT_EQ(total, static_cast<uint64_t>(kRequests) * 10 * d.size());
-  for (SubgraphId s = 0; s < d.size(); ++s) EXPECT_GT(d.upward_rank(s), 0);
-}
 
 }  // namespace
 }  // namespace braid::detail
