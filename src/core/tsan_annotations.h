@@ -29,6 +29,7 @@ inline char tsan_tbb_handoff = 0;
 
 inline void tsan_release(void* addr) noexcept {
 #ifdef BRAID_TSAN
+  asm volatile("" ::: "memory");  // every earlier store stays before the release
   __tsan_release(addr);
 #else
   (void)addr;
@@ -38,6 +39,10 @@ inline void tsan_release(void* addr) noexcept {
 inline void tsan_acquire(void* addr) noexcept {
 #ifdef BRAID_TSAN
   __tsan_acquire(addr);
+  // GCC knows __tsan_acquire as a builtin that touches no memory and may hoist the
+  // closure's loads above it (reported as a race on the closure); a compiler barrier keeps
+  // every later load after the acquire.
+  asm volatile("" ::: "memory");
 #else
   (void)addr;
 #endif

@@ -4,6 +4,18 @@
 #include <memory>
 
 namespace braid::detail {
+
+// The per-request counters of one GraphBody, pooled by the ParallelExecutor so that a
+// steady-state request allocates nothing: per crossing value its consumers still to
+// finish, per unit the precision it ran at.
+struct GraphRunState {
+  std::unique_ptr<std::atomic<int>[]> crossing;
+  std::unique_ptr<Precision[]> chosen;
+  explicit GraphRunState(const SubgraphProgram& program)
+      : crossing(new std::atomic<int>[program.crossing_values.size()]),
+        chosen(new Precision[program.units.size()]()) {}
+};
+
 namespace {
 
 // One request of an ONNX session: a unit runs its nodes; the values that cross units die
@@ -11,7 +23,8 @@ namespace {
 class GraphBody final : public UnitBody {
  public:
   GraphBody(const Graph& graph, const ExecutionPlan& plan, const SubgraphProgram& program,
-            std::vector<Tensor>& values, const Dsdg& dsdg, const RunPrecision* precision, ActivationMeter* meter)
+            std::vector<Tensor>& values, const Dsdg& dsdg, const RunPrecision* precision, ActivationMeter* meter,
+            GraphRunState& state)
       : graph_(graph),
         plan_(plan),
         program_(program),
@@ -22,10 +35,10 @@ class GraphBody final : public UnitBody {
                            !precision->plan->all_f32()
                        ? precision
                        : nullptr),
-        crossing_(new std::atomic<int>[program.crossing_values.size()]) {
+        crossing_(state.crossing.get()),
+        chosen_(precision_ ? state.chosen.get() : nullptr) {
     for (size_t i = 0; i < program.crossing_values.size(); ++i)
       crossing_[i].store(program.crossing_consumers[i], std::memory_order_relaxed);
-    if (precision_) chosen_.reset(new Precision[program.units.size()]());
   }
 
   Status run(uint32_t unit, int threads) override {
@@ -67,8 +80,8 @@ class GraphBody final : public UnitBody {
   ActivationMeter* meter_;  // null unless the caller wants RunStats
   const Dsdg& dsdg_;
   const RunPrecision* precision_;  // null: every unit in f32
-  std::unique_ptr<std::atomic<int>[]> crossing_;
-  std::unique_ptr<Precision[]> chosen_;  // per unit, when precisions are chosen
+  std::atomic<int>* crossing_;  // per crossing value (the pooled GraphRunState's)
+  Precision* chosen_;           // per unit, when precisions are chosen; else null
   std::atomic<int64_t> counts_[kPrecisionCount] = {};
 };
 
@@ -82,11 +95,15 @@ ParallelExecutor::ParallelExecutor(const Graph& graph, const ExecutionPlan& plan
       units_(dispatcher, dsdg ? *dsdg : *owned_dsdg_, static_threads),
       program_(SubgraphProgram::build(graph, plan, partition)) {}
 
+ParallelExecutor::~ParallelExecutor() = default;
+
 Status ParallelExecutor::run(std::vector<Tensor>& values, ExecutionMode mode, const RunOptions& options,
                              const RunPrecision* precision, ActivationMeter* meter) const {
-  GraphBody body(graph_, plan_, program_, values, units_.dsdg(), precision, meter);
+  std::unique_ptr<GraphRunState> state = pool_.take([&] { return std::make_unique<GraphRunState>(program_); });
+  GraphBody body(graph_, plan_, program_, values, units_.dsdg(), precision, meter, *state);
   Status st = units_.run(body, mode, options);
   if (precision && precision->kernels_by_precision) body.add_counts(precision->kernels_by_precision);
+  pool_.give_back(std::move(state));
   return st;
 }
 

@@ -9,6 +9,7 @@
 
 #include "braid/options.h"
 #include "braid/session.h"
+#include "core/object_pool.h"
 #include "dsdg/dsdg.h"
 #include "exec/precision_plan.h"
 #include "exec/subgraph_program.h"
@@ -17,6 +18,8 @@
 
 namespace braid::detail {
 
+struct GraphRunState;  // one request's counters (parallel_executor.cpp)
+
 class ParallelExecutor {
  public:
   // All references (and `dsdg`) must outlive the executor. `dsdg` must be built from
@@ -24,6 +27,7 @@ class ParallelExecutor {
   // thread-safe (construction).
   ParallelExecutor(const Graph& graph, const ExecutionPlan& plan, const PartitionPlan& partition,
                    Dispatcher& dispatcher, int static_threads, Dsdg* dsdg = nullptr);
+  ~ParallelExecutor();  // no request may be running
 
   // Runs one request; `values` holds the bound inputs and receives every value. Each
   // subgraph's precision comes from `precision` (f32 when null or its plan is).
@@ -39,6 +43,7 @@ class ParallelExecutor {
   std::unique_ptr<Dsdg> owned_dsdg_;
   UnitExecutor units_;
   SubgraphProgram program_;
+  mutable ObjectPool<GraphRunState> pool_;  // per-request counters, reused
 };
 
 }  // namespace braid::detail

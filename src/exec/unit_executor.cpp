@@ -5,12 +5,13 @@
 #include <chrono>
 #include <cmath>
 #include <mutex>
-#include <optional>
 #include <vector>
+
+#include <tbb/flow_graph.h>
 
 #include "braid/trace.h"
 #include "core/tsan_annotations.h"
-#include <tbb/flow_graph.h>
+#include "sched/spawn_job.h"
 
 namespace braid::detail {
 
@@ -134,6 +135,20 @@ void trace_run(const FlowRequest* r, uint32_t unit, uint64_t chunk, int threads,
   r->tracer->on_subgraph_run(e);
 }
 
+// Runs f() inside `arena`; execute() may run it on another thread, a hand-off TSan cannot
+// see inside libtbb, so it is annotated both ways (core/tsan_annotations.h).
+template <class F>
+void execute_in(tbb::task_arena& arena, F&& f) {
+  auto body = [&f] {
+    tsan_acquire(&tsan_tbb_handoff);
+    f();
+    tsan_release(&tsan_tbb_handoff);
+  };
+  tsan_release(&tsan_tbb_handoff);  // after `body` is built: the other thread reads it
+  arena.execute(body);
+  tsan_acquire(&tsan_tbb_handoff);
+}
+
 // Request ids of traced requests (relaxed: only uniqueness matters).
 std::atomic<uint64_t> g_traced_requests{0};
 
@@ -178,12 +193,7 @@ void fail_job(Job* job, Status status) {
 void make_ready(FlowRequest* r, uint32_t unit) {
   Job* j = &r->jobs[unit];
   if (r->static_mode) {
-    const int threads = r->static_threads;
-    tsan_release(j);
-    r->group.run([j, threads] {
-      tsan_acquire(j);
-      run_job(j, threads);
-    });
+    spawn_job(j, r->static_threads);
   } else {
     r->dispatcher->submit(j);
     if (!t_putting) r->dispatcher->pump();
@@ -236,30 +246,15 @@ constexpr double kServiceQuantumUs = 500;
 
 double UnitExecutor::recent_service_us() const { return service_.value_us(steady_now_ns()); }
 
-std::unique_ptr<FlowRequest> UnitExecutor::acquire() const {
-  {
-    std::lock_guard lock(pool_mu_);
-    if (!pool_.empty()) {
-      std::unique_ptr<FlowRequest> r = std::move(pool_.back());
-      pool_.pop_back();
-      return r;
-    }
-  }
-  // Built inside the arena so that the graph runs its tasks there.
-  std::unique_ptr<FlowRequest> r;
-  dispatcher_.arena().execute([&] { r = std::make_unique<FlowRequest>(dispatcher_, dsdg_, service_); });
-  return r;
-}
-
-void UnitExecutor::give_back(std::unique_ptr<FlowRequest> r) const {
-  std::lock_guard lock(pool_mu_);
-  pool_.push_back(std::move(r));
-}
-
 Status UnitExecutor::run(UnitBody& body, ExecutionMode mode, const RunOptions& options) const {
   const size_t n = dsdg_.size();
   if (n == 0) return {};
-  std::unique_ptr<FlowRequest> owned = acquire();
+  // Built inside the arena (when the pool has none free) so that the graph runs its tasks there.
+  std::unique_ptr<FlowRequest> owned = pool_.take([&] {
+    std::unique_ptr<FlowRequest> made;
+    execute_in(dispatcher_.arena(), [&] { made = std::make_unique<FlowRequest>(dispatcher_, dsdg_, service_); });
+    return made;
+  });
   FlowRequest& r = *owned;
   r.body = &body;
   r.options = &options;
@@ -285,20 +280,15 @@ Status UnitExecutor::run(UnitBody& body, ExecutionMode mode, const RunOptions& o
     c.priority = priority_;
     c.service = service_key;
   }
-  auto start = [&] {
-    tsan_acquire(&tsan_tbb_handoff);
+  execute_in(dispatcher_.arena(), [&] {
     put_readying(r.start);  // the sources' gates submit them
     if (!r.static_mode) dispatcher_.pump();
     r.graph.wait_for_all();  // every unit completed (each gate holds the wait until then)
     r.group.wait();          // the runs' tails (pumping the Dispatcher) have returned
     tsan_acquire(&r);
-    tsan_release(&tsan_tbb_handoff);
-  };
-  tsan_release(&tsan_tbb_handoff);  // execute() may run `start` on another thread
-  dispatcher_.arena().execute(start);
-  tsan_acquire(&tsan_tbb_handoff);
+  });
   Status st = r.failed.load(std::memory_order_acquire) ? std::move(r.status) : Status();
-  give_back(std::move(owned));
+  pool_.give_back(std::move(owned));
   return st;
 }
 

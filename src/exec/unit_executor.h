@@ -13,12 +13,11 @@
 
 #include <cstdint>
 #include <memory>
-#include <mutex>
-#include <vector>
 
 #include "braid/options.h"
 #include "braid/precision.h"
 #include "braid/status.h"
+#include "core/object_pool.h"
 #include "dsdg/dsdg.h"
 #include "sched/dispatcher.h"
 #include "sched/service_meter.h"
@@ -72,10 +71,7 @@ class UnitExecutor {
 
   // Flow graphs of finished requests, reused by the next ones (one per request at once;
   // built on demand, so the pool grows to the most requests that ran concurrently).
-  std::unique_ptr<FlowRequest> acquire() const;
-  void give_back(std::unique_ptr<FlowRequest> r) const;
-  mutable std::mutex pool_mu_;  // taken twice per request, never per unit
-  mutable std::vector<std::unique_ptr<FlowRequest>> pool_;
+  mutable ObjectPool<FlowRequest> pool_;
 };
 
 }  // namespace braid::detail

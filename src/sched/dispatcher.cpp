@@ -5,6 +5,7 @@
 
 #include "core/tsan_annotations.h"
 #include "sched/cache_info.h"
+#include "sched/spawn_job.h"
 
 namespace braid::detail {
 
@@ -133,12 +134,7 @@ void Dispatcher::step() {
     }
     admitted_.fetch_add(1, std::memory_order_relaxed);
     if (a.over_budget) over_budget_.fetch_add(1, std::memory_order_relaxed);
-    const int threads = a.threads;
-    tsan_release(j);  // the spawn -> run hand-off inside libtbb, made visible to TSan
-    j->group->run([j, threads] {
-      tsan_acquire(j);
-      j->run(j, threads);
-    });
+    spawn_job(j, a.threads);
   }
   if (!ready_.empty()) delayed_steps_.fetch_add(1, std::memory_order_relaxed);
 }
