@@ -272,12 +272,16 @@ void Session::Impl::target_outputs(const NamedTensors& inputs, const NamedTensor
     const Tensor& t = it->second;
     if (!t.defined() || t.dtype() != val.dtype || t.byte_size() == 0 || !TensorAccess::unshared(t)) continue;
     const auto* b = static_cast<const std::byte*>(t.raw_data());
-    bool overlaps = false;  // an input's bytes must not be overwritten while it is read
-    for (const auto& [name, in] : inputs) {
-      const auto* ib = static_cast<const std::byte*>(in.raw_data());
-      overlaps = overlaps || (ib != nullptr && ib < b + t.byte_size() && b < ib + in.byte_size());
-    }
-    if (!overlaps) memory.targets[v] = {const_cast<void*>(t.raw_data()), t.byte_size()};
+    auto overlaps = [&](const void* p, size_t n) {
+      const auto* q = static_cast<const std::byte*>(p);
+      return q != nullptr && q < b + t.byte_size() && b < q + n;
+    };
+    // An input's bytes must not be overwritten while it is read, nor two outputs share.
+    bool clash = false;
+    for (const auto& [name, in] : inputs) clash = clash || overlaps(in.raw_data(), in.byte_size());
+    for (detail::ValueId w : graph.outputs)
+      clash = clash || (w != v && overlaps(memory.targets[w].data, memory.targets[w].bytes));
+    if (!clash) memory.targets[v] = {const_cast<void*>(t.raw_data()), t.byte_size()};
   }
 }
 
