@@ -24,12 +24,13 @@ class GraphBody final : public UnitBody {
  public:
   GraphBody(const Graph& graph, const ExecutionPlan& plan, const SubgraphProgram& program,
             std::vector<Tensor>& values, const Dsdg& dsdg, const RunPrecision* precision, ActivationMeter* meter,
-            GraphRunState& state)
+            const ArenaView* arena, GraphRunState& state)
       : graph_(graph),
         plan_(plan),
         program_(program),
         values_(values),
         meter_(meter),
+        arena_(arena),
         dsdg_(dsdg),
         precision_(precision && precision->plan && precision->mode != PrecisionMode::kF32 &&
                            !precision->plan->all_f32()
@@ -45,7 +46,7 @@ class GraphBody final : public UnitBody {
     if (precision_ == nullptr) {
       for (const SubgraphProgram::Step& step : program_.units[unit].steps)
         BRAID_RETURN_IF_ERROR(
-            run_node(graph_, plan_, values_, step.node, threads, step.release, Precision::kF32, meter_));
+            run_node(graph_, plan_, values_, step.node, threads, step.release, Precision::kF32, meter_, arena_));
       return {};
     }
     Precision p = precision_->plan->choose(unit, precision_->mode, precision_->pressure, dsdg_.compute_bound(unit));
@@ -54,7 +55,7 @@ class GraphBody final : public UnitBody {
     for (const SubgraphProgram::Step& step : program_.units[unit].steps) {
       const Precision used = effective_precision(plan_, step.node, p);
       counts_[static_cast<int>(used)].fetch_add(1, std::memory_order_relaxed);
-      BRAID_RETURN_IF_ERROR(run_node(graph_, plan_, values_, step.node, threads, step.release, used, meter_));
+      BRAID_RETURN_IF_ERROR(run_node(graph_, plan_, values_, step.node, threads, step.release, used, meter_, arena_));
     }
     return {};
   }
@@ -78,6 +79,7 @@ class GraphBody final : public UnitBody {
   const SubgraphProgram& program_;
   std::vector<Tensor>& values_;
   ActivationMeter* meter_;  // null unless the caller wants RunStats
+  const ArenaView* arena_;  // the request's planned activation block; null: heap
   const Dsdg& dsdg_;
   const RunPrecision* precision_;  // null: every unit in f32
   std::atomic<int>* crossing_;  // per crossing value (the pooled GraphRunState's)
@@ -98,9 +100,10 @@ ParallelExecutor::ParallelExecutor(const Graph& graph, const ExecutionPlan& plan
 ParallelExecutor::~ParallelExecutor() = default;
 
 Status ParallelExecutor::run(std::vector<Tensor>& values, ExecutionMode mode, const RunOptions& options,
-                             const RunPrecision* precision, ActivationMeter* meter) const {
+                             const RunPrecision* precision, ActivationMeter* meter,
+                             const ArenaView* arena) const {
   std::unique_ptr<GraphRunState> state = pool_.take([&] { return std::make_unique<GraphRunState>(program_); });
-  GraphBody body(graph_, plan_, program_, values, units_.dsdg(), precision, meter, *state);
+  GraphBody body(graph_, plan_, program_, values, units_.dsdg(), precision, meter, arena, *state);
   Status st = units_.run(body, mode, options);
   if (precision && precision->kernels_by_precision) body.add_counts(precision->kernels_by_precision);
   pool_.give_back(std::move(state));

@@ -30,10 +30,13 @@ class ParallelExecutor {
   ~ParallelExecutor();  // no request may be running
 
   // Runs one request; `values` holds the bound inputs and receives every value. Each
-  // subgraph's precision comes from `precision` (f32 when null or its plan is).
-  // Thread-safe: many requests may run at once.
+  // subgraph's precision comes from `precision` (f32 when null or its plan is). With
+  // `arena`, node outputs go to their planned places in the request's block (the plan is
+  // valid for any order the scheduler picks: DAG liveness); the block must outlive the
+  // call. Thread-safe: many requests may run at once.
   Status run(std::vector<Tensor>& values, ExecutionMode mode, const RunOptions& options,
-             const RunPrecision* precision = nullptr, ActivationMeter* meter = nullptr) const;
+             const RunPrecision* precision = nullptr, ActivationMeter* meter = nullptr,
+             const ArenaView* arena = nullptr) const;
 
   const SubgraphProgram& program() const { return program_; }
 

@@ -309,7 +309,7 @@ Result<NamedTensors> Session::Impl::run_bound(std::vector<Tensor>& values, const
   detail::ActivationMeter* meter = stats ? &activation : nullptr;
   Status st;
   if (mode != ExecutionMode::kSequential) {
-    st = executor->run(values, mode, options, &run_prec, meter);
+    st = executor->run(values, mode, options, &run_prec, meter, arena_view);
   } else {
     // Sequential: each node in order, at its subgraph's precision when precisions apply.
     for (size_t n = 0; n < graph.nodes.size() && st.ok(); ++n) {

@@ -135,6 +135,51 @@ TEST_P(RunAllocation, SteadyStateRunIntoMakesNoHeapAllocation) {
   EXPECT_TRUE(same_bits(*ref, out, &which)) << which;
 }
 
+// The parallel modes over the same arena: run_into with a reused map, adaptive and static,
+// on a runtime with two threads. The executor's flow graph and counters are pooled and
+// the activations planned, so a steady-state request allocates nothing either; the bits
+// equal the sequential run's without the arena.
+TEST_P(RunAllocation, SteadyStateParallelRunIntoMakesNoHeapAllocation) {
+  const std::string model = GetParam();
+  Session heap = load(model, /*arena=*/false);
+  SessionOptions so;
+  so.threads = 2;
+  RuntimeOptions ro;
+  ro.threads = 2;
+  ro.monitor_machine = false;
+  ro.calibrate = false;
+  so.runtime = Runtime::create(ro).value();
+  auto loaded = Session::load(model_path(model), so);
+  ASSERT_TRUE(loaded.ok()) << loaded.status().message();
+  Session& s = *loaded;
+  const NamedTensors in = testing::random_inputs(s, 9);
+  auto ref = heap.run(in, sequential());
+  ASSERT_TRUE(ref.ok()) << ref.status().message();
+  for (ExecutionMode mode : {ExecutionMode::kAdaptive, ExecutionMode::kStatic}) {
+    RunOptions o;
+    o.mode = mode;
+    NamedTensors out;
+    for (int i = 0; i < 3; ++i) ASSERT_TRUE(s.run_into(in, out, o).ok());  // warm-up: pools fill
+    constexpr int kRuns = 5;
+    uint64_t count = 0;
+    bool all_ok = true;
+    std::string report;
+    {
+      testing::AllocationScope scope(std::getenv("BRAID_ALLOC_BREAKDOWN") != nullptr);
+      for (int i = 0; i < kRuns; ++i) all_ok = s.run_into(in, out, o).ok() && all_ok;
+      count = scope.count();
+      if (std::getenv("BRAID_ALLOC_BREAKDOWN") != nullptr) report = scope.stack_report(8, 20);
+    }
+    const char* name = mode == ExecutionMode::kAdaptive ? "adaptive" : "static";
+    std::printf("%s run_into %s: %.1f operator new calls per run\n%s", model.c_str(), name,
+                static_cast<double>(count) / kRuns, report.c_str());
+    EXPECT_TRUE(all_ok);
+    EXPECT_EQ(count, 0u) << name;
+    std::string which;
+    EXPECT_TRUE(same_bits(*ref, out, &which)) << name << ": " << which;
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Bundled, RunAllocation,
                          ::testing::Values("inception", "resnet", "wide_mlp", "ensemble", "transformer"));
 
