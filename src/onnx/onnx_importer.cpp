@@ -202,6 +202,33 @@ struct Importer {
   }
 };
 
+// Attributes that ONNX's own shape inference divides by (conv/pool output sizes by
+// `strides`, DepthToSpace/SpaceToDepth by `blocksize`, Split by `num_outputs`) or that
+// must be positive for any meaning (`dilations`, `kernel_shape`, `group`). libonnx does
+// not check them first: a zero stride in a Conv raises SIGFPE inside
+// onnx::convPoolShapeInference1 (found by fuzz_model_load). Checked for the default domain
+// only (custom domains have no ONNX schema, hence no inference), in nested graphs too.
+Status check_positive_attributes(const onnx::GraphProto& graph, const std::string& model_name, int depth = 0) {
+  if (depth > 64) return {StatusCode::kInvalidArgument, model_name + ": graphs nested deeper than 64"};
+  static const char* const kPositive[] = {"strides", "dilations", "kernel_shape", "blocksize", "group", "num_outputs"};
+  for (const onnx::NodeProto& node : graph.node()) {
+    if (!node.domain().empty() && node.domain() != "ai.onnx") continue;
+    for (const onnx::AttributeProto& a : node.attribute()) {
+      for (const onnx::GraphProto& g : a.graphs()) BRAID_RETURN_IF_ERROR(check_positive_attributes(g, model_name, depth + 1));
+      if (a.has_g()) BRAID_RETURN_IF_ERROR(check_positive_attributes(a.g(), model_name, depth + 1));
+      bool positive_only = false;
+      for (const char* name : kPositive) positive_only = positive_only || a.name() == name;
+      if (!positive_only) continue;
+      bool ok = !a.has_i() || a.i() > 0;
+      for (int64_t v : a.ints()) ok = ok && v > 0;
+      if (!ok)
+        return {StatusCode::kInvalidArgument, model_name + ": node '" + node.name() + "' (" + node.op_type() +
+                                                  "): attribute '" + a.name() + "' must be positive"};
+    }
+  }
+  return {};
+}
+
 }  // namespace
 
 Result<Graph> import_onnx_model(const void* data, size_t size, const std::string& model_path) {
@@ -241,6 +268,7 @@ Result<Graph> import_onnx_model(const void* data, size_t size, const std::string
         what.find("No opset import for domain") == std::string::npos)
       return imp.fail(StatusCode::kInvalidArgument, std::string("onnx checker: ") + what);
   }
+  BRAID_RETURN_IF_ERROR(check_positive_attributes(model.graph(), imp.model_name));
   try {
     onnx::ShapeInferenceOptions options(/*check_type=*/false, /*strict=*/0, /*data_prop=*/false);
     onnx::shape_inference::InferShapes(model, onnx::OpSchemaRegistry::Instance(), options);

@@ -108,3 +108,16 @@ TEST(FuzzRegression, BatchNormParametersOfDifferentLengthsFailTheRun) {
   ASSERT_FALSE(out.ok());
   EXPECT_NE(out.status().message().find("same number of values"), std::string::npos) << out.status().to_string();
 }
+
+// fuzz_model_load, 10-minute run (session 4): a Conv whose `strides` holds a 0 made
+// libonnx's shape inference divide by zero (SIGFPE in onnx::convPoolShapeInference1),
+// killing the process before Braid saw the node. The importer now refuses non-positive
+// strides, dilations, kernel_shape, blocksize, group and num_outputs before inference.
+TEST(FuzzRegression, ZeroConvStrideIsAnErrorNotASignal) {
+  const std::string bytes = read_file(fs::path(BRAID_SOURCE_DIR) / "tests/fuzz/regressions/fuzz_model_load/fpe_conv_zero_stride.onnx");
+  ASSERT_FALSE(bytes.empty());
+  auto session = braid::Session::load_from_memory(bytes.data(), bytes.size(), braid::SessionOptions{});
+  ASSERT_FALSE(session.ok());
+  EXPECT_EQ(session.status().code(), braid::StatusCode::kInvalidArgument) << session.status().to_string();
+  EXPECT_NE(session.status().message().find("must be positive"), std::string::npos) << session.status().to_string();
+}
