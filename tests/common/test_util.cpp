@@ -113,4 +113,17 @@ NamedTensors random_inputs(const Session& s, uint32_t seed, int64_t dynamic_dim)
   return in;
 }
 
+bool same_bits(const NamedTensors& a, const NamedTensors& b, std::string* which) {
+  for (const auto& [name, t] : a) {
+    auto it = b.find(name);
+    if (it == b.end() || it->second.shape() != t.shape() || it->second.byte_size() != t.byte_size() ||
+        std::memcmp(it->second.raw_data(), t.raw_data(), t.byte_size()) != 0) {
+      if (which) *which = name;
+      return false;
+    }
+  }
+  if (a.size() != b.size() && which) *which = "(a different set of outputs)";
+  return a.size() == b.size();
+}
+
 }  // namespace braid::testing

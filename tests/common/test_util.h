@@ -23,4 +23,8 @@ NamedTensors random_inputs(const Session& s, uint32_t seed, int64_t dynamic_dim 
 // atol + rtol*|expected|, NaN where NaN; integers and bools exactly), else a description.
 std::string compare_tensors(const Tensor& expected, const Tensor& actual, double rtol, double atol);
 
+// True when `a` and `b` hold the same names with the same shapes and bytes (bitwise);
+// otherwise false, with the first differing name in `*which` when given.
+bool same_bits(const NamedTensors& a, const NamedTensors& b, std::string* which = nullptr);
+
 }  // namespace braid::testing

@@ -16,17 +16,7 @@
 namespace braid {
 namespace {
 
-bool same_bits(const NamedTensors& a, const NamedTensors& b, std::string* which) {
-  for (const auto& [name, t] : a) {
-    auto it = b.find(name);
-    if (it == b.end() || it->second.shape() != t.shape() || it->second.byte_size() != t.byte_size() ||
-        std::memcmp(it->second.raw_data(), t.raw_data(), t.byte_size()) != 0) {
-      *which = name;
-      return false;
-    }
-  }
-  return a.size() == b.size();
-}
+using testing::same_bits;
 
 class Determinism : public ::testing::TestWithParam<std::string> {};
 

@@ -23,16 +23,7 @@
 namespace braid {
 namespace {
 
-bool same_bits(const NamedTensors& a, const NamedTensors& b) {
-  if (a.size() != b.size()) return false;
-  for (const auto& [name, t] : a) {
-    auto it = b.find(name);
-    if (it == b.end() || it->second.shape() != t.shape() || it->second.byte_size() != t.byte_size() ||
-        std::memcmp(it->second.raw_data(), t.raw_data(), t.byte_size()) != 0)
-      return false;
-  }
-  return true;
-}
+using testing::same_bits;
 
 // Disarms every hook when a test ends, whatever happened.
 struct Disarm {

@@ -23,19 +23,9 @@
 namespace braid {
 namespace {
 
-std::string model_path(const std::string& name) { return testing::bundled_models_dir() + "/" + name + ".onnx"; }
+using testing::same_bits;
 
-bool same_bits(const NamedTensors& a, const NamedTensors& b, std::string* which) {
-  for (const auto& [name, t] : a) {
-    auto it = b.find(name);
-    if (it == b.end() || it->second.shape() != t.shape() || it->second.byte_size() != t.byte_size() ||
-        std::memcmp(it->second.raw_data(), t.raw_data(), t.byte_size()) != 0) {
-      *which = name;
-      return false;
-    }
-  }
-  return a.size() == b.size();
-}
+std::string model_path(const std::string& name) { return testing::bundled_models_dir() + "/" + name + ".onnx"; }
 
 std::shared_ptr<Runtime> quiet_runtime() {
   RuntimeOptions ro;

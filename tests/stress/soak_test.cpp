@@ -27,6 +27,8 @@ using namespace braid;
 
 namespace {
 
+using braid::testing::same_bits;
+
 int env_int(const char* name, int fallback) {
   const char* v = std::getenv(name);
   if (v == nullptr || *v == '\0') return fallback;
@@ -47,17 +49,6 @@ long rss_kib() {
     f.ignore(1 << 16, '\n');
   }
   return 0;
-}
-
-bool same_bits(const NamedTensors& a, const NamedTensors& b) {
-  if (a.size() != b.size()) return false;
-  for (const auto& [name, t] : a) {
-    auto it = b.find(name);
-    if (it == b.end() || it->second.shape() != t.shape() || it->second.byte_size() != t.byte_size() ||
-        std::memcmp(it->second.raw_data(), t.raw_data(), t.byte_size()) != 0)
-      return false;
-  }
-  return true;
 }
 
 struct Model {
