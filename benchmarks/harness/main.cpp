@@ -249,6 +249,20 @@ bool write_file(const std::string& path, const char* what, const std::function<v
   return true;
 }
 
+// Writes the --json, --trace and --html files that `o` asks for (`trace` is set whenever
+// --trace or --html is); false when one could not be written.
+bool write_reports(const BenchOptions& o, const RunReport& report, TraceRecorder* trace) {
+  bool written = true;
+  if (!o.json_path.empty())
+    written &= write_file(o.json_path, "JSON report", [&](std::ostream& os) { write_json(os, report); });
+  if (!o.trace_path.empty())
+    written &= write_file(o.trace_path, "trace", [&](std::ostream& os) { trace->write(os, report.timeline); });
+  if (!o.html_path.empty())
+    written &= write_file(o.html_path, "HTML report",
+                          [&](std::ostream& os) { write_html(os, report, trace->runs(), trace->phases()); });
+  return written;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -353,15 +367,7 @@ int main(int argc, char** argv) {
     report.peak_rss_kib = ru.ru_maxrss;
     report.timeline_period_ms = static_cast<double>(timeline->period().count());
     report.timeline = timeline->finish();
-    bool written = true;
-    if (!o.json_path.empty())
-      written &= write_file(o.json_path, "JSON report", [&](std::ostream& os) { write_json(os, report); });
-    if (!o.trace_path.empty())
-      written &= write_file(o.trace_path, "trace", [&](std::ostream& os) { trace->write(os, report.timeline); });
-    if (!o.html_path.empty())
-      written &= write_file(o.html_path, "HTML report",
-                            [&](std::ostream& os) { write_html(os, report, trace->runs(), trace->phases()); });
-    return written ? rc : 2;
+    return write_reports(o, report, trace.get()) ? rc : 2;
   }
   Competitor competitor(o.interference);
   const std::string threads = o.threads > 0 ? std::to_string(o.threads) + " threads"
@@ -433,14 +439,6 @@ int main(int argc, char** argv) {
   report.peak_rss_kib = process_peak_kib;
   report.timeline_period_ms = static_cast<double>(timeline->period().count());
   report.timeline = timeline->finish();
-  bool written = true;
-  if (!o.json_path.empty())
-    written &= write_file(o.json_path, "JSON report", [&](std::ostream& os) { write_json(os, report); });
-  if (!o.trace_path.empty())
-    written &= write_file(o.trace_path, "trace", [&](std::ostream& os) { trace->write(os, report.timeline); });
-  if (!o.html_path.empty())
-    written &= write_file(o.html_path, "HTML report",
-                          [&](std::ostream& os) { write_html(os, report, trace->runs(), trace->phases()); });
-  if (!written) return 2;
+  if (!write_reports(o, report, trace.get())) return 2;
   return failures == 0 ? 0 : 1;
 }
