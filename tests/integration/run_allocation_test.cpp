@@ -93,6 +93,28 @@ TEST_P(RunAllocation, SteadyStateSequentialRunsMakeOnlyTheOutputsAllocationsWith
   EXPECT_EQ(s.impl().arena->blocks_allocated(), 1u);  // one request at a time: one block, reused
 }
 
+// run_into() `kRuns` times after three warm-up runs that fill the map and the pools;
+// prints and returns the operator new calls per counted run (-1 when a run failed).
+double run_into_allocations(Session& s, const NamedTensors& in, NamedTensors& out, const RunOptions& o,
+                            const std::string& label) {
+  for (int i = 0; i < 3; ++i)
+    if (!s.run_into(in, out, o).ok()) return -1;
+  constexpr int kRuns = 5;
+  const bool breakdown = std::getenv("BRAID_ALLOC_BREAKDOWN") != nullptr;
+  bool all_ok = true;
+  uint64_t count = 0;
+  std::string report;
+  {
+    testing::AllocationScope scope(breakdown);
+    for (int i = 0; i < kRuns; ++i) all_ok = s.run_into(in, out, o).ok() && all_ok;
+    count = scope.count();
+    if (breakdown) report = scope.stack_report(8, 20);
+  }
+  const double per_run = static_cast<double>(count) / kRuns;
+  std::printf("%s run_into: %.1f operator new calls per run\n%s", label.c_str(), per_run, report.c_str());
+  return all_ok ? per_run : -1;
+}
+
 // run_into() with the same map every time: the outputs are written in place, so a
 // steady-state run makes no heap allocation at all.
 TEST_P(RunAllocation, SteadyStateRunIntoMakesNoHeapAllocation) {
@@ -104,22 +126,9 @@ TEST_P(RunAllocation, SteadyStateRunIntoMakesNoHeapAllocation) {
   ASSERT_TRUE(ref.ok()) << ref.status().message();
   NamedTensors out;
   const RunOptions seq = sequential();
-  for (int i = 0; i < 3; ++i) ASSERT_TRUE(s.run_into(in, out, seq).ok());  // warm-up: the map fills
+  ASSERT_TRUE(s.run_into(in, out, seq).ok());
   const void* first_data = out.begin()->second.raw_data();
-  constexpr int kRuns = 5;
-  uint64_t count = 0;
-  bool all_ok = true;
-  std::string report;
-  {
-    testing::AllocationScope scope(std::getenv("BRAID_ALLOC_BREAKDOWN") != nullptr);
-    for (int i = 0; i < kRuns; ++i) all_ok = s.run_into(in, out, seq).ok() && all_ok;
-    count = scope.count();
-    if (std::getenv("BRAID_ALLOC_BREAKDOWN") != nullptr) report = scope.stack_report(8, 20);
-  }
-  std::printf("%s run_into: %.1f operator new calls per sequential run\n%s", model.c_str(),
-              static_cast<double>(count) / kRuns, report.c_str());
-  EXPECT_TRUE(all_ok);
-  EXPECT_EQ(count, 0u);
+  EXPECT_EQ(run_into_allocations(s, in, out, seq, model + " sequential"), 0.0);
   EXPECT_EQ(out.begin()->second.raw_data(), first_data);  // the same buffer, written in place
   std::string which;
   EXPECT_TRUE(same_bits(*ref, out, &which)) << which;
@@ -149,22 +158,8 @@ TEST_P(RunAllocation, SteadyStateParallelRunIntoMakesNoHeapAllocation) {
     RunOptions o;
     o.mode = mode;
     NamedTensors out;
-    for (int i = 0; i < 3; ++i) ASSERT_TRUE(s.run_into(in, out, o).ok());  // warm-up: pools fill
-    constexpr int kRuns = 5;
-    uint64_t count = 0;
-    bool all_ok = true;
-    std::string report;
-    {
-      testing::AllocationScope scope(std::getenv("BRAID_ALLOC_BREAKDOWN") != nullptr);
-      for (int i = 0; i < kRuns; ++i) all_ok = s.run_into(in, out, o).ok() && all_ok;
-      count = scope.count();
-      if (std::getenv("BRAID_ALLOC_BREAKDOWN") != nullptr) report = scope.stack_report(8, 20);
-    }
-    const char* name = mode == ExecutionMode::kAdaptive ? "adaptive" : "static";
-    std::printf("%s run_into %s: %.1f operator new calls per run\n%s", model.c_str(), name,
-                static_cast<double>(count) / kRuns, report.c_str());
-    EXPECT_TRUE(all_ok);
-    EXPECT_EQ(count, 0u) << name;
+    const std::string name = mode == ExecutionMode::kAdaptive ? "adaptive" : "static";
+    EXPECT_EQ(run_into_allocations(s, in, out, o, model + " " + name), 0.0) << name;
     std::string which;
     EXPECT_TRUE(same_bits(*ref, out, &which)) << name << ": " << which;
   }
