@@ -1,9 +1,15 @@
 #include "common/test_util.h"
 
+#include <chrono>
 #include <cmath>
 #include <cstring>
 #include <random>
 #include <sstream>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "braid/fake_resource_source.h"
 
 namespace braid::testing {
 
@@ -124,6 +130,26 @@ bool same_bits(const NamedTensors& a, const NamedTensors& b, std::string* which)
   }
   if (a.size() != b.size() && which) *which = "(a different set of outputs)";
   return a.size() == b.size();
+}
+
+std::shared_ptr<Runtime> scripted_runtime(const ResourceVector& v, int threads) {
+  RuntimeOptions ro;
+  ro.threads = threads;
+  ro.monitor_machine = false;
+  ro.calibrate = false;
+  ro.monitor_period = std::chrono::milliseconds(1);
+  auto rt = Runtime::create(ro);
+  EXPECT_TRUE(rt.ok()) << rt.status().message();
+  if (!rt.ok()) return nullptr;
+  ResourceMonitor& monitor = (*rt)->monitor();
+  EXPECT_TRUE(monitor.add_source(std::make_unique<FakeResourceSource>(std::vector<FakeResourceSource::Step>{v})).ok());
+  // add_source and sampling hold one lock: every sample numbered after this count has `v`.
+  const uint64_t before = monitor.samples_taken();
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (monitor.current().sample_index <= before && std::chrono::steady_clock::now() < until)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  EXPECT_GT(monitor.current().sample_index, before) << "the monitor published no sample with the scripted vector";
+  return *rt;
 }
 
 }  // namespace braid::testing

@@ -1,8 +1,11 @@
 // Helpers shared by Braid's tests: paths to model folders, tensor comparison.
 #pragma once
 
+#include <memory>
 #include <string>
 
+#include "braid/resource.h"
+#include "braid/runtime.h"
 #include "braid/session.h"
 #include "braid/tensor.h"
 
@@ -26,5 +29,11 @@ std::string compare_tensors(const Tensor& expected, const Tensor& actual, double
 // True when `a` and `b` hold the same names with the same shapes and bytes (bitwise);
 // otherwise false, with the first differing name in `*which` when given.
 bool same_bits(const NamedTensors& a, const NamedTensors& b, std::string* which = nullptr);
+
+// A runtime of `threads` threads whose only resource source is the scripted vector `v`
+// (a FakeResourceSource; no machine sources, no calibration, a 1 ms monitor period).
+// Returns once the monitor has published a sample taken after the source was added: the
+// samples before it (the monitor starts with the runtime) do not have `v` in them.
+std::shared_ptr<Runtime> scripted_runtime(const ResourceVector& v, int threads = 2);
 
 }  // namespace braid::testing

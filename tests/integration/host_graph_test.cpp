@@ -308,20 +308,9 @@ HostGraph two_kinds(VariantCounts& c) {
 }
 
 void run_under(const ResourceVector& v, VariantCounts& c) {
-  RuntimeOptions ro;
-  ro.threads = 2;
-  ro.monitor_machine = false;
-  ro.calibrate = false;
-  ro.monitor_period = std::chrono::milliseconds(1);
-  auto rt = Runtime::create(ro);
-  ASSERT_TRUE(rt.ok());
-  ASSERT_TRUE((*rt)->monitor().add_source(std::make_unique<FakeResourceSource>(
-                  std::vector<FakeResourceSource::Step>{v})).ok());
-  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-  while ((*rt)->monitor().current().sample_index < 2 && std::chrono::steady_clock::now() < until)
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
   HostSessionOptions o;
-  o.runtime = *rt;
+  o.runtime = testing::scripted_runtime(v);
+  ASSERT_NE(o.runtime, nullptr);
   o.precision = PrecisionMode::kAdaptive;
   auto s = HostSession::create(two_kinds(c), o);
   ASSERT_TRUE(s.ok()) << s.status().message();

@@ -326,30 +326,10 @@ TEST(PrecisionMode, ParsesItsNames) {
   EXPECT_EQ(parse_precision_mode("fp16").status().code(), StatusCode::kInvalidArgument);
 }
 
-// A runtime whose only resource source is a scripted vector.
-std::shared_ptr<Runtime> scripted_runtime(const ResourceVector& v) {
-  RuntimeOptions ro;
-  ro.threads = 2;
-  ro.monitor_machine = false;
-  ro.calibrate = false;
-  ro.monitor_period = std::chrono::milliseconds(1);
-  auto rt = Runtime::create(ro);
-  EXPECT_TRUE(rt.ok());
-  EXPECT_TRUE((*rt)->monitor().add_source(std::make_unique<FakeResourceSource>(
-                                             std::vector<FakeResourceSource::Step>{v}))
-                  .ok());
-  // The monitor samples every millisecond: wait for the scripted vector to be published.
-  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-  while ((*rt)->monitor().current().sample_index < 2 && std::chrono::steady_clock::now() < until)
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  EXPECT_GE((*rt)->monitor().current().sample_index, 2u);
-  return *rt;
-}
-
 Ran run_adaptive(const std::string& model, const ResourceVector& v, const NamedTensors* in = nullptr) {
   SessionOptions o;
   o.precision = PrecisionMode::kAdaptive;
-  o.runtime = scripted_runtime(v);
+  o.runtime = testing::scripted_runtime(v);
   const Session s = load_bundled(model, o);
   return run(s, in ? *in : testing::random_inputs(s, 9));
 }
@@ -399,7 +379,7 @@ TEST(AdaptivePrecision, FollowsTheMeasuredFastestPrecision) {
   busy.cores_available = 0.6;
   busy.bandwidth_gbps_peak = 20;
   busy.bandwidth_gbps_available = 6;  // both scarce: every lowerable subgraph wants to go lower
-  const auto runtime = scripted_runtime(busy);
+  const auto runtime = testing::scripted_runtime(busy);
   // A fresh session (fresh DSDG) taught the given times for every subgraph at every thread
   // count, far apart so the real run's own measurements cannot flip them; one run.
   auto run_taught = [&](double f32_ns, double bf16_ns, double int8_ns) {

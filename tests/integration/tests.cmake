@@ -7,7 +7,8 @@ braid_add_test(session_test SOURCES ${CMAKE_CURRENT_LIST_DIR}/session_test.cpp
                ${CMAKE_CURRENT_LIST_DIR}/host_graph_test.cpp
                ${CMAKE_CURRENT_LIST_DIR}/custom_op_test.cpp
                ${CMAKE_CURRENT_LIST_DIR}/fault_injection_test.cpp
-               ${CMAKE_CURRENT_LIST_DIR}/determinism_test.cpp)
+               ${CMAKE_CURRENT_LIST_DIR}/determinism_test.cpp
+               SHARDS 2)  # the longest binary (4 min under TSan): two ctest tests
 target_link_libraries(session_test PRIVATE braid_modelgen)
 if(TARGET braid_models)
   add_dependencies(session_test braid_models)  # the bundled workloads it loads
