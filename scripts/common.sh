@@ -6,7 +6,7 @@ BRAID_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BRAID_JOBS="${BRAID_JOBS:-2}"
 
 # Debian packages every build needs (compilers, CMake, the libraries Braid links).
-BRAID_BUILD_PACKAGES=(g++ cmake make pkg-config libtbb-dev libeigen3-dev libspdlog-dev
+BRAID_BUILD_PACKAGES=(g++ cmake make ninja-build pkg-config libtbb-dev libeigen3-dev libspdlog-dev
   libgtest-dev libgmock-dev libbenchmark-dev libonnx-dev libprotobuf-dev protobuf-compiler)
 
 # Installs missing Debian packages: as root with apt-get, otherwise prints the command
@@ -32,8 +32,18 @@ ensure_packages() {
 # configure_and_build BUILD_DIR [cmake args...]: configure once, build with -j$BRAID_JOBS.
 configure_and_build() {
   local dir="$1"; shift
-  cmake -S "$BRAID_ROOT" -B "$dir" "$@" >/dev/null
+  braid_configure "$dir" "$@"
   cmake --build "$dir" -j"$BRAID_JOBS"
+}
+
+# braid_configure BUILD_DIR [cmake args...]: a new tree uses Ninja, which schedules the whole
+# build graph at once (a test's objects compile while the library's last ones do, where
+# make waits at every target boundary); an existing tree keeps its generator.
+braid_configure() {
+  local dir="$1"; shift
+  local generator=()
+  [ -f "$dir/CMakeCache.txt" ] || generator=(-G Ninja)
+  cmake -S "$BRAID_ROOT" -B "$dir" "${generator[@]}" "$@" >/dev/null
 }
 
 # The ONNX Runtime peer (npm onnxruntime-node 1.30.0, CPU library inside the tarball),

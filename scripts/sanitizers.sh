@@ -15,10 +15,13 @@ run_sanitized() {
   local name="$1" sanitizer="$2"; shift 2
   local dir="$BRAID_ROOT/build/test-$name"
   local targets=()
-  cmake -S "$BRAID_ROOT" -B "$dir" -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-O1 -g1" \
-        -DBRAID_SANITIZE="$sanitizer" -DBRAID_BUILD_BENCHMARKS=OFF -DBRAID_BUILD_TESTS=ON >/dev/null
+  braid_configure "$dir" -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-O1 -g1" \
+        -DBRAID_SANITIZE="$sanitizer" -DBRAID_BUILD_BENCHMARKS=OFF -DBRAID_BUILD_TESTS=ON
+  local known
+  if [ -f "$dir/build.ninja" ]; then known=$(ninja -C "$dir" -t targets all | sed 's/: .*/:/')
+  else known=$(cmake --build "$dir" --target help | sed 's/^\.\.\. //; s/$/:/'); fi
   for t in "$@"; do
-    if grep -q "^$t:" <(cmake --build "$dir" --target help | sed 's/^\.\.\. //; s/$/:/'); then targets+=("$t"); fi
+    if grep -q "^$t:" <<<"$known"; then targets+=("$t"); fi
   done
   cmake --build "$dir" -j"$BRAID_JOBS" --target "${targets[@]}"
   local regex
