@@ -9,7 +9,6 @@
 
 #include <gtest/gtest.h>
 
-#include "braid/fake_resource_source.h"
 
 namespace braid::testing {
 
@@ -132,7 +131,7 @@ bool same_bits(const NamedTensors& a, const NamedTensors& b, std::string* which)
   return a.size() == b.size();
 }
 
-std::shared_ptr<Runtime> scripted_runtime(const ResourceVector& v, int threads) {
+std::shared_ptr<Runtime> scripted_runtime(std::vector<FakeResourceSource::Step> timeline, int threads) {
   RuntimeOptions ro;
   ro.threads = threads;
   ro.monitor_machine = false;
@@ -142,13 +141,13 @@ std::shared_ptr<Runtime> scripted_runtime(const ResourceVector& v, int threads) 
   EXPECT_TRUE(rt.ok()) << rt.status().message();
   if (!rt.ok()) return nullptr;
   ResourceMonitor& monitor = (*rt)->monitor();
-  EXPECT_TRUE(monitor.add_source(std::make_unique<FakeResourceSource>(std::vector<FakeResourceSource::Step>{v})).ok());
-  // add_source and sampling hold one lock: every sample numbered after this count has `v`.
+  EXPECT_TRUE(monitor.add_source(std::make_unique<FakeResourceSource>(std::move(timeline))).ok());
+  // add_source and sampling hold one lock: every sample numbered after this count has it.
   const uint64_t before = monitor.samples_taken();
   const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
   while (monitor.current().sample_index <= before && std::chrono::steady_clock::now() < until)
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  EXPECT_GT(monitor.current().sample_index, before) << "the monitor published no sample with the scripted vector";
+  EXPECT_GT(monitor.current().sample_index, before) << "the monitor published no sample with the scripted source";
   return *rt;
 }
 

@@ -4,6 +4,9 @@
 #include <memory>
 #include <string>
 
+#include <vector>
+
+#include "braid/fake_resource_source.h"
 #include "braid/resource.h"
 #include "braid/runtime.h"
 #include "braid/session.h"
@@ -30,10 +33,10 @@ std::string compare_tensors(const Tensor& expected, const Tensor& actual, double
 // otherwise false, with the first differing name in `*which` when given.
 bool same_bits(const NamedTensors& a, const NamedTensors& b, std::string* which = nullptr);
 
-// A runtime of `threads` threads whose only resource source is the scripted vector `v`
-// (a FakeResourceSource; no machine sources, no calibration, a 1 ms monitor period).
-// Returns once the monitor has published a sample taken after the source was added: the
-// samples before it (the monitor starts with the runtime) do not have `v` in them.
-std::shared_ptr<Runtime> scripted_runtime(const ResourceVector& v, int threads = 2);
+// A runtime of `threads` threads whose only resource source plays `timeline` (a
+// FakeResourceSource, one step per sample; no machine sources, no calibration, a 1 ms
+// monitor period). Returns once the monitor has published a sample taken after the source
+// was added: the samples before it (the monitor starts with the runtime) lack it.
+std::shared_ptr<Runtime> scripted_runtime(std::vector<FakeResourceSource::Step> timeline, int threads = 2);
 
 }  // namespace braid::testing

@@ -309,7 +309,7 @@ HostGraph two_kinds(VariantCounts& c) {
 
 void run_under(const ResourceVector& v, VariantCounts& c) {
   HostSessionOptions o;
-  o.runtime = testing::scripted_runtime(v);
+  o.runtime = testing::scripted_runtime({v});
   ASSERT_NE(o.runtime, nullptr);
   o.precision = PrecisionMode::kAdaptive;
   auto s = HostSession::create(two_kinds(c), o);

@@ -329,7 +329,7 @@ TEST(PrecisionMode, ParsesItsNames) {
 Ran run_adaptive(const std::string& model, const ResourceVector& v, const NamedTensors* in = nullptr) {
   SessionOptions o;
   o.precision = PrecisionMode::kAdaptive;
-  o.runtime = testing::scripted_runtime(v);
+  o.runtime = testing::scripted_runtime({v});
   const Session s = load_bundled(model, o);
   return run(s, in ? *in : testing::random_inputs(s, 9));
 }
@@ -379,7 +379,7 @@ TEST(AdaptivePrecision, FollowsTheMeasuredFastestPrecision) {
   busy.cores_available = 0.6;
   busy.bandwidth_gbps_peak = 20;
   busy.bandwidth_gbps_available = 6;  // both scarce: every lowerable subgraph wants to go lower
-  const auto runtime = testing::scripted_runtime(busy);
+  const auto runtime = testing::scripted_runtime({busy});
   // A fresh session (fresh DSDG) taught the given times for every subgraph at every thread
   // count, far apart so the real run's own measurements cannot flip them; one run.
   auto run_taught = [&](double f32_ns, double bf16_ns, double int8_ns) {

@@ -12,6 +12,7 @@
 
 #include "braid/braid.h"
 #include "braid/fake_resource_source.h"
+#include "common/test_util.h"
 #include "kernels/registry.h"
 #include "model_builder/model_builder.h"
 
@@ -107,18 +108,6 @@ bool bitwise_equal(const Tensor& a, const Tensor& b) {
          std::memcmp(a.raw_data(), b.raw_data(), a.byte_size()) == 0;
 }
 
-std::shared_ptr<Runtime> fake_runtime(int threads, std::vector<FakeResourceSource::Step> timeline) {
-  RuntimeOptions o;
-  o.threads = threads;
-  o.monitor_machine = false;
-  o.calibrate = false;
-  o.monitor_period = std::chrono::milliseconds(1);
-  auto rt = Runtime::create(o);
-  EXPECT_TRUE(rt.ok());
-  EXPECT_TRUE((*rt)->monitor().add_source(std::make_unique<FakeResourceSource>(std::move(timeline))).ok());
-  return *rt;
-}
-
 ResourceVector cores(double n) {
   ResourceVector v;
   v.cores_available = n;
@@ -146,7 +135,7 @@ TEST(ParallelExecutor, NeverMoreConcurrentSubgraphsThanAvailableCores) {
   register_test_kernels();
   std::string bytes = branchy_model(8, "Probe");
   for (double available : {1.0, 2.0, 3.0}) {
-    auto rt = fake_runtime(4, {cores(available)});
+    auto rt = braid::testing::scripted_runtime({cores(available)}, 4);
     Session s = load(bytes, ExecutionMode::kAdaptive, rt);
     g_probe_max = 0;
     for (int i = 0; i < 5; ++i) ASSERT_TRUE(s.run({{"x", input(1)}}).ok());
@@ -160,7 +149,7 @@ TEST(ParallelExecutor, AvailabilityFlappingEveryMillisecondStaysCorrect) {
   std::string bytes = branchy_model(6, "Probe");
   std::vector<FakeResourceSource::Step> flap;
   for (int i = 0; i < 400; ++i) flap.push_back(cores(i % 2 ? 0.0 : 4.0));
-  auto rt = fake_runtime(4, flap);
+  auto rt = braid::testing::scripted_runtime(flap, 4);
   Session seq = load(bytes, ExecutionMode::kSequential);
   Session s = load(bytes, ExecutionMode::kAdaptive, rt);
   auto ref = seq.run({{"x", input(2)}});
