@@ -22,6 +22,7 @@ void TraceRecorder::on_subgraph_run(const SubgraphRunEvent& e) noexcept {
   r.request_id = e.request_id;
   r.subgraph = e.subgraph;
   r.threads = e.threads;
+  r.peak_threads = e.peak_threads;
   r.chunk = e.chunk;
   const int phase = phase_.load(std::memory_order_relaxed);
   r.tid = this_thread_id();
@@ -100,7 +101,8 @@ void TraceRecorder::write(std::ostream& os, const std::vector<ResourceSample>& t
     j.field("ts", us(r.start_ns)).field("dur", static_cast<double>(r.end_ns - r.start_ns) / 1e3);
     j.field("pid", r.phase + 1).field("tid", r.tid);
     j.key("args").begin_object();
-    j.field("request", r.request_id).field("subgraph", r.subgraph).field("threads", r.threads).field("chunk", r.chunk);
+    j.field("request", r.request_id).field("subgraph", r.subgraph).field("threads", r.threads)
+        .field("peak_threads", r.peak_threads).field("chunk", r.chunk);
     j.field("precision", r.precision).field("mode", r.adaptive ? "adaptive" : "static").field("ok", r.ok);
     j.end_object().end_object();
   }

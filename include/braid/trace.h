@@ -21,7 +21,10 @@ struct SubgraphRunEvent {
   uint64_t request_id = 0;        // numbered per process from 1, across sessions
   const void* plan = nullptr;     // tells sessions apart: one address per loaded plan
   uint32_t subgraph = 0;          // id in the session's plan (Session::subgraph_profile)
-  int threads = 1;                // intra-op threads it ran with
+  int threads = 1;                // intra-op threads the scheduler admitted it with
+  // The most intra-op threads one of its nodes ran with: `threads` plus the cores it
+  // borrowed while nothing else waited for them (adaptive ONNX sessions; else = threads).
+  int peak_threads = 1;
   const char* precision = "f32";  // arithmetic it ran in: precision_name() ("f32", "bf16", "int8")
   bool adaptive = false;          // scheduled by the Dispatcher (adaptive) or spawned (static)
   // The scheduling step (chunk) that admitted it: subgraphs of one chunk share the number

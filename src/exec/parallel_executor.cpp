@@ -1,30 +1,37 @@
 #include "exec/parallel_executor.h"
 
+#include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <memory>
 
 namespace braid::detail {
 
 // The per-request counters of one GraphBody, pooled by the ParallelExecutor so that a
 // steady-state request allocates nothing: per crossing value its consumers still to
-// finish, per unit the precision it ran at.
+// finish, per unit the precision it ran at and the threads it borrowed.
 struct GraphRunState {
   std::unique_ptr<std::atomic<int>[]> crossing;
   std::unique_ptr<Precision[]> chosen;
+  std::unique_ptr<UnitLoan[]> loans;
   explicit GraphRunState(const SubgraphProgram& program)
       : crossing(new std::atomic<int>[program.crossing_values.size()]),
-        chosen(new Precision[program.units.size()]()) {}
+        chosen(new Precision[program.units.size()]()),
+        loans(new UnitLoan[program.units.size()]()) {}
 };
 
 namespace {
 
 // One request of an ONNX session: a unit runs its nodes; the values that cross units die
-// when their last consuming unit finishes (an atomic count per value).
+// when their last consuming unit finishes (an atomic count per value). With a `lender`
+// (adaptive mode) each node first borrows the cores nobody waits for, up to the
+// Dispatcher's thread count, and returns them when it ends: a branch left running alone
+// after its siblings finished gets the idle core back at its next node.
 class GraphBody final : public UnitBody {
  public:
   GraphBody(const Graph& graph, const ExecutionPlan& plan, const SubgraphProgram& program,
             std::vector<Tensor>& values, const Dsdg& dsdg, const RunPrecision* precision, ActivationMeter* meter,
-            const ArenaView* arena, GraphRunState& state)
+            const ArenaView* arena, Dispatcher* lender, GraphRunState& state)
       : graph_(graph),
         plan_(plan),
         program_(program),
@@ -36,17 +43,19 @@ class GraphBody final : public UnitBody {
                            !precision->plan->all_f32()
                        ? precision
                        : nullptr),
+        lender_(lender),
         crossing_(state.crossing.get()),
-        chosen_(precision_ ? state.chosen.get() : nullptr) {
+        chosen_(precision_ ? state.chosen.get() : nullptr),
+        loans_(state.loans.get()) {
     for (size_t i = 0; i < program.crossing_values.size(); ++i)
       crossing_[i].store(program.crossing_consumers[i], std::memory_order_relaxed);
+    if (lender_ != nullptr) std::fill_n(loans_, program.units.size(), UnitLoan{});
   }
 
   Status run(uint32_t unit, int threads) override {
     if (precision_ == nullptr) {
       for (const SubgraphProgram::Step& step : program_.units[unit].steps)
-        BRAID_RETURN_IF_ERROR(
-            run_node(graph_, plan_, values_, step.node, threads, step.release, Precision::kF32, meter_, arena_));
+        BRAID_RETURN_IF_ERROR(run_step(unit, step, threads, Precision::kF32));
       return {};
     }
     Precision p = precision_->plan->choose(unit, precision_->mode, precision_->pressure, dsdg_.compute_bound(unit));
@@ -55,15 +64,33 @@ class GraphBody final : public UnitBody {
     for (const SubgraphProgram::Step& step : program_.units[unit].steps) {
       const Precision used = effective_precision(plan_, step.node, p);
       counts_[static_cast<int>(used)].fetch_add(1, std::memory_order_relaxed);
-      BRAID_RETURN_IF_ERROR(run_node(graph_, plan_, values_, step.node, threads, step.release, used, meter_, arena_));
+      BRAID_RETURN_IF_ERROR(run_step(unit, step, threads, used));
     }
     return {};
   }
 
   Precision precision_of(uint32_t unit) const override { return chosen_ ? chosen_[unit] : Precision::kF32; }
+  UnitLoan loan(uint32_t unit) const override { return lender_ ? loans_[unit] : UnitLoan{}; }
 
   void add_counts(int64_t* out) const {
     for (int i = 0; i < kPrecisionCount; ++i) out[i] += counts_[i].load(std::memory_order_relaxed);
+  }
+
+  // One node with the unit's threads plus whatever idle cores the lender gives it.
+  Status run_step(uint32_t unit, const SubgraphProgram::Step& step, int threads, Precision p) {
+    const int extra = lender_ ? lender_->borrow(lender_->max_threads() - threads) : 0;
+    if (extra == 0) return run_node(graph_, plan_, values_, step.node, threads, step.release, p, meter_, arena_);
+    struct Repay {  // the threads go back even if the node throws
+      Dispatcher* d;
+      int n;
+      ~Repay() { d->repay(n); }
+    } repay{lender_, extra};
+    const auto start = std::chrono::steady_clock::now();
+    Status st = run_node(graph_, plan_, values_, step.node, threads + extra, step.release, p, meter_, arena_);
+    UnitLoan& loan = loans_[unit];
+    loan.thread_ns += extra * std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - start).count();
+    loan.peak_threads = std::max(loan.peak_threads, threads + extra);
+    return st;
   }
 
   void finished(uint32_t unit) override {
@@ -82,8 +109,10 @@ class GraphBody final : public UnitBody {
   const ArenaView* arena_;  // the request's planned activation block; null: heap
   const Dsdg& dsdg_;
   const RunPrecision* precision_;  // null: every unit in f32
+  Dispatcher* lender_;             // adaptive: lends idle cores per node; else null
   std::atomic<int>* crossing_;  // per crossing value (the pooled GraphRunState's)
   Precision* chosen_;           // per unit, when precisions are chosen; else null
+  UnitLoan* loans_;             // per unit: the threads it borrowed (only with a lender)
   std::atomic<int64_t> counts_[kPrecisionCount] = {};
 };
 
@@ -103,7 +132,8 @@ Status ParallelExecutor::run(std::vector<Tensor>& values, ExecutionMode mode, co
                              const RunPrecision* precision, ActivationMeter* meter,
                              const ArenaView* arena) const {
   std::unique_ptr<GraphRunState> state = pool_.take([&] { return std::make_unique<GraphRunState>(program_); });
-  GraphBody body(graph_, plan_, program_, values, units_.dsdg(), precision, meter, arena, *state);
+  Dispatcher* lender = mode == ExecutionMode::kAdaptive ? &units_.dispatcher() : nullptr;
+  GraphBody body(graph_, plan_, program_, values, units_.dsdg(), precision, meter, arena, lender, *state);
   Status st = units_.run(body, mode, options);
   if (precision && precision->kernels_by_precision) body.add_counts(precision->kernels_by_precision);
   pool_.give_back(std::move(state));

@@ -109,6 +109,7 @@ constexpr double kMinBandwidthReportBytes = 1 << 20;
 
 // Feeds one measured run of `unit` back to the DSDG and, for a memory-bound subgraph, its
 // achieved vs predicted time to the monitor.
+// `threads` are the ones the unit really had: admitted plus, on average, borrowed.
 void record_run(FlowRequest* r, uint32_t unit, const Job& job, int threads, double ns) {
   const Precision p = r->body->precision_of(unit);
   r->dsdg->record(unit, p, threads, ns, job.candidate.bytes);
@@ -119,14 +120,15 @@ void record_run(FlowRequest* r, uint32_t unit, const Job& job, int threads, doub
                                       r->dsdg->model_ns(unit, Precision::kF32, threads) * 1e-9);
 }
 
-void trace_run(const FlowRequest* r, uint32_t unit, uint64_t chunk, int threads, std::chrono::steady_clock::time_point start,
-               std::chrono::steady_clock::time_point end, bool ok) {
+void trace_run(const FlowRequest* r, uint32_t unit, uint64_t chunk, int threads, int peak_threads,
+               std::chrono::steady_clock::time_point start, std::chrono::steady_clock::time_point end, bool ok) {
   SubgraphRunEvent e;
   e.chunk = chunk;
   e.request_id = r->request_id;
   e.plan = r->dsdg;
   e.subgraph = unit;
   e.threads = threads;
+  e.peak_threads = peak_threads;
   e.precision = precision_name(r->body->precision_of(unit));
   e.adaptive = !r->static_mode;
   e.ok = ok;
@@ -164,13 +166,19 @@ void run_job(Job* job, int threads) {
     const auto start = timed ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
     Status st = run_unit(r, unit, threads);
     const auto end = timed ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
-    if (r->tracer) trace_run(r, unit, job->chunk, threads, start, end, st.ok());
+    const UnitLoan loan = r->body->loan(unit);
+    const int peak = std::max(threads, loan.peak_threads);
+    if (r->tracer) trace_run(r, unit, job->chunk, threads, peak, start, end, st.ok());
     if (!st.ok()) {
       r->fail(std::move(st));
     } else if (measure) {
       const double ns = std::chrono::duration<double, std::nano>(end - start).count();
-      record_run(r, unit, *job, threads, ns);
-      r->service->add(ns * threads, std::chrono::duration_cast<std::chrono::nanoseconds>(end.time_since_epoch()).count());
+      // Borrowed threads count for the share of the run they were held.
+      const int had = ns > 0 ? std::clamp(static_cast<int>(std::lround(threads + loan.thread_ns / ns)), threads, peak)
+                             : threads;
+      record_run(r, unit, *job, had, ns);
+      r->service->add(ns * threads + loan.thread_ns,
+                      std::chrono::duration_cast<std::chrono::nanoseconds>(end.time_since_epoch()).count());
     }
   }
   Dispatcher* d = r->dispatcher;

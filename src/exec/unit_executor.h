@@ -24,6 +24,13 @@
 
 namespace braid::detail {
 
+// Threads a unit borrowed beyond the ones it was admitted with (Dispatcher::borrow), as
+// its body counted them while it ran.
+struct UnitLoan {
+  double thread_ns = 0;  // extra threads x the time they were held
+  int peak_threads = 0;  // the most threads one of its steps ran with (0: none borrowed)
+};
+
 // The work of one request's units. run() is called at most once per unit, concurrently
 // for independent units; finished() once per unit after run() (or instead of it when the
 // request failed earlier), before the unit's successors are released.
@@ -36,6 +43,12 @@ class UnitBody {
   virtual Precision precision_of(uint32_t unit) const {
     (void)unit;
     return Precision::kF32;
+  }
+  // What `unit` borrowed while it ran, once run() returned (the DSDG learns its time under
+  // the threads it really had).
+  virtual UnitLoan loan(uint32_t unit) const {
+    (void)unit;
+    return {};
   }
 };
 

@@ -40,6 +40,27 @@ void Dispatcher::release(int threads, double memory) {
   }
 }
 
+int Dispatcher::borrow(int want) {
+  if (want <= 0) return 0;
+  if (waiting_.load(std::memory_order_relaxed) != 0 || incoming_.load(std::memory_order_relaxed) != nullptr) return 0;
+  const int budget = thread_budget_now();
+  int cur = threads_in_use_.load(std::memory_order_relaxed);
+  for (;;) {
+    if (cur >= budget) return 0;
+    const int take = std::min(want, budget - cur);
+    if (threads_in_use_.compare_exchange_weak(cur, cur + take, std::memory_order_relaxed)) return take;
+  }
+}
+
+void Dispatcher::repay(int threads) {
+  if (threads <= 0) return;
+  threads_in_use_.fetch_sub(threads, std::memory_order_relaxed);
+  // A job that arrived while the threads were out may have been left waiting for them.
+  // Always pump: a conditional one could read waiting_ just before a combiner that
+  // counted the borrowed threads stores it (the job would then wait for the next release).
+  pump();
+}
+
 void resource_shares(const ResourceVector& v, double& compute_share, double& bandwidth_share) {
   if (std::isfinite(v.bandwidth_gbps_available) && v.bandwidth_gbps_peak > 0)
     bandwidth_share = std::clamp(v.bandwidth_gbps_available / v.bandwidth_gbps_peak, 0.0, 1.0);
@@ -107,7 +128,10 @@ void Dispatcher::step() {
     c.arrival = --arrival;
     ready_.push(c);
   }
-  if (ready_.empty()) return;
+  if (ready_.empty()) {
+    waiting_.store(0, std::memory_order_relaxed);
+    return;
+  }
 
   ChunkBudget budget = budget_now();
   plan_chunk(ready_, budget, config_, decision_);
@@ -136,6 +160,7 @@ void Dispatcher::step() {
     if (a.over_budget) over_budget_.fetch_add(1, std::memory_order_relaxed);
     spawn_job(j, a.threads);
   }
+  waiting_.store(static_cast<int>(ready_.size()), std::memory_order_relaxed);
   if (!ready_.empty()) delayed_steps_.fetch_add(1, std::memory_order_relaxed);
 }
 

@@ -5,7 +5,10 @@
 // the next chunk against the live ResourceVector and spawns the admitted subgraphs into
 // the Runtime's arena. Running work's working sets are weighed against the shared cache
 // (L2 + L3 from sysfs) so two cache-resident subgraphs are not co-scheduled out of it.
-// Completions release their threads and memory and pump again.
+// Completions release their threads and memory and pump again. A running job may borrow
+// cores that nobody waits for between its own steps (elastic intra-op threads: borrow /
+// repay), so that a long branch left alone after its siblings finish is not held to the
+// thread count it was admitted with.
 #pragma once
 
 #include <atomic>
@@ -60,6 +63,13 @@ class Dispatcher {
   void release(int threads, double memory);
   // Runs scheduling steps until no new work arrived meanwhile. Thread-safe.
   void pump();
+  // Elastic intra-op threads: up to `want` more threads for a running job's next step,
+  // taken only from the cores the budget allows right now and only while no job waits
+  // for admission (a waiting job outranks a running one's extra threads). Returns how
+  // many it got (0..want). Lock-free. Thread-safe.
+  int borrow(int want);
+  // Returns threads from borrow() and pumps (a job may have arrived meanwhile). Thread-safe.
+  void repay(int threads);
 
   int max_threads() const { return max_threads_; }
   tbb::task_arena& arena() { return arena_; }
@@ -86,6 +96,7 @@ class Dispatcher {
   alignas(64) std::atomic<uint64_t> pending_{0};
   alignas(64) std::atomic<bool> busy_{false};
   alignas(64) std::atomic<int> threads_in_use_{0};
+  std::atomic<int> waiting_{0};  // ready jobs the last step left waiting (the combiner's count)
   std::atomic<int> running_{0};
   std::atomic<double> memory_in_use_{0};
 

@@ -1,7 +1,8 @@
 // UnitExecutor: the flow graph per in-flight request. Every unit runs exactly once, after
 // all of its predecessors, in both parallel modes, on many threads and with many requests
 // at once over one executor (its pooled graphs are reused); a failing unit fails only its
-// request; the siblings a completion readies reach the scheduler in one step.
+// request; the siblings a completion readies reach the scheduler in one step. The
+// Dispatcher lends idle threads to running jobs only within its budget.
 #include "exec/unit_executor.h"
 
 #include <gtest/gtest.h>
@@ -191,6 +192,44 @@ TEST(UnitExecutor, SiblingsReadiedByOneCompletionMeetTheSchedulerTogether) {
   ASSERT_GE(steps.size(), 2u);
   // Step 1 admits the root alone; step 2 is the root's completion: six ready at once.
   EXPECT_NE(steps[1].find("no free thread for 4 ready"), std::string::npos) << steps[1];
+}
+
+// Elastic intra-op threads (Dispatcher::borrow / repay): a running job gets idle cores up
+// to the budget, never more, and none while another job waits to be scheduled.
+TEST(Dispatcher, LendsIdleThreadsUpToTheBudgetAndNotWhileAJobWaits) {
+  Dispatcher dispatcher(3, nullptr, PlannerConfig{}, 0);
+  EXPECT_EQ(dispatcher.borrow(0), 0);
+  EXPECT_EQ(dispatcher.borrow(5), 3);  // no monitor: every one of the 3 threads is idle
+  EXPECT_EQ(dispatcher.borrow(1), 0);
+  dispatcher.repay(2);
+  EXPECT_EQ(dispatcher.borrow(5), 2);
+  dispatcher.repay(3);  // all of them: 1 + 2
+
+  // A submitted job not yet scheduled outranks a loan; once it ran, lending resumes.
+  struct Probe {
+    Dispatcher* dispatcher;
+    std::atomic<int> runs{0};
+  } probe{&dispatcher};
+  tbb::task_group group;
+  Job job;
+  job.group = &group;
+  job.candidate.flops = 1e3;
+  job.candidate.predicted_ns = 100;
+  job.owner = &probe;
+  job.run = [](Job* j, int threads) {
+    auto* p = static_cast<Probe*>(j->owner);
+    p->runs.fetch_add(1);
+    p->dispatcher->release(threads, 0);
+  };
+  dispatcher.arena().execute([&] {
+    dispatcher.submit(&job);
+    EXPECT_EQ(dispatcher.borrow(1), 0);
+    dispatcher.pump();
+    group.wait();
+  });
+  EXPECT_EQ(probe.runs.load(), 1);
+  EXPECT_EQ(dispatcher.borrow(5), 3);
+  dispatcher.repay(3);
 }
 
 }  // namespace

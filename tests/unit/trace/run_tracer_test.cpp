@@ -1,6 +1,6 @@
 // RunTracer (braid/trace.h): installed, it hears of every subgraph run exactly once per
 // request in static and adaptive modes, with sane times and the session's plan; sequential
-// mode and uninstalled tracers hear nothing.
+// mode and uninstalled tracers hear nothing. Elastic intra-op threads show in peak_threads.
 #include <gtest/gtest.h>
 
 #include <map>
@@ -86,4 +86,75 @@ TEST(RunTracer, SequentialModeReportsNothing) {
   Installed on(&c);
   ASSERT_TRUE(s.run(in).ok());
   EXPECT_TRUE(c.events.empty());
+}
+
+namespace {
+
+ResourceVector cores(double available) {
+  ResourceVector v;
+  v.cores_limit = 2;
+  v.cores_available = available;
+  return v;
+}
+
+// `runs` requests of the bundled ensemble (one long branch beside short ones) in adaptive
+// mode on a 2-thread runtime whose scripted monitor reports `available` free cores.
+std::vector<SubgraphRunEvent> ensemble_events(double available, int runs, NamedTensors* out = nullptr) {
+  SessionOptions so;
+  so.mode = ExecutionMode::kAdaptive;
+  so.runtime = braid::testing::scripted_runtime({cores(available)});
+  auto s = Session::load(braid::testing::bundled_models_dir() + "/ensemble.onnx", so);
+  EXPECT_TRUE(s.ok()) << s.status().to_string();
+  if (!s.ok()) return {};
+  const NamedTensors in = braid::testing::random_inputs(*s, 3);
+  Collector c;
+  {
+    Installed on(&c);
+    for (int i = 0; i < runs; ++i) {
+      auto r = s->run(in);
+      EXPECT_TRUE(r.ok()) << r.status().to_string();
+      if (r.ok() && out) *out = std::move(r).value();
+    }
+  }
+  return c.events;
+}
+
+}  // namespace
+
+// Elastic intra-op threads: the ensemble's long branch is admitted with one thread beside
+// its short siblings; once they finish, its next nodes borrow the idle core. The outputs
+// stay those of sequential mode (the thread count never changes a reduction order).
+TEST(ElasticThreads, ALongBranchLeftAloneBorrowsTheIdleCore) {
+  NamedTensors adaptive;
+  const std::vector<SubgraphRunEvent> events = ensemble_events(2, 10, &adaptive);
+  ASSERT_FALSE(events.empty());
+  int borrowed = 0;
+  for (const SubgraphRunEvent& e : events) {
+    EXPECT_GE(e.peak_threads, e.threads);
+    EXPECT_LE(e.peak_threads, 2);  // never past the runtime's threads
+    if (e.peak_threads > e.threads) ++borrowed;
+  }
+  // A scheduling race can let one request's long branch start alone (then it is admitted
+  // with both threads), but not ten in a row.
+  EXPECT_GT(borrowed, 0);
+
+  SessionOptions so;
+  so.mode = ExecutionMode::kSequential;
+  auto seq = Session::load(braid::testing::bundled_models_dir() + "/ensemble.onnx", so);
+  ASSERT_TRUE(seq.ok());
+  auto ref = seq->run(braid::testing::random_inputs(*seq, 3));
+  ASSERT_TRUE(ref.ok());
+  std::string which;
+  EXPECT_TRUE(braid::testing::same_bits(*ref, adaptive, &which)) << which;
+}
+
+// With one core free (a competitor holds the other) there is nothing to lend: no node runs
+// with more threads than its subgraph was admitted with, which is at most one.
+TEST(ElasticThreads, NothingIsLentBeyondTheAvailableCores) {
+  const std::vector<SubgraphRunEvent> events = ensemble_events(1, 5);
+  ASSERT_FALSE(events.empty());
+  for (const SubgraphRunEvent& e : events) {
+    EXPECT_EQ(e.threads, 1) << "subgraph " << e.subgraph;
+    EXPECT_EQ(e.peak_threads, 1) << "subgraph " << e.subgraph;
+  }
 }
