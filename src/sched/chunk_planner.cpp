@@ -79,6 +79,40 @@ ReadyCandidate ReadyQueue::pop() {
   return c;
 }
 
+namespace {
+
+// Share of linear speedup a heavy subgraph keeps on several threads (fork/join, shared
+// caches, bandwidth), and how much better running alone must look before it is chosen.
+constexpr double kParallelEfficiency = 0.9;
+constexpr double kAloneMargin = 0.85;
+
+// Whether `head` (already popped; `rest` the ready subgraphs behind it) should run alone
+// with all `free_threads` while the rest wait. Sharing gives it `shared_threads` and the
+// others one thread each: the chunk lasts about max(head's time on its threads, the
+// others' time spread over theirs). Alone, the subgraphs run one after another on every
+// thread: (head + others) / (efficiency x threads). That wins when the head is the
+// longest by far: a heavy branch beside light ones, which sharing would leave running on
+// a thread or two long after the others finished, the rest of the cores idle (a single
+// node cannot borrow them back, Dispatcher::borrow). Times are the DSDG's one-thread
+// predictions; unknown ones (0) never choose alone.
+bool runs_best_alone(const ReadyCandidate& head, std::span<const ReadyCandidate> rest, int free_threads,
+                     int shared_threads) {
+  if (head.predicted_ns <= 0 || rest.empty()) return false;
+  double others = 0;
+  for (const ReadyCandidate& c : rest) {
+    if (c.predicted_ns > head.predicted_ns) return false;  // the head is not the long one
+    others += c.predicted_ns;
+  }
+  const int other_threads = std::max(1, free_threads - shared_threads);
+  const double head_shared =
+      shared_threads > 1 ? head.predicted_ns / (kParallelEfficiency * shared_threads) : head.predicted_ns;
+  const double shared = std::max(head_shared, others / other_threads);
+  const double alone = (head.predicted_ns + others) / (kParallelEfficiency * free_threads);
+  return alone < kAloneMargin * shared;
+}
+
+}  // namespace
+
 void plan_chunk(ReadyQueue& ready, const ChunkBudget& budget, const PlannerConfig& config,
                 ChunkDecision& decision) {
   decision.admit.clear();
@@ -127,12 +161,17 @@ void plan_chunk(ReadyQueue& ready, const ChunkBudget& budget, const PlannerConfi
       }
     }
     // Threads: one each while there are more ready subgraphs than free threads; a heavy
-    // subgraph takes the threads the others cannot use.
+    // subgraph takes the threads the others cannot use, or all of them, the others
+    // waiting, when it is long enough that sharing would leave cores idle behind it.
     int threads = 1;
+    bool alone = false;
     if (free_threads > 1 && c.flops >= 2 * config.intra_op_min_flops) {
       int others = static_cast<int>(std::min<size_t>(remaining - 1, static_cast<size_t>(free_threads - 1)));
       int useful = static_cast<int>(std::max(1.0, std::floor(c.flops / config.intra_op_min_flops)));
       threads = std::clamp(free_threads - others, 1, useful);
+      alone = others > 0 && decision.admit.empty() && useful >= free_threads &&
+              runs_best_alone(c, ready.heap_, free_threads, threads);
+      if (alone) threads = free_threads;
     }
     Admission a;
     a.key = c.key;
@@ -145,7 +184,8 @@ void plan_chunk(ReadyQueue& ready, const ChunkBudget& budget, const PlannerConfi
     cache_free -= c.working_set;
     if (config.trace)
       decision.why += " admit key " + std::to_string(c.key) + " threads=" + std::to_string(threads) +
-                      (a.over_budget ? " (progress guarantee)" : "") + ";";
+                      (a.over_budget ? " (progress guarantee)" : "") + (alone ? " alone, the rest wait" : "") + ";";
+    if (alone) break;
   }
   for (const ReadyCandidate& c : ready.skipped_) ready.push(c);
 }

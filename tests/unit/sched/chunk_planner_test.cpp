@@ -7,6 +7,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <string>
 #include <vector>
 
 #include "sched/cache_info.h"
@@ -83,6 +84,52 @@ TEST(ChunkPlanner, HeavyAndLightShareTheThreads) {
   EXPECT_EQ(keys(d), (std::vector<uint64_t>{1, 2}));
   EXPECT_EQ(d.admit[0].threads, 3);
   EXPECT_EQ(d.admit[1].threads, 1);
+}
+
+// A heavy branch beside a light one (resnet's downsample block: a 1.2 ms conv beside a
+// 0.14 ms shortcut). Sharing two threads, one each, the chunk lasts the heavy one's
+// 1.2 ms on one thread; alone on both and then the light one, about (1.2 + 0.14) / 1.8 =
+// 0.75 ms. The heavy one runs alone with both threads; the light one waits.
+TEST(ChunkPlanner, AHeavyBranchBesideALightOneRunsAloneOnEveryThread) {
+  ReadyCandidate heavy = cand(1, 1.16e8, 1e6, 1e6, 500), light = cand(2, 1.3e7, 1e6, 1e6, 400);
+  heavy.predicted_ns = 1.22e6;
+  light.predicted_ns = 1.4e5;
+  ChunkBudget b;
+  b.cores_available = 2;
+  b.max_threads = 2;
+  PlannerConfig config;
+  config.trace = true;
+  ChunkDecision d;
+  plan_chunk(std::vector<ReadyCandidate>{heavy, light}, b, config, d);
+  ASSERT_EQ(keys(d), (std::vector<uint64_t>{1}));
+  EXPECT_EQ(d.admit[0].threads, 2);
+  EXPECT_NE(d.why.find("alone, the rest wait"), std::string::npos) << d.why;
+
+  // Balanced branches share: alone would take (1.22 + 1.0) / 1.8 = 1.23 ms, sharing 1.22.
+  light.predicted_ns = 1.0e6;
+  plan_chunk(std::vector<ReadyCandidate>{heavy, light}, b, config, d);
+  EXPECT_EQ(keys(d), (std::vector<uint64_t>{1, 2}));
+  EXPECT_EQ(total_threads(d), 2);
+
+  // The long one behind a short head: the head does not run alone (it is not the long one).
+  light.predicted_ns = 1.4e5;
+  light.upward_rank_ns = 900;  // first in critical-path order
+  config.policy = SchedulingPolicy::kCriticalPath;
+  plan_chunk(std::vector<ReadyCandidate>{heavy, light}, b, config, d);
+  EXPECT_EQ(keys(d), (std::vector<uint64_t>{2, 1}));
+
+  // Times not known yet: never alone.
+  heavy.predicted_ns = 0;
+  light.upward_rank_ns = 400;
+  plan_chunk(std::vector<ReadyCandidate>{heavy, light}, b, config, d);
+  EXPECT_EQ(keys(d), (std::vector<uint64_t>{1, 2}));
+
+  // One core: sequential as ever, nothing to run alone on.
+  heavy.predicted_ns = 1.22e6;
+  b.cores_available = 1;
+  plan_chunk(std::vector<ReadyCandidate>{heavy, light}, b, config, d);
+  ASSERT_EQ(keys(d), (std::vector<uint64_t>{1}));
+  EXPECT_EQ(d.admit[0].threads, 1);
 }
 
 TEST(ChunkPlanner, OneCoreLeftMeansSequential) {
