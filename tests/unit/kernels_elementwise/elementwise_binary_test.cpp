@@ -146,6 +146,53 @@ TEST(ElementwiseBinary, PowMixesBaseAndExponentDtypes) {
             StatusCode::kInvalidArgument);
 }
 
+// A constant exponent of 2 takes the square path (x * x); it must equal the f64 square
+// rounded to float (what pow computes, to within its error) for every shape the
+// broadcasting gives it: contiguous, the base broadcast, and a [1, 1] exponent that
+// raises the output rank.
+TEST(ElementwiseBinary, PowWithAConstantTwoIsTheSquare) {
+  const std::vector<double> xs = random_values(1037, 29, -40.0, 40.0);
+  std::vector<double> with_edges = xs;
+  const double inf = std::numeric_limits<double>::infinity();
+  for (double e : {0.0, -0.0, 1e-30, -3e19, inf, -inf, std::nan("")}) with_edges.push_back(e);
+  const int64_t n = static_cast<int64_t>(with_edges.size());
+  Tensor x = make_tensor(DataType::kFloat32, {n}, with_edges);
+  for (bool constant : {true, false}) {
+    SCOPED_TRACE(constant ? "constant exponent" : "exponent computed at run time");
+    Tensor two = make_tensor(DataType::kFloat32, {}, {2});
+    auto r = run_op({.op = "Pow", .opset = 15, .inputs = {x, two}, .constant_inputs = constant});
+    ASSERT_TRUE(r.ok()) << r.status().to_string();
+    for (int64_t i = 0; i < n; ++i) {
+      const float want = static_cast<float>(static_cast<double>(static_cast<float>(with_edges[i])) *
+                                            static_cast<double>(static_cast<float>(with_edges[i])));
+      const double got = element((*r)[0], i);
+      if (std::isnan(want)) {
+        EXPECT_TRUE(std::isnan(got)) << i;
+      } else if (std::isinf(want)) {
+        EXPECT_EQ(got, static_cast<double>(want)) << i;
+      } else {
+        EXPECT_NEAR(got, want, std::abs(want) * 1.2e-7) << i << " x=" << with_edges[i];
+      }
+    }
+  }
+  Tensor scalar_base = make_tensor(DataType::kFloat32, {}, {-1.5});
+  Tensor two = make_tensor(DataType::kFloat32, {1, 1}, {2});
+  auto b = run_op({.op = "Pow", .opset = 15, .inputs = {scalar_base, two}, .constant_inputs = true});
+  ASSERT_TRUE(b.ok()) << b.status().to_string();
+  EXPECT_EQ((*b)[0].shape(), (Shape{1, 1}));
+  EXPECT_EQ(element((*b)[0], 0), 2.25);
+  Tensor row = make_tensor(DataType::kFloat32, {3}, {1, -2, 3});
+  auto c = run_op({.op = "Pow", .opset = 15, .inputs = {row, two}, .constant_inputs = true});
+  ASSERT_TRUE(c.ok()) << c.status().to_string();
+  EXPECT_EQ((*c)[0].shape(), (Shape{1, 3}));
+  EXPECT_EQ(elements((*c)[0]), (std::vector<double>{1, 4, 9}));
+  // Another constant exponent still raises to it.
+  Tensor three = make_tensor(DataType::kFloat32, {}, {3});
+  auto d = run_op({.op = "Pow", .opset = 15, .inputs = {row, three}, .constant_inputs = true});
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(elements((*d)[0]), (std::vector<double>{1, -8, 27}));
+}
+
 TEST(ElementwiseBinary, BitShiftAndLogicalOps) {
   Tensor a = make_tensor(DataType::kUInt8, {4}, {1, 2, 255, 16});
   Tensor s = make_tensor(DataType::kUInt8, {4}, {1, 7, 1, 9});
