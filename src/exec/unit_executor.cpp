@@ -183,7 +183,7 @@ void run_job(Job* job, int threads) {
   }
   Dispatcher* d = r->dispatcher;
   const double memory = job->candidate.working_set;
-  if (adaptive) d->release(threads, memory);
+  if (adaptive) d->release(threads, memory, job->candidate.session_threads);
   complete_unit(r, unit);  // may end the request: `r` is not used below
   // One step for all the successors this completion readied: the chunk sees them together.
   if (adaptive) d->pump();
@@ -287,7 +287,11 @@ Status UnitExecutor::run(UnitBody& body, ExecutionMode mode, const RunOptions& o
     c.upward_rank_ns = dsdg_.upward_rank(i);
     c.priority = priority_;
     c.service = service_key;
+    c.session_threads = &threads_held_;
   }
+  // The session is active while one of its adaptive requests is in flight.
+  const bool counted = !r.static_mode;
+  if (counted && requests_in_flight_.fetch_add(1, std::memory_order_relaxed) == 0) dispatcher_.session_activity(+1);
   execute_in(dispatcher_.arena(), [&] {
     put_readying(r.start);  // the sources' gates submit them
     if (!r.static_mode) dispatcher_.pump();
@@ -295,6 +299,7 @@ Status UnitExecutor::run(UnitBody& body, ExecutionMode mode, const RunOptions& o
     r.group.wait();          // the runs' tails (pumping the Dispatcher) have returned
     tsan_acquire(&r);
   });
+  if (counted && requests_in_flight_.fetch_sub(1, std::memory_order_relaxed) == 1) dispatcher_.session_activity(-1);
   Status st = r.failed.load(std::memory_order_acquire) ? std::move(r.status) : Status();
   pool_.give_back(std::move(owned));
   return st;

@@ -11,6 +11,7 @@
 // reported to it.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 
@@ -81,6 +82,10 @@ class UnitExecutor {
   const int static_threads_;
   int priority_ = 0;
   mutable ServiceMeter service_;  // this session's recent core-time (fair share)
+  // This session's adaptive requests in flight and the Dispatcher's threads they hold
+  // (its share while several sessions are active).
+  mutable std::atomic<int> requests_in_flight_{0};
+  mutable std::atomic<int> threads_held_{0};
 
   // Flow graphs of finished requests, reused by the next ones (one per request at once;
   // built on demand, so the pool grows to the most requests that ran concurrently).

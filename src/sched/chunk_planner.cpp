@@ -111,6 +111,27 @@ bool runs_best_alone(const ReadyCandidate& head, std::span<const ReadyCandidate>
   return alone < kAloneMargin * shared;
 }
 
+// Threads per session within one step: what it held at the start plus what this step
+// gave it. A fixed table (no allocation); sessions past its size are not capped.
+class SessionTally {
+ public:
+  // The entry of `session` (read at its first use this step), or null when full.
+  int* used(std::atomic<int>* session) {
+    for (int i = 0; i < n_; ++i)
+      if (sessions_[i] == session) return &used_[i];
+    if (n_ == kMax) return nullptr;
+    sessions_[n_] = session;
+    used_[n_] = session->load(std::memory_order_relaxed);
+    return &used_[n_++];
+  }
+
+ private:
+  static constexpr int kMax = 16;
+  std::atomic<int>* sessions_[kMax];
+  int used_[kMax];
+  int n_ = 0;
+};
+
 }  // namespace
 
 void plan_chunk(ReadyQueue& ready, const ChunkBudget& budget, const PlannerConfig& config,
@@ -128,6 +149,11 @@ void plan_chunk(ReadyQueue& ready, const ChunkBudget& budget, const PlannerConfi
   double memory_free = budget.memory_budget > 0 ? budget.memory_budget - budget.memory_in_use : INFINITY;
   double cache_free = budget.cache_bytes > 0 ? budget.cache_bytes - budget.cache_in_use : INFINITY;
   bool nothing_running = budget.subgraphs_running == 0;
+  // Each active session's share of the threads while several are (rounded up: with 2
+  // threads and 3 sessions each may hold one).
+  const int sessions = std::max(1, budget.active_sessions);
+  const int session_share = (cap + sessions - 1) / sessions;
+  SessionTally tally;
   if (config.trace) {
     decision.why = std::string("policy=") + scheduling_policy_name(policy) + " threads=" + std::to_string(cap) +
                    " in_use=" + std::to_string(budget.threads_in_use) + ";";
@@ -160,19 +186,32 @@ void plan_chunk(ReadyQueue& ready, const ChunkBudget& budget, const PlannerConfi
         continue;
       }
     }
+    // The session's share, while several sessions are active.
+    int* session_used = sessions > 1 && c.session_threads ? tally.used(c.session_threads) : nullptr;
+    int usable = free_threads;
+    if (session_used != nullptr) {
+      usable = std::min(usable, session_share - *session_used);
+      if (usable <= 0 && !progress) {
+        if (config.trace)
+          decision.why += " key " + std::to_string(c.key) + " delayed: its session holds its share;";
+        ready.skipped_.push_back(c);
+        continue;
+      }
+    }
     // Threads: one each while there are more ready subgraphs than free threads; a heavy
     // subgraph takes the threads the others cannot use, or all of them, the others
     // waiting, when it is long enough that sharing would leave cores idle behind it.
     int threads = 1;
     bool alone = false;
-    if (free_threads > 1 && c.flops >= 2 * config.intra_op_min_flops) {
-      int others = static_cast<int>(std::min<size_t>(remaining - 1, static_cast<size_t>(free_threads - 1)));
+    if (usable > 1 && c.flops >= 2 * config.intra_op_min_flops) {
+      int others = static_cast<int>(std::min<size_t>(remaining - 1, static_cast<size_t>(usable - 1)));
       int useful = static_cast<int>(std::max(1.0, std::floor(c.flops / config.intra_op_min_flops)));
-      threads = std::clamp(free_threads - others, 1, useful);
-      alone = others > 0 && decision.admit.empty() && useful >= free_threads &&
-              runs_best_alone(c, ready.heap_, free_threads, threads);
-      if (alone) threads = free_threads;
+      threads = std::clamp(usable - others, 1, useful);
+      alone = others > 0 && decision.admit.empty() && useful >= usable &&
+              runs_best_alone(c, ready.heap_, usable, threads);
+      if (alone) threads = usable;
     }
+    if (session_used != nullptr) *session_used += threads;
     Admission a;
     a.key = c.key;
     a.threads = threads;
@@ -185,7 +224,8 @@ void plan_chunk(ReadyQueue& ready, const ChunkBudget& budget, const PlannerConfi
     if (config.trace)
       decision.why += " admit key " + std::to_string(c.key) + " threads=" + std::to_string(threads) +
                       (a.over_budget ? " (progress guarantee)" : "") + (alone ? " alone, the rest wait" : "") + ";";
-    if (alone) break;
+    // Alone, the head took every thread it may use: the loop stops at the next candidate
+    // (no free thread) or, several sessions active, admits only the other sessions'.
   }
   for (const ReadyCandidate& c : ready.skipped_) ready.push(c);
 }

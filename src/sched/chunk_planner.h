@@ -4,6 +4,7 @@
 // and says why the rest wait. No threads, no clocks: deterministic and unit-testable.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <span>
 #include <string>
@@ -36,6 +37,11 @@ struct ReadyCandidate {
   // candidate of one request carries the same value, so the policy orders a request's
   // subgraphs, and a session's older requests go before its newer ones.
   double service = 0;
+  // Threads the candidate's session holds right now (the Dispatcher counts them); null: no
+  // per-session share (tests, tools). While several sessions have requests in flight each
+  // may hold at most its share of the threads, so that one model's long subgraphs never
+  // make another's wait for a core (Band-style spatial sharing).
+  std::atomic<int>* session_threads = nullptr;
 };
 
 // What is available for this step.
@@ -50,6 +56,7 @@ struct ChunkBudget {
   double compute_share = 1;     // available / peak compute (0..1)
   double cache_bytes = 0;       // shared cache (L2 + L3 per core group); 0 = ignore
   double cache_in_use = 0;      // working sets of running subgraphs
+  int active_sessions = 1;      // sessions with a request in flight (adaptive)
 };
 
 struct PlannerConfig {

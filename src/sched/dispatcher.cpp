@@ -30,7 +30,8 @@ void Dispatcher::submit(Job* job) {
   } while (!incoming_.compare_exchange_weak(head, job, std::memory_order_release, std::memory_order_relaxed));
 }
 
-void Dispatcher::release(int threads, double memory) {
+void Dispatcher::release(int threads, double memory, std::atomic<int>* session_threads) {
+  if (session_threads != nullptr) session_threads->fetch_sub(threads, std::memory_order_relaxed);
   threads_in_use_.fetch_sub(threads, std::memory_order_relaxed);
   running_.fetch_sub(1, std::memory_order_relaxed);
   if (memory != 0) {
@@ -40,8 +41,10 @@ void Dispatcher::release(int threads, double memory) {
   }
 }
 
+void Dispatcher::session_activity(int delta) { active_sessions_.fetch_add(delta, std::memory_order_relaxed); }
+
 int Dispatcher::borrow(int want) {
-  if (want <= 0) return 0;
+  if (want <= 0 || active_sessions_.load(std::memory_order_relaxed) > 1) return 0;
   if (waiting_.load(std::memory_order_relaxed) != 0 || incoming_.load(std::memory_order_relaxed) != nullptr) return 0;
   const int budget = thread_budget_now();
   int cur = threads_in_use_.load(std::memory_order_relaxed);
@@ -88,6 +91,7 @@ ChunkBudget Dispatcher::budget_now() const {
   }
   b.threads_in_use = threads_in_use_.load(std::memory_order_relaxed);
   b.subgraphs_running = running_.load(std::memory_order_relaxed);
+  b.active_sessions = std::max(1, active_sessions_.load(std::memory_order_relaxed));
   b.memory_budget = memory_budget_;
   b.memory_in_use = memory_in_use_.load(std::memory_order_relaxed);
   // The reserved working sets are what running work keeps in cache.
@@ -150,6 +154,8 @@ void Dispatcher::step() {
     Job* j = reinterpret_cast<Job*>(a.key);
     j->chunk = chunk;
     threads_in_use_.fetch_add(a.threads, std::memory_order_relaxed);
+    if (j->candidate.session_threads != nullptr)
+      j->candidate.session_threads->fetch_add(a.threads, std::memory_order_relaxed);
     running_.fetch_add(1, std::memory_order_relaxed);
     if (a.memory != 0) {
       double cur = memory_in_use_.load(std::memory_order_relaxed);

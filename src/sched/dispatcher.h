@@ -59,14 +59,19 @@ class Dispatcher {
 
   // Hands over a ready job. Lock-free. Thread-safe; must be called inside the arena.
   void submit(Job* job);
-  // Called by a job when it finishes running: returns its threads and memory. Thread-safe.
-  void release(int threads, double memory);
+  // Called by a job when it finishes running: returns its threads and memory (and the
+  // threads to its session's count, ReadyCandidate::session_threads). Thread-safe.
+  void release(int threads, double memory, std::atomic<int>* session_threads = nullptr);
+  // A session's first request in flight began (+1) or its last one ended (-1): while
+  // several sessions are active each gets its share of the threads. Thread-safe.
+  void session_activity(int delta);
   // Runs scheduling steps until no new work arrived meanwhile. Thread-safe.
   void pump();
   // Elastic intra-op threads: up to `want` more threads for a running job's next step,
   // taken only from the cores the budget allows right now and only while no job waits
   // for admission (a waiting job outranks a running one's extra threads). Returns how
-  // many it got (0..want). Lock-free. Thread-safe.
+  // many it got (0..want); none while several sessions are active (the threads beyond a
+  // session's share are the others'). Lock-free. Thread-safe.
   int borrow(int want);
   // Returns threads from borrow() and pumps (a job may have arrived meanwhile). Thread-safe.
   void repay(int threads);
@@ -98,6 +103,7 @@ class Dispatcher {
   alignas(64) std::atomic<int> threads_in_use_{0};
   std::atomic<int> waiting_{0};  // ready jobs the last step left waiting (the combiner's count)
   std::atomic<int> running_{0};
+  std::atomic<int> active_sessions_{0};
   std::atomic<double> memory_in_use_{0};
 
   // Owned by the combiner (the thread holding busy_).

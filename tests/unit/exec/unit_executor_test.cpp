@@ -230,6 +230,14 @@ TEST(Dispatcher, LendsIdleThreadsUpToTheBudgetAndNotWhileAJobWaits) {
   EXPECT_EQ(probe.runs.load(), 1);
   EXPECT_EQ(dispatcher.borrow(5), 3);
   dispatcher.repay(3);
+
+  // Two sessions active: the threads beyond one's share are the other's, not lent.
+  dispatcher.session_activity(+1);
+  dispatcher.session_activity(+1);
+  EXPECT_EQ(dispatcher.borrow(1), 0);
+  dispatcher.session_activity(-1);
+  EXPECT_EQ(dispatcher.borrow(1), 1);
+  dispatcher.repay(1);
 }
 
 }  // namespace

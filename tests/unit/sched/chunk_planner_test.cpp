@@ -4,6 +4,7 @@
 
 #include <unistd.h>
 
+#include <atomic>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -130,6 +131,53 @@ TEST(ChunkPlanner, AHeavyBranchBesideALightOneRunsAloneOnEveryThread) {
   plan_chunk(std::vector<ReadyCandidate>{heavy, light}, b, config, d);
   ASSERT_EQ(keys(d), (std::vector<uint64_t>{1}));
   EXPECT_EQ(d.admit[0].threads, 1);
+}
+
+// Two sessions with requests in flight on two threads: each holds at most one. A heavy
+// subgraph of the first does not take both (the second's next subgraph would wait for a
+// core behind it); a session at its share waits even with a thread free; with one session
+// active the share is every thread; with nothing running the head starts regardless.
+TEST(ChunkPlanner, SeveralActiveSessionsEachHoldTheirShare) {
+  std::atomic<int> a_threads{0}, b_threads{0};
+  ReadyCandidate a1 = cand(1, 1e9, 1e6, 1e6, 900), a2 = cand(2, 1e9, 1e6, 1e6, 800), b1 = cand(3, 1e9, 1e6, 1e6, 100);
+  a1.session_threads = a2.session_threads = &a_threads;
+  b1.session_threads = &b_threads;
+  ChunkBudget b;
+  b.cores_available = 2;
+  b.max_threads = 2;
+  b.active_sessions = 2;
+  PlannerConfig config;
+  config.policy = SchedulingPolicy::kCriticalPath;
+  config.trace = true;
+  ChunkDecision d;
+  plan_chunk(std::vector<ReadyCandidate>{a1, a2, b1}, b, config, d);
+  EXPECT_EQ(keys(d), (std::vector<uint64_t>{1, 3})) << d.why;
+  EXPECT_EQ(total_threads(d), 2);
+  EXPECT_NE(d.why.find("delayed: its session holds its share"), std::string::npos) << d.why;
+
+  // Session A already holds one thread; a thread is free but it is B's.
+  a_threads = 1;
+  b.threads_in_use = 1;
+  b.subgraphs_running = 1;
+  plan_chunk(std::vector<ReadyCandidate>{a2}, b, config, d);
+  EXPECT_TRUE(d.admit.empty()) << d.why;
+  plan_chunk(std::vector<ReadyCandidate>{a2, b1}, b, config, d);
+  EXPECT_EQ(keys(d), (std::vector<uint64_t>{3}));
+
+  // One session active: its heavy subgraph takes both threads.
+  a_threads = 0;
+  b.threads_in_use = 0;
+  b.subgraphs_running = 0;
+  b.active_sessions = 1;
+  plan_chunk(std::vector<ReadyCandidate>{a1}, b, config, d);
+  ASSERT_EQ(d.admit.size(), 1u);
+  EXPECT_EQ(d.admit[0].threads, 2);
+
+  // Progress: nothing running, the head starts even past its session's share.
+  a_threads = 1;  // (a stale count cannot block the head)
+  b.active_sessions = 2;
+  plan_chunk(std::vector<ReadyCandidate>{a1}, b, config, d);
+  EXPECT_EQ(keys(d), (std::vector<uint64_t>{1}));
 }
 
 TEST(ChunkPlanner, OneCoreLeftMeansSequential) {
