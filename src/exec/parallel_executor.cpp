@@ -31,7 +31,7 @@ class GraphBody final : public UnitBody {
  public:
   GraphBody(const Graph& graph, const ExecutionPlan& plan, const SubgraphProgram& program,
             std::vector<Tensor>& values, const Dsdg& dsdg, const RunPrecision* precision, ActivationMeter* meter,
-            const ArenaView* arena, Dispatcher* lender, GraphRunState& state)
+            const ArenaView* arena, Dispatcher* lender, SessionThreads* session, GraphRunState& state)
       : graph_(graph),
         plan_(plan),
         program_(program),
@@ -44,6 +44,7 @@ class GraphBody final : public UnitBody {
                        ? precision
                        : nullptr),
         lender_(lender),
+        session_(session),
         crossing_(state.crossing.get()),
         chosen_(precision_ ? state.chosen.get() : nullptr),
         loans_(state.loans.get()) {
@@ -78,13 +79,14 @@ class GraphBody final : public UnitBody {
 
   // One node with the unit's threads plus whatever idle cores the lender gives it.
   Status run_step(uint32_t unit, const SubgraphProgram::Step& step, int threads, Precision p) {
-    const int extra = lender_ ? lender_->borrow(lender_->max_threads() - threads) : 0;
+    const int extra = lender_ ? lender_->borrow(lender_->max_threads() - threads, session_) : 0;
     if (extra == 0) return run_node(graph_, plan_, values_, step.node, threads, step.release, p, meter_, arena_);
     struct Repay {  // the threads go back even if the node throws
       Dispatcher* d;
+      SessionThreads* s;
       int n;
-      ~Repay() { d->repay(n); }
-    } repay{lender_, extra};
+      ~Repay() { d->repay(n, s); }
+    } repay{lender_, session_, extra};
     const auto start = std::chrono::steady_clock::now();
     Status st = run_node(graph_, plan_, values_, step.node, threads + extra, step.release, p, meter_, arena_);
     UnitLoan& loan = loans_[unit];
@@ -110,6 +112,7 @@ class GraphBody final : public UnitBody {
   const Dsdg& dsdg_;
   const RunPrecision* precision_;  // null: every unit in f32
   Dispatcher* lender_;             // adaptive: lends idle cores per node; else null
+  SessionThreads* session_;        // the session's hold on the lender's threads
   std::atomic<int>* crossing_;  // per crossing value (the pooled GraphRunState's)
   Precision* chosen_;           // per unit, when precisions are chosen; else null
   UnitLoan* loans_;             // per unit: the threads it borrowed (only with a lender)
@@ -133,7 +136,8 @@ Status ParallelExecutor::run(std::vector<Tensor>& values, ExecutionMode mode, co
                              const ArenaView* arena) const {
   std::unique_ptr<GraphRunState> state = pool_.take([&] { return std::make_unique<GraphRunState>(program_); });
   Dispatcher* lender = mode == ExecutionMode::kAdaptive ? &units_.dispatcher() : nullptr;
-  GraphBody body(graph_, plan_, program_, values, units_.dsdg(), precision, meter, arena, lender, *state);
+  GraphBody body(graph_, plan_, program_, values, units_.dsdg(), precision, meter, arena, lender,
+                 units_.session_threads(), *state);
   Status st = units_.run(body, mode, options);
   if (precision && precision->kernels_by_precision) body.add_counts(precision->kernels_by_precision);
   pool_.give_back(std::move(state));

@@ -183,7 +183,7 @@ void run_job(Job* job, int threads) {
   }
   Dispatcher* d = r->dispatcher;
   const double memory = job->candidate.working_set;
-  if (adaptive) d->release(threads, memory, job->candidate.session_threads);
+  if (adaptive) d->release(threads, memory, job->candidate.session);
   complete_unit(r, unit);  // may end the request: `r` is not used below
   // One step for all the successors this completion readied: the chunk sees them together.
   if (adaptive) d->pump();
@@ -238,7 +238,10 @@ FlowRequest::FlowRequest(Dispatcher& d, Dsdg& g, ServiceMeter& meter) : dispatch
 }
 
 UnitExecutor::UnitExecutor(Dispatcher& dispatcher, Dsdg& dsdg, int static_threads)
-    : dispatcher_(dispatcher), dsdg_(dsdg), static_threads_(std::max(1, static_threads)) {}
+    : dispatcher_(dispatcher), dsdg_(dsdg), static_threads_(std::max(1, static_threads)) {
+  // A session asking for fewer threads than the runtime has holds at most that many.
+  if (static_threads_ < dispatcher.max_threads()) threads_.cap = static_threads_;
+}
 
 UnitExecutor::~UnitExecutor() = default;
 
@@ -287,7 +290,7 @@ Status UnitExecutor::run(UnitBody& body, ExecutionMode mode, const RunOptions& o
     c.upward_rank_ns = dsdg_.upward_rank(i);
     c.priority = priority_;
     c.service = service_key;
-    c.session_threads = &threads_held_;
+    c.session = &threads_;
   }
   // The session is active while one of its adaptive requests is in flight.
   const bool counted = !r.static_mode;

@@ -74,6 +74,8 @@ class UnitExecutor {
   void set_priority(int priority) { priority_ = priority; }
 
   Dsdg& dsdg() const { return dsdg_; }
+  // The session's hold on the Dispatcher's threads (for Dispatcher::borrow). Thread-safe.
+  SessionThreads* session_threads() const { return &threads_; }
   Dispatcher& dispatcher() const { return dispatcher_; }
 
  private:
@@ -83,9 +85,10 @@ class UnitExecutor {
   int priority_ = 0;
   mutable ServiceMeter service_;  // this session's recent core-time (fair share)
   // This session's adaptive requests in flight and the Dispatcher's threads they hold
-  // (its share while several sessions are active).
+  // (at most `static_threads` when that is below the runtime's, and its share while
+  // several sessions are active).
   mutable std::atomic<int> requests_in_flight_{0};
-  mutable std::atomic<int> threads_held_{0};
+  mutable SessionThreads threads_;
 
   // Flow graphs of finished requests, reused by the next ones (one per request at once;
   // built on demand, so the pool grows to the most requests that ran concurrently).

@@ -116,18 +116,18 @@ bool runs_best_alone(const ReadyCandidate& head, std::span<const ReadyCandidate>
 class SessionTally {
  public:
   // The entry of `session` (read at its first use this step), or null when full.
-  int* used(std::atomic<int>* session) {
+  int* used(SessionThreads* session) {
     for (int i = 0; i < n_; ++i)
       if (sessions_[i] == session) return &used_[i];
     if (n_ == kMax) return nullptr;
     sessions_[n_] = session;
-    used_[n_] = session->load(std::memory_order_relaxed);
+    used_[n_] = session->held.load(std::memory_order_relaxed);
     return &used_[n_++];
   }
 
  private:
   static constexpr int kMax = 16;
-  std::atomic<int>* sessions_[kMax];
+  SessionThreads* sessions_[kMax];
   int used_[kMax];
   int n_ = 0;
 };
@@ -186,14 +186,17 @@ void plan_chunk(ReadyQueue& ready, const ChunkBudget& budget, const PlannerConfi
         continue;
       }
     }
-    // The session's share, while several sessions are active.
-    int* session_used = sessions > 1 && c.session_threads ? tally.used(c.session_threads) : nullptr;
+    // The session's cap and, while several sessions are active, its share.
+    const bool limited = c.session != nullptr && (sessions > 1 || c.session->cap > 0);
+    int* session_used = limited ? tally.used(c.session) : nullptr;
     int usable = free_threads;
     if (session_used != nullptr) {
-      usable = std::min(usable, session_share - *session_used);
+      int limit = sessions > 1 ? session_share : cap;
+      if (c.session->cap > 0) limit = std::min(limit, c.session->cap);
+      usable = std::min(usable, limit - *session_used);
       if (usable <= 0 && !progress) {
         if (config.trace)
-          decision.why += " key " + std::to_string(c.key) + " delayed: its session holds its share;";
+          decision.why += " key " + std::to_string(c.key) + " delayed: its session holds its share of threads;";
         ready.skipped_.push_back(c);
         continue;
       }

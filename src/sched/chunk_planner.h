@@ -22,6 +22,14 @@ enum class SchedulingPolicy {
 const char* scheduling_policy_name(SchedulingPolicy p) noexcept;
 
 // One ready subgraph, as the planner sees it.
+// One session's hold on the Dispatcher's threads: what its running subgraphs hold
+// (admitted and borrowed) and the most it may hold (SessionOptions::threads below the
+// runtime's; 0: no cap of its own). Owned by the session's UnitExecutor.
+struct SessionThreads {
+  std::atomic<int> held{0};
+  int cap = 0;
+};
+
 struct ReadyCandidate {
   uint64_t key = 0;            // caller's handle (request, subgraph); echoed back
   uint64_t arrival = 0;        // FIFO tie-break: lower arrived earlier
@@ -37,11 +45,11 @@ struct ReadyCandidate {
   // candidate of one request carries the same value, so the policy orders a request's
   // subgraphs, and a session's older requests go before its newer ones.
   double service = 0;
-  // Threads the candidate's session holds right now (the Dispatcher counts them); null: no
-  // per-session share (tests, tools). While several sessions have requests in flight each
-  // may hold at most its share of the threads, so that one model's long subgraphs never
-  // make another's wait for a core (Band-style spatial sharing).
-  std::atomic<int>* session_threads = nullptr;
+  // The candidate's session (null: no per-session limit; tests, tools). It may hold at
+  // most its cap and, while several sessions have requests in flight, at most its share
+  // of the threads, so that one model's long subgraphs never make another's wait for a
+  // core (Band-style spatial sharing).
+  SessionThreads* session = nullptr;
 };
 
 // What is available for this step.

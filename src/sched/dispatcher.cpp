@@ -30,8 +30,8 @@ void Dispatcher::submit(Job* job) {
   } while (!incoming_.compare_exchange_weak(head, job, std::memory_order_release, std::memory_order_relaxed));
 }
 
-void Dispatcher::release(int threads, double memory, std::atomic<int>* session_threads) {
-  if (session_threads != nullptr) session_threads->fetch_sub(threads, std::memory_order_relaxed);
+void Dispatcher::release(int threads, double memory, SessionThreads* session) {
+  if (session != nullptr) session->held.fetch_sub(threads, std::memory_order_relaxed);
   threads_in_use_.fetch_sub(threads, std::memory_order_relaxed);
   running_.fetch_sub(1, std::memory_order_relaxed);
   if (memory != 0) {
@@ -43,20 +43,37 @@ void Dispatcher::release(int threads, double memory, std::atomic<int>* session_t
 
 void Dispatcher::session_activity(int delta) { active_sessions_.fetch_add(delta, std::memory_order_relaxed); }
 
-int Dispatcher::borrow(int want) {
+int Dispatcher::borrow(int want, SessionThreads* session) {
   if (want <= 0 || active_sessions_.load(std::memory_order_relaxed) > 1) return 0;
   if (waiting_.load(std::memory_order_relaxed) != 0 || incoming_.load(std::memory_order_relaxed) != nullptr) return 0;
+  if (session != nullptr && session->cap > 0) {
+    // The session's own cap first (taken from its count), then the runtime's budget.
+    int held = session->held.load(std::memory_order_relaxed);
+    do {
+      if (held >= session->cap) return 0;
+      want = std::min(want, session->cap - held);
+    } while (!session->held.compare_exchange_weak(held, held + want, std::memory_order_relaxed));
+  } else if (session != nullptr) {
+    session->held.fetch_add(want, std::memory_order_relaxed);
+  }
   const int budget = thread_budget_now();
   int cur = threads_in_use_.load(std::memory_order_relaxed);
+  int take = 0;
   for (;;) {
-    if (cur >= budget) return 0;
-    const int take = std::min(want, budget - cur);
-    if (threads_in_use_.compare_exchange_weak(cur, cur + take, std::memory_order_relaxed)) return take;
+    if (cur >= budget) break;
+    const int t = std::min(want, budget - cur);
+    if (threads_in_use_.compare_exchange_weak(cur, cur + t, std::memory_order_relaxed)) {
+      take = t;
+      break;
+    }
   }
+  if (session != nullptr && take < want) session->held.fetch_sub(want - take, std::memory_order_relaxed);
+  return take;
 }
 
-void Dispatcher::repay(int threads) {
+void Dispatcher::repay(int threads, SessionThreads* session) {
   if (threads <= 0) return;
+  if (session != nullptr) session->held.fetch_sub(threads, std::memory_order_relaxed);
   threads_in_use_.fetch_sub(threads, std::memory_order_relaxed);
   // A job that arrived while the threads were out may have been left waiting for them.
   // Always pump: a conditional one could read waiting_ just before a combiner that
@@ -154,8 +171,7 @@ void Dispatcher::step() {
     Job* j = reinterpret_cast<Job*>(a.key);
     j->chunk = chunk;
     threads_in_use_.fetch_add(a.threads, std::memory_order_relaxed);
-    if (j->candidate.session_threads != nullptr)
-      j->candidate.session_threads->fetch_add(a.threads, std::memory_order_relaxed);
+    if (j->candidate.session != nullptr) j->candidate.session->held.fetch_add(a.threads, std::memory_order_relaxed);
     running_.fetch_add(1, std::memory_order_relaxed);
     if (a.memory != 0) {
       double cur = memory_in_use_.load(std::memory_order_relaxed);

@@ -60,8 +60,8 @@ class Dispatcher {
   // Hands over a ready job. Lock-free. Thread-safe; must be called inside the arena.
   void submit(Job* job);
   // Called by a job when it finishes running: returns its threads and memory (and the
-  // threads to its session's count, ReadyCandidate::session_threads). Thread-safe.
-  void release(int threads, double memory, std::atomic<int>* session_threads = nullptr);
+  // threads to its session's count, ReadyCandidate::session). Thread-safe.
+  void release(int threads, double memory, SessionThreads* session = nullptr);
   // A session's first request in flight began (+1) or its last one ended (-1): while
   // several sessions are active each gets its share of the threads. Thread-safe.
   void session_activity(int delta);
@@ -70,11 +70,11 @@ class Dispatcher {
   // Elastic intra-op threads: up to `want` more threads for a running job's next step,
   // taken only from the cores the budget allows right now and only while no job waits
   // for admission (a waiting job outranks a running one's extra threads). Returns how
-  // many it got (0..want); none while several sessions are active (the threads beyond a
-  // session's share are the others'). Lock-free. Thread-safe.
-  int borrow(int want);
+  // many it got (0..want): never past `session`'s cap, none while several sessions are
+  // active (the threads beyond a session's share are the others'). Lock-free. Thread-safe.
+  int borrow(int want, SessionThreads* session = nullptr);
   // Returns threads from borrow() and pumps (a job may have arrived meanwhile). Thread-safe.
-  void repay(int threads);
+  void repay(int threads, SessionThreads* session = nullptr);
 
   int max_threads() const { return max_threads_; }
   tbb::task_arena& arena() { return arena_; }

@@ -238,6 +238,17 @@ TEST(Dispatcher, LendsIdleThreadsUpToTheBudgetAndNotWhileAJobWaits) {
   dispatcher.session_activity(-1);
   EXPECT_EQ(dispatcher.borrow(1), 1);
   dispatcher.repay(1);
+
+  // A session's own cap: with one thread held of a cap of two, one more at most; the
+  // session's count follows the loan.
+  SessionThreads session;
+  session.cap = 2;
+  session.held = 1;
+  EXPECT_EQ(dispatcher.borrow(3, &session), 1);
+  EXPECT_EQ(session.held.load(), 2);
+  EXPECT_EQ(dispatcher.borrow(1, &session), 0);
+  dispatcher.repay(1, &session);
+  EXPECT_EQ(session.held.load(), 1);
 }
 
 }  // namespace

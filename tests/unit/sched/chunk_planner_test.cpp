@@ -138,10 +138,10 @@ TEST(ChunkPlanner, AHeavyBranchBesideALightOneRunsAloneOnEveryThread) {
 // core behind it); a session at its share waits even with a thread free; with one session
 // active the share is every thread; with nothing running the head starts regardless.
 TEST(ChunkPlanner, SeveralActiveSessionsEachHoldTheirShare) {
-  std::atomic<int> a_threads{0}, b_threads{0};
+  SessionThreads a, bs;
   ReadyCandidate a1 = cand(1, 1e9, 1e6, 1e6, 900), a2 = cand(2, 1e9, 1e6, 1e6, 800), b1 = cand(3, 1e9, 1e6, 1e6, 100);
-  a1.session_threads = a2.session_threads = &a_threads;
-  b1.session_threads = &b_threads;
+  a1.session = a2.session = &a;
+  b1.session = &bs;
   ChunkBudget b;
   b.cores_available = 2;
   b.max_threads = 2;
@@ -156,7 +156,7 @@ TEST(ChunkPlanner, SeveralActiveSessionsEachHoldTheirShare) {
   EXPECT_NE(d.why.find("delayed: its session holds its share"), std::string::npos) << d.why;
 
   // Session A already holds one thread; a thread is free but it is B's.
-  a_threads = 1;
+  a.held = 1;
   b.threads_in_use = 1;
   b.subgraphs_running = 1;
   plan_chunk(std::vector<ReadyCandidate>{a2}, b, config, d);
@@ -165,7 +165,7 @@ TEST(ChunkPlanner, SeveralActiveSessionsEachHoldTheirShare) {
   EXPECT_EQ(keys(d), (std::vector<uint64_t>{3}));
 
   // One session active: its heavy subgraph takes both threads.
-  a_threads = 0;
+  a.held = 0;
   b.threads_in_use = 0;
   b.subgraphs_running = 0;
   b.active_sessions = 1;
@@ -174,10 +174,30 @@ TEST(ChunkPlanner, SeveralActiveSessionsEachHoldTheirShare) {
   EXPECT_EQ(d.admit[0].threads, 2);
 
   // Progress: nothing running, the head starts even past its session's share.
-  a_threads = 1;  // (a stale count cannot block the head)
+  a.held = 1;  // (a stale count cannot block the head)
   b.active_sessions = 2;
   plan_chunk(std::vector<ReadyCandidate>{a1}, b, config, d);
   EXPECT_EQ(keys(d), (std::vector<uint64_t>{1}));
+}
+
+// A session loaded with fewer threads than the runtime has (SessionOptions::threads = 1 on
+// a 2-thread runtime) holds at most that many, even alone: its heavy subgraph gets one
+// thread and its second ready subgraph waits.
+TEST(ChunkPlanner, ASessionNeverHoldsMoreThanItsOwnThreadCount) {
+  SessionThreads one;
+  one.cap = 1;
+  ReadyCandidate c1 = cand(1, 1e9, 1e6, 1e6, 900), c2 = cand(2, 1e9, 1e6, 1e6, 800);
+  c1.session = c2.session = &one;
+  ChunkBudget b;
+  b.cores_available = 2;
+  b.max_threads = 2;
+  ChunkDecision d;
+  plan_chunk(std::vector<ReadyCandidate>{c1, c2}, b, PlannerConfig{}, d);
+  ASSERT_EQ(d.admit.size(), 1u);
+  EXPECT_EQ(d.admit[0].threads, 1);
+  one.cap = 0;  // no cap of its own: both threads
+  plan_chunk(std::vector<ReadyCandidate>{c1, c2}, b, PlannerConfig{}, d);
+  EXPECT_EQ(total_threads(d), 2);
 }
 
 TEST(ChunkPlanner, OneCoreLeftMeansSequential) {

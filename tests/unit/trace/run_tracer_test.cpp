@@ -3,6 +3,7 @@
 // mode and uninstalled tracers hear nothing. Elastic intra-op threads show in peak_threads.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <map>
 #include <mutex>
 #include <set>
@@ -99,9 +100,11 @@ ResourceVector cores(double available) {
 
 // `runs` requests of the bundled ensemble (one long branch beside short ones) in adaptive
 // mode on a 2-thread runtime whose scripted monitor reports `available` free cores.
-std::vector<SubgraphRunEvent> ensemble_events(double available, int runs, NamedTensors* out = nullptr) {
+std::vector<SubgraphRunEvent> ensemble_events(double available, int runs, NamedTensors* out = nullptr,
+                                              int session_threads = 0) {
   SessionOptions so;
   so.mode = ExecutionMode::kAdaptive;
+  so.threads = session_threads;
   so.runtime = braid::testing::scripted_runtime({cores(available)});
   auto s = Session::load(braid::testing::bundled_models_dir() + "/ensemble.onnx", so);
   EXPECT_TRUE(s.ok()) << s.status().to_string();
@@ -156,5 +159,20 @@ TEST(ElasticThreads, NothingIsLentBeyondTheAvailableCores) {
   for (const SubgraphRunEvent& e : events) {
     EXPECT_EQ(e.threads, 1) << "subgraph " << e.subgraph;
     EXPECT_EQ(e.peak_threads, 1) << "subgraph " << e.subgraph;
+  }
+}
+
+// SessionOptions::threads = 1 on a 2-thread runtime with both cores free: the session's
+// subgraphs run one at a time on one thread (what a user asking for one thread expects),
+// none admitted with more or borrowing the idle core.
+TEST(ElasticThreads, ASessionOfOneThreadRunsOneSubgraphAtATime) {
+  std::vector<SubgraphRunEvent> events = ensemble_events(2, 5, nullptr, 1);
+  ASSERT_FALSE(events.empty());
+  std::sort(events.begin(), events.end(),
+            [](const SubgraphRunEvent& a, const SubgraphRunEvent& b) { return a.start_ns < b.start_ns; });
+  for (size_t i = 0; i < events.size(); ++i) {
+    EXPECT_EQ(events[i].threads, 1) << "subgraph " << events[i].subgraph;
+    EXPECT_EQ(events[i].peak_threads, 1) << "subgraph " << events[i].subgraph;
+    if (i > 0) EXPECT_GE(events[i].start_ns, events[i - 1].end_ns) << "subgraph " << events[i].subgraph << " overlaps";
   }
 }
