@@ -100,7 +100,11 @@ int thread_budget(double cores_available, int max_threads);
 // by key. Owned by one thread at a time (the dispatcher's combiner). Not thread-safe.
 class ReadyQueue {
  public:
-  void reserve(size_t n) { heap_.reserve(n); }
+  // Room for n ready subgraphs (and as many delayed in one step): no allocation below it.
+  void reserve(size_t n) {
+    heap_.reserve(n);
+    skipped_.reserve(n);
+  }
   // Adds a ready subgraph. Allocates only when the queue outgrows its capacity.
   void push(const ReadyCandidate& c);
   size_t size() const noexcept { return heap_.size(); }

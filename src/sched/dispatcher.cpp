@@ -16,7 +16,11 @@ Dispatcher::Dispatcher(int max_threads, ResourceMonitor* monitor, PlannerConfig 
       memory_budget_(memory_budget),
       cache_bytes_(static_cast<double>(shared_cache_bytes())),
       arena_(std::max(1, max_threads), 1) {
+  // The steady state allocates nothing: a step admits at most one subgraph per thread
+  // plus the progress guarantee's, and rejects or delays at most what is ready.
   ready_.reserve(1024);
+  decision_.admit.reserve(static_cast<size_t>(max_threads_) + 1);
+  decision_.too_big.reserve(1024);
 }
 
 Dispatcher::~Dispatcher() = default;
