@@ -1,7 +1,8 @@
 // ChunkPlanner: the scheduler's decision, as a pure function. Given the ready subgraphs
 // (of every in-flight request), what is running, and the live resource availability, it
 // picks the next chunk — which ready subgraphs start now and how many threads each gets —
-// and says why the rest wait. No threads, no clocks: deterministic and unit-testable.
+// and says why the rest wait. No threads, no clocks: deterministic and unit-testable (the
+// one shared state it reads is each candidate session's count of held threads).
 #pragma once
 
 #include <atomic>
@@ -21,7 +22,6 @@ enum class SchedulingPolicy {
 
 const char* scheduling_policy_name(SchedulingPolicy p) noexcept;
 
-// One ready subgraph, as the planner sees it.
 // One session's hold on the Dispatcher's threads: what its running subgraphs hold
 // (admitted and borrowed) and the most it may hold (SessionOptions::threads below the
 // runtime's; 0: no cap of its own). Owned by the session's UnitExecutor.
@@ -30,6 +30,7 @@ struct SessionThreads {
   int cap = 0;
 };
 
+// One ready subgraph, as the planner sees it.
 struct ReadyCandidate {
   uint64_t key = 0;            // caller's handle (request, subgraph); echoed back
   uint64_t arrival = 0;        // FIFO tie-break: lower arrived earlier
