@@ -1,7 +1,7 @@
 // Scheduler micro-benchmarks (issue 6): the dispatch overhead per subgraph, measured with
-// empty subgraphs through the real Dispatcher (target < 2 us), and one scheduling step
-// over a 1,000-subgraph ready set, as Dispatcher::step runs it on its ReadyQueue (target
-// < 20 us).
+// empty subgraphs through the real Dispatcher (target < 2 us), one scheduling step over a
+// 1,000-subgraph ready set, as Dispatcher::step runs it on its ReadyQueue (target
+// < 20 us), and the per-node cost of elastic threads (borrow + repay).
 //
 //   build/release/benchmarks/braid_sched_bench --benchmark_min_time=0.2
 #include <benchmark/benchmark.h>
@@ -92,6 +92,26 @@ void run_empty(Job* job, int threads) {
 }
 
 void fail_empty(Job*, Status) {}
+
+// Elastic intra-op threads: what a node of an adaptive ONNX subgraph pays before and
+// after it runs (GraphBody::run_step): borrow the idle thread, repay it (which pumps an
+// empty queue). Arg 0: 1 = a session whose held-thread count (and cap) is kept too.
+void BM_BorrowRepayPerNode(benchmark::State& state) {
+  Dispatcher dispatcher(2, nullptr, PlannerConfig{}, 0);
+  SessionThreads session;
+  session.cap = 2;
+  session.held = 1;  // the node's own admitted thread
+  SessionThreads* s = state.range(0) != 0 ? &session : nullptr;
+  int lent = 0;
+  for (auto _ : state) {
+    const int got = dispatcher.borrow(1, s);
+    lent += got;
+    dispatcher.repay(got, s);
+  }
+  benchmark::DoNotOptimize(lent);
+  state.SetLabel(lent == static_cast<int>(state.iterations()) ? "lent every time" : "NOT lent every time");
+}
+BENCHMARK(BM_BorrowRepayPerNode)->Arg(0)->Arg(1);
 
 // Arg 0: subgraphs per run; arg 1: 1 = a chain (every hand-off waits for the previous
 // one), 0 = all independent; arg 2: threads.
