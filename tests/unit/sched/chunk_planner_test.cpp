@@ -35,6 +35,14 @@ std::vector<uint64_t> keys(const ChunkDecision& d) {
   return k;
 }
 
+// Nothing running: `cores` available to a runtime of `max_threads`.
+ChunkBudget budget(double cores, int max_threads) {
+  ChunkBudget b;
+  b.cores_available = cores;
+  b.max_threads = max_threads;
+  return b;
+}
+
 int total_threads(const ChunkDecision& d) {
   int t = 0;
   for (const auto& a : d.admit) t += a.threads;
@@ -55,9 +63,7 @@ TEST(ThreadBudget, FollowsAvailableCoresWithinTheCap) {
 TEST(ChunkPlanner, ManySmallBranchesGetOneThreadEach) {
   std::vector<ReadyCandidate> ready;
   for (uint64_t i = 0; i < 8; ++i) ready.push_back(cand(i, 1e5, 1e4, 1e4, 100));
-  ChunkBudget b;
-  b.cores_available = 4;
-  b.max_threads = 4;
+  ChunkBudget b = budget(4, 4);
   ChunkDecision d;
   plan_chunk(ready, b, PlannerConfig{}, d);
   ASSERT_EQ(d.admit.size(), 4u);
@@ -66,9 +72,7 @@ TEST(ChunkPlanner, ManySmallBranchesGetOneThreadEach) {
 
 TEST(ChunkPlanner, OneHeavySubgraphTakesAllFreeThreads) {
   std::vector<ReadyCandidate> ready{cand(7, 1e9, 1e6, 1e6, 100)};
-  ChunkBudget b;
-  b.cores_available = 4;
-  b.max_threads = 4;
+  ChunkBudget b = budget(4, 4);
   ChunkDecision d;
   plan_chunk(ready, b, PlannerConfig{}, d);
   ASSERT_EQ(d.admit.size(), 1u);
@@ -77,9 +81,7 @@ TEST(ChunkPlanner, OneHeavySubgraphTakesAllFreeThreads) {
 
 TEST(ChunkPlanner, HeavyAndLightShareTheThreads) {
   std::vector<ReadyCandidate> ready{cand(1, 1e9, 1e6, 1e6, 500), cand(2, 1e5, 1e4, 1e4, 10)};
-  ChunkBudget b;
-  b.cores_available = 4;
-  b.max_threads = 4;
+  ChunkBudget b = budget(4, 4);
   ChunkDecision d;
   plan_chunk(ready, b, PlannerConfig{}, d);
   EXPECT_EQ(keys(d), (std::vector<uint64_t>{1, 2}));
@@ -95,9 +97,7 @@ TEST(ChunkPlanner, AHeavyBranchBesideALightOneRunsAloneOnEveryThread) {
   ReadyCandidate heavy = cand(1, 1.16e8, 1e6, 1e6, 500), light = cand(2, 1.3e7, 1e6, 1e6, 400);
   heavy.predicted_ns = 1.22e6;
   light.predicted_ns = 1.4e5;
-  ChunkBudget b;
-  b.cores_available = 2;
-  b.max_threads = 2;
+  ChunkBudget b = budget(2, 2);
   PlannerConfig config;
   config.trace = true;
   ChunkDecision d;
@@ -142,9 +142,7 @@ TEST(ChunkPlanner, SeveralActiveSessionsEachHoldTheirShare) {
   ReadyCandidate a1 = cand(1, 1e9, 1e6, 1e6, 900), a2 = cand(2, 1e9, 1e6, 1e6, 800), b1 = cand(3, 1e9, 1e6, 1e6, 100);
   a1.session = a2.session = &a;
   b1.session = &bs;
-  ChunkBudget b;
-  b.cores_available = 2;
-  b.max_threads = 2;
+  ChunkBudget b = budget(2, 2);
   b.active_sessions = 2;
   PlannerConfig config;
   config.policy = SchedulingPolicy::kCriticalPath;
@@ -188,9 +186,7 @@ TEST(ChunkPlanner, ASessionNeverHoldsMoreThanItsOwnThreadCount) {
   one.cap = 1;
   ReadyCandidate c1 = cand(1, 1e9, 1e6, 1e6, 900), c2 = cand(2, 1e9, 1e6, 1e6, 800);
   c1.session = c2.session = &one;
-  ChunkBudget b;
-  b.cores_available = 2;
-  b.max_threads = 2;
+  ChunkBudget b = budget(2, 2);
   ChunkDecision d;
   plan_chunk(std::vector<ReadyCandidate>{c1, c2}, b, PlannerConfig{}, d);
   ASSERT_EQ(d.admit.size(), 1u);
@@ -202,9 +198,7 @@ TEST(ChunkPlanner, ASessionNeverHoldsMoreThanItsOwnThreadCount) {
 
 TEST(ChunkPlanner, OneCoreLeftMeansSequential) {
   std::vector<ReadyCandidate> ready{cand(1, 1e9, 1e6, 1e6, 500), cand(2, 1e9, 1e6, 1e6, 400)};
-  ChunkBudget b;
-  b.cores_available = 1.05;  // a competitor holds the other core
-  b.max_threads = 2;
+  ChunkBudget b = budget(1.05, 2);  // a competitor holds the other core
   ChunkDecision d;
   plan_chunk(ready, b, PlannerConfig{}, d);
   ASSERT_EQ(d.admit.size(), 1u);
@@ -238,9 +232,7 @@ TEST(ChunkPlanner, PoliciesOrderTheReadySet) {
     return std::vector<ReadyCandidate>{cand(1, 1e6, 9e6, 1e3, 10), cand(2, 9e6, 1e6, 1e3, 5),
                                        cand(3, 5e6, 5e6, 1e3, 50)};
   };
-  ChunkBudget b;
-  b.cores_available = 1;
-  b.max_threads = 1;
+  ChunkBudget b = budget(1, 1);
   ChunkDecision d;
   auto first = [&](SchedulingPolicy p) {
     auto r = make();
@@ -255,9 +247,7 @@ TEST(ChunkPlanner, PoliciesOrderTheReadySet) {
 }
 
 TEST(ChunkPlanner, HybridPicksTheBindingResourceEveryStep) {
-  ChunkBudget b;
-  b.cores_available = 2;
-  b.max_threads = 2;
+  ChunkBudget b = budget(2, 2);
   ChunkDecision d;
   std::vector<ReadyCandidate> r{cand(1, 1e3, 1e3, 1e3, 1)};
   b.bandwidth_share = 0.2;
@@ -274,9 +264,7 @@ TEST(ChunkPlanner, HybridPicksTheBindingResourceEveryStep) {
 }
 
 TEST(ChunkPlanner, MemoryAdmissionDelaysAndTheProgressGuaranteeHolds) {
-  ChunkBudget b;
-  b.cores_available = 4;
-  b.max_threads = 4;
+  ChunkBudget b = budget(4, 4);
   b.memory_budget = 100;
   ChunkDecision d;
   // Two fit together (40 + 50), the third (30) must wait.
@@ -331,9 +319,7 @@ TEST(ChunkPlanner, ADropInAvailableCoresShrinksTheNextChunk) {
 }
 
 TEST(ChunkPlanner, CacheResidentWorkIsNotCoScheduledPastTheCache) {
-  ChunkBudget b;
-  b.cores_available = 2;
-  b.max_threads = 2;
+  ChunkBudget b = budget(2, 2);
   b.cache_bytes = 1000;
   ChunkDecision d;
   std::vector<ReadyCandidate> r{cand(1, 1e3, 1, 700, 2), cand(2, 1e3, 1, 700, 1)};
@@ -342,9 +328,7 @@ TEST(ChunkPlanner, CacheResidentWorkIsNotCoScheduledPastTheCache) {
 }
 
 TEST(ChunkPlanner, TraceExplainsDecisions) {
-  ChunkBudget b;
-  b.cores_available = 1;
-  b.max_threads = 1;
+  ChunkBudget b = budget(1, 1);
   PlannerConfig c;
   c.trace = true;
   ChunkDecision d;
@@ -363,9 +347,7 @@ TEST(ReadyQueue, KeepsTheDelayedAndAdmitsInPolicyOrderAcrossSteps) {
     c.arrival = i;
     q.push(c);
   }
-  ChunkBudget b;
-  b.cores_available = 3;
-  b.max_threads = 3;
+  ChunkBudget b = budget(3, 3);
   ChunkDecision d;
   PlannerConfig cp;
   cp.policy = SchedulingPolicy::kCriticalPath;
@@ -395,9 +377,7 @@ TEST(ReadyQueue, MemoryDelayedWorkStaysQueuedAndStartsOnRelease) {
   ReadyQueue q;
   q.push(cand(1, 1e3, 1, 60, 3));
   q.push(cand(2, 1e3, 1, 60, 2));
-  ChunkBudget b;
-  b.cores_available = 4;
-  b.max_threads = 4;
+  ChunkBudget b = budget(4, 4);
   b.memory_budget = 100;
   ChunkDecision d;
   plan_chunk(q, b, PlannerConfig{}, d);
