@@ -98,7 +98,9 @@ void run_rect(const GemmArch& arch, const GemmArgs& g, const float* packed_a,
       const int64_t kc = std::min(kb, g.k - pc);
       const bool last = pc + kc >= g.k;
       const float* pb;
-      if (packed_b) {
+      if (g.b_direct) {
+        pb = nullptr;
+      } else if (packed_b) {
         pb = packed_b + pc * b_panels_total * nr + (jc / nr) * kc * nr;
       } else {
         float* buf = t_scratch.get(t_scratch.b, kc * ((nc + nr - 1) / nr) * nr);
@@ -127,6 +129,9 @@ void run_rect(const GemmArch& arch, const GemmArgs& g, const float* packed_a,
         blk.kc = kc;
         blk.a = pa;
         blk.b = pb;
+        blk.direct = g.b_direct;
+        blk.col0 = jc;
+        blk.k0 = pc;
         blk.c = g.c + ic * g.ldc + jc;
         blk.ldc = g.ldc;
         blk.alpha = g.alpha;
@@ -178,6 +183,7 @@ Gemm::Gemm(const CpuFeatures& features) : arch_(select_arch(features)) {}
 const char* Gemm::isa_name() const { return arch_->name; }
 int Gemm::mr() const { return arch_->mr; }
 int Gemm::nr() const { return arch_->nr; }
+bool Gemm::direct_b() const { return arch_->direct_b; }
 
 PackedA Gemm::pack_a(bool trans_a, int64_t m, int64_t k, const float* a, int64_t lda) const {
   PackedA p;
@@ -224,6 +230,7 @@ void Gemm::run(const GemmArgs& g, int max_threads) const {
   assert(!g.packed_a || (g.packed_a->m_ == g.m && g.packed_a->k_ == g.k));
   assert(!g.packed_b || (g.packed_b->k_ == g.k && g.packed_b->n_ == g.n));
   assert(!g.packed_a || !g.packed_b || g.packed_a->arch_ == g.packed_b->arch_);
+  assert(!g.b_direct || (arch.direct_b && g.b_direct->taps > 0 && g.b_direct->taps <= GemmDirectB::kMaxTaps));
 
   const int64_t pm = ceil_div(g.m, arch.mr);
   const int64_t pn = ceil_div(g.n, arch.nr);

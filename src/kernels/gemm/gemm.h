@@ -87,10 +87,25 @@ struct GemmASource {
   const void* ctx = nullptr;
 };
 
+// op(B) of a stride-1 convolution read in place from its NCHW input, never packed: the
+// output rows are as wide as the input rows (the pads along x add up to the kernel's reach,
+// "same" padding), so output position j = oy * w + ox of patch row k = c * taps + t reads
+//   x[c * plane + j + dy[t] * w + dx[t]]  if (oy + dy[t], ox + dx[t]) lies in the h x w image,
+// else 0. The micro-kernel loads 16 positions at once under a per-tap lane mask. Only for
+// variants with Gemm::direct_b() (AVX-512); N may exceed 2^31 / 2 only in no variant.
+struct GemmDirectB {
+  static constexpr int kMaxTaps = 64;
+  const float* x = nullptr;  // channel 0 of this image (and group)
+  int64_t plane = 0;         // floats per input channel, h * w
+  int64_t h = 0, w = 0;
+  int taps = 0;              // kernel taps, at most kMaxTaps
+  int32_t dy[kMaxTaps] = {}, dx[kMaxTaps] = {};  // tap t's input pixel relative to the output's
+};
+
 enum class GemmBias { kNone, kPerRow, kPerCol };
 
-// One GEMM call. Exactly one of {a, packed_a, a_source} and one of {b, packed_b, b_source}
-// is set.
+// One GEMM call. Exactly one of {a, packed_a, a_source} and one of {b, packed_b, b_source,
+// b_direct} is set.
 struct GemmArgs {
   int64_t m = 0, n = 0, k = 0;
   const float* a = nullptr;  // op(A) = trans_a ? A^T : A, A is (trans_a ? K x M : M x K)
@@ -103,6 +118,7 @@ struct GemmArgs {
   bool trans_b = false;
   const PackedB* packed_b = nullptr;
   const GemmBSource* b_source = nullptr;
+  const GemmDirectB* b_direct = nullptr;  // only where direct_b()
   float* c = nullptr;  // M x N; not read when beta == 0
   int64_t ldc = 0;
   float alpha = 1.0f;
@@ -123,6 +139,8 @@ class Gemm {
   const char* isa_name() const;
   int mr() const;
   int nr() const;
+  // Whether run() takes GemmArgs::b_direct (the AVX-512 variant). Thread-safe.
+  bool direct_b() const;
 
   // Packs op(A) (M x K) / op(B) (K x N) for later run() calls. Thread-safe.
   PackedA pack_a(bool trans_a, int64_t m, int64_t k, const float* a, int64_t lda) const;

@@ -7,6 +7,8 @@
 
 namespace braid::detail {
 
+struct GemmDirectB;
+
 // Packed layouts (both shared by run-time packing and prepacked operands):
 //  A block (mc x kc): panels of mr rows; panel i starts at i * mr * kc and stores row r of
 //    column k at [k * rows + r], rows = min(mr, mc - i * mr) (the last panel is narrower).
@@ -15,7 +17,10 @@ namespace braid::detail {
 struct GemmBlock {
   int64_t mc = 0, nc = 0, kc = 0;
   const float* a = nullptr;  // packed A block
-  const float* b = nullptr;  // packed B block
+  const float* b = nullptr;  // packed B block; nullptr with `direct`
+  // Unpacked B (GemmDirectB): the block is columns [col0, col0 + nc) x rows [k0, k0 + kc).
+  const GemmDirectB* direct = nullptr;
+  int64_t col0 = 0, k0 = 0;
   float* c = nullptr;        // C at (row 0, col 0) of the block
   int64_t ldc = 0;
   float alpha = 1.0f;
@@ -46,6 +51,7 @@ struct GemmArch {
   void (*pack_b)(bool trans, const float* b, int64_t ldb, int64_t kc, int64_t nc, float* dst);
   // C block (+)= packed A block * packed B block, with the epilogue of GemmBlock.
   void (*macro)(const GemmBlock& blk);
+  bool direct_b = false;  // macro() takes GemmBlock::direct
 };
 
 // The variants; avx2/avx512 exist only in x86-64 builds and are called only when

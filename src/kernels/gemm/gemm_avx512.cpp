@@ -2,12 +2,17 @@
 // when cpu_features() reports them). Micro-tile 14 x 32: 28 zmm accumulators, two B loads
 // and 14 broadcasts of A per k. Short row blocks (M < 7, batch-1 inference) walk several
 // 32-column panels at once so there are always >= 8 independent FMA chains.
+// A direct B (GemmDirectB, a stride-1 convolution's input read in place) is loaded per k
+// from the image under per-tap lane masks that macro() computes once per block.
 #include <immintrin.h>
+
+#include <vector>
 
 // GCC 12's _mm512_max_ps uses _mm512_undefined_ps(), which trips a false
 // -Wmaybe-uninitialized once inlined.
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 
+#include "kernels/gemm/gemm.h"
 #include "kernels/gemm/gemm_arch.h"
 #include "kernels/gemm/gemm_pack.h"
 
@@ -27,6 +32,19 @@ inline __mmask16 lane_mask(int64_t lanes) {
                      : static_cast<__mmask16>((1u << (lanes > 0 ? lanes : 0)) - 1u);
 }
 
+// A direct B block as the micro-kernel walks it: patch row k = k0 + kk is tap t of channel
+// c; its 16-lane vector v (of the block's columns) loads x + c * plane + col + shift[t]
+// under masks[v * taps + t].
+struct DirectState {
+  const float* x;  // the image at the block's column 0
+  int64_t plane;
+  int taps;
+  int t0;          // tap of the block's first patch row
+  int64_t c0;      // channel offset (floats) of the block's first patch row
+  const __mmask16* masks;
+  int64_t shift[GemmDirectB::kMaxTaps];
+};
+
 // C[M x (NP*32)] (+)= A panel (stride M per k) * NP B panels, then the epilogue. Every
 // element is one FMA chain over k followed by the same epilogue in every instantiation,
 // so the result does not depend on which tile shape computed it.
@@ -34,10 +52,14 @@ inline __mmask16 lane_mask(int64_t lanes) {
 // Prefetch (into L2, never changing a result): `pf_a` (nullable) - `pf_a_lines` cache lines
 // of the A panel that runs after this row block, one per k; `pf_b` (nullable) - the
 // NP panels after this tile's, 2 * NP lines per k (kc * 32 floats = 2 * kc lines each).
-template <int M, int NP, bool kHalf = false>
+//
+// kDirect (NP == 1): B comes from `ds` instead of `b`, at block column `col`.
+template <int M, int NP, bool kHalf = false, bool kDirect = false>
 inline void tile(const GemmBlock& blk, const float* __restrict a, const float* __restrict b,
                  float* c, int64_t row, int64_t col, int64_t n_valid,
-                 const float* pf_a = nullptr, int64_t pf_a_lines = 0, const float* pf_b = nullptr) {
+                 const float* pf_a = nullptr, int64_t pf_a_lines = 0, const float* pf_b = nullptr,
+                 const DirectState* ds = nullptr) {
+  static_assert(!kDirect || NP == 1);
   constexpr int V = kHalf ? 1 : 2 * NP;  // kHalf: only the first vector of one panel
   const int64_t kc = blk.kc;
   const int64_t pstride = kc * kNr;
@@ -48,6 +70,16 @@ inline void tile(const GemmBlock& blk, const float* __restrict a, const float* _
     for (int v = 0; v < V; ++v) acc[i][v] = _mm512_setzero_ps();
 
   const int64_t pf_a_k = pf_a ? (pf_a_lines < kc ? pf_a_lines : kc) : 0;
+  // Direct B: the image at this tile's columns, the tap and channel of patch row k.
+  const float* dx = nullptr;
+  const __mmask16* dm = nullptr;
+  int dt = 0, dtaps = 0;
+  if constexpr (kDirect) {
+    dx = ds->x + col + ds->c0;
+    dm = ds->masks + (col / 16) * ds->taps;
+    dt = ds->t0;
+    dtaps = ds->taps;
+  }
   for (int64_t k = 0; k < kc; ++k) {
     if (k < pf_a_k) _mm_prefetch(reinterpret_cast<const char*>(pf_a + k * 16), _MM_HINT_T1);
     if (pf_b) {
@@ -56,10 +88,20 @@ inline void tile(const GemmBlock& blk, const float* __restrict a, const float* _
         _mm_prefetch(reinterpret_cast<const char*>(pf_b + (2 * NP * k + l) * 16), _MM_HINT_T1);
     }
     __m512 bv[V];
+    if constexpr (kDirect) {
+      const float* src = dx + ds->shift[dt];
+      bv[0] = _mm512_maskz_loadu_ps(dm[dt], src);
+      if constexpr (!kHalf) bv[1] = _mm512_maskz_loadu_ps(dm[dtaps + dt], src + 16);
+      if (++dt == dtaps) {
+        dt = 0;
+        dx += ds->plane;
+      }
+    } else {
 #pragma GCC unroll 4
-    for (int p = 0; p < NP; ++p) {
-      bv[2 * p] = _mm512_load_ps(b + p * pstride + k * kNr);
-      if constexpr (!kHalf) bv[2 * p + 1] = _mm512_load_ps(b + p * pstride + k * kNr + 16);
+      for (int p = 0; p < NP; ++p) {
+        bv[2 * p] = _mm512_load_ps(b + p * pstride + k * kNr);
+        if constexpr (!kHalf) bv[2 * p + 1] = _mm512_load_ps(b + p * pstride + k * kNr + 16);
+      }
     }
     const float* ak = a + k * M;
 #pragma GCC unroll 14
@@ -96,6 +138,41 @@ inline void tile(const GemmBlock& blk, const float* __restrict a, const float* _
   }
 }
 
+// Where the A panel after the row block ending at `next_row` starts (nullptr: no prefetch)
+// and its length in cache lines.
+inline const float* a_prefetch(const GemmBlock& blk, int64_t next_row, int64_t* lines) {
+  if (!blk.a_prepacked) return nullptr;
+  const int64_t kc = blk.kc;
+  if (next_row < blk.mc) {
+    *lines = ((blk.mc - next_row < kMr ? blk.mc - next_row : kMr) * kc + 15) / 16;
+    return blk.a + next_row * kc;
+  }
+  if (blk.a_next == nullptr) return nullptr;
+  *lines = (kMr * kc + 15) / 16;
+  return blk.a_next;
+}
+
+// One row block (M rows of the packed A block) against every 32-column tile of a direct B
+// block, one tile at a time.
+template <int M>
+inline void row_block_direct(const GemmBlock& blk, int64_t row, const DirectState& ds) {
+  const float* a = blk.a + row * blk.kc;
+  float* c = blk.c + row * blk.ldc;
+  const int64_t tiles = (blk.nc + kNr - 1) / kNr;
+  const bool half_last = blk.nc - (tiles - 1) * kNr <= 16;
+  const int64_t full = half_last ? tiles - 1 : tiles;
+  int64_t pf_a_lines = 0;
+  const float* pf_a = a_prefetch(blk, row + M, &pf_a_lines);
+  for (int64_t j = 0; j < full; ++j)
+    tile<M, 1, false, true>(blk, a, nullptr, c + j * kNr, row, j * kNr, blk.nc - j * kNr,
+                            j == 0 ? pf_a : nullptr, pf_a_lines, nullptr, &ds);
+  if (half_last) {
+    const int64_t j = tiles - 1;
+    tile<M, 1, true, true>(blk, a, nullptr, c + j * kNr, row, j * kNr, blk.nc - j * kNr,
+                           full == 0 ? pf_a : nullptr, pf_a_lines, nullptr, &ds);
+  }
+}
+
 // One row block (M rows of the packed A block) against every panel of the B block.
 template <int M>
 inline void row_block(const GemmBlock& blk, int64_t row) {
@@ -110,18 +187,8 @@ inline void row_block(const GemmBlock& blk, int64_t row) {
   // Prepacked A: the next row panel (or the next block's first) is fetched during this
   // row block's first tile. Prepacked B: the first row block fetches each next panel
   // during the current one; the later row blocks find the block in L2.
-  const float* pf_a = nullptr;
   int64_t pf_a_lines = 0;
-  if (blk.a_prepacked) {
-    const int64_t next_row = row + M;
-    if (next_row < blk.mc) {
-      pf_a = blk.a + next_row * kc;
-      pf_a_lines = ((blk.mc - next_row < kMr ? blk.mc - next_row : kMr) * kc + 15) / 16;
-    } else if (blk.a_next) {
-      pf_a = blk.a_next;
-      pf_a_lines = (kMr * kc + 15) / 16;
-    }
-  }
+  const float* pf_a = a_prefetch(blk, row + M, &pf_a_lines);
   const bool pf_b = blk.b_prepacked && row == 0;
   int64_t j = 0;
   for (; j + NP <= full; j += NP) {
@@ -146,7 +213,72 @@ inline void row_block(const GemmBlock& blk, int64_t row) {
   }
 }
 
+thread_local std::vector<__mmask16> t_direct_masks;
+
+// The lane masks of a direct B block: for its 16-column vector v and tap t, the lanes whose
+// input pixel lies inside the image (lanes past the block's columns load nothing).
+void direct_masks(const GemmBlock& blk, std::vector<__mmask16>& out) {
+  const GemmDirectB& d = *blk.direct;
+  const int64_t vectors = (blk.nc + 15) / 16;
+  out.resize(static_cast<size_t>(vectors * d.taps));
+  const __m512i iota = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+  const __m512i w = _mm512_set1_epi32(static_cast<int>(d.w));
+  const __m512i h = _mm512_set1_epi32(static_cast<int>(d.h));
+  const __m512i zero = _mm512_setzero_si512();
+  for (int64_t v = 0; v < vectors; ++v) {
+    const int64_t j0 = blk.col0 + 16 * v;
+    // (oy, ox) of every lane: from the first lane's, wrapping rows as often as needed.
+    __m512i ox = _mm512_add_epi32(_mm512_set1_epi32(static_cast<int>(j0 % d.w)), iota);
+    __m512i oy = _mm512_set1_epi32(static_cast<int>(j0 / d.w));
+    for (__mmask16 wrap = _mm512_cmpge_epi32_mask(ox, w); wrap != 0; wrap = _mm512_cmpge_epi32_mask(ox, w)) {
+      ox = _mm512_mask_sub_epi32(ox, wrap, ox, w);
+      oy = _mm512_mask_add_epi32(oy, wrap, oy, _mm512_set1_epi32(1));
+    }
+    const __mmask16 live = lane_mask(blk.nc - 16 * v);
+    for (int t = 0; t < d.taps; ++t) {
+      const __m512i iy = _mm512_add_epi32(oy, _mm512_set1_epi32(d.dy[t]));
+      const __m512i ix = _mm512_add_epi32(ox, _mm512_set1_epi32(d.dx[t]));
+      out[static_cast<size_t>(v * d.taps + t)] =
+          live & _mm512_cmpge_epi32_mask(iy, zero) & _mm512_cmplt_epi32_mask(iy, h) &
+          _mm512_cmpge_epi32_mask(ix, zero) & _mm512_cmplt_epi32_mask(ix, w);
+    }
+  }
+}
+
+void macro_direct(const GemmBlock& blk) {
+  const GemmDirectB& d = *blk.direct;
+  direct_masks(blk, t_direct_masks);
+  DirectState ds;
+  ds.x = d.x + blk.col0;
+  ds.plane = d.plane;
+  ds.taps = d.taps;
+  ds.t0 = static_cast<int>(blk.k0 % d.taps);
+  ds.c0 = blk.k0 / d.taps * d.plane;
+  ds.masks = t_direct_masks.data();
+  for (int t = 0; t < d.taps; ++t) ds.shift[t] = int64_t{d.dy[t]} * d.w + d.dx[t];
+  for (int64_t ir = 0; ir < blk.mc; ir += kMr) {
+    const int64_t m = blk.mc - ir < kMr ? blk.mc - ir : kMr;
+    switch (m) {
+      case 1: row_block_direct<1>(blk, ir, ds); break;
+      case 2: row_block_direct<2>(blk, ir, ds); break;
+      case 3: row_block_direct<3>(blk, ir, ds); break;
+      case 4: row_block_direct<4>(blk, ir, ds); break;
+      case 5: row_block_direct<5>(blk, ir, ds); break;
+      case 6: row_block_direct<6>(blk, ir, ds); break;
+      case 7: row_block_direct<7>(blk, ir, ds); break;
+      case 8: row_block_direct<8>(blk, ir, ds); break;
+      case 9: row_block_direct<9>(blk, ir, ds); break;
+      case 10: row_block_direct<10>(blk, ir, ds); break;
+      case 11: row_block_direct<11>(blk, ir, ds); break;
+      case 12: row_block_direct<12>(blk, ir, ds); break;
+      case 13: row_block_direct<13>(blk, ir, ds); break;
+      default: row_block_direct<14>(blk, ir, ds); break;
+    }
+  }
+}
+
 void macro(const GemmBlock& blk) {
+  if (blk.direct) return macro_direct(blk);
   for (int64_t ir = 0; ir < blk.mc; ir += kMr) {
     const int64_t m = blk.mc - ir < kMr ? blk.mc - ir : kMr;
     switch (m) {
@@ -172,7 +304,7 @@ void macro(const GemmBlock& blk) {
 
 const GemmArch& gemm_arch_avx512() {
   static const GemmArch arch{"avx512",          kMr, kNr, kKc, kMc, gemm_nc_for_l2(kKc, kNr),
-                             pack_a_panels<kMr>, pack_b_panels<kNr>, macro};
+                             pack_a_panels<kMr>, pack_b_panels<kNr>, macro, true};
   return arch;
 }
 

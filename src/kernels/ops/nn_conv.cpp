@@ -2,6 +2,8 @@
 // Three paths, chosen per call from the geometry:
 //  - depthwise (group == C_in == C_out, 1-D/2-D): nn_depthwise*, vectorised over columns;
 //  - 1x1 / stride 1 / no pads: a GEMM straight on the input (no im2col at all);
+//  - stride 1 with output rows as wide as the input's ("same" pads along x; 1-D/2-D,
+//    AVX-512): a GEMM whose B is read in place from the input (GemmDirectB), no patches;
 //  - everything else: GEMM with an implicit im2col B source (nn_im2col); with stride 1
 //    along x (2-D, AVX-512) it packs from a zero-padded copy of the input made per call.
 // Constant weights are packed for the GEMM once, at load. The bias and an optional fused
@@ -19,6 +21,7 @@
 // materialised patches (positions x C*k, per task), with the same bias / residual / ReLU
 // epilogue.
 #include <algorithm>
+#include <cstdlib>
 #include <memory>
 #include <optional>
 #include <utility>
@@ -103,6 +106,16 @@ bool use_transposed(const ConvGeometry& g) {
 }
 
 
+// BRAID_CONV_DIRECT=0 turns the direct path off (read once): a switch for A/B measurements
+// with one binary, not a tuning knob.
+bool direct_conv_enabled() {
+  static const bool on = [] {
+    const char* v = std::getenv("BRAID_CONV_DIRECT");
+    return v == nullptr || v[0] != '0';
+  }();
+  return on;
+}
+
 // Spatial dims of rank <= 3 as (d, h, w) with unit leading dims.
 struct Dims3 {
   int64_t d = 1, h = 1, w = 1;
@@ -114,6 +127,28 @@ Dims3 dims3(std::span<const int64_t> v, int64_t fill) {
   if (n >= 2) r.h = v[n - 2];
   if (n >= 3) r.d = v[n - 3];
   return r;
+}
+
+// The GEMM's B read in place for this (1-D/2-D) geometry: stride 1, output rows as wide as
+// the input rows, at most GemmDirectB::kMaxTaps taps and int32 lane indices. False
+// otherwise (the im2col paths).
+bool direct_b_for(const ConvGeometry& g, const Dims3& in, const Dims3& out, const Dims3& k, const Dims3& d,
+                  const Dims3& p, GemmDirectB* direct) {
+  if (g.rank() > 2) return false;
+  for (int64_t i = 0; i < g.rank(); ++i)
+    if (g.stride[i] != 1) return false;
+  if (out.w != in.w || k.h * k.w > GemmDirectB::kMaxTaps) return false;
+  if (out.h * out.w + 64 >= (int64_t{1} << 31) || in.h >= (int64_t{1} << 30)) return false;
+  direct->plane = in.h * in.w;
+  direct->h = in.h;
+  direct->w = in.w;
+  direct->taps = static_cast<int>(k.h * k.w);
+  for (int64_t ky = 0; ky < k.h; ++ky)
+    for (int64_t kx = 0; kx < k.w; ++kx) {
+      direct->dy[ky * k.w + kx] = static_cast<int32_t>(ky * d.h - p.h);
+      direct->dx[ky * k.w + kx] = static_cast<int32_t>(kx * d.w - p.w);
+    }
+  return true;
 }
 
 class ConvKernel final : public OpKernel {
@@ -261,6 +296,9 @@ class ConvKernel final : public OpKernel {
     const bool pointwise = is_pointwise(g);
     const Dims3 in = dims3(g.in, 1), out = dims3(g.out, 1), k = dims3(g.kernel, 1);
     const Dims3 s = dims3(g.stride, 1), d = dims3(g.dilation, 1), p = dims3(g.pad_begin, 0);
+    GemmDirectB direct;
+    const bool use_direct = !transposed && !pointwise && gemm_.direct_b() && direct_conv_enabled() &&
+                            direct_b_for(g, in, out, k, d, p, &direct);
 
     auto one = [&](int64_t task, int threads) {
       const int64_t n = task / g.group, grp = task % g.group;
@@ -329,6 +367,21 @@ class ConvKernel final : public OpKernel {
         a.a = w->data<float>() + grp * cout_g * kdim;
         a.lda = kdim;
       }
+      a.c = yg;
+      a.ldc = out_size;
+      if (bias) {
+        a.bias = bias + grp * cout_g;
+        a.bias_kind = GemmBias::kPerRow;
+      }
+      a.relu = relu && rg == nullptr;  // with a residual: after the add
+      if (use_direct) {
+        GemmDirectB dg = direct;
+        dg.x = xg;
+        a.b_direct = &dg;
+        gemm_.run(a, threads);
+        if (rg) add_residual(yg, rg, cout_g * out_size, relu);
+        return;
+      }
       // Stride 1 along x (2-D): pack from a zero-padded copy of X_g, no bounds checks.
       std::optional<BorrowedScratch> padded;
       if (!pointwise && im2col_padded_) {
@@ -345,13 +398,6 @@ class ConvKernel final : public OpKernel {
       } else {
         a.b_source = &src;
       }
-      a.c = yg;
-      a.ldc = out_size;
-      if (bias) {
-        a.bias = bias + grp * cout_g;
-        a.bias_kind = GemmBias::kPerRow;
-      }
-      a.relu = relu && rg == nullptr;  // with a residual: after the add
       gemm_.run(a, threads);
       // Right after this task's GEMM, while its block of Y is still in cache.
       if (rg) add_residual(yg, rg, cout_g * out_size, relu);

@@ -303,6 +303,60 @@ TEST_P(ConvIsaTest, SmallOutputsTransposedPathMatchesReference) {
   ASSERT_TRUE(check_conv(c, 3).empty()) << c.describe();
 }
 
+TEST_P(ConvIsaTest, SameWidthStrideOneLayersMatchReference) {
+  // Stride 1 with output rows as wide as the input's (pads along x adding up to the
+  // kernel's reach, split unevenly too): the direct path on AVX-512 (B read in place).
+  // Rows narrower than a vector, 1-D, dilations, pads along y of any size, several K
+  // blocks starting mid-channel, channel tails, groups, batches and two threads.
+  std::mt19937 rng(4242);
+  auto pick = [&](int64_t lo, int64_t hi) { return std::uniform_int_distribution<int64_t>(lo, hi)(rng); };
+  for (int i = 0; i < 50; ++i) {
+    ConvCfg c;
+    const size_t r = pick(0, 4) == 0 ? 1 : 2;
+    c.n = pick(1, 2);
+    c.group = pick(0, 3) == 0 ? 2 : 1;
+    c.cin = c.group * pick(1, 40);
+    c.cout = c.group * pick(1, 33);
+    for (size_t d = 0; d < r; ++d) {
+      c.k.push_back(pick(1, 5));
+      c.stride.push_back(1);
+      c.dil.push_back(pick(0, 3) == 0 ? 2 : 1);
+    }
+    if (r == 2 && c.k[0] * c.k[1] == 1) c.k[1] = 3;  // not a 1x1
+    if (r == 1 && c.k[0] == 1) c.k[0] = 3;
+    const int64_t reach_x = (c.k[r - 1] - 1) * c.dil[r - 1];
+    for (size_t d = 0; d < r; ++d)
+      c.in.push_back(pick(std::max<int64_t>(1, (c.k[d] - 1) * c.dil[d] + 1 - (d + 1 == r ? reach_x : 0)), 30));
+    std::vector<int64_t> begin(r), end(r);
+    for (size_t d = 0; d + 1 < r; ++d) {
+      begin[d] = pick(0, c.k[d] - 1);
+      end[d] = pick(0, c.k[d] - 1);
+      if (c.in[d] + begin[d] + end[d] < (c.k[d] - 1) * c.dil[d] + 1) end[d] = (c.k[d] - 1) * c.dil[d];
+    }
+    begin[r - 1] = pick(0, reach_x);
+    end[r - 1] = reach_x - begin[r - 1];
+    c.pads = begin;
+    c.pads.insert(c.pads.end(), end.begin(), end.end());
+    c.relu = pick(0, 1) == 1;
+    const std::string err = check_conv(c, static_cast<uint32_t>(i), i % 2 == 0 ? 1 : 2);
+    ASSERT_TRUE(err.empty()) << c.describe() << ": " << err;
+  }
+  ConvCfg c;  // GoogLeNet's 5x5 and ResNet's 3x3 at 56 x 56 in miniature, both threads.
+  c.cin = 48;
+  c.cout = 64;
+  c.in = {23, 37};
+  c.k = {5, 5};
+  c.stride = {1, 1};
+  c.dil = {1, 1};
+  c.pads = {2, 2, 2, 2};
+  ASSERT_TRUE(check_conv(c, 8, 2).empty()) << c.describe();
+  c.k = {3, 3};
+  c.pads = {1, 1, 1, 1};
+  c.in = {56, 56};
+  c.cin = 30;
+  ASSERT_TRUE(check_conv(c, 9, 2).empty()) << c.describe();
+}
+
 INSTANTIATE_TEST_SUITE_P(AllIsas, ConvIsaTest, ::testing::ValuesIn(isas_to_test()),
                          [](const auto& info) { return info.param; });
 

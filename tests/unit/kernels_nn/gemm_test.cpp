@@ -1,13 +1,16 @@
 // The GEMM core against a double-precision reference, for every ISA variant this CPU has:
 // odd sizes and SIMD tails, transposes, leading dimensions, prepacked operands, a custom B
-// source, alpha/beta, the bias/ReLU epilogue, and bitwise thread-count independence.
+// source, alpha/beta, the bias/ReLU epilogue, bitwise thread-count independence, and B read
+// in place from an image (GemmDirectB).
 #include <gtest/gtest.h>
 #include <tbb/task_arena.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <random>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "kernels/cpu_features.h"
@@ -310,6 +313,95 @@ TEST_P(GemmIsaTest, MultiThreadResultsAreBitwiseEqualToSingleThread) {
 
 INSTANTIATE_TEST_SUITE_P(AllIsas, GemmIsaTest, ::testing::ValuesIn(isas_to_test()),
                          [](const auto& info) { return info.param; });
+
+// GemmDirectB against the patch matrix it stands for, written out here by its definition:
+// B(c * taps + t, oy * w + ox) = x[c][oy + dy[t]][ox + dx[t]] inside the image, else 0. The
+// direct run must equal the run on that explicit B bit for bit (same K blocks, one FMA chain
+// per element) and the double reference within rounding, at 1-4 threads (the threads' N
+// ranges start mid-row). Images narrower than a vector make one vector span several rows.
+TEST(Gemm, DirectBEqualsTheExplicitPatchMatrix) {
+  if (!Gemm().direct_b()) GTEST_SKIP() << "no direct-B variant on this CPU";
+  struct Shape2 {
+    int64_t m, channels, h, w, oh;
+    std::vector<std::pair<int, int>> taps;  // (dy, dx)
+  };
+  const Shape2 shapes[] = {
+      {64, 7, 20, 23, 20, {{-1, -1}, {-1, 0}, {-1, 1}, {0, -1}, {0, 0}, {0, 1}, {1, -1}, {1, 0}, {1, 1}}},
+      {13, 40, 9, 5, 7, {{0, -2}, {0, 0}, {2, 2}, {1, -1}}},    // K = 160 plus a second block
+      {30, 70, 6, 1, 6, {{-1, 0}, {0, 0}, {1, 0}}},             // one-column image
+      {5, 3, 11, 3, 12, {{-2, -2}, {-1, 1}, {0, 0}, {1, 2}, {3, -1}}},
+      {33, 29, 14, 14, 14, {{-2, -2}, {-2, 0}, {0, -2}, {0, 0}, {0, 2}, {2, 0}, {2, 2}, {-1, 1}, {1, -1}}},
+  };
+  tbb::task_arena arena(4);
+  uint32_t seed = 500;
+  const Gemm gemm;
+  for (const Shape2& s : shapes) {
+    const int taps = static_cast<int>(s.taps.size());
+    const int64_t n = s.oh * s.w, k = s.channels * taps;
+    const std::vector<float> x = random_floats(static_cast<size_t>(s.channels * s.h * s.w), seed++);
+    const std::vector<float> a = random_floats(static_cast<size_t>(s.m * k), seed++);
+    const std::vector<float> bias = random_floats(static_cast<size_t>(s.m), seed++);
+    std::vector<float> b(static_cast<size_t>(k * n), 0.0f);
+    GemmDirectB d;
+    d.x = x.data();
+    d.plane = s.h * s.w;
+    d.h = s.h;
+    d.w = s.w;
+    d.taps = taps;
+    for (int t = 0; t < taps; ++t) {
+      d.dy[t] = s.taps[static_cast<size_t>(t)].first;
+      d.dx[t] = s.taps[static_cast<size_t>(t)].second;
+    }
+    for (int64_t c = 0; c < s.channels; ++c)
+      for (int t = 0; t < taps; ++t)
+        for (int64_t j = 0; j < n; ++j) {
+          const int64_t iy = j / s.w + d.dy[t], ix = j % s.w + d.dx[t];
+          if (iy >= 0 && iy < s.h && ix >= 0 && ix < s.w)
+            b[static_cast<size_t>((c * taps + t) * n + j)] = x[static_cast<size_t>((c * s.h + iy) * s.w + ix)];
+        }
+    const PackedA pa = gemm.pack_a(false, s.m, k, a.data(), k);
+    auto run = [&](bool direct, int threads) {
+      std::vector<float> c(static_cast<size_t>(s.m * n), -7.0f);
+      GemmArgs g;
+      g.m = s.m;
+      g.n = n;
+      g.k = k;
+      g.packed_a = &pa;
+      if (direct) {
+        g.b_direct = &d;
+      } else {
+        g.b = b.data();
+        g.ldb = n;
+      }
+      g.c = c.data();
+      g.ldc = n;
+      g.bias = bias.data();
+      g.bias_kind = GemmBias::kPerRow;
+      g.relu = true;
+      arena.execute([&] { gemm.run(g, threads); });
+      return c;
+    };
+    const std::vector<float> want = run(false, 1);
+    for (int64_t i = 0; i < s.m; ++i)
+      for (int64_t j = 0; j < n; ++j) {
+        double ref = bias[static_cast<size_t>(i)], mag = std::fabs(ref);
+        for (int64_t kk = 0; kk < k; ++kk) {
+          const double term = double{a[static_cast<size_t>(i * k + kk)]} * b[static_cast<size_t>(kk * n + j)];
+          ref += term;
+          mag += std::fabs(term);
+        }
+        ref = std::max(ref, 0.0);
+        ASSERT_NEAR(want[static_cast<size_t>(i * n + j)], ref, (static_cast<double>(k) + 4) * 1.2e-7 * (mag + 1))
+            << "row " << i << " col " << j;
+      }
+    for (int threads : {1, 2, 3, 4}) {
+      const std::vector<float> got = run(true, threads);
+      ASSERT_EQ(0, std::memcmp(got.data(), want.data(), want.size() * sizeof(float)))
+          << "M=" << s.m << " C=" << s.channels << " " << s.h << "x" << s.w << " taps=" << taps << " at "
+          << threads << " threads";
+    }
+  }
+}
 
 TEST(Gemm, PicksTheBestVariantUnlessCapped) {
   set_isa_cap_for_testing("scalar");
