@@ -1,9 +1,10 @@
 // Conv (opset 1, 11), f32, 1-D/2-D/3-D with group, dilations, strides, pads and auto_pad.
 // Three paths, chosen per call from the geometry:
 //  - depthwise (group == C_in == C_out, 1-D/2-D): nn_depthwise*, vectorised over columns;
-//  - 1x1 / stride 1 / no pads: a GEMM straight on the input (no im2col at all);
-//  - stride 1 with output rows as wide as the input's ("same" pads along x; 1-D/2-D,
-//    AVX-512): a GEMM whose B is read in place from the input (GemmDirectB), no patches;
+//  - stride 1 with output rows as wide as the input's ("same" pads along x, 1x1 included;
+//    1-D/2-D, AVX-512): a GEMM whose B is read in place from the input (GemmDirectB):
+//    no padded copy, no patch or panel packing;
+//  - otherwise 1x1 / stride 1 / no pads: a GEMM straight on the input (no im2col at all);
 //  - everything else: GEMM with an implicit im2col B source (nn_im2col); with stride 1
 //    along x (2-D, AVX-512) it packs from a zero-padded copy of the input made per call.
 // Constant weights are packed for the GEMM once, at load. The bias and an optional fused
@@ -297,7 +298,7 @@ class ConvKernel final : public OpKernel {
     const Dims3 in = dims3(g.in, 1), out = dims3(g.out, 1), k = dims3(g.kernel, 1);
     const Dims3 s = dims3(g.stride, 1), d = dims3(g.dilation, 1), p = dims3(g.pad_begin, 0);
     GemmDirectB direct;
-    const bool use_direct = !transposed && !pointwise && gemm_.direct_b() && direct_conv_enabled() &&
+    const bool use_direct = !transposed && gemm_.direct_b() && direct_conv_enabled() &&
                             direct_b_for(g, in, out, k, d, p, &direct);
 
     auto one = [&](int64_t task, int threads) {
