@@ -213,6 +213,57 @@ inline void row_block(const GemmBlock& blk, int64_t row) {
   }
 }
 
+// r[0..15] (rows) becomes its transpose (r[c] = column c): element interleaves, then 4-lane
+// and 128-bit block shuffles.
+inline void transpose16(__m512 r[16]) {
+  __m512 t[16], u[16];
+  for (int i = 0; i < 16; i += 2) {
+    t[i] = _mm512_unpacklo_ps(r[i], r[i + 1]);
+    t[i + 1] = _mm512_unpackhi_ps(r[i], r[i + 1]);
+  }
+  // u[4g + q], 128-bit block b: column 4b + q of rows 4g..4g+3.
+  for (int g = 0; g < 16; g += 4) {
+    u[g] = _mm512_shuffle_ps(t[g], t[g + 2], _MM_SHUFFLE(1, 0, 1, 0));
+    u[g + 1] = _mm512_shuffle_ps(t[g], t[g + 2], _MM_SHUFFLE(3, 2, 3, 2));
+    u[g + 2] = _mm512_shuffle_ps(t[g + 1], t[g + 3], _MM_SHUFFLE(1, 0, 1, 0));
+    u[g + 3] = _mm512_shuffle_ps(t[g + 1], t[g + 3], _MM_SHUFFLE(3, 2, 3, 2));
+  }
+  for (int q = 0; q < 4; ++q) {
+    const __m512 v0 = _mm512_shuffle_f32x4(u[q], u[4 + q], 0x88), v1 = _mm512_shuffle_f32x4(u[q], u[4 + q], 0xDD);
+    const __m512 w0 = _mm512_shuffle_f32x4(u[8 + q], u[12 + q], 0x88);
+    const __m512 w1 = _mm512_shuffle_f32x4(u[8 + q], u[12 + q], 0xDD);
+    r[q] = _mm512_shuffle_f32x4(v0, w0, 0x88);
+    r[8 + q] = _mm512_shuffle_f32x4(v0, w0, 0xDD);
+    r[4 + q] = _mm512_shuffle_f32x4(v1, w1, 0x88);
+    r[12 + q] = _mm512_shuffle_f32x4(v1, w1, 0xDD);
+  }
+}
+
+// pack_a_panels<kMr> with the same layout; a row-major A's full 14-row panels go 16
+// columns at a time through a register transpose (rows 14 and 15 zero) instead of one
+// scalar store per element: run-time A (activations times constant weights) is packed per
+// call.
+void pack_a(bool trans, const float* a, int64_t lda, int64_t mc, int64_t kc, float* dst) {
+  if (trans) return pack_a_panels<kMr>(trans, a, lda, mc, kc, dst);
+  const int64_t full = mc / kMr * kMr;
+  for (int64_t i0 = 0; i0 < full; i0 += kMr) {
+    const float* src = a + i0 * lda;
+    float* p = dst + i0 * kc;
+    for (int64_t k0 = 0; k0 < kc; k0 += 16) {
+      const int64_t nk = kc - k0 < 16 ? kc - k0 : 16;
+      const __mmask16 lanes = lane_mask(nk);
+      __m512 r[16];
+#pragma GCC unroll 14
+      for (int i = 0; i < kMr; ++i) r[i] = _mm512_maskz_loadu_ps(lanes, src + i * lda + k0);
+      r[14] = r[15] = _mm512_setzero_ps();
+      transpose16(r);
+      for (int64_t c = 0; c < nk; ++c)
+        _mm512_mask_storeu_ps(p + (k0 + c) * kMr, static_cast<__mmask16>((1u << kMr) - 1u), r[c]);
+    }
+  }
+  if (full < mc) pack_a_panels<kMr>(false, a + full * lda, lda, mc - full, kc, dst + full * kc);
+}
+
 thread_local std::vector<__mmask16> t_direct_masks;
 
 // The lane masks of a direct B block: for its 16-column vector v and tap t, the lanes whose
@@ -304,7 +355,7 @@ void macro(const GemmBlock& blk) {
 
 const GemmArch& gemm_arch_avx512() {
   static const GemmArch arch{"avx512",          kMr, kNr, kKc, kMc, gemm_nc_for_l2(kKc, kNr),
-                             pack_a_panels<kMr>, pack_b_panels<kNr>, macro, true};
+                             pack_a, pack_b_panels<kNr>, macro, true};
   return arch;
 }
 
