@@ -122,20 +122,25 @@ ChunkBudget Dispatcher::budget_now() const {
 }
 
 void Dispatcher::pump() {
-  // Acq_rel: orders this thread's submit()/release() before a combiner's re-check.
-  pending_.fetch_add(1, std::memory_order_acq_rel);
+  // A thread that finds busy_ taken returns right after its increment of pending_, and
+  // the combiner re-reads pending_ after clearing busy_: one of the two must see the
+  // other's write. That is a store followed by a load on each side (Dekker), which only
+  // sequential consistency orders: with acquire/release the combiner's load may pass its
+  // own store (x86 lets it, from the store buffer), both miss each other, and the job the
+  // increment announced waits for an unrelated pump, forever if none comes (a request
+  // hung in wait_for_all with every thread idle). Hence seq_cst on both variables.
+  pending_.fetch_add(1, std::memory_order_seq_cst);
   for (;;) {
     bool expected = false;
-    // Acquire: the previous combiner's writes to ready_ are visible to us.
-    if (!busy_.compare_exchange_strong(expected, true, std::memory_order_acquire, std::memory_order_relaxed))
+    // Also acquires the previous combiner's writes to ready_.
+    if (!busy_.compare_exchange_strong(expected, true, std::memory_order_seq_cst))
       return;  // another thread is combining; it re-checks pending_ before it leaves
-    const uint64_t seen = pending_.load(std::memory_order_acquire);
+    const uint64_t seen = pending_.load(std::memory_order_seq_cst);
     step();
-    busy_.store(false, std::memory_order_release);
+    busy_.store(false, std::memory_order_seq_cst);
     // Jobs submitted by this very step (e.g. successors of a failed job) or by threads
     // that found us busy are picked up by another round.
-    if (pending_.load(std::memory_order_acquire) == seen &&
-        incoming_.load(std::memory_order_acquire) == nullptr)
+    if (pending_.load(std::memory_order_seq_cst) == seen && incoming_.load(std::memory_order_seq_cst) == nullptr)
       return;
   }
 }
