@@ -183,7 +183,7 @@ Gemm::Gemm(const CpuFeatures& features) : arch_(select_arch(features)) {}
 const char* Gemm::isa_name() const { return arch_->name; }
 int Gemm::mr() const { return arch_->mr; }
 int Gemm::nr() const { return arch_->nr; }
-bool Gemm::direct_b() const { return arch_->direct_b; }
+bool Gemm::direct_b(int64_t m) const { return arch_->direct_b && m % arch_->mr % 2 == 0; }
 
 PackedA Gemm::pack_a(bool trans_a, int64_t m, int64_t k, const float* a, int64_t lda) const {
   PackedA p;
@@ -230,7 +230,8 @@ void Gemm::run(const GemmArgs& g, int max_threads) const {
   assert(!g.packed_a || (g.packed_a->m_ == g.m && g.packed_a->k_ == g.k));
   assert(!g.packed_b || (g.packed_b->k_ == g.k && g.packed_b->n_ == g.n));
   assert(!g.packed_a || !g.packed_b || g.packed_a->arch_ == g.packed_b->arch_);
-  assert(!g.b_direct || (arch.direct_b && g.b_direct->taps > 0 && g.b_direct->taps <= GemmDirectB::kMaxTaps));
+  assert(!g.b_direct || (arch.direct_b && g.m % arch.mr % 2 == 0 && g.b_direct->taps > 0 &&
+                         g.b_direct->taps <= GemmDirectB::kMaxTaps));
 
   const int64_t pm = ceil_div(g.m, arch.mr);
   const int64_t pn = ceil_div(g.n, arch.nr);

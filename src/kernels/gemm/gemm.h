@@ -91,8 +91,8 @@ struct GemmASource {
 // output rows are as wide as the input rows (the pads along x add up to the kernel's reach,
 // "same" padding), so output position j = oy * w + ox of patch row k = c * taps + t reads
 //   x[c * plane + j + dy[t] * w + dx[t]]  if (oy + dy[t], ox + dx[t]) lies in the h x w image,
-// else 0. The micro-kernel loads 16 positions at once under a per-tap lane mask. Only for
-// variants with Gemm::direct_b() (AVX-512); N may exceed 2^31 / 2 only in no variant.
+// else 0. The micro-kernel loads 16 positions at once under a per-tap lane mask. Only where
+// Gemm::direct_b(m) (AVX-512, even row tails); N + 64 must stay below 2^31.
 struct GemmDirectB {
   static constexpr int kMaxTaps = 64;
   const float* x = nullptr;  // channel 0 of this image (and group)
@@ -118,7 +118,7 @@ struct GemmArgs {
   bool trans_b = false;
   const PackedB* packed_b = nullptr;
   const GemmBSource* b_source = nullptr;
-  const GemmDirectB* b_direct = nullptr;  // only where direct_b()
+  const GemmDirectB* b_direct = nullptr;  // only where direct_b(m)
   float* c = nullptr;  // M x N; not read when beta == 0
   int64_t ldc = 0;
   float alpha = 1.0f;
@@ -139,8 +139,10 @@ class Gemm {
   const char* isa_name() const;
   int mr() const;
   int nr() const;
-  // Whether run() takes GemmArgs::b_direct (the AVX-512 variant). Thread-safe.
-  bool direct_b() const;
+  // Whether run() takes GemmArgs::b_direct for a GEMM of m rows: the AVX-512 variant, when
+  // the last row panel has an even number of rows (m % mr() even; only those tails are
+  // compiled). Thread-safe.
+  bool direct_b(int64_t m) const;
 
   // Packs op(A) (M x K) / op(B) (K x N) for later run() calls. Thread-safe.
   PackedA pack_a(bool trans_a, int64_t m, int64_t k, const float* a, int64_t lda) const;

@@ -298,7 +298,7 @@ class ConvKernel final : public OpKernel {
     const Dims3 in = dims3(g.in, 1), out = dims3(g.out, 1), k = dims3(g.kernel, 1);
     const Dims3 s = dims3(g.stride, 1), d = dims3(g.dilation, 1), p = dims3(g.pad_begin, 0);
     GemmDirectB direct;
-    const bool use_direct = !transposed && gemm_.direct_b() && direct_conv_enabled() &&
+    const bool use_direct = !transposed && gemm_.direct_b(cout_g) && direct_conv_enabled() &&
                             direct_b_for(g, in, out, k, d, p, &direct);
 
     auto one = [&](int64_t task, int threads) {

@@ -320,22 +320,26 @@ INSTANTIATE_TEST_SUITE_P(AllIsas, GemmIsaTest, ::testing::ValuesIn(isas_to_test(
 // per element) and the double reference within rounding, at 1-4 threads (the threads' N
 // ranges start mid-row). Images narrower than a vector make one vector span several rows.
 TEST(Gemm, DirectBEqualsTheExplicitPatchMatrix) {
-  if (!Gemm().direct_b()) GTEST_SKIP() << "no direct-B variant on this CPU";
+  if (!Gemm().direct_b(0)) GTEST_SKIP() << "no direct-B variant on this CPU";
+  // Only even row tails are compiled: an odd one must be refused (the caller packs).
+  EXPECT_FALSE(Gemm().direct_b(13));
+  EXPECT_FALSE(Gemm().direct_b(14 + 3));
   struct Shape2 {
     int64_t m, channels, h, w, oh;
     std::vector<std::pair<int, int>> taps;  // (dy, dx)
   };
   const Shape2 shapes[] = {
       {64, 7, 20, 23, 20, {{-1, -1}, {-1, 0}, {-1, 1}, {0, -1}, {0, 0}, {0, 1}, {1, -1}, {1, 0}, {1, 1}}},
-      {13, 40, 9, 5, 7, {{0, -2}, {0, 0}, {2, 2}, {1, -1}}},    // K = 160 plus a second block
+      {12, 40, 9, 5, 7, {{0, -2}, {0, 0}, {2, 2}, {1, -1}}},    // K = 160 plus a second block
       {30, 70, 6, 1, 6, {{-1, 0}, {0, 0}, {1, 0}}},             // one-column image
-      {5, 3, 11, 3, 12, {{-2, -2}, {-1, 1}, {0, 0}, {1, 2}, {3, -1}}},
-      {33, 29, 14, 14, 14, {{-2, -2}, {-2, 0}, {0, -2}, {0, 0}, {0, 2}, {2, 0}, {2, 2}, {-1, 1}, {1, -1}}},
+      {6, 3, 11, 3, 12, {{-2, -2}, {-1, 1}, {0, 0}, {1, 2}, {3, -1}}},
+      {32, 29, 14, 14, 14, {{-2, -2}, {-2, 0}, {0, -2}, {0, 0}, {0, 2}, {2, 0}, {2, 2}, {-1, 1}, {1, -1}}},
   };
   tbb::task_arena arena(4);
   uint32_t seed = 500;
   const Gemm gemm;
   for (const Shape2& s : shapes) {
+    ASSERT_TRUE(gemm.direct_b(s.m)) << "M=" << s.m;
     const int taps = static_cast<int>(s.taps.size());
     const int64_t n = s.oh * s.w, k = s.channels * taps;
     const std::vector<float> x = random_floats(static_cast<size_t>(s.channels * s.h * s.w), seed++);
