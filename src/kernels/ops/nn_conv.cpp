@@ -1,5 +1,5 @@
 // Conv (opset 1, 11), f32, 1-D/2-D/3-D with group, dilations, strides, pads and auto_pad.
-// Three paths, chosen per call from the geometry:
+// Four paths, chosen per call from the geometry:
 //  - depthwise (group == C_in == C_out, 1-D/2-D): nn_depthwise*, vectorised over columns;
 //  - stride 1 with output rows as wide as the input's ("same" pads along x, 1x1 included;
 //    1-D/2-D, AVX-512): a GEMM whose B is read in place from the input (GemmDirectB):
