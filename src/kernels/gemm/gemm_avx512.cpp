@@ -271,10 +271,12 @@ void pack_a(bool trans, const float* a, int64_t lda, int64_t mc, int64_t kc, flo
 thread_local std::vector<__mmask16> t_direct_masks;
 
 // The lane masks of a direct B block: for its 16-column vector v and tap t, the lanes whose
-// input pixel lies inside the image (lanes past the block's columns load nothing).
+// input pixel lies inside the image (lanes past the block's columns load nothing). The
+// table covers whole 32-column tiles: a tail row block computes its last tile whole, and
+// that tile's second vector may lie past the block (all its masks are zero).
 void direct_masks(const GemmBlock& blk, std::vector<__mmask16>& out) {
   const GemmDirectB& d = *blk.direct;
-  const int64_t vectors = (blk.nc + 15) / 16;
+  const int64_t vectors = (blk.nc + kNr - 1) / kNr * (kNr / 16);
   out.resize(static_cast<size_t>(vectors * d.taps));
   const __m512i iota = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
   const __m512i w = _mm512_set1_epi32(static_cast<int>(d.w));
