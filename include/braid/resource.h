@@ -71,6 +71,11 @@ struct ResourceVector {
   double cores_used_by_braid = kUnknown;   // this process's CPU use
   double cores_used_by_others = kUnknown;  // other processes (and steal) on our CPUs
   double steal_fraction = kUnknown;        // share of all CPU time stolen by the hypervisor
+  // Other processes' runnable threads at the sample instant (/proc/stat procs_running
+  // minus ours in state R), capped at our allowed CPUs: no tick quantisation and no rate
+  // window, so a competitor that starts or stops shows in the next sample. Unknown where
+  // the process's threads cannot be listed or an affinity mask hides some CPUs.
+  double others_runnable = kUnknown;
   int32_t core_count = 0;  // valid entries of the per-core arrays (max CPU id + 1)
   // Per CPU id: fraction [0, 1] of the CPU busy with other processes or stolen.
   std::array<float, kMaxResourceCores> other_busy{};
@@ -148,6 +153,11 @@ struct ResourceFilterOptions {
   // last beyond the threshold and the ones before beyond confirm_fraction x threshold.
   int confirm_samples = 2;
   double confirm_fraction = 0.5;
+  // The run-queue signal (ResourceVector::others_runnable): once this many consecutive
+  // samples count the same number of other runnable threads, that number is the load of
+  // other processes, whatever the busy-time rates (which lag a step by up to two
+  // intervals) say. 0 turns it off.
+  int run_queue_confirm_samples = 2;
 };
 
 struct ResourceMonitorOptions {

@@ -37,7 +37,7 @@ struct RuntimeOptions {
   // Measure (or load the cached) peak GFLOP/s and GB/s at start.
   bool calibrate = true;
   SchedulingPolicyOption policy = SchedulingPolicyOption::kHybrid;
-  std::chrono::nanoseconds monitor_period = std::chrono::milliseconds(10);
+  std::chrono::nanoseconds monitor_period = std::chrono::milliseconds(5);
   // Prefix for every /proc and /sys path the monitor reads ("" = this machine's), e.g. a
   // container that mounts the host's /proc elsewhere, or a test's captured tree.
   std::string monitor_root;

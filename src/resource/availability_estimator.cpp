@@ -36,7 +36,24 @@ void AvailabilityEstimator::update(ResourceVector& v, double bandwidth_feedback)
 
   // CPU load of other processes: smoothed total and per core.
   if (known(v.cores_used_by_others)) {
-    v.cores_used_by_others = std::max(0.0, others_.update(v.cores_used_by_others, others_threshold(capacity)));
+    double others = others_.update(v.cores_used_by_others, others_threshold(capacity));
+    // A run-queue count that held for the confirmation samples is the others' load now:
+    // it saw the step at once, while the busy-time rate of the last two intervals has
+    // only seen part of it. The filter continues from it.
+    if (known(v.others_runnable) && options_.run_queue_confirm_samples > 0) {
+      runnable_run_ = known(last_runnable_) && std::lround(v.others_runnable) == std::lround(last_runnable_)
+                          ? runnable_run_ + 1
+                          : 1;
+      last_runnable_ = v.others_runnable;
+      if (runnable_run_ >= options_.run_queue_confirm_samples) {
+        others = std::min(static_cast<double>(std::lround(v.others_runnable)), capacity);
+        others_.reset_to(others);
+      }
+    } else {
+      last_runnable_ = std::nan("");
+      runnable_run_ = 0;
+    }
+    v.cores_used_by_others = std::max(0.0, others);
     if (per_core_.size() < static_cast<size_t>(v.core_count)) {
       per_core_.resize(static_cast<size_t>(v.core_count), StepFilter(params_from(options_)));
     }

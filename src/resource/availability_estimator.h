@@ -6,12 +6,14 @@
 //
 //   cores_limit              = min(allowed CPUs, cgroup quota)
 //   cores_available          = clamp(min(cores_limit, allowed - others_smoothed), 0, limit)
+//                              (others_smoothed = the run-queue count once it is stable)
 //   compute_gflops_available = gflops_per_core x cores_available
 //   bandwidth_gbps_available = peak x (kernel feedback ratio when fresh,
 //                                      else 1 - others / cores_total)
 //   memory_bytes_available   = min(MemAvailable, cgroup limit - usage + reclaimable)
 #pragma once
 
+#include <cmath>
 #include <vector>
 
 #include "braid/resource.h"
@@ -36,6 +38,8 @@ class AvailabilityEstimator {
  private:
   ResourceFilterOptions options_;
   StepFilter others_;
+  double last_runnable_ = std::nan("");  // the previous sample's others_runnable
+  int runnable_run_ = 0;                 // consecutive samples with that same count
   StepFilter steal_;
   std::vector<StepFilter> per_core_;
 };

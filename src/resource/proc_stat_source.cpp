@@ -103,6 +103,7 @@ ProcStatSource::ProcStatSource(ProcStatSourceOptions options)
     options_.count_niced = errno == 0 && nice_value > 0;
   }
   history_.resize(static_cast<size_t>(options_.window_intervals) + 1);
+  if (options_.run_queue) own_runnable_.emplace(options_.root);
 }
 
 Status ProcStatSource::sample(ResourceVector& inout) {
@@ -122,6 +123,16 @@ Status ProcStatSource::sample(ResourceVector& inout) {
   if (std::isnan(inout.cores_total)) inout.cores_total = present;
   if (inout.allowed_core_count() == 0) {
     for (const CpuTimes& c : cur.cpus) inout.set_core_allowed(c.cpu, true);
+  }
+  // The run queue at this instant: every runnable thread minus ours (the sampler is one
+  // of them, running). Only where every present CPU is ours: procs_running counts all.
+  if (own_runnable_ && parsed_.procs_running >= 0 && inout.allowed_core_count() == present) {
+    if (Result<int> own = own_runnable_->count(); own.ok()) {
+      inout.others_runnable = std::clamp(static_cast<double>(parsed_.procs_running - *own), 0.0,
+                                         static_cast<double>(present));
+    } else {
+      own_runnable_.reset();  // no /proc/self/task here: the busy-time rates alone
+    }
   }
   if (history_size_ < 2) return Status::ok_status();  // baseline only
 

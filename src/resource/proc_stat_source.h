@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "braid/resource.h"
+#include "resource/own_threads.h"
 #include "resource/text_file.h"
 
 namespace braid::detail {
@@ -56,14 +57,16 @@ struct ProcStatSourceOptions {
   // our 1024, so its core is ours whenever we want it, and backing off from it would only
   // lose throughput. A niced Braid counts them (they are its peers).
   std::optional<bool> count_niced;
+  // Also write others_runnable (procs_running minus this process's runnable threads).
+  bool run_queue = true;
 };
 
 class ProcStatSource final : public ResourceSource {
  public:
   explicit ProcStatSource(ProcStatSourceOptions options = {});
 
-  // Writes per-core other_busy, cores_used_by_braid/others, steal_fraction and (when not
-  // yet known) cores_total and the allowed mask. The first call only records a baseline.
+  // Writes per-core other_busy, cores_used_by_braid/others, steal_fraction,
+  // others_runnable and (when not yet known) cores_total and the allowed mask. The first call only records a baseline.
   // Not thread-safe.
   Status sample(ResourceVector& inout) override;
   const char* name() const override { return "proc_stat"; }
@@ -84,6 +87,7 @@ class ProcStatSource final : public ResourceSource {
   size_t history_size_ = 0;
   std::vector<double> busy_;   // scratch, per entry of the current snapshot
   std::vector<double> steal_;  // scratch
+  std::optional<OwnRunnableThreads> own_runnable_;  // empty once it failed (no /proc/self/task)
 };
 
 }  // namespace braid::detail

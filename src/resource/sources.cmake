@@ -10,6 +10,7 @@ target_sources(braid PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/fma_probe.cpp
   ${CMAKE_CURRENT_LIST_DIR}/meminfo_source.cpp
   ${CMAKE_CURRENT_LIST_DIR}/monitor.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/own_threads.cpp
   ${CMAKE_CURRENT_LIST_DIR}/proc_stat_source.cpp
   ${CMAKE_CURRENT_LIST_DIR}/psi_source.cpp
   ${CMAKE_CURRENT_LIST_DIR}/report_once.cpp

@@ -36,6 +36,12 @@ class StepFilter {
   double value() const noexcept { return y_; }
   // Forgets everything. Not thread-safe.
   void reset() noexcept;
+  // Sets the estimate to `y` (a value known from elsewhere) and drops any step candidate.
+  // Not thread-safe.
+  void reset_to(double y) noexcept {
+    y_ = y;
+    run_ = 0;
+  }
 
   const StepFilterParams& params() const noexcept { return params_; }
 

@@ -119,8 +119,8 @@ int main(int argc, char** argv) {
     std::printf("# calibration: %s GFLOP/s per core (%s), %s GB/s all cores, %s GB/s one core\n",
                 peak(cal.gflops_per_core).c_str(), cal.isa.empty() ? "-" : cal.isa.c_str(),
                 peak(cal.bandwidth_gbps).c_str(), peak(cal.bandwidth_gbps_one_core).c_str());
-    std::printf("%9s %6s %6s %6s %6s %5s %8s %7s %8s %8s %6s %6s  %s\n", "t_s", "avail", "limit", "others", "braid",
-                "steal", "GFLOP/s", "GB/s", "mem_GiB", "cg_GiB", "psiCPU", "psiMEM", "live sources");
+    std::printf("%9s %6s %6s %6s %5s %6s %5s %8s %7s %8s %8s %6s %6s  %s\n", "t_s", "avail", "limit", "others", "runq",
+                "braid", "steal", "GFLOP/s", "GB/s", "mem_GiB", "cg_GiB", "psiCPU", "psiMEM", "live sources");
   }
   const double cpu0 = process_cpu_seconds();
   const auto t0 = std::chrono::steady_clock::now();
@@ -136,9 +136,10 @@ int main(int argc, char** argv) {
     last = v.sample_index;
     ++printed;
     if (quiet) continue;
-    std::printf("%9.3f %6s %6s %6s %6s %5s %8s %7s %8s %8s %6s %6s  %s\n", (v.timestamp_ns - t0_ns) * 1e-9,
+    std::printf("%9.3f %6s %6s %6s %5s %6s %5s %8s %7s %8s %8s %6s %6s  %s\n", (v.timestamp_ns - t0_ns) * 1e-9,
                 number(v.cores_available, "%.2f").c_str(), number(v.cores_limit, "%.2f").c_str(),
-                number(v.cores_used_by_others, "%.2f").c_str(), number(v.cores_used_by_braid, "%.2f").c_str(),
+                number(v.cores_used_by_others, "%.2f").c_str(), number(v.others_runnable, "%.0f").c_str(),
+                number(v.cores_used_by_braid, "%.2f").c_str(),
                 number(v.steal_fraction, "%.2f").c_str(), number(v.compute_gflops_available, "%.1f").c_str(),
                 number(v.bandwidth_gbps_available, "%.1f").c_str(), gib(v.memory_bytes_available).c_str(),
                 gib(v.memory_cgroup_available).c_str(), number(v.cpu_pressure_some, "%.2f").c_str(),

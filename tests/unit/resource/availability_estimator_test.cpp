@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <vector>
 
 namespace braid::detail {
 namespace {
@@ -73,6 +74,53 @@ TEST(AvailabilityEstimator, SmoothsAcrossSamples) {
   EXPECT_DOUBLE_EQ(out[6], 1.0);  // ... followed at its second
   EXPECT_DOUBLE_EQ(out[8], 1.0);  // gone: held once ...
   EXPECT_DOUBLE_EQ(out[9], 2.0);  // ... then followed
+}
+
+// The run-queue count sees a step whole at its first sample; two agreeing samples make it
+// the estimate, while the two-interval busy-time rate has only seen part of the step.
+TEST(AvailabilityEstimator, AStableRunQueueCountOverridesTheLaggingRate) {
+  struct Sample {
+    double rate, runnable;
+  };
+  // A competitor starts between samples 2 and 3 and stops between 6 and 7; sample 4's
+  // rate is still below the step threshold. A lone runnable thread at sample 1 is noise.
+  const Sample in[10] = {{0, 0}, {0, 1}, {0, 0}, {0.25, 1}, {0.55, 1}, {1, 1}, {1, 1}, {0.5, 0}, {0.45, 0}, {0, 0}};
+  auto run = [&](int confirm) {
+    ResourceFilterOptions o;
+    o.run_queue_confirm_samples = confirm;
+    AvailabilityEstimator e(o);
+    std::vector<double> out;
+    for (const Sample& s : in) {
+      ResourceVector v = raw(s.rate);
+      v.others_runnable = s.runnable;
+      e.update(v, std::nan(""));
+      out.push_back(v.cores_available);
+    }
+    return out;
+  };
+  const std::vector<double> with = run(2), without = run(0);
+  EXPECT_DOUBLE_EQ(with[1], 2.0);  // one sample of a runnable thread: not a step
+  EXPECT_DOUBLE_EQ(with[2], 2.0);
+  EXPECT_GT(with[3], 1.75);        // the step's first sample: held ...
+  EXPECT_DOUBLE_EQ(with[4], 1.0);  // ... its second: followed, whatever the rate says
+  EXPECT_GT(without[4], 1.5);      // the rates alone have not confirmed it yet
+  EXPECT_DOUBLE_EQ(with[5], 1.0);
+  EXPECT_LT(with[7], 1.25);        // gone: only nudged at the first sample ...
+  EXPECT_DOUBLE_EQ(with[8], 2.0);  // ... then followed, the rate still lagging at 0.45
+  EXPECT_LT(without[8], 1.75);
+  EXPECT_DOUBLE_EQ(with[9], 2.0);
+}
+
+// More runnable threads than cores count as every core busy, never more.
+TEST(AvailabilityEstimator, RunQueueCountIsCappedAtTheAllowedCores) {
+  AvailabilityEstimator e;
+  for (int i = 0; i < 3; ++i) {
+    ResourceVector v = raw(2.0);
+    v.others_runnable = 5;
+    e.update(v, std::nan(""));
+    EXPECT_DOUBLE_EQ(v.cores_used_by_others, 2.0);
+    EXPECT_DOUBLE_EQ(v.cores_available, 0.0);
+  }
 }
 
 TEST(AvailabilityEstimator, StepThresholdGrowsWithSqrtOfCores) {

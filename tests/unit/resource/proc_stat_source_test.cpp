@@ -191,6 +191,40 @@ TEST(ProcStatSource, CountersGoingBackwardsOrNewCpusAreSkipped) {
   EXPECT_NEAR(v->cores_used_by_others, 1.0, 1e-6);
 }
 
+std::string with_running(std::string stat, int running) {
+  const std::string key = "procs_running 1\n";
+  return stat.replace(stat.find(key), key.size(), "procs_running " + std::to_string(running) + "\n");
+}
+
+// others_runnable = procs_running minus this process's threads in state R, at most the
+// CPUs; unknown without a task list or when an affinity mask hides CPUs.
+TEST(ProcStatSource, RunQueueCountsOtherProcessesRunnableThreads) {
+  Replay r;
+  auto task = [](char state) { return "7 (braid) " + std::string(1, state) + " 1 2 3\n"; };
+  const std::string idle = stat_text({{0, 0, 0}, {0, 0, 0}});
+  auto missing = r.step(with_running(idle, 3), 0, 0);
+  ASSERT_TRUE(missing.ok());
+  EXPECT_TRUE(std::isnan(missing->others_runnable));  // no /proc/self/task: given up
+
+  Replay q;
+  q.root.write("/proc/self/task/7/stat", task('R'));
+  q.root.write("/proc/self/task/8/stat", task('S'));
+  q.root.write("/proc/self/task/9/stat", task('R'));
+  auto a = q.step(with_running(idle, 3), 0, 0);
+  ASSERT_TRUE(a.ok()) << a.status().to_string();
+  EXPECT_EQ(a->others_runnable, 1.0);  // 3 runnable, 2 of them ours
+  auto b = q.step(with_running(idle, 9), 10, 0);
+  ASSERT_TRUE(b.ok());
+  EXPECT_EQ(b->others_runnable, 2.0);  // 7 others on 2 CPUs: both busy
+  q.root.write("/proc/self/task/9/stat", task('S'));
+  auto c = q.step(with_running(idle, 1), 10, 0);
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->others_runnable, 0.0);
+  auto d = q.step(with_running(idle, 3), 10, 0, {1});  // only cpu1 is ours
+  ASSERT_TRUE(d.ok());
+  EXPECT_TRUE(std::isnan(d->others_runnable));
+}
+
 TEST(ProcStatSource, RatesSpanTheConfiguredWindow) {
   Replay r(/*window=*/2);
   ASSERT_TRUE(r.step(stat_text({{0, 0, 0}}), 0, 0).ok());

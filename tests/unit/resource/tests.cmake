@@ -9,6 +9,7 @@ braid_add_test(resource_test
     ${CMAKE_CURRENT_LIST_DIR}/cpu_quota_source_test.cpp
     ${CMAKE_CURRENT_LIST_DIR}/memory_source_test.cpp
     ${CMAKE_CURRENT_LIST_DIR}/monitor_test.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/own_threads_test.cpp
     ${CMAKE_CURRENT_LIST_DIR}/proc_stat_replay_test.cpp
     ${CMAKE_CURRENT_LIST_DIR}/proc_stat_source_test.cpp
     ${CMAKE_CURRENT_LIST_DIR}/psi_source_test.cpp
