@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 #include <filesystem>
+#include <string>
 #include <system_error>
 
 namespace braid::detail {
@@ -45,6 +46,11 @@ Status OwnRunnableThreads::rescan() {
   for (const std::filesystem::directory_entry& e : it) {
     const std::string name = e.path().filename().string();
     if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) continue;
+    if (tasks_.size() == kMaxThreads) {
+      tasks_.clear();
+      return internal_error("own threads: more than " + std::to_string(kMaxThreads) +
+                            " threads, too many to read every sample");
+    }
     tasks_.emplace_back((e.path() / "stat").string());
   }
   return Status::ok_status();

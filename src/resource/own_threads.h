@@ -29,11 +29,16 @@ int proc_stat_threads(std::string_view stat_line);
 
 class OwnRunnableThreads {
  public:
+  // Above this many threads one sample would read that many files (a host process with a
+  // large thread pool): count() fails instead and the caller stops asking.
+  static constexpr size_t kMaxThreads = 256;
+
   // `root` prefixes the /proc paths ("" = this process; a captured tree in tests).
   explicit OwnRunnableThreads(std::string root = "");
 
   // This process's threads in state R now (the calling thread included: it is running).
-  // An error when /proc/self/task cannot be listed. Not thread-safe.
+  // An error when /proc/self/task cannot be listed or holds more than kMaxThreads.
+  // Not thread-safe.
   Result<int> count();
 
  private:

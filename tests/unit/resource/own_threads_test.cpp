@@ -81,6 +81,24 @@ TEST(OwnRunnableThreads, NoTaskDirectoryIsAnError) {
   EXPECT_NE(n.status().message().find("/proc/self/task"), std::string::npos) << n.status().to_string();
 }
 
+TEST(OwnRunnableThreads, TooManyThreadsToReadEverySampleIsAnError) {
+  ScratchRoot root;
+  const int n = static_cast<int>(OwnRunnableThreads::kMaxThreads) + 1;
+  root.write("/proc/self/stat", stat_line("host", 'R', n));
+  for (int t = 0; t < n; ++t) root.write("/proc/self/task/" + std::to_string(100 + t) + "/stat", stat_line("host", 'R'));
+  OwnRunnableThreads own(root.path());
+  Result<int> count = own.count();
+  ASSERT_FALSE(count.ok());
+  EXPECT_NE(count.status().message().find("too many"), std::string::npos) << count.status().to_string();
+  // One thread fewer is counted.
+  root.remove("/proc/self/task/100/stat");
+  root.remove("/proc/self/task/100");
+  root.write("/proc/self/stat", stat_line("host", 'R', n - 1));
+  count = own.count();
+  ASSERT_TRUE(count.ok()) << count.status().to_string();
+  EXPECT_EQ(*count, n - 1);
+}
+
 // This process: the calling thread (running) and a spinning thread are always runnable;
 // threads blocked on a condition variable are not.
 TEST(OwnRunnableThreads, SeesASpinningThreadAndNotBlockedOnes) {
