@@ -330,7 +330,8 @@ void write_html(std::ostream& os, const RunReport& r, const std::vector<TracedRu
     os << resource_chart(r.timeline, "cores", "cores",
                          {{"available", [](const ResourceSample& s) { return s.cores_available; }},
                           {"used by braid", [](const ResourceSample& s) { return s.cores_used_by_braid; }},
-                          {"used by others", [](const ResourceSample& s) { return s.cores_used_by_others; }}})
+                          {"used by others", [](const ResourceSample& s) { return s.cores_used_by_others; }},
+                          {"others runnable", [](const ResourceSample& s) { return s.others_runnable; }}})
        << resource_chart(r.timeline, "memory", "GiB",
                          {{"memory available", [](const ResourceSample& s) {
                              return s.memory_bytes_available >= 0 ? static_cast<double>(s.memory_bytes_available) / (1 << 30)

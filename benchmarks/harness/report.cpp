@@ -121,6 +121,7 @@ void write_timeline(JsonWriter& j, const RunReport& r) {
     j.field("t_ms", s.t_ms).field("phase", s.phase);
     j.field("cores_available", s.cores_available).field("cores_limit", s.cores_limit);
     j.field("cores_used_by_braid", s.cores_used_by_braid).field("cores_used_by_others", s.cores_used_by_others);
+    j.field("others_runnable", s.others_runnable);
     j.key("memory_bytes_available");
     if (s.memory_bytes_available >= 0) j.value(s.memory_bytes_available);
     else j.null();

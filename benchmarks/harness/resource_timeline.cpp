@@ -35,6 +35,7 @@ void ResourceTimeline::sample() {
   s.cores_limit = v.cores_limit;
   s.cores_used_by_braid = v.cores_used_by_braid;
   s.cores_used_by_others = v.cores_used_by_others;
+  s.others_runnable = v.others_runnable;
   s.memory_bytes_available = v.memory_bytes_available;
   s.bandwidth_gbps_available = v.bandwidth_gbps_available;
   std::lock_guard lock(mu_);

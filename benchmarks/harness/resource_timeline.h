@@ -26,6 +26,7 @@ struct ResourceSample {
   double cores_limit = 0;
   double cores_used_by_braid = 0;
   double cores_used_by_others = 0;
+  double others_runnable = 0;         // other processes' runnable threads (NaN: unknown)
   int64_t memory_bytes_available = -1;
   double bandwidth_gbps_available = 0;
 };

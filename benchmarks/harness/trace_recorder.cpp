@@ -116,6 +116,7 @@ void TraceRecorder::write(std::ostream& os, const std::vector<ResourceSample>& t
     j.begin_object().field("name", "cores").field("ph", "C").field("ts", ts).field("pid", 0).field("tid", 0);
     j.key("args").begin_object().field("available", s.cores_available);
     j.field("used_by_braid", s.cores_used_by_braid).field("used_by_others", s.cores_used_by_others);
+    j.field("others_runnable", s.others_runnable);
     j.end_object().end_object();
     if (s.memory_bytes_available >= 0) {
       j.begin_object().field("name", "memory available (GiB)").field("ph", "C").field("ts", ts).field("pid", 0);
