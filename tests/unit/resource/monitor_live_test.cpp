@@ -1,5 +1,6 @@
 // Live acceptance tests on the real machine (ctest label `live`, not in the default run):
-//  * a CPU-bound competitor makes cores_available drop by ~1 within 3 sample periods and
+//  * a CPU-bound competitor makes cores_available drop by ~1 within 3 sample periods (and
+//    the run-queue count read at least 1 for as long as it runs) and
 //    come back within 3 after it is killed;
 //  * a process that allocates and touches 50% of MemAvailable lowers
 //    memory_bytes_available by about that much.
@@ -13,6 +14,8 @@
 #include <unistd.h>
 
 #include <gtest/gtest.h>
+
+#include <algorithm>
 
 #include <chrono>
 #include <cmath>
@@ -126,6 +129,13 @@ TEST(ResourceMonitorLive, CpuCompetitorIsSeenWithin3Periods) {
       ok &= std::fabs(during[i].cores_available - (baseline - 1.0)) < 0.35;
     for (size_t i = static_cast<size_t>(i_off); i < after.size(); ++i)
       ok &= std::fabs(after[i].cores_available - baseline) < 0.35;
+    // The run-queue count (an instant, unfiltered): the hog is runnable at every sample
+    // while it runs; after it, other processes show up only now and then.
+    for (size_t i = static_cast<size_t>(i_on); i < during.size(); ++i) ok &= during[i].others_runnable >= 1.0;
+    std::vector<double> runnable_after;
+    for (size_t i = static_cast<size_t>(i_off); i < after.size(); ++i) runnable_after.push_back(after[i].others_runnable);
+    std::sort(runnable_after.begin(), runnable_after.end());
+    ok &= !runnable_after.empty() && runnable_after[runnable_after.size() / 2] < 0.5;
     std::vector<ResourceVector> all = before;
     all.insert(all.end(), during.begin(), during.end());
     all.insert(all.end(), after.begin(), after.end());
