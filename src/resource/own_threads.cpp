@@ -1,10 +1,11 @@
 #include "resource/own_threads.h"
 
-#include <algorithm>
-#include <charconv>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <system_error>
+
+#include "resource/text_scan.h"
 
 namespace braid::detail {
 
@@ -19,19 +20,9 @@ int proc_stat_threads(std::string_view stat_line) {
   if (close == std::string_view::npos) return -1;
   // Fields after the command: 3 state, 4 ppid, ... 20 num_threads.
   std::string_view rest = stat_line.substr(close + 1);
-  for (int field = 3; field <= 20; ++field) {
-    const size_t start = rest.find_first_not_of(' ');
-    if (start == std::string_view::npos) return -1;
-    rest.remove_prefix(start);
-    const size_t end = std::min(rest.find(' '), rest.size());
-    if (field == 20) {
-      int n = -1;
-      const auto [ptr, ec] = std::from_chars(rest.data(), rest.data() + end, n);
-      return ec == std::errc() && ptr == rest.data() + end && n > 0 ? n : -1;
-    }
-    rest.remove_prefix(end);
-  }
-  return -1;
+  for (int field = 3; field < 20; ++field) next_token(rest);
+  const std::optional<int64_t> n = parse_int64(next_token(rest));
+  return n && *n > 0 && *n <= (1 << 30) ? static_cast<int>(*n) : -1;
 }
 
 OwnRunnableThreads::OwnRunnableThreads(std::string root)
@@ -39,7 +30,6 @@ OwnRunnableThreads::OwnRunnableThreads(std::string root)
 
 Status OwnRunnableThreads::rescan() {
   tasks_.clear();
-  known_threads_ = -1;
   std::error_code ec;
   std::filesystem::directory_iterator it(rooted_path(root_, "/proc/self/task"), ec);
   if (ec) return internal_error("own threads: cannot list /proc/self/task: " + ec.message());
