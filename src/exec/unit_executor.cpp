@@ -33,10 +33,15 @@ struct FlowRequest {
   std::vector<std::unique_ptr<JoinNode>> joins;  // per unit
   std::vector<std::unique_ptr<GateNode>> gates;  // per unit
   std::vector<Job> jobs;                         // per unit
-  tbb::task_group group;  // the units' runs (spawned by the Dispatcher or, static, the gate)
+  tbb::task_group group;  // callers in the arena: the units' runs, which the caller waits on
   Dispatcher* dispatcher = nullptr;
   Dsdg* dsdg = nullptr;
   ServiceMeter* service = nullptr;  // the session's fair-share meter
+  // Callers outside the arena (Dispatcher::callers_wait_outside): the caller sleeps on
+  // `done`, set by the unit whose job returns last.
+  bool waits_outside = false;
+  std::atomic<uint32_t> units_left{0};
+  std::atomic<uint32_t> done{0};
 
   // Per request.
   UnitBody* body = nullptr;
@@ -86,6 +91,14 @@ void complete_unit(FlowRequest* r, uint32_t unit) {
   put_readying(gateway);
   tsan_release(r);  // the waiter in run() acquires every unit's work (TBB's wait is opaque to TSan)
   gateway.release_wait();  // the request may end here: only the Dispatcher is used below
+}
+
+// Callers outside: one unit's job has returned (completed, pumped); the last wakes the
+// caller, after which nothing of the request may be touched.
+void unit_returned(FlowRequest* r) {
+  if (r->units_left.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
+  r->done.store(1, std::memory_order_release);
+  r->done.notify_one();  // on a futex: harmless even if the caller has already seen `done`
 }
 
 Status run_unit(FlowRequest* r, uint32_t unit, int threads) {
@@ -183,16 +196,20 @@ void run_job(Job* job, int threads) {
   }
   Dispatcher* d = r->dispatcher;
   const double memory = job->candidate.working_set;
+  const bool outside = r->waits_outside;
   if (adaptive) d->release(threads, memory, job->candidate.session);
-  complete_unit(r, unit);  // may end the request: `r` is not used below
+  complete_unit(r, unit);  // callers in the arena: may end the request (`r` unused below)
   // One step for all the successors this completion readied: the chunk sees them together.
   if (adaptive) d->pump();
+  if (outside) unit_returned(r);
 }
 
 void fail_job(Job* job, Status status) {
   auto* r = static_cast<FlowRequest*>(job->owner);
+  const bool outside = r->waits_outside;
   r->fail(std::move(status));
-  complete_unit(r, job->index);
+  complete_unit(r, job->index);  // callers in the arena: may end the request
+  if (outside) unit_returned(r);
 }
 
 // The gate's body: the unit's predecessors have all completed. Adaptive: the Dispatcher
@@ -210,7 +227,8 @@ void make_ready(FlowRequest* r, uint32_t unit) {
 
 }  // namespace
 
-FlowRequest::FlowRequest(Dispatcher& d, Dsdg& g, ServiceMeter& meter) : dispatcher(&d), dsdg(&g), service(&meter) {
+FlowRequest::FlowRequest(Dispatcher& d, Dsdg& g, ServiceMeter& meter)
+    : dispatcher(&d), dsdg(&g), service(&meter), waits_outside(d.callers_wait_outside()) {
   const size_t n = g.size();
   joins.reserve(n);
   gates.reserve(n);
@@ -224,7 +242,8 @@ FlowRequest::FlowRequest(Dispatcher& d, Dsdg& g, ServiceMeter& meter) : dispatch
         }));
     tbb::flow::make_edge(*joins[i], *gates[i]);
     Job& j = jobs[i];
-    j.group = &group;
+    j.dispatcher = &d;
+    j.group = waits_outside ? nullptr : &group;
     j.run = run_job;
     j.fail = fail_job;
     j.owner = this;
@@ -295,13 +314,25 @@ Status UnitExecutor::run(UnitBody& body, ExecutionMode mode, const RunOptions& o
   // The session is active while one of its adaptive requests is in flight.
   const bool counted = !r.static_mode;
   if (counted && requests_in_flight_.fetch_add(1, std::memory_order_relaxed) == 0) dispatcher_.session_activity(+1);
-  execute_in(dispatcher_.arena(), [&] {
-    put_readying(r.start);  // the sources' gates submit them
+  if (r.waits_outside) {
+    // The workers run every job; this thread only starts the request and sleeps until
+    // its last unit returns. It never runs another request's job meanwhile (which would
+    // hold its own answer back), nor competes with the workers for a core.
+    r.units_left.store(static_cast<uint32_t>(n), std::memory_order_relaxed);
+    r.done.store(0, std::memory_order_relaxed);
+    put_readying(r.start);  // the sources' gates submit (static: enqueue) them
     if (!r.static_mode) dispatcher_.pump();
-    r.graph.wait_for_all();  // every unit completed (each gate holds the wait until then)
-    r.group.wait();          // the runs' tails (pumping the Dispatcher) have returned
+    while (r.done.load(std::memory_order_acquire) == 0) r.done.wait(0, std::memory_order_acquire);
     tsan_acquire(&r);
-  });
+  } else {
+    execute_in(dispatcher_.arena(), [&] {
+      put_readying(r.start);  // the sources' gates submit them
+      if (!r.static_mode) dispatcher_.pump();
+      r.graph.wait_for_all();  // every unit completed (each gate holds the wait until then)
+      r.group.wait();          // the runs' tails (pumping the Dispatcher) have returned
+      tsan_acquire(&r);
+    });
+  }
   if (counted && requests_in_flight_.fetch_sub(1, std::memory_order_relaxed) == 1) dispatcher_.session_activity(-1);
   Status st = r.failed.load(std::memory_order_acquire) ? std::move(r.status) : Status();
   pool_.give_back(std::move(owned));

@@ -2,6 +2,12 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <mutex>
+
+#include <tbb/global_control.h>
 
 #include "core/tsan_annotations.h"
 #include "sched/cache_info.h"
@@ -9,13 +15,47 @@
 
 namespace braid::detail {
 
-Dispatcher::Dispatcher(int max_threads, ResourceMonitor* monitor, PlannerConfig config, double memory_budget)
+namespace {
+
+// oneTBB creates at most max_allowed_parallelism - 1 worker threads (by default the
+// cores - 1: the thread that calls into the arena is meant to be the last one). Raises
+// that limit to `workers` + 1 with a control variable held for the life of the process
+// (raised again by a Runtime that needs more, never lowered), and says whether it holds:
+// a host that set a lower max_allowed_parallelism itself keeps it (the smallest active
+// value wins), and its callers then wait in the arena.
+bool allow_tbb_workers(int workers) {
+  static std::mutex mu;
+  static std::unique_ptr<tbb::global_control> held;
+  static size_t held_value = 0;
+  const size_t want = static_cast<size_t>(workers) + 1;
+  std::lock_guard lock(mu);
+  if (held_value < want) {
+    held.reset();  // the smaller value would win while both exist
+    held = std::make_unique<tbb::global_control>(tbb::global_control::max_allowed_parallelism, want);
+    held_value = want;
+  }
+  return tbb::global_control::active_value(tbb::global_control::max_allowed_parallelism) >= want;
+}
+
+bool caller_may_wait_outside(CallerWait mode, int threads) {
+  if (mode == CallerWait::kInArena) return false;
+  const char* env = std::getenv("BRAID_CALLER_IN_ARENA");
+  if (env != nullptr && std::strcmp(env, "1") == 0) return false;
+  return allow_tbb_workers(threads);
+}
+
+}  // namespace
+
+Dispatcher::Dispatcher(int max_threads, ResourceMonitor* monitor, PlannerConfig config, double memory_budget,
+                       CallerWait caller_wait)
     : max_threads_(std::max(1, max_threads)),
       monitor_(monitor),
       config_(config),
       memory_budget_(memory_budget),
       cache_bytes_(static_cast<double>(shared_cache_bytes())),
-      arena_(std::max(1, max_threads), 1) {
+      callers_outside_(caller_may_wait_outside(caller_wait, max_threads_)),
+      // Callers outside: max_threads workers. In the arena: one slot is the caller's.
+      arena_(max_threads_, callers_outside_ ? 0 : 1) {
   // The steady state allocates nothing: a step admits at most one subgraph per thread
   // plus the progress guarantee's, and rejects or delays at most what is ready.
   ready_.reserve(1024);
@@ -23,7 +63,10 @@ Dispatcher::Dispatcher(int max_threads, ResourceMonitor* monitor, PlannerConfig 
   decision_.too_big.reserve(1024);
 }
 
-Dispatcher::~Dispatcher() = default;
+Dispatcher::~Dispatcher() {
+  // The last jobs may still be returning from their tasks after their requests ended.
+  jobs_.wait();
+}
 
 void Dispatcher::submit(Job* job) {
   // Release: the job's fields (candidate, group) must be visible to the combiner that

@@ -28,10 +28,15 @@
 namespace braid::detail {
 
 // One schedulable unit: a (request, subgraph) pair. Owned by the request; intrusive.
+class Dispatcher;
+
 struct Job {
   Job* next = nullptr;                 // intrusive link in the incoming stack
   ReadyCandidate candidate;            // cost as the planner sees it (key = this)
-  tbb::task_group* group = nullptr;    // the request's group: spawned tasks belong to it
+  Dispatcher* dispatcher = nullptr;    // whose workers run it (spawn_job.h)
+  // Callers in the arena only: the request's group, which the caller waits on. Null when
+  // callers wait outside: the job is then a task of the Dispatcher's own group.
+  tbb::task_group* group = nullptr;
   void (*run)(Job* job, int threads) = nullptr;  // executes and completes the job
   void (*fail)(Job* job, Status status) = nullptr;  // completes without running
   void* owner = nullptr;               // the request
@@ -51,11 +56,21 @@ struct DispatcherStats {
 // Thread-safe.
 void resource_shares(const ResourceVector& v, double& compute_share, double& bandwidth_share);
 
+// Where the thread that calls a run waits for its request.
+enum class CallerWait {
+  // Outside the arena, on its own futex, while max_threads workers run every job (the
+  // default where oneTBB allows that many workers; BRAID_CALLER_IN_ARENA=1 turns it off).
+  kAuto,
+  // Inside the arena (one reserved slot), running jobs — any request's — while it waits.
+  kInArena,
+};
+
 class Dispatcher {
  public:
   // `monitor` may be null (then every core is assumed available). Not thread-safe.
-  Dispatcher(int max_threads, ResourceMonitor* monitor, PlannerConfig config, double memory_budget);
-  ~Dispatcher();
+  Dispatcher(int max_threads, ResourceMonitor* monitor, PlannerConfig config, double memory_budget,
+             CallerWait caller_wait = CallerWait::kAuto);
+  ~Dispatcher();  // no request may be in flight
 
   // Hands over a ready job. Lock-free. Thread-safe; must be called inside the arena.
   void submit(Job* job);
@@ -78,6 +93,10 @@ class Dispatcher {
 
   int max_threads() const { return max_threads_; }
   tbb::task_arena& arena() { return arena_; }
+  // True when the arena's threads are max_threads workers and callers wait outside it
+  // (CallerWait::kAuto granted); jobs are then tasks of jobs(). Thread-safe.
+  bool callers_wait_outside() const { return callers_outside_; }
+  tbb::task_group& jobs() { return jobs_; }
   ResourceMonitor* monitor() const { return monitor_; }
   // Cores the scheduler may use right now. Thread-safe.
   int thread_budget_now() const;
@@ -95,7 +114,9 @@ class Dispatcher {
   PlannerConfig config_;
   const double memory_budget_;
   const double cache_bytes_;  // shared cache per core group; 0 when unknown
+  const bool callers_outside_;
   tbb::task_arena arena_;
+  tbb::task_group jobs_;  // every job when callers wait outside (destroyed before arena_)
 
   alignas(64) std::atomic<Job*> incoming_{nullptr};
   alignas(64) std::atomic<uint64_t> pending_{0};

@@ -1,9 +1,11 @@
 // UnitExecutor: the flow graph per in-flight request. Every unit runs exactly once, after
 // all of its predecessors, in both parallel modes, on many threads and with many requests
 // at once over one executor (its pooled graphs are reused); a failing unit fails only its
-// request; the siblings a completion readies reach the scheduler in one step. The
-// Dispatcher lends idle threads to running jobs only within its budget, and never loses
-// the wake-up of a job whose pump found another thread combining.
+// request; the siblings a completion readies reach the scheduler in one step. All of it
+// with the callers waiting outside the arena (the default) and inside it (the fallback
+// when a host caps oneTBB's threads). The Dispatcher lends idle threads to running jobs
+// only within its budget, and never loses the wake-up of a job whose pump found another
+// thread combining.
 #include "exec/unit_executor.h"
 
 #include <gtest/gtest.h>
@@ -15,10 +17,14 @@
 #include <cstdlib>
 #include <future>
 #include <memory>
+#include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 #include <utility>
 #include <vector>
+
+#include <tbb/global_control.h>
 
 #include "partition/partitioner.h"
 #include "unit/partition/test_graphs.h"
@@ -68,16 +74,20 @@ class CheckingBody final : public UnitBody {
 struct ModeThreads {
   ExecutionMode mode;
   int threads;
+  CallerWait caller = CallerWait::kAuto;
 };
+
+constexpr CallerWait kBothCallerWaits[] = {CallerWait::kAuto, CallerWait::kInArena};
 
 class EveryUnitOnce : public ::testing::TestWithParam<ModeThreads> {};
 
 TEST_P(EveryUnitOnce, AfterItsPredecessorsRequestAfterRequest) {
-  const auto [mode, threads] = GetParam();
+  const auto [mode, threads, caller] = GetParam();
   auto d = random_dsdg(400, 17);
   ASSERT_NE(d, nullptr);
   ASSERT_GT(d->size(), 50u);
-  Dispatcher dispatcher(threads, nullptr, PlannerConfig{}, 0);
+  Dispatcher dispatcher(threads, nullptr, PlannerConfig{}, 0, caller);
+  EXPECT_EQ(dispatcher.callers_wait_outside(), caller == CallerWait::kAuto);
   UnitExecutor executor(dispatcher, *d, threads);
   RunOptions options;
   for (int round = 0; round < 20; ++round) {  // the same pooled graph, reused
@@ -96,55 +106,61 @@ INSTANTIATE_TEST_SUITE_P(Modes, EveryUnitOnce,
                                            ModeThreads{ExecutionMode::kAdaptive, 2},
                                            ModeThreads{ExecutionMode::kAdaptive, 4},
                                            ModeThreads{ExecutionMode::kStatic, 1},
-                                           ModeThreads{ExecutionMode::kStatic, 3}));
+                                           ModeThreads{ExecutionMode::kStatic, 3},
+                                           ModeThreads{ExecutionMode::kAdaptive, 2, CallerWait::kInArena},
+                                           ModeThreads{ExecutionMode::kStatic, 3, CallerWait::kInArena}));
 
 TEST(UnitExecutor, ManyConcurrentRequestsOverOneExecutor) {
-  auto d = random_dsdg(300, 23);
-  ASSERT_NE(d, nullptr);
-  Dispatcher dispatcher(4, nullptr, PlannerConfig{}, 0);
-  UnitExecutor executor(dispatcher, *d, 2);
-  constexpr int kClients = 8, kRounds = 10;
-  std::atomic<int> failures{0};
-  std::vector<std::thread> clients;
-  for (int c = 0; c < kClients; ++c) {
-    clients.emplace_back([&, c] {
-      RunOptions options;
-      for (int round = 0; round < kRounds; ++round) {
-        CheckingBody body(*d);
-        const ExecutionMode mode = (c + round) % 3 == 0 ? ExecutionMode::kStatic : ExecutionMode::kAdaptive;
-        bool ok = executor.run(body, mode, options).ok() && body.order_ok();
-        for (uint32_t s = 0; s < d->size(); ++s) ok = ok && body.runs(s) == 1 && body.finished_count(s) == 1;
-        if (!ok) failures.fetch_add(1);
-      }
-    });
+  for (CallerWait caller : kBothCallerWaits) {
+    auto d = random_dsdg(300, 23);
+    ASSERT_NE(d, nullptr);
+    Dispatcher dispatcher(4, nullptr, PlannerConfig{}, 0, caller);
+    UnitExecutor executor(dispatcher, *d, 2);
+    constexpr int kClients = 8, kRounds = 10;
+    std::atomic<int> failures{0};
+    std::vector<std::thread> clients;
+    for (int c = 0; c < kClients; ++c) {
+      clients.emplace_back([&, c] {
+        RunOptions options;
+        for (int round = 0; round < kRounds; ++round) {
+          CheckingBody body(*d);
+          const ExecutionMode mode = (c + round) % 3 == 0 ? ExecutionMode::kStatic : ExecutionMode::kAdaptive;
+          bool ok = executor.run(body, mode, options).ok() && body.order_ok();
+          for (uint32_t s = 0; s < d->size(); ++s) ok = ok && body.runs(s) == 1 && body.finished_count(s) == 1;
+          if (!ok) failures.fetch_add(1);
+        }
+      });
+    }
+    for (auto& t : clients) t.join();
+    EXPECT_EQ(failures.load(), 0);
+    // Adaptive runs were measured: every unit has observations.
+    for (uint32_t s = 0; s < d->size(); ++s) EXPECT_GT(d->observed_count(s), 0u) << s;
   }
-  for (auto& t : clients) t.join();
-  EXPECT_EQ(failures.load(), 0);
-  // Adaptive runs were measured: every unit has observations.
-  for (uint32_t s = 0; s < d->size(); ++s) EXPECT_GT(d->observed_count(s), 0u) << s;
 }
 
 TEST(UnitExecutor, AFailingUnitFailsItsRequestSkipsTheRestAndTheNextRequestRuns) {
   auto d = random_dsdg(200, 5);
   ASSERT_NE(d, nullptr);
-  Dispatcher dispatcher(2, nullptr, PlannerConfig{}, 0);
-  UnitExecutor executor(dispatcher, *d, 2);
   RunOptions options;
   const uint32_t bad = static_cast<uint32_t>(d->size() / 3);
-  for (ExecutionMode mode : {ExecutionMode::kAdaptive, ExecutionMode::kStatic}) {
-    CheckingBody failing(*d);
-    failing.fail_at(bad);
-    Status st = executor.run(failing, mode, options);
-    ASSERT_FALSE(st.ok());
-    EXPECT_NE(st.message().find("fails on purpose"), std::string::npos) << st.message();
-    // Every unit completed exactly once (its values are released), descendants of the
-    // failed unit did not run.
-    for (uint32_t s = 0; s < d->size(); ++s) EXPECT_EQ(failing.finished_count(s), 1) << s;
-    for (SubgraphId t : d->succs(bad)) EXPECT_EQ(failing.runs(t), 0) << t;
+  for (CallerWait caller : kBothCallerWaits) {
+    for (ExecutionMode mode : {ExecutionMode::kAdaptive, ExecutionMode::kStatic}) {
+      Dispatcher dispatcher(2, nullptr, PlannerConfig{}, 0, caller);
+      UnitExecutor executor(dispatcher, *d, 2);
+      CheckingBody failing(*d);
+      failing.fail_at(bad);
+      Status st = executor.run(failing, mode, options);
+      ASSERT_FALSE(st.ok());
+      EXPECT_NE(st.message().find("fails on purpose"), std::string::npos) << st.message();
+      // Every unit completed exactly once (its values are released), descendants of the
+      // failed unit did not run.
+      for (uint32_t s = 0; s < d->size(); ++s) EXPECT_EQ(failing.finished_count(s), 1) << s;
+      for (SubgraphId t : d->succs(bad)) EXPECT_EQ(failing.runs(t), 0) << t;
 
-    CheckingBody next(*d);
-    ASSERT_TRUE(executor.run(next, mode, options).ok());
-    for (uint32_t s = 0; s < d->size(); ++s) EXPECT_EQ(next.runs(s), 1) << s;
+      CheckingBody next(*d);
+      ASSERT_TRUE(executor.run(next, mode, options).ok());
+      for (uint32_t s = 0; s < d->size(); ++s) EXPECT_EQ(next.runs(s), 1) << s;
+    }
   }
 }
 
@@ -283,35 +299,107 @@ std::unique_ptr<Dsdg> fan_out_dsdg(size_t n) {
 // its announcement; with the acquire/release ordering Dispatcher::pump had before, both
 // could miss each other and a request hung in wait_for_all with every thread idle: this
 // test hung 6 times out of 6 on that code (after 124 to 213753 requests), and
-// braid_sched_bench's BM_ExecutorEmptyUnits/10/0/2 every time. Runs for two seconds of
-// wall time (fewer requests under the sanitizers); a request that has not returned 10 s
-// later fails the test and ends the process (the hung thread cannot be joined).
+// braid_sched_bench's BM_ExecutorEmptyUnits/10/0/2 every time. Runs for a second of
+// wall time per way of waiting (fewer requests under the sanitizers); a request that has
+// not returned 11 s later fails the test and ends the process (the hung thread cannot be
+// joined).
 TEST(UnitExecutor, TinyRequestsBackToBackNeverLoseAWakeUp) {
-  auto d = fan_out_dsdg(10);
-  Dispatcher dispatcher(2, nullptr, PlannerConfig{}, 0);
-  UnitExecutor executor(dispatcher, *d, 2);
-  struct Empty final : UnitBody {
-    Status run(uint32_t, int) override { return {}; }
-  } body;
-  std::atomic<int64_t> done{0};
-  auto loop = std::async(std::launch::async, [&] {
-    RunOptions options;
-    const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(2);
-    while (std::chrono::steady_clock::now() < end) {
-      for (int i = 0; i < 64; ++i) {
-        if (!executor.run(body, ExecutionMode::kAdaptive, options).ok()) return false;
-        done.fetch_add(1, std::memory_order_relaxed);
+  for (CallerWait caller : kBothCallerWaits) {
+    auto d = fan_out_dsdg(10);
+    Dispatcher dispatcher(2, nullptr, PlannerConfig{}, 0, caller);
+    UnitExecutor executor(dispatcher, *d, 2);
+    struct Empty final : UnitBody {
+      Status run(uint32_t, int) override { return {}; }
+    } body;
+    std::atomic<int64_t> done{0};
+    auto loop = std::async(std::launch::async, [&] {
+      RunOptions options;
+      const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+      while (std::chrono::steady_clock::now() < end) {
+        for (int i = 0; i < 64; ++i) {
+          if (!executor.run(body, ExecutionMode::kAdaptive, options).ok()) return false;
+          done.fetch_add(1, std::memory_order_relaxed);
+        }
       }
+      return true;
+    });
+    if (loop.wait_for(std::chrono::seconds(12)) != std::future_status::ready) {
+      std::fprintf(stderr, "a request never returned after %lld completed: lost wake-up\n",
+                   static_cast<long long>(done.load()));
+      std::_Exit(1);
     }
-    return true;
-  });
-  if (loop.wait_for(std::chrono::seconds(12)) != std::future_status::ready) {
-    std::fprintf(stderr, "a request never returned after %lld completed: lost wake-up\n",
-                 static_cast<long long>(done.load()));
-    std::_Exit(1);
+    EXPECT_TRUE(loop.get());
+    EXPECT_GT(done.load(), 0);
   }
-  EXPECT_TRUE(loop.get());
-  EXPECT_GT(done.load(), 0);
+}
+
+// Records which threads ran units.
+class ThreadRecordingBody final : public UnitBody {
+ public:
+  Status run(uint32_t, int) override {
+    std::this_thread::sleep_for(std::chrono::microseconds(50));  // long enough to overlap requests
+    std::lock_guard lock(mu_);
+    threads_.insert(std::this_thread::get_id());
+    return {};
+  }
+  std::set<std::thread::id> threads() const {
+    std::lock_guard lock(mu_);
+    return threads_;
+  }
+
+ private:
+  mutable std::mutex mu_;
+  std::set<std::thread::id> threads_;
+};
+
+// With callers outside the arena, a caller only starts its request and sleeps: no unit
+// (its own or another request's) ever runs on it, so it returns when its last unit ends,
+// not when some other request's job it picked up meanwhile does. Four clients, two
+// threads: on the in-arena path the callers run units (and this would fail).
+TEST(UnitExecutor, CallersOutsideTheArenaNeverRunAUnit) {
+  auto d = fan_out_dsdg(12);
+  Dispatcher dispatcher(2, nullptr, PlannerConfig{}, 0);
+  ASSERT_TRUE(dispatcher.callers_wait_outside());
+  UnitExecutor executor(dispatcher, *d, 2);
+  ThreadRecordingBody body;
+  constexpr int kClients = 4;
+  std::vector<std::thread::id> callers(kClients);
+  std::atomic<int> failures{0};
+  std::vector<std::thread> clients;
+  for (int c = 0; c < kClients; ++c) {
+    clients.emplace_back([&, c] {
+      callers[c] = std::this_thread::get_id();
+      RunOptions options;
+      for (int round = 0; round < 20; ++round) {
+        const ExecutionMode mode = round % 4 == 3 ? ExecutionMode::kStatic : ExecutionMode::kAdaptive;
+        if (!executor.run(body, mode, options).ok()) failures.fetch_add(1);
+      }
+    });
+  }
+  for (auto& t : clients) t.join();
+  EXPECT_EQ(failures.load(), 0);
+  const std::set<std::thread::id> ran = body.threads();
+  EXPECT_LE(ran.size(), 2u);  // the two workers
+  for (const std::thread::id& c : callers) EXPECT_EQ(ran.count(c), 0u) << "a caller ran a unit";
+}
+
+// A host that caps oneTBB below what the workers need (max_allowed_parallelism 1: no
+// worker thread at all) keeps its cap; the Dispatcher then lets callers run their
+// requests in the arena, and requests still complete.
+TEST(Dispatcher, AHostCapOnTbbThreadsPutsCallersInTheArena) {
+  auto d = random_dsdg(100, 31);
+  ASSERT_NE(d, nullptr);
+  tbb::global_control cap(tbb::global_control::max_allowed_parallelism, 1);
+  Dispatcher dispatcher(2, nullptr, PlannerConfig{}, 0);
+  EXPECT_FALSE(dispatcher.callers_wait_outside());
+  UnitExecutor executor(dispatcher, *d, 2);
+  RunOptions options;
+  for (ExecutionMode mode : {ExecutionMode::kAdaptive, ExecutionMode::kStatic}) {
+    CheckingBody body(*d);
+    ASSERT_TRUE(executor.run(body, mode, options).ok());
+    EXPECT_TRUE(body.order_ok());
+    for (uint32_t s = 0; s < d->size(); ++s) EXPECT_EQ(body.runs(s), 1) << s;
+  }
 }
 
 }  // namespace
