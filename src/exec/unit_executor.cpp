@@ -37,8 +37,8 @@ struct FlowRequest {
   Dispatcher* dispatcher = nullptr;
   Dsdg* dsdg = nullptr;
   ServiceMeter* service = nullptr;  // the session's fair-share meter
-  // Callers outside the arena (Dispatcher::callers_wait_outside): the caller sleeps on
-  // `done`, set by the unit whose job returns last.
+  // Per request: whether the caller waits outside the arena, sleeping on `done`, which
+  // the unit whose job returns last sets (see run()).
   bool waits_outside = false;
   std::atomic<uint32_t> units_left{0};
   std::atomic<uint32_t> done{0};
@@ -228,7 +228,7 @@ void make_ready(FlowRequest* r, uint32_t unit) {
 }  // namespace
 
 FlowRequest::FlowRequest(Dispatcher& d, Dsdg& g, ServiceMeter& meter)
-    : dispatcher(&d), dsdg(&g), service(&meter), waits_outside(d.callers_wait_outside()) {
+    : dispatcher(&d), dsdg(&g), service(&meter) {
   const size_t n = g.size();
   joins.reserve(n);
   gates.reserve(n);
@@ -242,8 +242,6 @@ FlowRequest::FlowRequest(Dispatcher& d, Dsdg& g, ServiceMeter& meter)
         }));
     tbb::flow::make_edge(*joins[i], *gates[i]);
     Job& j = jobs[i];
-    j.dispatcher = &d;
-    j.group = waits_outside ? nullptr : &group;
     j.run = run_job;
     j.fail = fail_job;
     j.owner = this;
@@ -297,7 +295,15 @@ Status UnitExecutor::run(UnitBody& body, ExecutionMode mode, const RunOptions& o
       r.static_mode ? 0.0 : std::floor(service_.value_us(steady_now_ns()) / kServiceQuantumUs);
   r.tracer = run_tracer();
   r.request_id = r.tracer ? g_traced_requests.fetch_add(1, std::memory_order_relaxed) + 1 : 0;
+  // A request that starts beside another waits outside the arena (see below); one that
+  // starts alone lets its caller work in the arena.
+  const int others_in_flight = dispatcher_.request_begins();
+  r.waits_outside = dispatcher_.callers_may_wait_outside() && others_in_flight > 0;
+  tbb::task_arena* arena = r.waits_outside ? &dispatcher_.workers_arena() : &dispatcher_.arena();
+  tbb::task_group* group = r.waits_outside ? &dispatcher_.jobs() : &r.group;
   for (uint32_t i = 0; i < n; ++i) {
+    r.jobs[i].arena = arena;
+    r.jobs[i].group = group;
     ReadyCandidate& c = r.jobs[i].candidate;
     // The DSDG's live view: costs at the current shapes, times and ranks learned from runs.
     const Cost cost = dsdg_.estimated_cost(i);
@@ -315,9 +321,11 @@ Status UnitExecutor::run(UnitBody& body, ExecutionMode mode, const RunOptions& o
   const bool counted = !r.static_mode;
   if (counted && requests_in_flight_.fetch_add(1, std::memory_order_relaxed) == 0) dispatcher_.session_activity(+1);
   if (r.waits_outside) {
-    // The workers run every job; this thread only starts the request and sleeps until
-    // its last unit returns. It never runs another request's job meanwhile (which would
-    // hold its own answer back), nor competes with the workers for a core.
+    // Another request is in flight. In the arena this thread would run whatever task it
+    // found — another request's subgraph of several milliseconds — and could not return
+    // before that ended; and it would need the caller's slot, which the other request's
+    // caller may hold. So the workers of the workers' arena run every job of this
+    // request: this thread only starts it and sleeps until its last unit returns.
     r.units_left.store(static_cast<uint32_t>(n), std::memory_order_relaxed);
     r.done.store(0, std::memory_order_relaxed);
     put_readying(r.start);  // the sources' gates submit (static: enqueue) them
@@ -325,14 +333,20 @@ Status UnitExecutor::run(UnitBody& body, ExecutionMode mode, const RunOptions& o
     while (r.done.load(std::memory_order_acquire) == 0) r.done.wait(0, std::memory_order_acquire);
     tsan_acquire(&r);
   } else {
+    // Alone (or callers must wait in the arena): this thread runs jobs while it waits,
+    // the first ones from its own deque, with no hand-off to a worker and back.
     execute_in(dispatcher_.arena(), [&] {
+      tbb::task_arena* outer = t_in_arena;
+      t_in_arena = &dispatcher_.arena();
       put_readying(r.start);  // the sources' gates submit them
       if (!r.static_mode) dispatcher_.pump();
       r.graph.wait_for_all();  // every unit completed (each gate holds the wait until then)
       r.group.wait();          // the runs' tails (pumping the Dispatcher) have returned
+      t_in_arena = outer;
       tsan_acquire(&r);
     });
   }
+  dispatcher_.request_ends();
   if (counted && requests_in_flight_.fetch_sub(1, std::memory_order_relaxed) == 1) dispatcher_.session_activity(-1);
   Status st = r.failed.load(std::memory_order_acquire) ? std::move(r.status) : Status();
   pool_.give_back(std::move(owned));

@@ -54,8 +54,10 @@ Dispatcher::Dispatcher(int max_threads, ResourceMonitor* monitor, PlannerConfig 
       memory_budget_(memory_budget),
       cache_bytes_(static_cast<double>(shared_cache_bytes())),
       callers_outside_(caller_may_wait_outside(caller_wait, max_threads_)),
-      // Callers outside: max_threads workers. In the arena: one slot is the caller's.
-      arena_(max_threads_, callers_outside_ ? 0 : 1) {
+      // One slot for the caller: with none reserved, max_threads workers would come for
+      // the work of a caller that is itself in the arena, one of them to spin idle.
+      arena_(max_threads_, 1),
+      workers_arena_(max_threads_, 0) {
   // The steady state allocates nothing: a step admits at most one subgraph per thread
   // plus the progress guarantee's, and rejects or delays at most what is ready.
   ready_.reserve(1024);

@@ -33,9 +33,10 @@ class Dispatcher;
 struct Job {
   Job* next = nullptr;                 // intrusive link in the incoming stack
   ReadyCandidate candidate;            // cost as the planner sees it (key = this)
-  Dispatcher* dispatcher = nullptr;    // whose workers run it (spawn_job.h)
-  // Callers in the arena only: the request's group, which the caller waits on. Null when
-  // callers wait outside: the job is then a task of the Dispatcher's own group.
+  // Where its task runs and which task_group it joins (spawn_job.h): the Dispatcher's
+  // arena() and the request's group, which a caller in the arena waits on; or, when the
+  // caller waits outside, workers_arena() and the Dispatcher's jobs().
+  tbb::task_arena* arena = nullptr;
   tbb::task_group* group = nullptr;
   void (*run)(Job* job, int threads) = nullptr;  // executes and completes the job
   void (*fail)(Job* job, Status status) = nullptr;  // completes without running
@@ -58,10 +59,12 @@ void resource_shares(const ResourceVector& v, double& compute_share, double& ban
 
 // Where the thread that calls a run waits for its request.
 enum class CallerWait {
-  // Outside the arena, on its own futex, while max_threads workers run every job (the
-  // default where oneTBB allows that many workers; BRAID_CALLER_IN_ARENA=1 turns it off).
+  // A request that starts alone: in arena(), running jobs while it waits (no hand-off to
+  // a worker and back). One that starts while another is in flight: outside, on its own
+  // futex, while workers_arena()'s threads run its jobs. Where oneTBB allows max_threads
+  // workers; otherwise as kInArena. BRAID_CALLER_IN_ARENA=1 turns it off.
   kAuto,
-  // Inside the arena (one reserved slot), running jobs — any request's — while it waits.
+  // Always in arena(), running jobs — any request's — while it waits.
   kInArena,
 };
 
@@ -92,10 +95,18 @@ class Dispatcher {
   void repay(int threads, SessionThreads* session = nullptr);
 
   int max_threads() const { return max_threads_; }
+  // max_threads slots, one of them reserved for a caller: the caller and max_threads - 1
+  // workers.
   tbb::task_arena& arena() { return arena_; }
-  // True when the arena's threads are max_threads workers and callers wait outside it
-  // (CallerWait::kAuto granted); jobs are then tasks of jobs(). Thread-safe.
-  bool callers_wait_outside() const { return callers_outside_; }
+  // max_threads slots for workers only: the jobs of callers waiting outside.
+  tbb::task_arena& workers_arena() { return workers_arena_; }
+  // True when oneTBB may run max_threads workers and callers may wait outside
+  // (CallerWait::kAuto granted). Thread-safe.
+  bool callers_may_wait_outside() const { return callers_outside_; }
+  // A request begins (returns how many were in flight before it) or ends. Thread-safe.
+  int request_begins() { return requests_in_flight_.fetch_add(1, std::memory_order_relaxed); }
+  void request_ends() { requests_in_flight_.fetch_sub(1, std::memory_order_relaxed); }
+  // The group of the jobs whose callers wait outside. Thread-safe.
   tbb::task_group& jobs() { return jobs_; }
   ResourceMonitor* monitor() const { return monitor_; }
   // Cores the scheduler may use right now. Thread-safe.
@@ -116,7 +127,8 @@ class Dispatcher {
   const double cache_bytes_;  // shared cache per core group; 0 when unknown
   const bool callers_outside_;
   tbb::task_arena arena_;
-  tbb::task_group jobs_;  // every job when callers wait outside (destroyed before arena_)
+  tbb::task_arena workers_arena_;  // initialised on first use
+  tbb::task_group jobs_;  // the jobs of callers waiting outside (destroyed before the arenas)
 
   alignas(64) std::atomic<Job*> incoming_{nullptr};
   alignas(64) std::atomic<uint64_t> pending_{0};
@@ -125,6 +137,7 @@ class Dispatcher {
   std::atomic<int> waiting_{0};  // ready jobs the last step left waiting (the combiner's count)
   std::atomic<int> running_{0};
   std::atomic<int> active_sessions_{0};
+  std::atomic<int> requests_in_flight_{0};
   std::atomic<double> memory_in_use_{0};
 
   // Owned by the combiner (the thread holding busy_).

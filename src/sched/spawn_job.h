@@ -7,6 +7,7 @@
 // inlined through a function pointer) is still checked.
 #pragma once
 
+#include <tbb/task_arena.h>
 #include <tbb/task_group.h>
 
 #include "core/tsan_annotations.h"
@@ -14,33 +15,26 @@
 
 namespace braid::detail {
 
-// The Dispatcher whose job this thread is running (callers outside only), else null.
-inline thread_local Dispatcher* t_running_jobs_of = nullptr;
+// The arena in which this thread is running a job or waiting as a caller; null
+// elsewhere (a caller waiting outside, another arena).
+inline thread_local tbb::task_arena* t_in_arena = nullptr;
 
 inline void spawn_job(Job* job, int threads) {
   tsan_release(job);  // everything the spawner wrote to the job, for the task's acquire
-  if (job->group != nullptr) {
-    // The caller waits in the arena on the request's group.
-    job->group->run([job, threads] {
-      tsan_acquire(job);
-      job->run(job, threads);
-    });
-    return;
-  }
-  Dispatcher* d = job->dispatcher;
-  auto task = [job, threads, d] {
+  tbb::task_arena* arena = job->arena;
+  auto task = [job, threads, arena] {
     tsan_acquire(job);
-    Dispatcher* outer = t_running_jobs_of;
-    t_running_jobs_of = d;
-    job->run(job, threads);  // may end the request: only `d` is used below
-    t_running_jobs_of = outer;
+    tbb::task_arena* outer = t_in_arena;
+    t_in_arena = arena;
+    job->run(job, threads);  // may end the request: `job` is not used below
+    t_in_arena = outer;
   };
-  // A worker's successors go to its own deque (it likely runs one next, cache-warm); a
-  // caller outside the arena, or a thread of another arena, enqueues into this one.
-  if (t_running_jobs_of == d) {
-    d->jobs().run(std::move(task));
+  // A thread in the job's arena spawns into its own deque (it, or the thread that steals
+  // it, runs the job next, cache-warm); any other thread enqueues into that arena.
+  if (t_in_arena == arena) {
+    job->group->run(std::move(task));
   } else {
-    d->arena().enqueue(d->jobs().defer(std::move(task)));
+    arena->enqueue(job->group->defer(std::move(task)));
   }
 }
 

@@ -16,6 +16,7 @@
 #include "exec/unit_executor.h"
 #include "sched/chunk_planner.h"
 #include "sched/dispatcher.h"
+#include "sched/spawn_job.h"
 
 namespace braid::detail {
 namespace {
@@ -127,6 +128,7 @@ void BM_DispatchEmptySubgraphs(benchmark::State& state) {
   for (size_t i = 0; i < n; ++i) {
     Job& j = g.jobs[i];
     j.group = &group;
+    j.arena = &dispatcher.arena();
     j.run = run_empty;
     j.fail = fail_empty;
     j.owner = &g;
@@ -136,6 +138,7 @@ void BM_DispatchEmptySubgraphs(benchmark::State& state) {
   for (auto _ : state) {
     g.done.store(0, std::memory_order_relaxed);
     dispatcher.arena().execute([&] {
+      t_in_arena = &dispatcher.arena();  // as a caller in the arena: spawns stay local
       if (g.chain) {
         dispatcher.submit(&g.jobs[0]);
       } else {
@@ -144,6 +147,7 @@ void BM_DispatchEmptySubgraphs(benchmark::State& state) {
       dispatcher.pump();
       // The jobs pump when they finish; wait until every one has run.
       while (g.done.load(std::memory_order_relaxed) < n) group.wait();
+      t_in_arena = nullptr;
     });
   }
   state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * n));
