@@ -443,6 +443,43 @@ TEST(UnitExecutor, ACallerBesideAnotherRequestRunsNoUnit) {
   for (const std::thread::id& c : callers) EXPECT_EQ(ran.count(c), 0u) << "a caller ran a unit";
 }
 
+// A unit that itself calls run() on the same Dispatcher (a host callable running another
+// model) completes, alone and beside another request (whose outer jobs then run on the
+// workers-only arena). Such a run waits where it is, executing tasks, rather than
+// sleeping a worker the nested request may need; with spare workers, as here, sleeping
+// would complete too, so this checks that the nested path works, not that choice. Three
+// threads: the held request and the outer unit take one each, the nested units the third.
+TEST(UnitExecutor, ARunCalledFromInsideAUnitCompletes) {
+  auto inner_dsdg = fan_out_dsdg(6);
+  auto outer_dsdg = fan_out_dsdg(4);
+  Dispatcher dispatcher(3, nullptr, PlannerConfig{}, 0);
+  UnitExecutor inner(dispatcher, *inner_dsdg, 1);
+  UnitExecutor outer(dispatcher, *outer_dsdg, 1);
+  struct Nesting final : UnitBody {
+    UnitExecutor* inner = nullptr;
+    std::atomic<int> nested_ok{0};
+    Status run(uint32_t unit, int) override {
+      if (unit != 1) return {};
+      CheckingBody body(inner->dsdg());
+      RunOptions options;
+      Status st = inner->run(body, ExecutionMode::kAdaptive, options);
+      bool ok = st.ok();
+      for (uint32_t s = 0; s < inner->dsdg().size(); ++s) ok = ok && body.runs(s) == 1;
+      if (ok) nested_ok.fetch_add(1);
+      return st;
+    }
+  };
+  for (bool beside : {false, true}) {
+    std::unique_ptr<RequestInFlight> other;
+    if (beside) other = std::make_unique<RequestInFlight>(dispatcher);
+    Nesting body;
+    body.inner = &inner;
+    RunOptions options;
+    for (int round = 0; round < 5; ++round) ASSERT_TRUE(outer.run(body, ExecutionMode::kAdaptive, options).ok());
+    EXPECT_EQ(body.nested_ok.load(), 5) << (beside ? "beside" : "alone");
+  }
+}
+
 // A host that caps oneTBB below what the workers need (max_allowed_parallelism 1: no
 // worker thread at all) keeps its cap; the Dispatcher then lets callers run their
 // requests in the arena, and requests still complete.
