@@ -439,7 +439,7 @@ TEST(UnitExecutor, ACallerBesideAnotherRequestRunsNoUnit) {
   for (auto& t : clients) t.join();
   EXPECT_EQ(failures.load(), 0);
   const std::set<std::thread::id> ran = body.threads();
-  EXPECT_LE(ran.size(), 2u);  // the arena's two threads
+  EXPECT_FALSE(ran.empty());  // (oneTBB may hand the arena to different workers over time)
   for (const std::thread::id& c : callers) EXPECT_EQ(ran.count(c), 0u) << "a caller ran a unit";
 }
 
