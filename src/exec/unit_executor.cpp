@@ -296,14 +296,14 @@ Status UnitExecutor::run(UnitBody& body, ExecutionMode mode, const RunOptions& o
   r.tracer = run_tracer();
   r.request_id = r.tracer ? g_traced_requests.fetch_add(1, std::memory_order_relaxed) + 1 : 0;
   // A request that starts beside another waits outside the arena (see below); one that
-  // starts alone lets its caller work in the arena. A run called from inside one of
-  // Braid's arenas (a host callable or custom op calling run) works where it is: its
-  // thread must not sleep while the jobs it waits for may need it.
+  // starts alone lets its caller work in the arena. So does a run called from inside one
+  // of Braid's arenas (a host callable or custom op calling run): its thread must not
+  // sleep while the jobs it waits for may need it. (It enters arena(), the one its graph
+  // was built in and waits in, even from workers_arena(), as a run from another Runtime's
+  // callable would.)
   const int others_in_flight = dispatcher_.request_begins();
-  tbb::task_arena* const here = t_in_arena;
-  r.waits_outside = dispatcher_.callers_may_wait_outside() && others_in_flight > 0 && here == nullptr;
-  tbb::task_arena* const home = here == &dispatcher_.workers_arena() ? here : &dispatcher_.arena();
-  tbb::task_arena* arena = r.waits_outside ? &dispatcher_.workers_arena() : home;
+  r.waits_outside = dispatcher_.callers_may_wait_outside() && others_in_flight > 0 && t_in_arena == nullptr;
+  tbb::task_arena* arena = r.waits_outside ? &dispatcher_.workers_arena() : &dispatcher_.arena();
   tbb::task_group* group = r.waits_outside ? &dispatcher_.jobs() : &r.group;
   for (uint32_t i = 0; i < n; ++i) {
     r.jobs[i].arena = arena;
@@ -340,9 +340,9 @@ Status UnitExecutor::run(UnitBody& body, ExecutionMode mode, const RunOptions& o
     // Alone, called from inside an arena, or callers must wait in the arena: this thread
     // runs jobs while it waits, the first ones from its own deque, with no hand-off to a
     // worker and back.
-    execute_in(*home, [&] {
+    execute_in(dispatcher_.arena(), [&] {
       tbb::task_arena* outer = t_in_arena;
-      t_in_arena = home;
+      t_in_arena = &dispatcher_.arena();
       put_readying(r.start);  // the sources' gates submit them
       if (!r.static_mode) dispatcher_.pump();
       r.graph.wait_for_all();  // every unit completed (each gate holds the wait until then)
