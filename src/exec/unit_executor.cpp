@@ -37,11 +37,10 @@ struct FlowRequest {
   Dispatcher* dispatcher = nullptr;
   Dsdg* dsdg = nullptr;
   ServiceMeter* service = nullptr;  // the session's fair-share meter
-  // Per request: whether the caller waits outside the arena, sleeping on `done`, which
-  // the unit whose job returns last sets (see run()).
+  // Per request: whether the caller waits outside the arena, sleeping until `units_left`
+  // (units whose job has not returned) reaches 0 (see run()).
   bool waits_outside = false;
   std::atomic<uint32_t> units_left{0};
-  std::atomic<uint32_t> done{0};
 
   // Per request.
   UnitBody* body = nullptr;
@@ -96,9 +95,8 @@ void complete_unit(FlowRequest* r, uint32_t unit) {
 // Callers outside: one unit's job has returned (completed, pumped); the last wakes the
 // caller, after which nothing of the request may be touched.
 void unit_returned(FlowRequest* r) {
-  if (r->units_left.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
-  r->done.store(1, std::memory_order_release);
-  r->done.notify_one();  // on a futex: harmless even if the caller has already seen `done`
+  // On a futex: harmless even if the caller has already seen 0 and returned.
+  if (r->units_left.fetch_sub(1, std::memory_order_acq_rel) == 1) r->units_left.notify_one();
 }
 
 Status run_unit(FlowRequest* r, uint32_t unit, int threads) {
@@ -227,8 +225,7 @@ void make_ready(FlowRequest* r, uint32_t unit) {
 
 }  // namespace
 
-FlowRequest::FlowRequest(Dispatcher& d, Dsdg& g, ServiceMeter& meter)
-    : dispatcher(&d), dsdg(&g), service(&meter) {
+FlowRequest::FlowRequest(Dispatcher& d, Dsdg& g, ServiceMeter& meter) : dispatcher(&d), dsdg(&g), service(&meter) {
   const size_t n = g.size();
   joins.reserve(n);
   gates.reserve(n);
@@ -331,10 +328,10 @@ Status UnitExecutor::run(UnitBody& body, ExecutionMode mode, const RunOptions& o
     // caller may hold. So the workers of the workers' arena run every job of this
     // request: this thread only starts it and sleeps until its last unit returns.
     r.units_left.store(static_cast<uint32_t>(n), std::memory_order_relaxed);
-    r.done.store(0, std::memory_order_relaxed);
     put_readying(r.start);  // the sources' gates submit (static: enqueue) them
     if (!r.static_mode) dispatcher_.pump();
-    while (r.done.load(std::memory_order_acquire) == 0) r.done.wait(0, std::memory_order_acquire);
+    for (uint32_t left; (left = r.units_left.load(std::memory_order_acquire)) != 0;)
+      r.units_left.wait(left, std::memory_order_acquire);
     tsan_acquire(&r);
   } else {
     // Alone, called from inside an arena, or callers must wait in the arena: this thread

@@ -28,8 +28,6 @@
 namespace braid::detail {
 
 // One schedulable unit: a (request, subgraph) pair. Owned by the request; intrusive.
-class Dispatcher;
-
 struct Job {
   Job* next = nullptr;                 // intrusive link in the incoming stack
   ReadyCandidate candidate;            // cost as the planner sees it (key = this)
