@@ -90,16 +90,24 @@ struct GemmASource {
 // op(B) of a stride-1 convolution read in place from its NCHW input, never packed: the
 // output rows are as wide as the input rows (the pads along x add up to the kernel's reach,
 // "same" padding), so output position j = oy * w + ox of patch row k = c * taps + t reads
-//   x[c * plane + j + dy[t] * w + dx[t]]  if (oy + dy[t], ox + dx[t]) lies in the h x w image,
-// else 0. The micro-kernel loads 16 positions at once under a per-tap lane mask. Only where
-// Gemm::direct_b(m) (AVX-512, even row tails); N + 64 must stay below 2^31.
+//   x[(c * planes + dp[t]) * plane + j + dy[t] * w + dx[t]]
+// if (oy + dy[t], ox + dx[t]) lies in the h x w plane, else 0. The micro-kernel loads 16
+// positions at once under a per-tap lane mask. Only where Gemm::direct_b(m) (AVX-512, even
+// row tails); N + 64 must stay below 2^31.
+//
+// A channel may hold several h x w planes (`planes` > 1, else dp[t] = 0): a stride-2
+// convolution reads its input split by the parity of (y, x) into up to 4 planes per channel
+// (Conv's space-to-depth copy, whose planes are as wide as the output rows), tap t reading
+// plane dp[t] of its channel.
 struct GemmDirectB {
   static constexpr int kMaxTaps = 64;
   const float* x = nullptr;  // channel 0 of this image (and group)
-  int64_t plane = 0;         // floats per input channel, h * w
+  int64_t plane = 0;         // floats per plane, h * w
+  int64_t planes = 1;        // planes per channel: channel c starts at x + c * planes * plane
   int64_t h = 0, w = 0;
   int taps = 0;              // kernel taps, at most kMaxTaps
   int32_t dy[kMaxTaps] = {}, dx[kMaxTaps] = {};  // tap t's input pixel relative to the output's
+  int32_t dp[kMaxTaps] = {};                     // tap t's plane in its channel (< planes)
 };
 
 enum class GemmBias { kNone, kPerRow, kPerCol };

@@ -34,10 +34,10 @@ inline __mmask16 lane_mask(int64_t lanes) {
 
 // A direct B block as the micro-kernel walks it: patch row k = k0 + kk is tap t of channel
 // c; its 16-lane vector v (of the block's columns) loads x + c * plane + col + shift[t]
-// under masks[v * taps + t].
+// (shift: the tap's plane in its channel, dy and dx) under masks[v * taps + t].
 struct DirectState {
   const float* x;  // the image at the block's column 0
-  int64_t plane;
+  int64_t plane;   // floats per channel (all its planes)
   int taps;
   int t0;          // tap of the block's first patch row
   int64_t c0;      // channel offset (floats) of the block's first patch row
@@ -307,12 +307,12 @@ void macro_direct(const GemmBlock& blk) {
   direct_masks(blk, t_direct_masks);
   DirectState ds;
   ds.x = d.x + blk.col0;
-  ds.plane = d.plane;
+  ds.plane = d.planes * d.plane;
   ds.taps = d.taps;
   ds.t0 = static_cast<int>(blk.k0 % d.taps);
-  ds.c0 = blk.k0 / d.taps * d.plane;
+  ds.c0 = blk.k0 / d.taps * ds.plane;
   ds.masks = t_direct_masks.data();
-  for (int t = 0; t < d.taps; ++t) ds.shift[t] = int64_t{d.dy[t]} * d.w + d.dx[t];
+  for (int t = 0; t < d.taps; ++t) ds.shift[t] = int64_t{d.dp[t]} * d.plane + int64_t{d.dy[t]} * d.w + d.dx[t];
   for (int64_t ir = 0; ir < blk.mc; ir += kMr) {
     const int64_t m = blk.mc - ir < kMr ? blk.mc - ir : kMr;
     switch (m) {

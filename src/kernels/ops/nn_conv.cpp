@@ -3,7 +3,9 @@
 //  - depthwise (group == C_in == C_out, 1-D/2-D): nn_depthwise*, vectorised over columns;
 //  - stride 1 with output rows as wide as the input's ("same" pads along x, 1x1 included;
 //    1-D/2-D, AVX-512): a GEMM whose B is read in place from the input (GemmDirectB):
-//    no padded copy, no patch or panel packing;
+//    no padded copy, no patch or panel packing; stride 2 the same way from a copy of the
+//    input split into its parity planes (x[2y + py, 2x + px] -> plane (py, px)), whose
+//    rows are as wide as the output's;
 //  - otherwise 1x1 / stride 1 / no pads: a GEMM straight on the input (no im2col at all);
 //  - everything else: GEMM with an implicit im2col B source (nn_im2col); with stride 1
 //    along x (2-D, AVX-512) it packs from a zero-padded copy of the input made per call.
@@ -51,6 +53,7 @@ constexpr int64_t kLowpPatchBlock = 256;
 
 thread_local AlignedFloats t_transposed;
 thread_local AlignedFloats t_padded;
+thread_local AlignedFloats t_parity;
 thread_local AlignedFloats t_patches;
 
 // A per-thread scratch buffer (the zero-padded input, the transposed output of one
@@ -117,6 +120,16 @@ bool direct_conv_enabled() {
   return on;
 }
 
+// BRAID_CONV_PARITY=0 keeps stride-2 convolutions off the direct path (read once), for A/B
+// measurements with one binary.
+bool parity_planes_enabled() {
+  static const bool on = [] {
+    const char* v = std::getenv("BRAID_CONV_PARITY");
+    return v == nullptr || v[0] != '0';
+  }();
+  return on;
+}
+
 // Spatial dims of rank <= 3 as (d, h, w) with unit leading dims.
 struct Dims3 {
   int64_t d = 1, h = 1, w = 1;
@@ -130,25 +143,58 @@ Dims3 dims3(std::span<const int64_t> v, int64_t fill) {
   return r;
 }
 
-// The GEMM's B read in place for this (1-D/2-D) geometry: stride 1, output rows as wide as
-// the input rows, at most GemmDirectB::kMaxTaps taps and int32 lane indices. False
-// otherwise (the im2col paths).
-bool direct_b_for(const ConvGeometry& g, const Dims3& in, const Dims3& out, const Dims3& k, const Dims3& d,
-                  const Dims3& p, GemmDirectB* direct) {
-  if (g.rank() > 2) return false;
-  for (int64_t i = 0; i < g.rank(); ++i)
-    if (g.stride[i] != 1) return false;
-  if (out.w != in.w || k.h * k.w > GemmDirectB::kMaxTaps) return false;
+// Floor division and its remainder (>= 0) by a stride of 1 or 2.
+int64_t floor_div(int64_t a, int64_t b) { return (a - ((a % b) + b) % b) / b; }
+
+// The GEMM's B read in place for this (1-D/2-D) geometry: stride 1 (or 2, through the
+// input's parity planes, `split`), output rows as wide as the input rows (or the parity
+// planes' rows), at most GemmDirectB::kMaxTaps taps and int32 lane indices. False otherwise
+// (the im2col paths). With stride 2 a tap at input offset o = k * dilation - pad along an
+// axis reads parity o mod 2 at plane offset floor(o / 2).
+bool direct_b_for(const ConvGeometry& g, const Dims3& in, const Dims3& out, const Dims3& k, const Dims3& s,
+                  const Dims3& d, const Dims3& p, GemmDirectB* direct, ParityPlanes* split) {
+  if (g.rank() > 2 || s.d != 1) return false;
+  if (s.h < 1 || s.h > 2 || s.w < 1 || s.w > 2) return false;
+  // Stride 2 only for up to 64 output channels per group: measured in the models, the
+  // parity planes beat the packed path by 11-15% there (the 7x7 stems at 64, a 5x5 at 48),
+  // while at 128 the packing is shared by enough rows that they lose 3% (docs/kernels.md).
+  if (s.h * s.w > 1 && (!parity_planes_enabled() || g.out_channels / g.group > 64)) return false;
+  const int64_t hs = (in.h + s.h - 1) / s.h, ws = (in.w + s.w - 1) / s.w;
+  if (out.w != ws || k.h * k.w > GemmDirectB::kMaxTaps) return false;
   if (out.h * out.w + 64 >= (int64_t{1} << 31) || in.h >= (int64_t{1} << 30)) return false;
-  direct->plane = in.h * in.w;
-  direct->h = in.h;
-  direct->w = in.w;
-  direct->taps = static_cast<int>(k.h * k.w);
+  int slot_of[4] = {-1, -1, -1, -1};
+  split->kept_count = 0;
   for (int64_t ky = 0; ky < k.h; ++ky)
     for (int64_t kx = 0; kx < k.w; ++kx) {
-      direct->dy[ky * k.w + kx] = static_cast<int32_t>(ky * d.h - p.h);
-      direct->dx[ky * k.w + kx] = static_cast<int32_t>(kx * d.w - p.w);
+      const int64_t oy = ky * d.h - p.h, ox = kx * d.w - p.w;
+      const int64_t qy = floor_div(oy, s.h), qx = floor_div(ox, s.w);
+      const int py = static_cast<int>(oy - qy * s.h), px = static_cast<int>(ox - qx * s.w);
+      int& slot = slot_of[py * 2 + px];
+      if (slot < 0) {
+        slot = split->kept_count++;
+        split->kept_py[slot] = py;
+        split->kept_px[slot] = px;
+      }
+      const int64_t t = ky * k.w + kx;
+      direct->dy[t] = static_cast<int32_t>(qy);
+      direct->dx[t] = static_cast<int32_t>(qx);
+      direct->dp[t] = slot;
     }
+  direct->plane = hs * ws;
+  direct->planes = s.h * s.w == 1 ? 1 : split->kept_count;
+  direct->h = hs;
+  direct->w = ws;
+  direct->taps = static_cast<int>(k.h * k.w);
+  split->channels = 0;  // no copy: stride 1 reads the input itself
+  if (s.h * s.w > 1) {
+    split->channels = g.in_channels / g.group;
+    split->ih = in.h;
+    split->iw = in.w;
+    split->sy = static_cast<int>(s.h);
+    split->sx = static_cast<int>(s.w);
+    split->hs = hs;
+    split->ws = ws;
+  }
   return true;
 }
 
@@ -298,8 +344,9 @@ class ConvKernel final : public OpKernel {
     const Dims3 in = dims3(g.in, 1), out = dims3(g.out, 1), k = dims3(g.kernel, 1);
     const Dims3 s = dims3(g.stride, 1), d = dims3(g.dilation, 1), p = dims3(g.pad_begin, 0);
     GemmDirectB direct;
+    ParityPlanes split;
     const bool use_direct = !transposed && gemm_.direct_b(cout_g) && direct_conv_enabled() &&
-                            direct_b_for(g, in, out, k, d, p, &direct);
+                            direct_b_for(g, in, out, k, s, d, p, &direct, &split);
 
     auto one = [&](int64_t task, int threads) {
       const int64_t n = task / g.group, grp = task % g.group;
@@ -378,6 +425,12 @@ class ConvKernel final : public OpKernel {
       if (use_direct) {
         GemmDirectB dg = direct;
         dg.x = xg;
+        std::optional<BorrowedScratch> planes;
+        if (split.channels > 0) {  // stride 2: the GEMM reads X_g's parity planes
+          planes.emplace(t_parity, split.channels * split.kept_count * split.hs * split.ws);
+          split_parity_planes_avx512(split, xg, planes->data());
+          dg.x = planes->data();
+        }
         a.b_direct = &dg;
         gemm_.run(a, threads);
         if (rg) add_residual(yg, rg, cout_g * out_size, relu);

@@ -59,6 +59,20 @@ int64_t im2col_padded_size(Im2colSource& s);
 // where im2col_padded_pack_for() returned a variant (it is compiled with the same ISA).
 void im2col_pad_input_avx512(Im2colSource& s, float* xp);
 
+// The parity planes of a stride-2 convolution's input (GemmDirectB with planes > 1): of
+// channel c, the kept plane `slot` (parity (py, px) = kept[slot]) holds
+//   x[c, y * sy + py, x * sx + px]   at out[((c * kept_count + slot) * hs + y) * ws + x],
+// 0 where that pixel lies outside the ih x iw image; sy, sx in {1, 2}. AVX-512 only, like
+// the direct GEMM that reads it.
+struct ParityPlanes {
+  int64_t channels = 0, ih = 0, iw = 0;
+  int sy = 1, sx = 1;
+  int64_t hs = 0, ws = 0;  // ceil(ih / sy), ceil(iw / sx)
+  int kept_count = 0;
+  int kept_py[4] = {}, kept_px[4] = {};
+};
+void split_parity_planes_avx512(const ParityPlanes& p, const float* x, float* out);
+
 Im2colTPackFn im2col_t_pack_for(const CpuFeatures& features);
 void im2col_t_pack_scalar(const void* ctx, int64_t m0, int64_t mc, int64_t k0, int64_t kc, int mr, float* dst);
 void im2col_t_pack_avx512(const void* ctx, int64_t m0, int64_t mc, int64_t k0, int64_t kc, int mr, float* dst);

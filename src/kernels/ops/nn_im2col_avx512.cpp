@@ -5,6 +5,7 @@
 // segment. Masked-off lanes (the padding) are never read.
 // With stride 1 along x (2-D), im2col_padded_pack_avx512 packs from a zero-padded copy of
 // the input instead: no bounds checks, one masked load per output row a half-panel touches.
+// split_parity_planes_avx512 writes a stride-2 input's parity planes for the direct GEMM.
 #include <immintrin.h>
 
 #include <vector>
@@ -13,6 +14,12 @@
 
 namespace braid::detail {
 namespace {
+
+// The first `lanes` lanes (none when lanes <= 0).
+inline __mmask16 lane_mask(int64_t lanes) {
+  return lanes >= 16 ? static_cast<__mmask16>(0xFFFF)
+                     : static_cast<__mmask16>((1u << (lanes > 0 ? lanes : 0)) - 1u);
+}
 
 // A piece of one output row that lands in one 16-lane half of a panel: where it goes in
 // the packed block and where its first output reads the input (before the kernel offset).
@@ -336,6 +343,45 @@ void im2col_pad_input_avx512(Im2colSource& s, float* xp) {
     }
   }
   s.xp = xp;
+}
+
+void split_parity_planes_avx512(const ParityPlanes& p, const float* x, float* out) {
+  const int64_t chunks = (p.ws + 15) / 16;
+  const int64_t plane = p.hs * p.ws;
+  const __m512i iota = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+  for (int s = 0; s < p.kept_count; ++s) {
+    const int py = p.kept_py[s], px = p.kept_px[s];
+    // Lane l of chunk i is column 16 i + l: input column (16 i + l) * sx + px, read from the
+    // 16 * sx floats at row + 16 i * sx (two vectors when sx = 2, then the lanes of parity px).
+    const __m512i pick = _mm512_add_epi32(p.sx == 2 ? _mm512_add_epi32(iota, iota) : iota, _mm512_set1_epi32(px));
+    for (int64_t c = 0; c < p.channels; ++c) {
+      const float* xc = x + c * p.ih * p.iw;
+      float* oc = out + (c * p.kept_count + s) * plane;
+      for (int64_t y = 0; y < p.hs; ++y) {
+        float* orow = oc + y * p.ws;
+        const int64_t iy = y * p.sy + py;
+        if (iy >= p.ih) {  // the last row of an odd height's odd plane
+          for (int64_t i = 0; i < chunks; ++i)
+            _mm512_mask_storeu_ps(orow + 16 * i, lane_mask(p.ws - 16 * i), _mm512_setzero_ps());
+          continue;
+        }
+        const float* row = xc + iy * p.iw;
+        for (int64_t i = 0; i < chunks; ++i) {
+          const __mmask16 store = lane_mask(p.ws - 16 * i);
+          const int64_t first = 16 * i * p.sx;  // input column of the chunk's first float
+          __m512 v;
+          if (p.sx == 2) {
+            const __m512 lo = _mm512_maskz_loadu_ps(lane_mask(p.iw - first), row + first);
+            const __m512 hi = _mm512_maskz_loadu_ps(lane_mask(p.iw - first - 16), row + first + 16);
+            v = _mm512_permutex2var_ps(lo, pick, hi);
+          } else {
+            v = _mm512_maskz_loadu_ps(lane_mask(p.iw - first), row + first);
+          }
+          _mm512_mask_storeu_ps(orow + 16 * i, store, v);
+        }
+      }
+    }
+  }
 }
 
 void im2col_padded_pack_avx512(const void* ctx, int64_t k0, int64_t kc, int64_t n0, int64_t nc, int nr, float* dst) {

@@ -357,6 +357,56 @@ TEST_P(ConvIsaTest, SameWidthStrideOneLayersMatchReference) {
   ASSERT_TRUE(check_conv(c, 9, 2).empty()) << c.describe();
 }
 
+TEST_P(ConvIsaTest, StrideTwoLayersWithHalfWidthRowsMatchReference) {
+  // Stride 2 along x (and y, or 1 along y; 1-D too) with output rows half as wide as the
+  // input's, rounded up (pads along x adding up to the kernel's reach, or one less / more
+  // where the width allows): on AVX-512 up to 64 output channels per group take the direct
+  // path over the input's parity planes. Odd and even sizes, dilations, kernels that skip
+  // a parity plane (1x1, dilation 2), K blocks starting mid-channel, groups, batches and
+  // two threads.
+  std::mt19937 rng(2718);
+  auto pick = [&](int64_t lo, int64_t hi) { return std::uniform_int_distribution<int64_t>(lo, hi)(rng); };
+  for (int i = 0; i < 60; ++i) {
+    ConvCfg c;
+    const size_t r = pick(0, 4) == 0 ? 1 : 2;
+    c.n = pick(1, 2);
+    c.group = pick(0, 3) == 0 ? 2 : 1;
+    c.cin = c.group * (pick(0, 3) == 0 ? pick(20, 60) : pick(1, 8));
+    c.cout = c.group * pick(1, 64);
+    for (size_t d = 0; d < r; ++d) {
+      c.k.push_back(pick(1, 7));
+      c.stride.push_back(d + 1 == r || pick(0, 3) != 0 ? 2 : 1);
+      c.dil.push_back(pick(0, 3) == 0 ? 2 : 1);
+    }
+    for (size_t d = 0; d < r; ++d) c.in.push_back(pick((c.k[d] - 1) * c.dil[d] + 1, 40));
+    std::vector<int64_t> begin(r), end(r);
+    for (size_t d = 0; d < r; ++d) {
+      const int64_t reach = (c.k[d] - 1) * c.dil[d];
+      int64_t total = reach;
+      if (d + 1 == r && pick(0, 2) == 0) total += c.in[d] % 2 == 0 ? -1 : 1;  // still ceil(w / 2) columns
+      if (d + 1 < r) total = pick(0, reach);
+      if (total < 0) total = reach;
+      begin[d] = pick(0, total);
+      end[d] = total - begin[d];
+    }
+    c.pads = begin;
+    c.pads.insert(c.pads.end(), end.begin(), end.end());
+    c.relu = pick(0, 1) == 1;
+    const std::string err = check_conv(c, static_cast<uint32_t>(i), i % 2 == 0 ? 1 : 2);
+    ASSERT_TRUE(err.empty()) << c.describe() << ": " << err;
+  }
+  ConvCfg c;  // The 7x7 stride-2 stem at full width (7 vectors of 16 per output row).
+  c.cin = 3;
+  c.cout = 64;
+  c.in = {30, 224};
+  c.k = {7, 7};
+  c.stride = {2, 2};
+  c.dil = {1, 1};
+  c.pads = {3, 3, 3, 3};
+  c.relu = true;
+  ASSERT_TRUE(check_conv(c, 11, 2).empty()) << c.describe();
+}
+
 INSTANTIATE_TEST_SUITE_P(AllIsas, ConvIsaTest, ::testing::ValuesIn(isas_to_test()),
                          [](const auto& info) { return info.param; });
 

@@ -315,7 +315,8 @@ INSTANTIATE_TEST_SUITE_P(AllIsas, GemmIsaTest, ::testing::ValuesIn(isas_to_test(
                          [](const auto& info) { return info.param; });
 
 // GemmDirectB against the patch matrix it stands for, written out here by its definition:
-// B(c * taps + t, oy * w + ox) = x[c][oy + dy[t]][ox + dx[t]] inside the image, else 0. The
+// B(c * taps + t, oy * w + ox) = x[c][dp[t]][oy + dy[t]][ox + dx[t]] inside the h x w plane,
+// else 0 (dp: the tap's plane of its channel, for stride 2's parity planes). The
 // direct run must equal the run on that explicit B bit for bit (same K blocks, one FMA chain
 // per element) and the double reference within rounding, at 1-4 threads (the threads' N
 // ranges start mid-row). Images narrower than a vector make one vector span several rows.
@@ -327,6 +328,8 @@ TEST(Gemm, DirectBEqualsTheExplicitPatchMatrix) {
   struct Shape2 {
     int64_t m, channels, h, w, oh;
     std::vector<std::pair<int, int>> taps;  // (dy, dx)
+    int planes = 1;
+    std::vector<int> dp = {};  // each tap's plane (all 0 when empty)
   };
   const Shape2 shapes[] = {
       {64, 7, 20, 23, 20, {{-1, -1}, {-1, 0}, {-1, 1}, {0, -1}, {0, 0}, {0, 1}, {1, -1}, {1, 0}, {1, 1}}},
@@ -334,6 +337,10 @@ TEST(Gemm, DirectBEqualsTheExplicitPatchMatrix) {
       {30, 70, 6, 1, 6, {{-1, 0}, {0, 0}, {1, 0}}},             // one-column image
       {6, 3, 11, 3, 12, {{-2, -2}, {-1, 1}, {0, 0}, {1, 2}, {3, -1}}},
       {32, 29, 14, 14, 14, {{-2, -2}, {-2, 0}, {0, -2}, {0, 0}, {0, 2}, {2, 0}, {2, 2}, {-1, 1}, {1, -1}}},
+      // Parity planes: a 3x3 stride-2 layer (4 planes) and a 5x5 one keeping 3 of 4.
+      {64, 5, 9, 10, 9, {{-1, -1}, {-1, 0}, {-1, 0}, {0, -1}, {0, 0}, {0, 0}, {0, -1}, {0, 0}, {0, 0}},
+       4, {3, 2, 3, 1, 0, 1, 3, 2, 3}},
+      {8, 50, 6, 7, 6, {{-1, -1}, {0, 0}, {0, 1}, {1, -1}, {-1, 2}, {0, 0}}, 3, {0, 1, 2, 2, 1, 0}},  // K = 300
   };
   tbb::task_arena arena(4);
   uint32_t seed = 500;
@@ -342,26 +349,29 @@ TEST(Gemm, DirectBEqualsTheExplicitPatchMatrix) {
     ASSERT_TRUE(gemm.direct_b(s.m)) << "M=" << s.m;
     const int taps = static_cast<int>(s.taps.size());
     const int64_t n = s.oh * s.w, k = s.channels * taps;
-    const std::vector<float> x = random_floats(static_cast<size_t>(s.channels * s.h * s.w), seed++);
+    const std::vector<float> x = random_floats(static_cast<size_t>(s.channels * s.planes * s.h * s.w), seed++);
     const std::vector<float> a = random_floats(static_cast<size_t>(s.m * k), seed++);
     const std::vector<float> bias = random_floats(static_cast<size_t>(s.m), seed++);
     std::vector<float> b(static_cast<size_t>(k * n), 0.0f);
     GemmDirectB d;
     d.x = x.data();
     d.plane = s.h * s.w;
+    d.planes = s.planes;
     d.h = s.h;
     d.w = s.w;
     d.taps = taps;
     for (int t = 0; t < taps; ++t) {
       d.dy[t] = s.taps[static_cast<size_t>(t)].first;
       d.dx[t] = s.taps[static_cast<size_t>(t)].second;
+      d.dp[t] = s.dp.empty() ? 0 : s.dp[static_cast<size_t>(t)];
     }
     for (int64_t c = 0; c < s.channels; ++c)
       for (int t = 0; t < taps; ++t)
         for (int64_t j = 0; j < n; ++j) {
           const int64_t iy = j / s.w + d.dy[t], ix = j % s.w + d.dx[t];
           if (iy >= 0 && iy < s.h && ix >= 0 && ix < s.w)
-            b[static_cast<size_t>((c * taps + t) * n + j)] = x[static_cast<size_t>((c * s.h + iy) * s.w + ix)];
+            b[static_cast<size_t>((c * taps + t) * n + j)] =
+                x[static_cast<size_t>(((c * s.planes + d.dp[t]) * s.h + iy) * s.w + ix)];
         }
     const PackedA pa = gemm.pack_a(false, s.m, k, a.data(), k);
     auto run = [&](bool direct, int threads) {
