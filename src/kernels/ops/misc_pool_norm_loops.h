@@ -39,6 +39,21 @@ inline bool pool_2d_banded_fits(const Pool2dPlane& p) {
   return pool_band_row(p) * (ext_h + 1) + kPoolBandSlack <= kPoolBandFloats;
 }
 
+// Whether max_pool_2d_same takes this geometry: stride 1, dilation 1, an odd window of at
+// most 5 x 5 padded by half its size on every side, so the output is the input's size, and
+// a plane whose lane masks repeat within 256 vectors (plane / gcd(plane, 16) <= 256: every
+// map up to 56 x 56, and 112 x 112 not).
+inline bool pool_2d_same_fits(const Pool2dPlane& p) {
+  const auto half = [](int64_t k, int64_t pad_a, int64_t pad_b) {
+    return k % 2 == 1 && k <= 5 && pad_a == k / 2 && pad_b == k / 2;
+  };
+  const int64_t plane = p.in_h * p.in_w;
+  int64_t g = 16;
+  while (plane % g != 0) g /= 2;
+  return plane > 0 && plane / g <= 256 && p.stride_h == 1 && p.stride_w == 1 && p.dilation_h == 1 && p.dilation_w == 1 && p.in_h > 0 && p.in_w > 0 &&
+         half(p.kernel_h, p.pad_top, p.pad_bottom) && half(p.kernel_w, p.pad_left, p.pad_right);
+}
+
 struct PoolNormLoops {
   const char* isa;  // "portable", "avx2" or "avx512"
   // y[out_h][out_w] = max over each window of x[in_h][in_w] (pads ignored).
@@ -49,6 +64,11 @@ struct PoolNormLoops {
   // vector work (small planes several to a band). Only where pool_2d_banded_fits(p).
   void (*max_pool_2d_planes)(const float* x, float* y, int64_t planes, const Pool2dPlane& p);
   void (*avg_pool_2d_planes)(const float* x, float* y, int64_t planes, const Pool2dPlane& p);
+  // MaxPool over `planes` consecutive planes where pool_2d_same_fits(p), the planes taken as
+  // one flat array: one pass, each vector of outputs from the rows above and below (lane
+  // masks from each lane's row) and its neighbours along the row by lane rotation. nullptr
+  // where the ISA has no such variant (AVX-512 only).
+  void (*max_pool_2d_same)(const float* x, float* y, int64_t planes, const Pool2dPlane& p);
   float (*sum)(const float* x, int64_t n);
   float (*max)(const float* x, int64_t n);  // n >= 1
   // y = x * scale + shift.

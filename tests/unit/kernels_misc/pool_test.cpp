@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <numeric>
 #include <random>
 
 #include "kernels/cpu_features.h"
@@ -392,6 +393,60 @@ TEST(MiscPool, BandedLoopsTakeTheModelShapes) {
   }
   EXPECT_FALSE(detail::misc::pool_2d_banded_fits(geometry(3, 3, 1, 28, false)));
   EXPECT_FALSE(detail::misc::pool_2d_banded_fits(geometry(3, 1, 1, 3000, false)));
+}
+
+// The same-size MaxPool loop (AVX-512): odd windows up to 5 x 5 padded to the input's size,
+// planes from 1 x 1 to 56 x 56 and up to 70 of them in one flat pass (lanes spanning rows
+// and planes), negative inputs (a lane reading a padded tap would show as 0), and a guard
+// after the output.
+TEST(MiscPool, SameSizeLoopMatchesReference) {
+  auto* fn = detail::misc::pool_norm_loops_avx512().max_pool_2d_same;
+  if (fn == nullptr || !detail::cpu_features().has_avx512()) GTEST_SKIP() << "no AVX-512 same-size loop";
+  constexpr float kGuard = 12345.0f;
+  std::mt19937 rng(23);
+  auto pick = [&](int64_t lo, int64_t hi) { return lo + static_cast<int64_t>(rng() % (hi - lo + 1)); };
+  const int64_t sizes[] = {1, 2, 3, 5, 7, 8, 13, 14, 16, 17, 28, 31, 56};
+  int checked = 0;
+  for (int iter = 0; iter < 300; ++iter) {
+    PoolCfg c;
+    c.kernel = {2 * pick(0, 2) + 1, 2 * pick(0, 2) + 1};
+    c.strides = {1, 1};
+    c.pads = {c.kernel[0] / 2, c.kernel[1] / 2, c.kernel[0] / 2, c.kernel[1] / 2};
+    const int64_t h = sizes[rng() % 13], w = sizes[rng() % 13];
+    const int64_t planes = pick(1, 70);
+    const Shape xs{1, planes, h, w};
+    const std::vector<float> xf = random_floats(static_cast<size_t>(numel_of(xs)), 400 + iter, -3.0f, -0.5f);
+    const std::vector<double> xd(xf.begin(), xf.end());
+    const detail::misc::Pool2dPlane p = plane_of(c, h, w, ref_geometry(c, {h, w}));
+    ASSERT_EQ(detail::misc::pool_2d_same_fits(p), h * w / std::gcd<int64_t>(h * w, 16) <= 256) << h << "x" << w;
+    if (!detail::misc::pool_2d_same_fits(p)) continue;
+    ++checked;
+    Shape ys;
+    std::vector<double> expected;
+    std::vector<int64_t> unused;
+    ref_pool(Kind::kMax, c, xs, xd, false, ys, expected, unused);
+    std::vector<float> y(expected.size() + 64, kGuard);
+    fn(xf.data(), y.data(), planes, p);
+    for (size_t i = 0; i < expected.size(); ++i)
+      ASSERT_EQ(y[i], static_cast<float>(expected[i]))
+          << "iter " << iter << " " << h << "x" << w << " window " << c.kernel[0] << "x" << c.kernel[1] << " planes "
+          << planes << " element " << i;
+    for (size_t i = expected.size(); i < y.size(); ++i) ASSERT_EQ(y[i], kGuard) << "wrote past the end";
+  }
+  EXPECT_GT(checked, 250);
+  // Other strides, dilations or pads, and planes whose masks would not repeat soon enough,
+  // are not taken.
+  PoolCfg c;
+  c.kernel = {3, 3};
+  c.strides = {2, 2};
+  c.pads = {1, 1, 1, 1};
+  EXPECT_FALSE(detail::misc::pool_2d_same_fits(plane_of(c, 28, 28, ref_geometry(c, {28, 28}))));
+  c.strides = {1, 1};
+  c.pads = {1, 0, 1, 2};
+  EXPECT_FALSE(detail::misc::pool_2d_same_fits(plane_of(c, 28, 28, ref_geometry(c, {28, 28}))));
+  c.pads = {1, 1, 1, 1};
+  EXPECT_TRUE(detail::misc::pool_2d_same_fits(plane_of(c, 56, 56, ref_geometry(c, {56, 56}))));
+  EXPECT_FALSE(detail::misc::pool_2d_same_fits(plane_of(c, 112, 112, ref_geometry(c, {112, 112}))));
 }
 
 TEST(MiscPool, EveryLoopTableMatchesPortableOnTails) {
