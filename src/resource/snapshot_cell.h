@@ -1,8 +1,9 @@
 // SnapshotCell<T>: one writer publishes trivially copyable snapshots, any number of
 // readers copy the latest without locks. Two seqlock slots: the writer fills the slot
 // readers are *not* directed to, then flips `latest_`, so a reader only retries when the
-// writer has published twice during its copy (20 ms at the default period) — a reader
-// never waits for a writer that was preempted mid-write.
+// writer has published during its copy — a reader never waits for a writer that was
+// preempted mid-write. A reader returns a slot only if `latest_` still names it after the
+// copy, so successive loads never go back in time.
 //
 // Every shared word is a std::atomic: data words are stored with release and loaded with
 // acquire instead of relaxed accesses bracketed by fences (which TSan cannot model). On
@@ -58,7 +59,12 @@ class SnapshotCell {
       if (before & 1u) continue;
       // Acquire: the seq re-check below cannot move above these loads.
       for (size_t i = 0; i < kWords; ++i) words[i] = slot.words[i].load(std::memory_order_acquire);
-      if (slot.seq.load(std::memory_order_relaxed) == before) break;
+      // The slot must also still be the published one: through a stale `latest_` a reader
+      // can copy the other slot's next value, complete but not yet flipped to, and its next
+      // load() would then return the older published value (time going backwards; seen
+      // in the TSan run of SnapshotCell.ReadersNeverSeeTornValuesAt2Threads).
+      if (slot.seq.load(std::memory_order_relaxed) == before && latest_.load(std::memory_order_relaxed) == index)
+        break;
     }
     T out;
     std::memcpy(static_cast<void*>(&out), words, sizeof(T));
