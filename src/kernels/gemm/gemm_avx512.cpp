@@ -53,13 +53,15 @@ struct DirectState {
 // of the A panel that runs after this row block, one per k; `pf_b` (nullable) - the
 // NP panels after this tile's, 2 * NP lines per k (kc * 32 floats = 2 * kc lines each).
 //
-// kDirect (NP == 1): B comes from `ds` instead of `b`, at block column `col`.
-template <int M, int NP, bool kHalf = false, bool kDirect = false>
+// kDirect (NP == 1): B comes from `ds` instead of `b`, at block column `col`. kPlain: a
+// direct B of one tap (1x1), whose lane masks and shift are the same for every k.
+template <int M, int NP, bool kHalf = false, bool kDirect = false, bool kPlain = false>
 inline void tile(const GemmBlock& blk, const float* __restrict a, const float* __restrict b,
                  float* c, int64_t row, int64_t col, int64_t n_valid,
                  const float* pf_a = nullptr, int64_t pf_a_lines = 0, const float* pf_b = nullptr,
                  const DirectState* ds = nullptr) {
   static_assert(!kDirect || NP == 1);
+  static_assert(!kPlain || kDirect);
   constexpr int V = kHalf ? 1 : 2 * NP;  // kHalf: only the first vector of one panel
   const int64_t kc = blk.kc;
   const int64_t pstride = kc * kNr;
@@ -74,11 +76,17 @@ inline void tile(const GemmBlock& blk, const float* __restrict a, const float* _
   const float* dx = nullptr;
   const __mmask16* dm = nullptr;
   int dt = 0, dtaps = 0;
+  __mmask16 plain0 = 0, plain1 = 0;
   if constexpr (kDirect) {
     dx = ds->x + col + ds->c0;
     dm = ds->masks + (col / 16) * ds->taps;
     dt = ds->t0;
     dtaps = ds->taps;
+    if constexpr (kPlain) {
+      dx += ds->shift[0];
+      plain0 = dm[0];
+      plain1 = kHalf ? 0 : dm[1];
+    }
   }
   for (int64_t k = 0; k < kc; ++k) {
     if (k < pf_a_k) _mm_prefetch(reinterpret_cast<const char*>(pf_a + k * 16), _MM_HINT_T1);
@@ -88,7 +96,11 @@ inline void tile(const GemmBlock& blk, const float* __restrict a, const float* _
         _mm_prefetch(reinterpret_cast<const char*>(pf_b + (2 * NP * k + l) * 16), _MM_HINT_T1);
     }
     __m512 bv[V];
-    if constexpr (kDirect) {
+    if constexpr (kPlain) {
+      bv[0] = _mm512_maskz_loadu_ps(plain0, dx);
+      if constexpr (!kHalf) bv[1] = _mm512_maskz_loadu_ps(plain1, dx + 16);
+      dx += ds->plane;
+    } else if constexpr (kDirect) {
       const float* src = dx + ds->shift[dt];
       bv[0] = _mm512_maskz_loadu_ps(dm[dt], src);
       if constexpr (!kHalf) bv[1] = _mm512_maskz_loadu_ps(dm[dtaps + dt], src + 16);
@@ -156,7 +168,7 @@ inline const float* a_prefetch(const GemmBlock& blk, int64_t next_row, int64_t* 
 // block, one tile at a time. Only full row blocks have a one-vector last tile: a tail row
 // block computes its last tile whole (the dead lanes load nothing and are not stored),
 // which halves the tail instantiations (this file's compile time, in every CI build).
-template <int M>
+template <int M, bool kPlain>
 inline void row_block_direct(const GemmBlock& blk, int64_t row, const DirectState& ds) {
   const float* a = blk.a + row * blk.kc;
   float* c = blk.c + row * blk.ldc;
@@ -166,13 +178,13 @@ inline void row_block_direct(const GemmBlock& blk, int64_t row, const DirectStat
   int64_t pf_a_lines = 0;
   const float* pf_a = a_prefetch(blk, row + M, &pf_a_lines);
   for (int64_t j = 0; j < full; ++j)
-    tile<M, 1, false, true>(blk, a, nullptr, c + j * kNr, row, j * kNr, blk.nc - j * kNr,
-                            j == 0 ? pf_a : nullptr, pf_a_lines, nullptr, &ds);
+    tile<M, 1, false, true, kPlain>(blk, a, nullptr, c + j * kNr, row, j * kNr, blk.nc - j * kNr,
+                                    j == 0 ? pf_a : nullptr, pf_a_lines, nullptr, &ds);
   if constexpr (M == kMr) {
     if (half_last) {
       const int64_t j = tiles - 1;
-      tile<M, 1, true, true>(blk, a, nullptr, c + j * kNr, row, j * kNr, blk.nc - j * kNr,
-                             full == 0 ? pf_a : nullptr, pf_a_lines, nullptr, &ds);
+      tile<M, 1, true, true, kPlain>(blk, a, nullptr, c + j * kNr, row, j * kNr, blk.nc - j * kNr,
+                                     full == 0 ? pf_a : nullptr, pf_a_lines, nullptr, &ds);
     }
   }
 }
@@ -268,6 +280,22 @@ void pack_a(bool trans, const float* a, int64_t lda, int64_t mc, int64_t kc, flo
   if (full < mc) pack_a_panels<kMr>(false, a + full * lda, lda, mc - full, kc, dst + full * kc);
 }
 
+template <bool kPlain>
+void row_blocks_direct(const GemmBlock& blk, const DirectState& ds) {
+  for (int64_t ir = 0; ir < blk.mc; ir += kMr) {
+    const int64_t m = blk.mc - ir < kMr ? blk.mc - ir : kMr;
+    switch (m) {
+      case 2: row_block_direct<2, kPlain>(blk, ir, ds); break;
+      case 4: row_block_direct<4, kPlain>(blk, ir, ds); break;
+      case 6: row_block_direct<6, kPlain>(blk, ir, ds); break;
+      case 8: row_block_direct<8, kPlain>(blk, ir, ds); break;
+      case 10: row_block_direct<10, kPlain>(blk, ir, ds); break;
+      case 12: row_block_direct<12, kPlain>(blk, ir, ds); break;
+      default: row_block_direct<14, kPlain>(blk, ir, ds); break;  // odd tails: excluded by Gemm::direct_b(m)
+    }
+  }
+}
+
 thread_local std::vector<__mmask16> t_direct_masks;
 
 // The lane masks of a direct B block: for its 16-column vector v and tap t, the lanes whose
@@ -313,18 +341,9 @@ void macro_direct(const GemmBlock& blk) {
   ds.c0 = blk.k0 / d.taps * ds.plane;
   ds.masks = t_direct_masks.data();
   for (int t = 0; t < d.taps; ++t) ds.shift[t] = int64_t{d.dp[t]} * d.plane + int64_t{d.dy[t]} * d.w + d.dx[t];
-  for (int64_t ir = 0; ir < blk.mc; ir += kMr) {
-    const int64_t m = blk.mc - ir < kMr ? blk.mc - ir : kMr;
-    switch (m) {
-      case 2: row_block_direct<2>(blk, ir, ds); break;
-      case 4: row_block_direct<4>(blk, ir, ds); break;
-      case 6: row_block_direct<6>(blk, ir, ds); break;
-      case 8: row_block_direct<8>(blk, ir, ds); break;
-      case 10: row_block_direct<10>(blk, ir, ds); break;
-      case 12: row_block_direct<12>(blk, ir, ds); break;
-      default: row_block_direct<14>(blk, ir, ds); break;  // odd tails: excluded by Gemm::direct_b(m)
-    }
-  }
+  // One tap (1x1 layers): every k of a tile loads under the same two masks.
+  if (d.taps == 1) return row_blocks_direct<true>(blk, ds);
+  row_blocks_direct<false>(blk, ds);
 }
 
 void macro(const GemmBlock& blk) {
