@@ -79,6 +79,7 @@ void scale_only(const GemmArgs& g) {
       float r = g.beta != 0.0f ? g.beta * c[j] : 0.0f;
       if (g.bias_kind == GemmBias::kPerRow) r += g.bias[i];
       if (g.bias_kind == GemmBias::kPerCol) r += g.bias[j];
+      if (g.residual) r += g.residual[i * g.ldr + j];
       if (g.relu && r < 0.0f) r = 0.0f;
       c[j] = r;
     }
@@ -141,6 +142,10 @@ void run_rect(const GemmArch& arch, const GemmArgs& g, const float* packed_a,
           blk.bias = blk.bias_per_row ? g.bias + ic : g.bias + jc;
         }
         blk.relu = last && g.relu;
+        if (last && g.residual) {
+          blk.residual = g.residual + ic * g.ldr + jc;
+          blk.ldr = g.ldr;
+        }
         const bool prefetch = prefetch_prepacked();
         blk.a_prepacked = prefetch && packed_a != nullptr;
         // Prepacked A is one array in loop order (K block, then M block): the next block

@@ -133,7 +133,11 @@ struct GemmArgs {
   float beta = 0.0f;
   const float* bias = nullptr;  // m values (kPerRow) or n values (kPerCol), added after alpha/beta
   GemmBias bias_kind = GemmBias::kNone;
-  bool relu = false;  // max(0, .) after the bias
+  // A residual R (M x N, row stride ldr) added after the bias, before the ReLU: Conv's
+  // fused Add, in the epilogue while C is in registers. nullptr: none.
+  const float* residual = nullptr;
+  int64_t ldr = 0;
+  bool relu = false;  // max(0, .) after the bias (and the residual)
 };
 
 // The GEMM engine bound to one ISA variant. Cheap to copy; immutable once built.

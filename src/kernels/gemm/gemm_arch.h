@@ -27,6 +27,8 @@ struct GemmBlock {
   float beta = 0.0f;         // 0: C is not read
   const float* bias = nullptr;  // already offset to the block; only on the last K block
   bool bias_per_row = false;
+  const float* residual = nullptr;  // at the block's (row 0, col 0), row stride ldr; last K block only
+  int64_t ldr = 0;
   bool relu = false;            // only on the last K block
   // Prepacked operands live in memory that the cache hierarchy has usually lost between
   // two runs of a model (all of a model's weights do not fit in L2), so the macro-kernel

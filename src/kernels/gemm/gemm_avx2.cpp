@@ -76,6 +76,10 @@ inline void tile(const GemmBlock& blk, const float* __restrict a, const float* _
                                           : _mm256_maskload_ps(bias + col + 8 * v, mask);
         r = _mm256_add_ps(r, bv);
       }
+      if (blk.residual) {
+        const float* rp = blk.residual + (row + i) * blk.ldr + col + 8 * v;
+        r = _mm256_add_ps(r, full ? _mm256_loadu_ps(rp) : _mm256_maskload_ps(rp, mask));
+      }
       if (blk.relu) r = _mm256_max_ps(zero, r);  // NaN stays NaN
       if (full)
         _mm256_storeu_ps(crow + 8 * v, r);

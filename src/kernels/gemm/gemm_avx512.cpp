@@ -144,6 +144,8 @@ inline void tile(const GemmBlock& blk, const float* __restrict a, const float* _
         r = _mm512_add_ps(r, blk.bias_per_row ? row_bias
                                               : _mm512_maskz_loadu_ps(mask, bias + col + 16 * v));
       }
+      if (blk.residual)
+        r = _mm512_add_ps(r, _mm512_maskz_loadu_ps(mask, blk.residual + (row + i) * blk.ldr + col + 16 * v));
       if (blk.relu) r = _mm512_max_ps(zero, r);  // NaN stays NaN
       _mm512_mask_storeu_ps(crow + 16 * v, mask, r);
     }

@@ -30,6 +30,7 @@ void tile(const GemmBlock& blk, const float* a, const float* b, float* c, int64_
       float r = blk.alpha != 1.0f ? acc[i][j] * blk.alpha : acc[i][j];
       if (blk.beta != 0.0f) r += blk.beta * crow[j];
       if (blk.bias) r += blk.bias_per_row ? blk.bias[row + i] : blk.bias[col + j];
+      if (blk.residual) r += blk.residual[(row + i) * blk.ldr + col + j];
       if (blk.relu && r < 0.0f) r = 0.0f;  // NaN stays NaN
       crow[j] = r;
     }

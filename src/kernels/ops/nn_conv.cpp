@@ -13,9 +13,10 @@
 // ReLU (attribute braid_fused_activation = "Relu", set by graph fusion) are the GEMM's
 // epilogue, so Conv+Bias+Relu is one pass over the output. A fourth input R (a Braid
 // extension set by graph fusion for Conv + Add(residual), never in ONNX files) of the
-// output's shape is added before the activation: Y = act(conv(X) + B + R), by every path
-// right after the GEMM / depthwise work of one task, while that block of Y is still in
-// cache (the activation moves after the add). Fusion also
+// output's shape is added before the activation: Y = act(conv(X) + B + R): in the GEMM's
+// epilogue on the direct and im2col paths (GemmArgs::residual), right after the
+// transposed GEMM's transpose or one task's depthwise / low-precision work on the others
+// (the activation then moves after the add). Fusion also
 // matches unknown dims, so an R whose shape turns out to differ at run time takes the
 // unfused route: the convolution into a scratch tensor, then a broadcasting add (the output
 // then has the broadcast shape, exactly what Conv + Add gives).
@@ -424,7 +425,10 @@ class ConvKernel final : public OpKernel {
         a.bias = bias + grp * cout_g;
         a.bias_kind = GemmBias::kPerRow;
       }
-      a.relu = relu && rg == nullptr;  // with a residual: after the add
+      // The residual joins the GEMM's epilogue (bias, R, then ReLU), while C is in registers.
+      a.residual = rg;
+      a.ldr = out_size;
+      a.relu = relu;
       if (use_direct) {
         GemmDirectB dg = direct;
         dg.x = xg;
@@ -436,7 +440,6 @@ class ConvKernel final : public OpKernel {
         }
         a.b_direct = &dg;
         gemm_.run(a, threads);
-        if (rg) add_residual(yg, rg, cout_g * out_size, relu);
         return;
       }
       // Stride 1 along x (2-D): pack from a zero-padded copy of X_g, no bounds checks.
@@ -456,8 +459,6 @@ class ConvKernel final : public OpKernel {
         a.b_source = &src;
       }
       gemm_.run(a, threads);
-      // Right after this task's GEMM, while its block of Y is still in cache.
-      if (rg) add_residual(yg, rg, cout_g * out_size, relu);
     };
 
     const int64_t tasks = g.batch * g.group;

@@ -388,6 +388,7 @@ struct ResidualCase {
 TEST(GraphOptimizer, ConvAddReluBecomesOneConvOnEveryConvPath) {
   const ResidualCase cases[] = {
       {"im2col GEMM", 4, 8, 9, 3, 1},
+      {"two K blocks (the residual only in the last one's epilogue)", 40, 16, 10, 3, 1},
       {"pointwise GEMM", 8, 16, 40, 1, 1},
       {"transposed (7x7 map)", 16, 32, 7, 1, 1},
       {"depthwise", 8, 8, 12, 3, 8},
