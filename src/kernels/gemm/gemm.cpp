@@ -58,10 +58,17 @@ int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 // The K block for a depth of k: as equal as possible, at most the variant's kc (so a
 // short last block never pays a full C read-modify-write for little work). Depends on k
 // only, so prepacked layouts and every run agree and the summation order is fixed.
-int64_t k_block(const GemmArch& arch, int64_t k) {
-  if (k <= 0) return arch.kc;
-  const int64_t blocks = ceil_div(k, arch.kc);
-  return std::min(arch.kc, ceil_div(ceil_div(k, blocks), 8) * 8);
+int64_t k_block(int64_t kc_max, int64_t k) {
+  if (k <= 0) return kc_max;
+  const int64_t blocks = ceil_div(k, kc_max);
+  return std::min(kc_max, ceil_div(ceil_div(k, blocks), 8) * 8);
+}
+int64_t kc_max_of(const GemmArch& arch, int64_t kc) { return kc > 0 ? kc : arch.kc; }
+// The N block: the variant's, scaled down for a deeper K block so a kc x nc B block still
+// fits the same share of L2.
+int64_t n_block(const GemmArch& arch, int64_t kc_max) {
+  if (kc_max <= arch.kc) return arch.nc;
+  return std::max<int64_t>(4 * arch.nr, arch.nc * arch.kc / kc_max / arch.nr * arch.nr);
 }
 
 const float* a_at(const GemmArgs& g, int64_t row, int64_t k) {
@@ -92,9 +99,11 @@ void run_rect(const GemmArch& arch, const GemmArgs& g, const float* packed_a,
               const float* packed_b, int64_t m0, int64_t m1, int64_t n0, int64_t n1) {
   const int64_t nr = arch.nr;
   const int64_t b_panels_total = (g.n + nr - 1) / nr;
-  for (int64_t jc = n0; jc < n1; jc += arch.nc) {
-    const int64_t nc = std::min(arch.nc, n1 - jc);
-    const int64_t kb = k_block(arch, g.k);
+  const int64_t kc_max = kc_max_of(arch, g.kc);
+  const int64_t nc_max = n_block(arch, kc_max);
+  for (int64_t jc = n0; jc < n1; jc += nc_max) {
+    const int64_t nc = std::min(nc_max, n1 - jc);
+    const int64_t kb = k_block(kc_max, g.k);
     for (int64_t pc = 0; pc < g.k; pc += kb) {
       const int64_t kc = std::min(kb, g.k - pc);
       const bool last = pc + kc >= g.k;
@@ -190,17 +199,18 @@ int Gemm::mr() const { return arch_->mr; }
 int Gemm::nr() const { return arch_->nr; }
 bool Gemm::direct_b(int64_t m) const { return arch_->direct_b && m % arch_->mr % 2 == 0; }
 
-PackedA Gemm::pack_a(bool trans_a, int64_t m, int64_t k, const float* a, int64_t lda) const {
+PackedA Gemm::pack_a(bool trans_a, int64_t m, int64_t k, const float* a, int64_t lda, int64_t kc_max) const {
   PackedA p;
   p.arch_ = arch_;
   p.m_ = m;
   p.k_ = k;
+  p.kc_ = kc_max;
   p.data_ = AlignedFloats(m * k);
   GemmArgs g;
   g.a = a;
   g.lda = lda;
   g.trans_a = trans_a;
-  const int64_t kb = k_block(*arch_, k);
+  const int64_t kb = k_block(kc_max_of(*arch_, kc_max), k);
   for (int64_t pc = 0; pc < k; pc += kb) {
     const int64_t kc = std::min(kb, k - pc);
     arch_->pack_a(trans_a, a_at(g, 0, pc), lda, m, kc, p.data_.data() + pc * m);
@@ -208,18 +218,19 @@ PackedA Gemm::pack_a(bool trans_a, int64_t m, int64_t k, const float* a, int64_t
   return p;
 }
 
-PackedB Gemm::pack_b(bool trans_b, int64_t k, int64_t n, const float* b, int64_t ldb) const {
+PackedB Gemm::pack_b(bool trans_b, int64_t k, int64_t n, const float* b, int64_t ldb, int64_t kc_max) const {
   PackedB p;
   p.arch_ = arch_;
   p.k_ = k;
   p.n_ = n;
+  p.kc_ = kc_max;
   const int64_t padded_n = ceil_div(n, arch_->nr) * arch_->nr;
   p.data_ = AlignedFloats(k * padded_n);
   GemmArgs g;
   g.b = b;
   g.ldb = ldb;
   g.trans_b = trans_b;
-  const int64_t kb = k_block(*arch_, k);
+  const int64_t kb = k_block(kc_max_of(*arch_, kc_max), k);
   for (int64_t pc = 0; pc < k; pc += kb) {
     const int64_t kc = std::min(kb, k - pc);
     arch_->pack_b(trans_b, b_at(g, pc, 0), ldb, kc, n, p.data_.data() + pc * padded_n);
@@ -232,7 +243,8 @@ void Gemm::run(const GemmArgs& g, int max_threads) const {
   if (g.k <= 0) return scale_only(g);
   // Prepacked operands carry their own variant (their layout depends on its tile).
   const GemmArch& arch = *(g.packed_a ? g.packed_a->arch_ : g.packed_b ? g.packed_b->arch_ : arch_);
-  assert(!g.packed_a || (g.packed_a->m_ == g.m && g.packed_a->k_ == g.k));
+  assert(!g.packed_a || (g.packed_a->m_ == g.m && g.packed_a->k_ == g.k && g.packed_a->kc_ == g.kc));
+  assert(!g.packed_b || g.packed_b->kc_ == g.kc);
   assert(!g.packed_b || (g.packed_b->k_ == g.k && g.packed_b->n_ == g.n));
   assert(!g.packed_a || !g.packed_b || g.packed_a->arch_ == g.packed_b->arch_);
   assert(!g.b_direct || (arch.direct_b && g.m % arch.mr % 2 == 0 && g.b_direct->taps > 0 &&

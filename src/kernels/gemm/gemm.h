@@ -50,6 +50,7 @@ class PackedA {
   friend class Gemm;
   const GemmArch* arch_ = nullptr;
   int64_t m_ = 0, k_ = 0;
+  int64_t kc_ = 0;  // the K block it was packed with (0: the variant's)
   AlignedFloats data_;
 };
 
@@ -64,6 +65,7 @@ class PackedB {
   friend class Gemm;
   const GemmArch* arch_ = nullptr;
   int64_t k_ = 0, n_ = 0;
+  int64_t kc_ = 0;  // the K block it was packed with (0: the variant's)
   AlignedFloats data_;
 };
 
@@ -116,6 +118,10 @@ enum class GemmBias { kNone, kPerRow, kPerCol };
 // b_direct} is set.
 struct GemmArgs {
   int64_t m = 0, n = 0, k = 0;
+  // The largest K block (0: the variant's). Deeper blocks mean fewer passes over C, at the
+  // price of a larger A panel; Conv's weights take kConvKc. Prepacked operands must have
+  // been packed with the same value. Fixes the summation order, like the variant's.
+  int64_t kc = 0;
   const float* a = nullptr;  // op(A) = trans_a ? A^T : A, A is (trans_a ? K x M : M x K)
   int64_t lda = 0;
   bool trans_a = false;
@@ -156,9 +162,10 @@ class Gemm {
   // compiled). Thread-safe.
   bool direct_b(int64_t m) const;
 
-  // Packs op(A) (M x K) / op(B) (K x N) for later run() calls. Thread-safe.
-  PackedA pack_a(bool trans_a, int64_t m, int64_t k, const float* a, int64_t lda) const;
-  PackedB pack_b(bool trans_b, int64_t k, int64_t n, const float* b, int64_t ldb) const;
+  // Packs op(A) (M x K) / op(B) (K x N) for later run() calls, in K blocks of at most `kc`
+  // (0: the variant's; run() must then be given the same GemmArgs::kc). Thread-safe.
+  PackedA pack_a(bool trans_a, int64_t m, int64_t k, const float* a, int64_t lda, int64_t kc = 0) const;
+  PackedB pack_b(bool trans_b, int64_t k, int64_t n, const float* b, int64_t ldb, int64_t kc = 0) const;
 
   // Computes one GEMM with at most `max_threads` oneTBB tasks in the current arena (one
   // when the problem is small). Invalid args (null pointers, packed operands of another
