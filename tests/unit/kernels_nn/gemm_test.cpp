@@ -150,20 +150,22 @@ void dense_source_pack(const void* ctx, int64_t k0, int64_t kc, int64_t n0, int6
       dst[(j / nr) * kc * nr + k * nr + j % nr] = j < nc ? s->b[(k0 + k) * s->ldb + n0 + j] : 0.0f;
 }
 
-std::string run_case(const Gemm& gemm, const Case& cs, Mode mode, int threads) {
+std::string run_case(const Gemm& gemm, const Case& cs, Mode mode, int threads, int64_t kc = 0,
+                     std::vector<float>* out = nullptr) {
   std::vector<float> c = cs.c0;
   GemmArgs g = cs.args(c);
+  g.kc = kc;
   PackedA pa;
   PackedB pb;
   GemmBSource src;
   DenseSourceCtx src_ctx{cs.b.data(), cs.ldb};
   if (mode == Mode::kPackedA || mode == Mode::kPackedBoth) {
-    pa = gemm.pack_a(cs.p.trans_a, cs.p.m, cs.p.k, cs.a.data(), cs.lda);
+    pa = gemm.pack_a(cs.p.trans_a, cs.p.m, cs.p.k, cs.a.data(), cs.lda, kc);
     g.packed_a = &pa;
     g.a = nullptr;
   }
   if (mode == Mode::kPackedB || mode == Mode::kPackedBoth) {
-    pb = gemm.pack_b(cs.p.trans_b, cs.p.k, cs.p.n, cs.b.data(), cs.ldb);
+    pb = gemm.pack_b(cs.p.trans_b, cs.p.k, cs.p.n, cs.b.data(), cs.ldb, kc);
     g.packed_b = &pb;
     g.b = nullptr;
   }
@@ -174,6 +176,7 @@ std::string run_case(const Gemm& gemm, const Case& cs, Mode mode, int threads) {
     g.b = nullptr;
   }
   gemm.run(g, threads);
+  if (out) *out = c;
   return cs.check(c);
 }
 
@@ -235,6 +238,37 @@ TEST_P(GemmIsaTest, PrepackedOperandsAndBSource) {
               Case cs(p, seed++);
               const std::string err = run_case(gemm_, cs, mode, 1);
               ASSERT_TRUE(err.empty()) << cs.describe() << " mode " << static_cast<int>(mode) << ": " << err;
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+// GemmArgs::kc (Conv's weights use 512): K blocks deeper or shallower than the variant's,
+// packed (with the same kc) or not, at 1 and 2 threads. Every way must match the reference,
+// and all of them bitwise, since kc alone fixes the summation order.
+TEST_P(GemmIsaTest, AnyKBlockPackedOrNotGivesTheSameBits) {
+  uint32_t seed = 900;
+  for (int64_t kc : {int64_t{160}, int64_t{512}}) {
+    for (int64_t m : {15, 64}) {
+      for (int64_t n : {33, 600}) {
+        for (int64_t k : {17, 600, 1100}) {
+          Problem p{m, n, k, false, false, 1, 0, 3};
+          p.bias_kind = GemmBias::kPerRow;
+          p.relu = true;
+          Case cs(p, seed++);
+          std::vector<float> first;
+          for (Mode mode : {Mode::kPlain, Mode::kPackedA, Mode::kPackedB, Mode::kPackedBoth}) {
+            for (int threads : {1, 2}) {
+              std::vector<float> got;
+              const std::string err = run_case(gemm_, cs, mode, threads, kc, &got);
+              ASSERT_TRUE(err.empty()) << cs.describe() << " kc=" << kc << " mode " << static_cast<int>(mode) << ": "
+                                       << err;
+              if (first.empty()) first = got;
+              ASSERT_EQ(0, std::memcmp(first.data(), got.data(), got.size() * sizeof(float)))
+                  << cs.describe() << " kc=" << kc << " mode " << static_cast<int>(mode) << " threads " << threads;
             }
           }
         }
