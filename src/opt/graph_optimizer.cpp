@@ -42,6 +42,9 @@ Status optimize_graph(Graph& graph, const GraphOptimizationOptions& opts, GraphO
     BRAID_ASSIGN_OR_RETURN(local.conv_biases_fused, fuse_conv_bias_add(work));
     BRAID_ASSIGN_OR_RETURN(local.biases_fused, fuse_matmul_bias(work));
   }
+  if (opts.fuse_layer_norm) {  // before the residual: its Add(beta) is no residual
+    BRAID_ASSIGN_OR_RETURN(local.layer_norms_fused, fuse_layer_norm(work));
+  }
   if (opts.fuse_residual) {
     BRAID_ASSIGN_OR_RETURN(local.residuals_fused, fuse_residual(work));
   }

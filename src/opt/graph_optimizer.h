@@ -13,6 +13,8 @@
 //   Conv(X, const W, const B?) -> Add(const [C,1,1] or scalar c) => Conv(X, W, B + c)
 //   Conv(X, W, B?) -> Add(R, shape may equal the output's)       => Conv(X, W, B, R)
 //   MatMul(A, B, bias?) -> Add(R, likewise)                      => MatMul(A, B, bias, R)
+//   ReduceMean, Sub, Pow(2), ReduceMean, Add(eps), Sqrt, Div,
+//     Mul(const gamma), Add(const beta) over the last axis       => LayerNormalization
 // (the Relu rewrite runs last, so Conv+BN+Add+Relu becomes one Conv).
 #pragma once
 
@@ -29,6 +31,7 @@ struct GraphOptimizationOptions {
   bool fuse_bias = true;         // MatMul + Add(bias) -> MatMul with a bias input; Conv +
                                  // Add(per-channel constant) -> the Conv's bias
   bool fuse_residual = true;     // Conv/MatMul + Add(residual) -> a residual input
+  bool fuse_layer_norm = true;   // the nine-node exported LayerNorm -> LayerNormalization
   bool remove_dead_nodes = true; // nodes whose outputs nobody reads
 };
 
@@ -39,6 +42,7 @@ struct GraphOptimizationStats {
   int biases_fused = 0;
   int residuals_fused = 0;
   int conv_biases_fused = 0;  // Conv + Add(per-channel constant)
+  int layer_norms_fused = 0;
   int dead_nodes_removed = 0;
 };
 

@@ -29,6 +29,11 @@ namespace braid::detail {
 // GEMM's per-column epilogue.
 [[nodiscard]] Result<int> fuse_matmul_bias(Graph& g);
 
+// ReduceMean -> Sub -> Pow(2) -> ReduceMean -> Add(eps) -> Sqrt -> Div -> Mul(gamma) ->
+// Add(beta), over the last axis with constant 1-D gamma and beta, becomes one
+// LayerNormalization(x, gamma, beta, axis = -1, epsilon = eps).
+[[nodiscard]] Result<int> fuse_layer_norm(Graph& g);
+
 // Removes nodes none of whose outputs is read or is a graph output (repeatedly).
 [[nodiscard]] Result<int> remove_dead_nodes(Graph& g);
 

@@ -5,6 +5,8 @@
 #include <cmath>
 #include <memory>
 #include <optional>
+#include <span>
+#include <algorithm>
 #include <vector>
 
 #include "kernels/attributes.h"
@@ -77,39 +79,46 @@ class LayerNormKernel final : public OpKernel {
     const int64_t axis = axis_ < 0 ? axis_ + rank : axis_;
     if (axis < 0 || axis >= rank)
       return bad_node(node, "axis " + std::to_string(axis_) + " is out of range for rank " + std::to_string(rank));
-    const Shape norm(x->shape().begin() + axis, x->shape().end());
+    // The normalized dims, x's shape from `axis` on, as a view: the steady state (constant
+    // parameters prepacked for this shape) allocates nothing here.
+    const std::span<const int64_t> norm_dims(x->shape().begin() + axis, x->shape().end());
     int64_t row = 1;
-    for (int64_t d : norm) row *= d;
+    for (int64_t d : norm_dims) row *= d;
+    const bool packed_fits = packed_norm_ && std::ranges::equal(*packed_norm_, norm_dims);
 
     // Parameters: prepacked at load when constant (and the normalized shape matches).
     RowParam scale_rt, bias_rt;
     const RowParam* scale = nullptr;
     const RowParam* bias = nullptr;
-    if (scale_ && packed_norm_ == norm) {
+    if (scale_ && packed_fits) {
       scale = &*scale_;
     } else {
-      BRAID_ASSIGN_OR_RETURN(scale_rt, expand_param(node, *ctx.input(1), norm, "Scale"));
+      BRAID_ASSIGN_OR_RETURN(scale_rt, expand_param(node, *ctx.input(1), Shape(norm_dims.begin(), norm_dims.end()), "Scale"));
       scale = &scale_rt;
     }
     if (const Tensor* b = ctx.input(2)) {
-      if (bias_ && packed_norm_ == norm) {
+      if (bias_ && packed_fits) {
         bias = &*bias_;
       } else {
-        BRAID_ASSIGN_OR_RETURN(bias_rt, expand_param(node, *b, norm, "B"));
+        BRAID_ASSIGN_OR_RETURN(bias_rt, expand_param(node, *b, Shape(norm_dims.begin(), norm_dims.end()), "B"));
         bias = &bias_rt;
       }
     }
 
     BRAID_ASSIGN_OR_RETURN(Tensor * y, ctx.allocate_output_dims(0, x->dtype(), x->shape()));
-    Shape stat_shape = x->shape();
-    for (int64_t d = axis; d < rank; ++d) stat_shape[d] = 1;
     Tensor* mean_out = nullptr;
     Tensor* inv_out = nullptr;
-    if (ctx.outputs.size() > 1 && node.outputs[1] != kNoValue) {
-      BRAID_ASSIGN_OR_RETURN(mean_out, ctx.allocate_output(1, stash_, stat_shape));
-    }
-    if (ctx.outputs.size() > 2 && node.outputs[2] != kNoValue) {
-      BRAID_ASSIGN_OR_RETURN(inv_out, ctx.allocate_output(2, stash_, stat_shape));
+    const bool want_mean = ctx.outputs.size() > 1 && node.outputs[1] != kNoValue;
+    const bool want_inv = ctx.outputs.size() > 2 && node.outputs[2] != kNoValue;
+    if (want_mean || want_inv) {
+      Shape stat_shape = x->shape();
+      for (int64_t d = axis; d < rank; ++d) stat_shape[d] = 1;
+      if (want_mean) {
+        BRAID_ASSIGN_OR_RETURN(mean_out, ctx.allocate_output(1, stash_, stat_shape));
+      }
+      if (want_inv) {
+        BRAID_ASSIGN_OR_RETURN(inv_out, ctx.allocate_output(2, stash_, stat_shape));
+      }
     }
     const int64_t rows = row == 0 ? 0 : x->numel() / row;
     if (rows == 0 || row == 0) return {};

@@ -420,6 +420,71 @@ TEST(GraphOptimizer, ConvAddReluBecomesOneConvOnEveryConvPath) {
   }
 }
 
+// The nine-node LayerNorm of exporters without LayerNormalization, over the last axis of a
+// [2, 7, 24] activation. `variant` breaks one condition of the rewrite at a time.
+enum class LnVariant { kExact, kCommutedOperands, kGammaComputed, kVarianceIsAnOutput, kMiddleAxis, kCubed };
+struct LnGraph {
+  Graph graph;
+  int nodes_before = 0;
+};
+LnGraph exported_layer_norm(LnVariant variant) {
+  Builder b;
+  const Shape s{2, 7, 24}, row{2, 7, 1};
+  const ValueId x = b.input("x", s);
+  const ValueId gamma_in = variant == LnVariant::kGammaComputed ? b.input("g", {24}) : kNoValue;
+  const std::vector<int64_t> axes = {variant == LnVariant::kMiddleAxis ? 1 : -1};
+  const Shape red = variant == LnVariant::kMiddleAxis ? Shape{2, 1, 24} : row;
+  const ValueId mean = b.op("ReduceMean", {x}, red, {ints_attr("axes", axes)});
+  const ValueId d = b.op("Sub", {x, mean}, s);
+  const float power = variant == LnVariant::kCubed ? 3.0f : 2.0f;  // a constant: lo == hi
+  const ValueId p = b.op("Pow", {d, b.constant("power", {}, 0, power, power)}, s);
+  const ValueId var = b.op("ReduceMean", {p}, red, {ints_attr("axes", axes)});
+  const ValueId eps = b.constant("eps", {}, 0, 1e-5f, 1e-5f);
+  const ValueId ve = variant == LnVariant::kCommutedOperands ? b.op("Add", {eps, var}, red) : b.op("Add", {var, eps}, red);
+  const ValueId sd = b.op("Sqrt", {ve}, red);
+  const ValueId n = b.op("Div", {d, sd}, s);
+  const ValueId gamma = variant == LnVariant::kGammaComputed ? gamma_in : b.constant("gamma", {24}, 3, 0.5f, 1.5f);
+  const ValueId m = variant == LnVariant::kCommutedOperands ? b.op("Mul", {gamma, n}, s) : b.op("Mul", {n, gamma}, s);
+  const ValueId y = b.op("Add", {m, b.constant("beta", {24}, 4)}, s);
+  std::vector<ValueId> outs = {y};
+  if (variant == LnVariant::kVarianceIsAnOutput) outs.push_back(var);
+  LnGraph r{b.finish(outs), 9};
+  return r;
+}
+
+TEST(GraphOptimizer, ExportedLayerNormBecomesLayerNormalization) {
+  for (LnVariant v : {LnVariant::kExact, LnVariant::kCommutedOperands}) {
+    SCOPED_TRACE(static_cast<int>(v));
+    LnGraph ln = exported_layer_norm(v);
+    Graph g = ln.graph;
+    GraphOptimizationStats stats;
+    ASSERT_TRUE(optimize_graph(g, {}, &stats).ok());
+    EXPECT_EQ(stats.layer_norms_fused, 1);
+    ASSERT_EQ(g.nodes.size(), 1u);
+    EXPECT_EQ(g.nodes[0].op_type, "LayerNormalization");
+    ASSERT_NE(g.nodes[0].find_attribute("epsilon"), nullptr);
+    EXPECT_FLOAT_EQ(g.nodes[0].find_attribute("epsilon")->f, 1e-5f);
+    EXPECT_EQ(g.values[g.outputs[0]].name, ln.graph.values[ln.graph.outputs[0]].name);
+    // Against the nine nodes run one by one (ReduceMean, Sub, Pow, ... kernels).
+    EXPECT_LE(max_rel_error(run(ln.graph), run(g)), 1e-5);
+  }
+}
+
+TEST(GraphOptimizer, LayerNormLookalikesAreLeftAlone) {
+  // A computed gamma, an intermediate the caller reads, a reduction over another axis, and
+  // Pow(d, 3): each stays nine nodes and computes what it did.
+  for (LnVariant v : {LnVariant::kGammaComputed, LnVariant::kVarianceIsAnOutput, LnVariant::kMiddleAxis, LnVariant::kCubed}) {
+    SCOPED_TRACE(static_cast<int>(v));
+    LnGraph ln = exported_layer_norm(v);
+    Graph g = ln.graph;
+    GraphOptimizationStats stats;
+    ASSERT_TRUE(optimize_graph(g, {}, &stats).ok());
+    EXPECT_EQ(stats.layer_norms_fused, 0);
+    EXPECT_EQ(static_cast<int>(g.nodes.size()), ln.nodes_before);
+    EXPECT_LE(max_rel_error(run(ln.graph), run(g)), 0.0);
+  }
+}
+
 TEST(GraphOptimizer, ConvBatchNormAddWithoutBiasKeepsTheResidualSlot) {
   // Conv without bias -> BN (adds a bias) -> Add -> Relu; and a Conv without bias and no BN.
   Builder b;
