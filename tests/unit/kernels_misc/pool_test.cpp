@@ -7,6 +7,7 @@
 #include <limits>
 #include <numeric>
 #include <random>
+#include <string>
 
 #include "kernels/cpu_features.h"
 #include "kernels/ops/misc_pool_norm_loops.h"
@@ -395,14 +396,36 @@ TEST(MiscPool, BandedLoopsTakeTheModelShapes) {
   EXPECT_FALSE(detail::misc::pool_2d_banded_fits(geometry(3, 1, 1, 3000, false)));
 }
 
+// Runs a MaxPool loop of the AVX-512 table on seeded negative inputs (a lane that read a
+// padded tap would show as 0) against the double reference, exactly, with a guard after
+// the output. Empty when it matches.
+using PoolLoopFn = void (*)(const float*, float*, int64_t, const detail::misc::Pool2dPlane&);
+std::string check_max_loop(PoolLoopFn fn, const PoolCfg& c, int64_t planes, int64_t h, int64_t w,
+                           const detail::misc::Pool2dPlane& p, uint32_t seed) {
+  constexpr float kGuard = 12345.0f;
+  const Shape xs{1, planes, h, w};
+  const std::vector<float> xf = random_floats(static_cast<size_t>(numel_of(xs)), seed, -3.0f, -0.5f);
+  const std::vector<double> xd(xf.begin(), xf.end());
+  Shape ys;
+  std::vector<double> expected;
+  std::vector<int64_t> unused;
+  ref_pool(Kind::kMax, c, xs, xd, false, ys, expected, unused);
+  std::vector<float> y(expected.size() + 64, kGuard);
+  fn(xf.data(), y.data(), planes, p);
+  for (size_t i = 0; i < expected.size(); ++i)
+    if (y[i] != static_cast<float>(expected[i]))
+      return "element " + std::to_string(i) + ": got " + std::to_string(y[i]) + ", want " + std::to_string(expected[i]);
+  for (size_t i = expected.size(); i < y.size(); ++i)
+    if (y[i] != kGuard) return "wrote past the end";
+  return {};
+}
+
 // The same-size MaxPool loop (AVX-512): odd windows up to 5 x 5 padded to the input's size,
 // planes from 1 x 1 to 56 x 56 and up to 70 of them in one flat pass (lanes spanning rows
-// and planes), negative inputs (a lane reading a padded tap would show as 0), and a guard
-// after the output.
+// and planes).
 TEST(MiscPool, SameSizeLoopMatchesReference) {
   auto* fn = detail::misc::pool_norm_loops_avx512().max_pool_2d_same;
   if (fn == nullptr || !detail::cpu_features().has_avx512()) GTEST_SKIP() << "no AVX-512 same-size loop";
-  constexpr float kGuard = 12345.0f;
   std::mt19937 rng(23);
   auto pick = [&](int64_t lo, int64_t hi) { return lo + static_cast<int64_t>(rng() % (hi - lo + 1)); };
   const int64_t sizes[] = {1, 2, 3, 5, 7, 8, 13, 14, 16, 17, 28, 31, 56};
@@ -414,24 +437,13 @@ TEST(MiscPool, SameSizeLoopMatchesReference) {
     c.pads = {c.kernel[0] / 2, c.kernel[1] / 2, c.kernel[0] / 2, c.kernel[1] / 2};
     const int64_t h = sizes[rng() % 13], w = sizes[rng() % 13];
     const int64_t planes = pick(1, 70);
-    const Shape xs{1, planes, h, w};
-    const std::vector<float> xf = random_floats(static_cast<size_t>(numel_of(xs)), 400 + iter, -3.0f, -0.5f);
-    const std::vector<double> xd(xf.begin(), xf.end());
     const detail::misc::Pool2dPlane p = plane_of(c, h, w, ref_geometry(c, {h, w}));
     ASSERT_EQ(detail::misc::pool_2d_same_fits(p), h * w / std::gcd<int64_t>(h * w, 16) <= 256) << h << "x" << w;
     if (!detail::misc::pool_2d_same_fits(p)) continue;
     ++checked;
-    Shape ys;
-    std::vector<double> expected;
-    std::vector<int64_t> unused;
-    ref_pool(Kind::kMax, c, xs, xd, false, ys, expected, unused);
-    std::vector<float> y(expected.size() + 64, kGuard);
-    fn(xf.data(), y.data(), planes, p);
-    for (size_t i = 0; i < expected.size(); ++i)
-      ASSERT_EQ(y[i], static_cast<float>(expected[i]))
-          << "iter " << iter << " " << h << "x" << w << " window " << c.kernel[0] << "x" << c.kernel[1] << " planes "
-          << planes << " element " << i;
-    for (size_t i = expected.size(); i < y.size(); ++i) ASSERT_EQ(y[i], kGuard) << "wrote past the end";
+    const std::string err = check_max_loop(fn, c, planes, h, w, p, 400 + iter);
+    ASSERT_TRUE(err.empty()) << "iter " << iter << " " << h << "x" << w << " window " << c.kernel[0] << "x"
+                             << c.kernel[1] << " planes " << planes << ": " << err;
   }
   EXPECT_GT(checked, 250);
   // Other strides, dilations or pads, and planes whose masks would not repeat soon enough,
@@ -455,7 +467,6 @@ TEST(MiscPool, SameSizeLoopMatchesReference) {
 TEST(MiscPool, K3S2LoopMatchesReference) {
   auto* fn = detail::misc::pool_norm_loops_avx512().max_pool_2d_k3s2;
   if (fn == nullptr || !detail::cpu_features().has_avx512()) GTEST_SKIP() << "no AVX-512 3x3 stride-2 loop";
-  constexpr float kGuard = 12345.0f;
   std::mt19937 rng(29);
   auto pick = [&](int64_t lo, int64_t hi) { return lo + static_cast<int64_t>(rng() % (hi - lo + 1)); };
   const int64_t sizes[] = {1, 2, 3, 5, 7, 8, 13, 14, 16, 17, 28, 31, 32, 33, 56, 63, 112};
@@ -469,23 +480,12 @@ TEST(MiscPool, K3S2LoopMatchesReference) {
     const int64_t h = sizes[rng() % 17], w = sizes[rng() % 17];
     if (h + 1 + c.pads[2] < 3 || w + 1 + c.pads[3] < 3) continue;
     const int64_t planes = pick(1, 40);
-    const Shape xs{1, planes, h, w};
-    const std::vector<float> xf = random_floats(static_cast<size_t>(numel_of(xs)), 700 + iter, -3.0f, -0.5f);
-    const std::vector<double> xd(xf.begin(), xf.end());
     const detail::misc::Pool2dPlane p = plane_of(c, h, w, ref_geometry(c, {h, w}));
     if (!detail::misc::pool_2d_k3s2_fits(p)) continue;
     ++checked;
-    Shape ys;
-    std::vector<double> expected;
-    std::vector<int64_t> unused;
-    ref_pool(Kind::kMax, c, xs, xd, false, ys, expected, unused);
-    std::vector<float> y(expected.size() + 64, kGuard);
-    fn(xf.data(), y.data(), planes, p);
-    for (size_t i = 0; i < expected.size(); ++i)
-      ASSERT_EQ(y[i], static_cast<float>(expected[i]))
-          << "iter " << iter << " " << h << "x" << w << " pads after " << c.pads[2] << "," << c.pads[3] << " ceil "
-          << c.ceil_mode << " planes " << planes << " element " << i;
-    for (size_t i = expected.size(); i < y.size(); ++i) ASSERT_EQ(y[i], kGuard) << "wrote past the end";
+    const std::string err = check_max_loop(fn, c, planes, h, w, p, 700 + iter);
+    ASSERT_TRUE(err.empty()) << "iter " << iter << " " << h << "x" << w << " pads after " << c.pads[2] << ","
+                             << c.pads[3] << " ceil " << c.ceil_mode << " planes " << planes << ": " << err;
   }
   EXPECT_GT(checked, 200);
   PoolCfg c;  // no padding before: not this loop
