@@ -204,12 +204,12 @@ class PoolKernel final : public OpKernel {
       float* yd = y->data<float>();
       const int64_t in_plane = p.in_h * p.in_w, out_plane_2d = p.out_h * p.out_w;
       const bool is_max = options_.kind == PoolKind::kMax;
+      const int64_t banded_grain = std::max<int64_t>(1, kBandedTapsPerTask / std::max<int64_t>(1, out_plane * window));
       auto flat = !is_max ? nullptr
                   : loops_->max_pool_2d_same != nullptr && misc::pool_2d_same_fits(p) ? loops_->max_pool_2d_same
                   : loops_->max_pool_2d_k3s2 != nullptr && misc::pool_2d_k3s2_fits(p) ? loops_->max_pool_2d_k3s2
                                                                                        : nullptr;
       if (flat != nullptr) {
-        const int64_t banded_grain = std::max<int64_t>(1, kBandedTapsPerTask / std::max<int64_t>(1, out_plane * window));
         parallel_for_range(planes, banded_grain, ctx.max_threads, [&](int64_t b, int64_t e) {
           flat(xd + b * in_plane, yd + b * out_plane_2d, e - b, p);
         });
@@ -217,7 +217,6 @@ class PoolKernel final : public OpKernel {
       }
       if (misc::pool_2d_banded_fits(p)) {
         auto fn = is_max ? loops_->max_pool_2d_planes : loops_->avg_pool_2d_planes;
-        const int64_t banded_grain = std::max<int64_t>(1, kBandedTapsPerTask / std::max<int64_t>(1, out_plane * window));
         parallel_for_range(planes, banded_grain, ctx.max_threads, [&](int64_t b, int64_t e) {
           fn(xd + b * in_plane, yd + b * out_plane_2d, e - b, p);
         });

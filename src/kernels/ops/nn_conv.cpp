@@ -150,7 +150,7 @@ Dims3 dims3(std::span<const int64_t> v, int64_t fill) {
   return r;
 }
 
-// Floor division and its remainder (>= 0) by a stride of 1 or 2.
+// a / b rounded down (b > 0; a may be negative: a tap before the output position).
 int64_t floor_div(int64_t a, int64_t b) { return (a - ((a % b) + b) % b) / b; }
 
 // The GEMM's B read in place for this (1-D/2-D) geometry: stride 1 (or 2, through the
