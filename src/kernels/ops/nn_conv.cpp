@@ -48,10 +48,13 @@ namespace {
 // (image, group) GEMMs smaller than this run one per task instead of splitting each.
 constexpr double kSmallTaskFlops = 8.0e6;
 // The K block of the GEMMs whose A is the weights (every path but the transposed one):
-// twice the variant's default, so a 3x3 layer of 64-128 input channels makes one or two
-// passes over Y instead of three to five. Per node in resnet (thread CPU time): those
-// layers 2-7% faster, the transposed ones (W^T as B) 1-5% slower, hence only here.
-constexpr int64_t kConvKc = 512;
+// over twice the variant's default, so a 3x3 layer of 64-128 input channels makes one or
+// two passes over Y instead of three to five. Per node in resnet (thread CPU time): those
+// layers 2-7% faster at 512, the transposed ones (W^T as B) 1-5% slower, hence only here.
+// 576 (= 64 channels x 9 taps, one block for a 3x3 layer of 64 channels; 128 channels
+// take two of 576 instead of three of 384) made BM_Conv's 64-channel 3x3 layers another
+// 1.5-3% faster; 768 was no better (docs/kernels.md, "Session 12").
+constexpr int64_t kConvKc = 576;
 // Depthwise channels are grouped so a task does at least this much work.
 constexpr double kDepthwiseTaskFlops = 1.0e6;
 
