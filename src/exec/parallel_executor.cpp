@@ -5,6 +5,8 @@
 #include <chrono>
 #include <memory>
 
+#include "kernels/parallel.h"
+
 namespace braid::detail {
 
 // The per-request counters of one GraphBody, pooled by the ParallelExecutor so that a
@@ -77,9 +79,17 @@ class GraphBody final : public UnitBody {
     for (int i = 0; i < kPrecisionCount; ++i) out[i] += counts_[i].load(std::memory_order_relaxed);
   }
 
-  // One node with the unit's threads plus whatever idle cores the lender gives it.
+  // One node with the unit's threads plus whatever idle cores the lender gives it: at its
+  // start, or (a long GEMM of a node that started on one thread) in its middle, through
+  // the kernels' CoreLender.
   Status run_step(uint32_t unit, const SubgraphProgram::Step& step, int threads, Precision p) {
     const int extra = lender_ ? lender_->borrow(lender_->max_threads() - threads, session_) : 0;
+    if (extra == 0 && lender_ != nullptr && threads == 1) {
+      MidNodeLoan mid{this, unit};
+      const CoreLender core_lender{&MidNodeLoan::borrow, &MidNodeLoan::repay, &mid};
+      LenderScope scope(&core_lender);
+      return run_node(graph_, plan_, values_, step.node, threads, step.release, p, meter_, arena_);
+    }
     if (extra == 0) return run_node(graph_, plan_, values_, step.node, threads, step.release, p, meter_, arena_);
     struct Repay {  // the threads go back even if the node throws
       Dispatcher* d;
@@ -94,6 +104,27 @@ class GraphBody final : public UnitBody {
     loan.peak_threads = std::max(loan.peak_threads, threads + extra);
     return st;
   }
+
+  // Cores lent to one node in its middle (run_elastic), counted in its unit's loan.
+  struct MidNodeLoan {
+    GraphBody* body;
+    uint32_t unit;
+    int held = 0;
+    static int borrow(void* ctx, int want) {
+      auto* self = static_cast<MidNodeLoan*>(ctx);
+      const int got = self->body->lender_->borrow(want, self->body->session_);
+      self->held += got;
+      UnitLoan& loan = self->body->loans_[self->unit];
+      loan.peak_threads = std::max(loan.peak_threads, 1 + self->held);
+      return got;
+    }
+    static void repay(void* ctx, int threads, double thread_ns) {
+      auto* self = static_cast<MidNodeLoan*>(ctx);
+      self->held -= threads;
+      self->body->loans_[self->unit].thread_ns += thread_ns;
+      self->body->lender_->repay(threads, self->body->session_);
+    }
+  };
 
   void finished(uint32_t unit) override {
     for (uint32_t slot : program_.units[unit].crossing_inputs)

@@ -2,10 +2,16 @@
 // in the current arena, and runs inline (no fork/join) when the work is too small.
 #pragma once
 
+#include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <cstdint>
+#include <optional>
 
 #include <tbb/blocked_range.h>
 #include <tbb/parallel_for.h>
+#include <tbb/task_arena.h>
+#include <tbb/task_group.h>
 
 #include "core/tsan_annotations.h"
 
@@ -31,6 +37,118 @@ void parallel_for_range(int64_t n, int64_t min_grain, int max_threads, Fn&& fn) 
       },
       tbb::simple_partitioner());
   tsan_acquire(&tsan_tbb_handoff);
+}
+
+// Idle cores that a long kernel may borrow in the middle of its node (adaptive mode). A
+// node admitted with one thread beside a sibling branch cannot take the sibling's core
+// back at its next node if it has no next node: a 3x3 layer of 1.5 ms that starts while
+// the other core still runs three short branches would finish alone, that core idle for
+// most of it. The executor lends through the Dispatcher (borrow / repay, which never give
+// a core that a waiting subgraph or the resource budget claims) and sets the lender for
+// the node it runs on the job's thread (LenderScope); kernels running without one, or on
+// any other thread, never borrow.
+struct CoreLender {
+  int (*borrow)(void* ctx, int want) = nullptr;  // 0..want more threads, now; lock-free
+  // Gives back `threads` from borrow(), held `thread_ns` in all (for the unit's accounting).
+  void (*repay)(void* ctx, int threads, double thread_ns) = nullptr;
+  void* ctx = nullptr;
+};
+
+inline thread_local const CoreLender* t_core_lender = nullptr;
+
+// The lender of the node this thread runs, or null.
+inline const CoreLender* current_core_lender() noexcept { return t_core_lender; }
+
+// Sets this thread's lender for a scope (nullptr: none), restoring the previous one after.
+class LenderScope {
+ public:
+  explicit LenderScope(const CoreLender* lender) noexcept : prev_(t_core_lender) { t_core_lender = lender; }
+  ~LenderScope() { t_core_lender = prev_; }
+  LenderScope(const LenderScope&) = delete;
+  LenderScope& operator=(const LenderScope&) = delete;
+
+ private:
+  const CoreLender* prev_;
+};
+
+// fn(i) for every i in [0, n), each exactly once. This thread runs items in order and,
+// after each while at least two are left, asks `lender` for up to `max_helpers` idle
+// cores; every core it gets runs a helper task that takes items from the same counter.
+// The helpers are repaid when the last item is done. Items must be independent (each its
+// own output) and their results may not depend on which thread ran them. If fn throws,
+// no new item starts; the exception is rethrown once the helpers have stopped.
+template <class Fn>
+void run_elastic(int64_t n, const CoreLender& lender, int max_helpers, Fn&& fn) {
+  using Clock = std::chrono::steady_clock;
+  std::atomic<int64_t> next{0};
+  auto drain = [&] {
+    for (int64_t i = next.fetch_add(1, std::memory_order_relaxed); i < n;
+         i = next.fetch_add(1, std::memory_order_relaxed))
+      fn(i);
+  };
+  std::optional<tbb::task_group> helpers_group;
+  int helpers = 0;
+  Clock::time_point t0;  // the first borrow
+  double helper_ns = 0;  // sum of (end - t0) - (start - t0) over helpers: minus the starts so far
+  // Isolated: while it waits for its helpers this thread runs nothing but them (not
+  // another subgraph that would hold up the rest of this node).
+  tbb::this_task_arena::isolate([&] {
+    try {
+      for (int64_t i = next.fetch_add(1, std::memory_order_relaxed); i < n;
+           i = next.fetch_add(1, std::memory_order_relaxed)) {
+        fn(i);
+        const int64_t left = n - next.load(std::memory_order_relaxed);
+        const int want = static_cast<int>(std::min<int64_t>(max_helpers - helpers, left - 1));
+        if (want <= 0) continue;
+        const int got = lender.borrow(lender.ctx, want);
+        if (got <= 0) continue;
+        if (!helpers_group) {
+          helpers_group.emplace();
+          t0 = Clock::now();
+        }
+        helper_ns -= got * std::chrono::duration<double, std::nano>(Clock::now() - t0).count();
+        helpers += got;
+        for (int h = 0; h < got; ++h) {
+          tsan_release(&tsan_tbb_handoff);  // TSan builds only: see core/tsan_annotations.h
+          helpers_group->run([&] {
+            tsan_acquire(&tsan_tbb_handoff);
+            try {
+              drain();
+            } catch (...) {
+              next.store(n, std::memory_order_relaxed);  // the caller starts no new item
+              tsan_release(&tsan_tbb_handoff);
+              throw;  // to the caller, from wait()
+            }
+            tsan_release(&tsan_tbb_handoff);
+          });
+        }
+      }
+    } catch (...) {
+      next.store(n, std::memory_order_relaxed);
+      if (helpers_group) {
+        try {
+          helpers_group->wait();
+        } catch (...) {
+        }
+        lender.repay(lender.ctx, helpers, 0);
+      }
+      throw;
+    }
+    if (helpers_group) {
+      struct Repay {  // also when a helper's item threw
+        const CoreLender& lender;
+        int helpers;
+        Clock::time_point t0;
+        double ns;
+        ~Repay() {
+          ns += helpers * std::chrono::duration<double, std::nano>(Clock::now() - t0).count();
+          lender.repay(lender.ctx, helpers, ns);
+        }
+      } repay{lender, helpers, t0, helper_ns};
+      helpers_group->wait();
+      tsan_acquire(&tsan_tbb_handoff);
+    }
+  });
 }
 
 }  // namespace braid::detail

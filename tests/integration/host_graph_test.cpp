@@ -211,7 +211,12 @@ TEST(HostGraph, NeverMoreSubgraphsAtOnceThanAvailableCores) {
   o.runtime = *rt;
   auto s = HostSession::create(std::move(g), o);
   ASSERT_TRUE(s.ok());
-  std::this_thread::sleep_for(std::chrono::milliseconds(20));  // the fake vector is published
+  // Until the fake vector is published (a fixed 20 ms sleep was not always enough on a
+  // loaded machine: the runs then started under the default vector's four cores).
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while ((*rt)->monitor().current().cores_available != 1 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  ASSERT_EQ((*rt)->monitor().current().cores_available, 1);
   for (int i = 0; i < 3; ++i) ASSERT_TRUE(s->run().ok());
   EXPECT_EQ(peak.load(), 1);
 }

@@ -29,9 +29,25 @@ bool prefetch_prepacked() {
   return on;
 }
 
+// BRAID_GEMM_ELASTIC=0 keeps a one-thread GEMM whole in adaptive mode (no run_elastic):
+// a switch for A/B measurements with one binary, not a tuning knob.
+bool elastic_allowed() {
+  static const bool on = [] {
+    const char* v = std::getenv("BRAID_GEMM_ELASTIC");
+    return v == nullptr || v[0] != '0';
+  }();
+  return on;
+}
+
 // Below this many flops per thread a fork/join costs more than it saves (about 8 us of
 // single-core work at 250 GFLOP/s).
 constexpr double kMinFlopsPerThread = 2.0e6;
+// A GEMM of at least this many flops (about 100 us at 250 GFLOP/s) on one thread in
+// adaptive mode goes in 4 pieces (8 from four times as many flops) that idle cores may take
+// over (run_elastic; with fewer than 3 there is nothing left to share by the time the
+// thread asks). Each piece costs one more pass over A (or over B when split along M), and
+// the thread asks for help after each piece.
+constexpr double kElasticMinFlops = 25.0e6;
 
 const GemmArch* select_arch(const CpuFeatures& f) {
 #if defined(__x86_64__) || defined(__i386__)
@@ -89,6 +105,28 @@ void scale_only(const GemmArgs& g) {
       if (g.residual) r += g.residual[i * g.ldr + j];
       if (g.relu && r < 0.0f) r = 0.0f;
       c[j] = r;
+    }
+  }
+}
+
+// Splits C (pm x pn tiles) into tm x tn == `parts` rectangles, the largest as small as
+// possible; ties go to splitting N (each thread then packs and streams only its own
+// columns of B). Leaves 1 x 1 when no such split fits the tiles.
+void split_rectangles(const GemmArgs& g, const GemmArch& arch, int64_t pm, int64_t pn, int64_t parts,
+                      int64_t& tm, int64_t& tn) {
+  tm = tn = 1;
+  if (parts <= 1) return;
+  int64_t best = INT64_MAX;  // smallest largest-rectangle area so far
+  for (int64_t cand_tn = parts; cand_tn >= 1; --cand_tn) {
+    if (parts % cand_tn != 0) continue;
+    const int64_t cand_tm = parts / cand_tn;
+    if (cand_tn > pn || cand_tm > pm) continue;
+    const int64_t rows = std::min(g.m, ceil_div(pm, cand_tm) * arch.mr);
+    const int64_t cols = std::min(g.n, ceil_div(pn, cand_tn) * arch.nr);
+    if (rows * cols < best) {
+      best = rows * cols;
+      tm = cand_tm;
+      tn = cand_tn;
     }
   }
 }
@@ -256,24 +294,14 @@ void Gemm::run(const GemmArgs& g, int max_threads) const {
   int64_t threads = std::min<int64_t>(max_threads, static_cast<int64_t>(flops / kMinFlopsPerThread));
   threads = std::clamp<int64_t>(threads, 1, pm * pn);
 
-  // Pick tm x tn == threads rectangles minimising the largest one; ties go to splitting N
-  // (each thread then packs and streams only its own columns of B).
+  // Adaptive mode, a long GEMM on one thread: in pieces that cores freed meanwhile (a
+  // sibling branch finished) can take; the summation order stays that of one thread.
+  const CoreLender* lender = threads == 1 && elastic_allowed() ? current_core_lender() : nullptr;
+  const int64_t pieces = lender != nullptr && flops >= kElasticMinFlops
+                             ? (flops >= 4 * kElasticMinFlops ? 8 : 4)
+                             : threads;
   int64_t tm = 1, tn = 1;
-  if (threads > 1) {
-    int64_t best = INT64_MAX;  // smallest largest-rectangle area so far
-    for (int64_t cand_tn = threads; cand_tn >= 1; --cand_tn) {
-      if (threads % cand_tn != 0) continue;
-      const int64_t cand_tm = threads / cand_tn;
-      if (cand_tn > pn || cand_tm > pm) continue;
-      const int64_t rows = std::min(g.m, ceil_div(pm, cand_tm) * arch.mr);
-      const int64_t cols = std::min(g.n, ceil_div(pn, cand_tn) * arch.nr);
-      if (rows * cols < best) {
-        best = rows * cols;
-        tm = cand_tm;
-        tn = cand_tn;
-      }
-    }
-  }
+  split_rectangles(g, arch, pm, pn, pieces, tm, tn);
   const float* packed_a = g.packed_a ? g.packed_a->data_.data() : nullptr;
   const float* packed_b = g.packed_b ? g.packed_b->data_.data() : nullptr;
   const int64_t chunks = tm * tn;
@@ -287,6 +315,10 @@ void Gemm::run(const GemmArgs& g, int max_threads) const {
       if (m0 < m1 && n0 < n1) run_rect(arch, g, packed_a, packed_b, m0, m1, n0, n1);
     }
   };
+  if (lender != nullptr && chunks > 1) {
+    run_elastic(chunks, *lender, static_cast<int>(chunks - 1), [&](int64_t c) { body(c, c + 1); });
+    return;
+  }
   parallel_for_range(chunks, 1, static_cast<int>(chunks), body);
 }
 

@@ -6,6 +6,7 @@
 #include <tbb/task_arena.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstring>
 #include <random>
@@ -15,6 +16,7 @@
 
 #include "kernels/cpu_features.h"
 #include "kernels/gemm/gemm.h"
+#include "kernels/parallel.h"
 
 namespace braid::detail {
 namespace {
@@ -342,6 +344,50 @@ TEST_P(GemmIsaTest, MultiThreadResultsAreBitwiseEqualToSingleThread) {
         ASSERT_EQ(0, std::memcmp(results[0].data(), results[t].data(), results[0].size() * sizeof(float)))
             << cs.describe() << " differs at " << (t + 1) << " threads";
     }
+  }
+}
+
+// Adaptive mode: a one-thread GEMM with a CoreLender goes in pieces that borrowed cores
+// take (run_elastic). The pieces must give the bits of the GEMM in one piece, whoever ran
+// them, and the lender must have been asked (else the pieces were never made).
+TEST_P(GemmIsaTest, ElasticPiecesAreBitwiseEqualToOneThread) {
+  struct AlwaysLends {
+    std::atomic<int> asks{0}, held{0};
+    static int borrow(void* ctx, int want) {
+      auto* self = static_cast<AlwaysLends*>(ctx);
+      self->asks += 1;
+      self->held += want;
+      return want;
+    }
+    static void repay(void* ctx, int threads, double) { static_cast<AlwaysLends*>(ctx)->held -= threads; }
+  };
+  tbb::task_arena arena(3);
+  uint32_t seed = 900;
+  // Split over N (8 pieces), over M (few N panels), and a GEMM too small to split.
+  const Problem problems[] = {{64, 3136, 576}, {600, 60, 400}, {257, 300, 513}, {16, 200, 64}};
+  for (const Problem& base : problems) {
+    Problem p = base;
+    p.bias_kind = GemmBias::kPerRow;
+    p.relu = true;
+    Case cs(p, seed++);
+    std::vector<float> whole = cs.c0, pieces = cs.c0;
+    GemmArgs g = cs.args(whole);
+    arena.execute([&] { gemm_.run(g, 1); });
+    AlwaysLends fake;
+    const CoreLender lender{&AlwaysLends::borrow, &AlwaysLends::repay, &fake};
+    g = cs.args(pieces);
+    arena.execute([&] {
+      LenderScope scope(&lender);
+      gemm_.run(g, 1);
+    });
+    ASSERT_TRUE(cs.check(whole).empty()) << cs.describe();
+    ASSERT_EQ(0, std::memcmp(whole.data(), pieces.data(), whole.size() * sizeof(float))) << cs.describe();
+    const double flops = 2.0 * static_cast<double>(p.m * p.n * p.k);
+    if (flops >= 25e6)
+      EXPECT_GT(fake.asks.load(), 0) << cs.describe();
+    else
+      EXPECT_EQ(fake.asks.load(), 0) << cs.describe();
+    EXPECT_EQ(fake.held.load(), 0) << cs.describe();
   }
 }
 
