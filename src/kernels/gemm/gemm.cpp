@@ -42,6 +42,9 @@ bool elastic_allowed() {
 // Below this many flops per thread a fork/join costs more than it saves (about 8 us of
 // single-core work at 250 GFLOP/s).
 constexpr double kMinFlopsPerThread = 2.0e6;
+// ... or below this many bytes of B per thread (a memory-bound GEMV: 512 KiB from DRAM
+// takes ~20 us of one core, about what a fork/join costs when the other thread sleeps).
+constexpr double kMinBBytesPerThread = 512.0 * 1024;
 // A GEMM of at least this many flops (about 100 us at 250 GFLOP/s) on one thread in
 // adaptive mode goes in 4 pieces (8 from four times as many flops) that idle cores may take
 // over (run_elastic; with fewer than 3 there is nothing left to share by the time the
@@ -291,7 +294,11 @@ void Gemm::run(const GemmArgs& g, int max_threads) const {
   const int64_t pm = ceil_div(g.m, arch.mr);
   const int64_t pn = ceil_div(g.n, arch.nr);
   const double flops = 2.0 * static_cast<double>(g.m) * static_cast<double>(g.n) * static_cast<double>(g.k);
-  int64_t threads = std::min<int64_t>(max_threads, static_cast<int64_t>(flops / kMinFlopsPerThread));
+  // A skinny GEMM (batch-1 classifier, M = 1) has few flops but streams all of B, usually
+  // from memory: it splits by the bytes of B as well.
+  const double b_bytes = static_cast<double>(g.k) * static_cast<double>(g.n) * sizeof(float);
+  int64_t threads = std::min<int64_t>(
+      max_threads, static_cast<int64_t>(std::max(flops / kMinFlopsPerThread, b_bytes / kMinBBytesPerThread)));
   threads = std::clamp<int64_t>(threads, 1, pm * pn);
 
   // Adaptive mode, a long GEMM on one thread: in pieces that cores freed meanwhile (a
