@@ -91,14 +91,12 @@ void skinny_args(benchmark::internal::Benchmark* b) {
     for (int64_t s : {512, 1024, 2048}) b->Args({m, s, s, Threads, 1});
   // Batch-1 shapes of the bundled models: wide_mlp and the inception/resnet classifiers,
   // the transformer's projections (S = 128 rows).
-  if (Threads == 1) {
-    b->Args({1, 512, 512, 1, 1});
-    b->Args({1, 1000, 1024, 1, 1});
-    b->Args({1, 1000, 512, 1, 1});
-    b->Args({128, 64, 256, 1, 1});
-    b->Args({128, 1024, 256, 1, 1});
-    b->Args({128, 256, 1024, 1, 1});
-  }
+  b->Args({1, 512, 512, Threads, 1});
+  b->Args({1, 1000, 1024, Threads, 1});
+  b->Args({1, 1000, 512, Threads, 1});
+  b->Args({128, 64, 256, Threads, 1});
+  b->Args({128, 1024, 256, Threads, 1});
+  b->Args({128, 256, 1024, Threads, 1});
 }
 
 // One thread: CPU time (robust to preemption on a shared machine); two threads: wall time.
