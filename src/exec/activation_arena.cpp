@@ -3,11 +3,12 @@
 #include <cstdlib>
 #include <string>
 
+#include "core/large_alloc.h"
 #include "core/tensor_access.h"
 
 namespace braid::detail {
 
-RequestMemory::~RequestMemory() { std::free(block); }
+RequestMemory::~RequestMemory() { free_large(block, block_bytes); }
 
 ActivationArena::ActivationArena(size_t num_values, std::shared_ptr<const MemoryPlan> plan)
     : num_values_(num_values), plan_(std::move(plan)) {
@@ -39,10 +40,11 @@ Result<ActivationArena::Lease> ActivationArena::acquire() {
   const size_t need = plan ? plan->total_bytes : 0;
   if (m->block_bytes < need) {
     // A first lease, or the plan grew (new input shapes): a new block.
-    std::free(m->block);
+    free_large(m->block, m->block_bytes);
     m->block = nullptr;
     m->block_bytes = 0;
-    m->block = static_cast<std::byte*>(std::aligned_alloc(MemoryPlan::kAlign, need));
+    // On huge pages where it is large enough (core/large_alloc.h).
+    m->block = static_cast<std::byte*>(alloc_large(MemoryPlan::kAlign, need));
     if (m->block == nullptr) {
       give_back(std::move(m));
       return out_of_memory("cannot allocate the " + std::to_string(need) + "-byte activation arena of a request");
