@@ -86,7 +86,7 @@ class GraphBody final : public UnitBody {
     const int extra = lender_ ? lender_->borrow(lender_->max_threads() - threads, session_) : 0;
     if (extra == 0 && lender_ != nullptr && threads == 1) {
       MidNodeLoan mid{this, unit};
-      const CoreLender core_lender{&MidNodeLoan::borrow, &MidNodeLoan::repay, &mid};
+      const CoreLender core_lender{&MidNodeLoan::spare, &MidNodeLoan::borrow, &MidNodeLoan::repay, &mid};
       LenderScope scope(&core_lender);
       return run_node(graph_, plan_, values_, step.node, threads, step.release, p, meter_, arena_);
     }
@@ -110,9 +110,13 @@ class GraphBody final : public UnitBody {
     GraphBody* body;
     uint32_t unit;
     int held = 0;
+    static int spare(void* ctx) {
+      auto* self = static_cast<MidNodeLoan*>(ctx);
+      return self->body->lender_->whole_core_budget_now() - 1;
+    }
     static int borrow(void* ctx, int want) {
       auto* self = static_cast<MidNodeLoan*>(ctx);
-      const int got = self->body->lender_->borrow(want, self->body->session_);
+      const int got = self->body->lender_->borrow(want, self->body->session_, /*whole_cores=*/true);
       self->held += got;
       UnitLoan& loan = self->body->loans_[self->unit];
       loan.peak_threads = std::max(loan.peak_threads, 1 + self->held);

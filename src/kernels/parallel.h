@@ -48,6 +48,9 @@ void parallel_for_range(int64_t n, int64_t min_grain, int max_threads, Fn&& fn) 
 // the node it runs on the job's thread (LenderScope); kernels running without one, or on
 // any other thread, never borrow.
 struct CoreLender {
+  // The most threads it could lend at all right now (whole free cores beyond the caller's):
+  // 0 means splitting the work for helpers would only cost. Lock-free.
+  int (*spare)(void* ctx) = nullptr;
   int (*borrow)(void* ctx, int want) = nullptr;  // 0..want more threads, now; lock-free
   // Gives back `threads` from borrow(), held `thread_ns` in all (for the unit's accounting).
   void (*repay)(void* ctx, int threads, double thread_ns) = nullptr;

@@ -92,7 +92,7 @@ void Dispatcher::release(int threads, double memory, SessionThreads* session) {
 
 void Dispatcher::session_activity(int delta) { active_sessions_.fetch_add(delta, std::memory_order_relaxed); }
 
-int Dispatcher::borrow(int want, SessionThreads* session) {
+int Dispatcher::borrow(int want, SessionThreads* session, bool whole_cores) {
   if (want <= 0 || active_sessions_.load(std::memory_order_relaxed) > 1) return 0;
   if (waiting_.load(std::memory_order_relaxed) != 0 || incoming_.load(std::memory_order_relaxed) != nullptr) return 0;
   if (session != nullptr && session->cap > 0) {
@@ -105,7 +105,7 @@ int Dispatcher::borrow(int want, SessionThreads* session) {
   } else if (session != nullptr) {
     session->held.fetch_add(want, std::memory_order_relaxed);
   }
-  const int budget = thread_budget_now();
+  const int budget = whole_cores ? whole_core_budget_now() : thread_budget_now();
   int cur = threads_in_use_.load(std::memory_order_relaxed);
   int take = 0;
   for (;;) {
@@ -144,6 +144,16 @@ int Dispatcher::thread_budget_now() const {
     if (std::isfinite(a)) cores = a;
   }
   return thread_budget(cores, max_threads_);
+}
+
+int Dispatcher::whole_core_budget_now() const {
+  double cores = max_threads_;
+  if (monitor_ != nullptr) {
+    double a = monitor_->current().cores_available;
+    if (std::isfinite(a)) cores = a;
+  }
+  // A quiet machine reads 2.00 of 2; a core shared with a busy process at most ~1.8.
+  return std::clamp(static_cast<int>(std::floor(cores + 0.05)), 1, std::max(1, max_threads_));
 }
 
 ChunkBudget Dispatcher::budget_now() const {

@@ -88,7 +88,11 @@ class Dispatcher {
   // for admission (a waiting job outranks a running one's extra threads). Returns how
   // many it got (0..want): never past `session`'s cap, none while several sessions are
   // active (the threads beyond a session's share are the others'). Lock-free. Thread-safe.
-  int borrow(int want, SessionThreads* session = nullptr);
+  // `whole_cores`: count only cores that are entirely free (the budget without
+  // thread_budget's 80% rounding), for threads lent in the middle of a node, whose last
+  // piece the node waits for: a core the monitor sees 80% free is one a competitor still
+  // runs on, and a helper descheduled there holds the whole node up by a scheduler tick.
+  int borrow(int want, SessionThreads* session = nullptr, bool whole_cores = false);
   // Returns threads from borrow() and pumps (a job may have arrived meanwhile). Thread-safe.
   void repay(int threads, SessionThreads* session = nullptr);
 
@@ -109,6 +113,8 @@ class Dispatcher {
   ResourceMonitor* monitor() const { return monitor_; }
   // Cores the scheduler may use right now. Thread-safe.
   int thread_budget_now() const;
+  // Entirely free cores the scheduler may use right now (at least 1). Thread-safe.
+  int whole_core_budget_now() const;
   DispatcherStats stats() const;
   // Records the planner's reasons (last `n` steps) for tests and traces. Not thread-safe.
   void set_trace(bool on);

@@ -303,12 +303,27 @@ void Gemm::run(const GemmArgs& g, int max_threads) const {
 
   // Adaptive mode, a long GEMM on one thread: in pieces that cores freed meanwhile (a
   // sibling branch finished) can take; the summation order stays that of one thread.
-  const CoreLender* lender = threads == 1 && elastic_allowed() ? current_core_lender() : nullptr;
-  const int64_t pieces = lender != nullptr && flops >= kElasticMinFlops
-                             ? (flops >= 4 * kElasticMinFlops ? 8 : 4)
-                             : threads;
+  // A piece packs its own rows of a per-call A and its own columns of a per-call B, so the
+  // pieces only cut across an operand that is prepacked (or read in place): one that cut
+  // a per-call operand would pack it again per piece (resnet's transposed 7 x 7 layers,
+  // A = the patches, in 8 pieces along N: p50 under a busy competitor +10%).
+  const bool a_per_call = g.packed_a == nullptr;
+  const bool b_per_call = g.packed_b == nullptr && g.b_direct == nullptr;
+  const CoreLender* lender = threads == 1 && flops >= kElasticMinFlops && !(a_per_call && b_per_call) &&
+                                     elastic_allowed()
+                                 ? current_core_lender()
+                                 : nullptr;
+  // No core to lend (a competitor holds the other one): one piece, as without a lender.
+  if (lender != nullptr && lender->spare(lender->ctx) <= 0) lender = nullptr;
   int64_t tm = 1, tn = 1;
-  split_rectangles(g, arch, pm, pn, pieces, tm, tn);
+  if (lender != nullptr) {
+    const int64_t pieces = flops >= 4 * kElasticMinFlops ? 8 : 4;
+    if (a_per_call) tm = std::min(pieces, pm);        // along M only
+    else if (b_per_call) tn = std::min(pieces, pn);   // along N only
+    else split_rectangles(g, arch, pm, pn, pieces, tm, tn);
+    if (tm * tn < 3) lender = nullptr, tm = tn = 1;   // nothing left to share after the first
+  }
+  if (lender == nullptr) split_rectangles(g, arch, pm, pn, threads, tm, tn);
   const float* packed_a = g.packed_a ? g.packed_a->data_.data() : nullptr;
   const float* packed_b = g.packed_b ? g.packed_b->data_.data() : nullptr;
   const int64_t chunks = tm * tn;

@@ -27,7 +27,8 @@ struct FakeLender {
   std::atomic<int> repay_calls{0};
   double repaid_ns = 0;
 
-  CoreLender lender() { return CoreLender{&FakeLender::borrow, &FakeLender::repay, this}; }
+  CoreLender lender() { return CoreLender{&FakeLender::spare, &FakeLender::borrow, &FakeLender::repay, this}; }
+  static int spare(void*) { return 1; }
   static int borrow(void* ctx, int want) {
     auto* self = static_cast<FakeLender*>(ctx);
     const int ask = self->asks.fetch_add(1) + 1;

@@ -348,8 +348,10 @@ TEST_P(GemmIsaTest, MultiThreadResultsAreBitwiseEqualToSingleThread) {
 }
 
 // Adaptive mode: a one-thread GEMM with a CoreLender goes in pieces that borrowed cores
-// take (run_elastic). The pieces must give the bits of the GEMM in one piece, whoever ran
-// them, and the lender must have been asked (else the pieces were never made).
+// take (run_elastic), cut only across a prepacked operand (a piece packs its own part of
+// a per-call one). The pieces must give the bits of the GEMM in one piece, whoever ran
+// them; the lender must have been asked where pieces are due (else none were made) and
+// never where both operands are packed per call or the GEMM is small.
 TEST_P(GemmIsaTest, ElasticPiecesAreBitwiseEqualToOneThread) {
   struct AlwaysLends {
     std::atomic<int> asks{0}, held{0};
@@ -360,34 +362,63 @@ TEST_P(GemmIsaTest, ElasticPiecesAreBitwiseEqualToOneThread) {
       return want;
     }
     static void repay(void* ctx, int threads, double) { static_cast<AlwaysLends*>(ctx)->held -= threads; }
+    static int spare(void*) { return 2; }
+    static int none(void*) { return 0; }
   };
   tbb::task_arena arena(3);
   uint32_t seed = 900;
-  // Split over N (8 pieces), over M (few N panels), and a GEMM too small to split.
+  // Many N panels, few N panels (pieces along M), both, and a GEMM too small to split.
   const Problem problems[] = {{64, 3136, 576}, {600, 60, 400}, {257, 300, 513}, {16, 200, 64}};
   for (const Problem& base : problems) {
-    Problem p = base;
-    p.bias_kind = GemmBias::kPerRow;
-    p.relu = true;
-    Case cs(p, seed++);
-    std::vector<float> whole = cs.c0, pieces = cs.c0;
-    GemmArgs g = cs.args(whole);
-    arena.execute([&] { gemm_.run(g, 1); });
-    AlwaysLends fake;
-    const CoreLender lender{&AlwaysLends::borrow, &AlwaysLends::repay, &fake};
-    g = cs.args(pieces);
-    arena.execute([&] {
-      LenderScope scope(&lender);
-      gemm_.run(g, 1);
-    });
-    ASSERT_TRUE(cs.check(whole).empty()) << cs.describe();
-    ASSERT_EQ(0, std::memcmp(whole.data(), pieces.data(), whole.size() * sizeof(float))) << cs.describe();
-    const double flops = 2.0 * static_cast<double>(p.m * p.n * p.k);
-    if (flops >= 25e6)
-      EXPECT_GT(fake.asks.load(), 0) << cs.describe();
-    else
-      EXPECT_EQ(fake.asks.load(), 0) << cs.describe();
-    EXPECT_EQ(fake.held.load(), 0) << cs.describe();
+    for (Mode mode : {Mode::kPlain, Mode::kPackedA, Mode::kPackedB}) {
+      Problem p = base;
+      p.bias_kind = GemmBias::kPerRow;
+      p.relu = true;
+      Case cs(p, seed++);
+      PackedA pa;
+      PackedB pb;
+      if (mode == Mode::kPackedA) pa = gemm_.pack_a(false, p.m, p.k, cs.a.data(), cs.lda);
+      if (mode == Mode::kPackedB) pb = gemm_.pack_b(false, p.k, p.n, cs.b.data(), cs.ldb);
+      auto args = [&](std::vector<float>& c) {
+        GemmArgs g = cs.args(c);
+        if (mode == Mode::kPackedA) g.packed_a = &pa;
+        if (mode == Mode::kPackedB) g.packed_b = &pb;
+        return g;
+      };
+      std::vector<float> whole = cs.c0, pieces = cs.c0;
+      GemmArgs g = args(whole);
+      arena.execute([&] { gemm_.run(g, 1); });
+      AlwaysLends fake;
+      const CoreLender lender{&AlwaysLends::spare, &AlwaysLends::borrow, &AlwaysLends::repay, &fake};
+      g = args(pieces);
+      arena.execute([&] {
+        LenderScope scope(&lender);
+        gemm_.run(g, 1);
+      });
+      const std::string what = cs.describe() + " mode " + std::to_string(static_cast<int>(mode));
+      ASSERT_TRUE(cs.check(whole).empty()) << what;
+      ASSERT_EQ(0, std::memcmp(whole.data(), pieces.data(), whole.size() * sizeof(float))) << what;
+      // Pieces along N with A prepacked, along M with B prepacked: at least 3 of them.
+      const int64_t panels = mode == Mode::kPackedA ? (p.n + gemm_.nr() - 1) / gemm_.nr()
+                                                    : (p.m + gemm_.mr() - 1) / gemm_.mr();
+      const bool due = 2.0 * static_cast<double>(p.m * p.n * p.k) >= 25e6 && mode != Mode::kPlain && panels >= 3;
+      if (due)
+        EXPECT_GT(fake.asks.load(), 0) << what;
+      else
+        EXPECT_EQ(fake.asks.load(), 0) << what;
+      EXPECT_EQ(fake.held.load(), 0) << what;
+      // A lender with no spare core: one piece, never asked.
+      AlwaysLends idle;
+      const CoreLender none{&AlwaysLends::none, &AlwaysLends::borrow, &AlwaysLends::repay, &idle};
+      std::vector<float> alone = cs.c0;
+      g = args(alone);
+      arena.execute([&] {
+        LenderScope scope(&none);
+        gemm_.run(g, 1);
+      });
+      EXPECT_EQ(idle.asks.load(), 0) << what;
+      ASSERT_EQ(0, std::memcmp(whole.data(), alone.data(), whole.size() * sizeof(float))) << what;
+    }
   }
 }
 
