@@ -48,8 +48,8 @@ constexpr double kMinBBytesPerThread = 512.0 * 1024;
 // A GEMM of at least this many flops (about 100 us at 250 GFLOP/s) on one thread in
 // adaptive mode goes in 4 pieces (8 from four times as many flops) that idle cores may take
 // over (run_elastic; with fewer than 3 there is nothing left to share by the time the
-// thread asks). Each piece costs one more pass over A (or over B when split along M), and
-// the thread asks for help after each piece.
+// thread asks). Each piece costs one more pass over the prepacked operand it cuts across,
+// and the thread asks for help after each piece.
 constexpr double kElasticMinFlops = 25.0e6;
 
 const GemmArch* select_arch(const CpuFeatures& f) {
@@ -321,7 +321,10 @@ void Gemm::run(const GemmArgs& g, int max_threads) const {
     if (a_per_call) tm = std::min(pieces, pm);        // along M only
     else if (b_per_call) tn = std::min(pieces, pn);   // along N only
     else split_rectangles(g, arch, pm, pn, pieces, tm, tn);
-    if (tm * tn < 3) lender = nullptr, tm = tn = 1;   // nothing left to share after the first
+    if (tm * tn < 3) {  // nothing left to share after the first piece
+      lender = nullptr;
+      tm = tn = 1;
+    }
   }
   if (lender == nullptr) split_rectangles(g, arch, pm, pn, threads, tm, tn);
   const float* packed_a = g.packed_a ? g.packed_a->data_.data() : nullptr;
