@@ -5,14 +5,13 @@
 #include <cstdint>
 #include <cstdlib>
 
+#include "core/env_switch.h"
+
 namespace braid::detail {
 namespace {
 
 bool huge_pages_allowed() {
-  static const bool on = [] {
-    const char* v = std::getenv("BRAID_HUGE_PAGES");
-    return v == nullptr || v[0] != '0';
-  }();
+  static const bool on = env_switch_on("BRAID_HUGE_PAGES");
   return on;
 }
 

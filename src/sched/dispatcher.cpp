@@ -137,21 +137,18 @@ void resource_shares(const ResourceVector& v, double& compute_share, double& ban
     compute_share = std::clamp(v.cores_available / v.cores_limit, 0.0, 1.0);
 }
 
-int Dispatcher::thread_budget_now() const {
-  double cores = max_threads_;
+double Dispatcher::cores_available_now() const {
   if (monitor_ != nullptr) {
-    double a = monitor_->current().cores_available;
-    if (std::isfinite(a)) cores = a;
+    const double a = monitor_->current().cores_available;
+    if (std::isfinite(a)) return a;
   }
-  return thread_budget(cores, max_threads_);
+  return max_threads_;
 }
 
+int Dispatcher::thread_budget_now() const { return thread_budget(cores_available_now(), max_threads_); }
+
 int Dispatcher::whole_core_budget_now() const {
-  double cores = max_threads_;
-  if (monitor_ != nullptr) {
-    double a = monitor_->current().cores_available;
-    if (std::isfinite(a)) cores = a;
-  }
+  const double cores = cores_available_now();
   // A quiet machine reads 2.00 of 2; a core shared with a busy process at most ~1.8.
   return std::clamp(static_cast<int>(std::floor(cores + 0.05)), 1, std::max(1, max_threads_));
 }

@@ -123,6 +123,8 @@ class Dispatcher {
  private:
   void step();
   ChunkBudget budget_now() const;
+  // The monitor's cores available (max_threads_ without a monitor or a reading).
+  double cores_available_now() const;
 
   const int max_threads_;
   ResourceMonitor* monitor_;

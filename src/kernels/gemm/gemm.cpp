@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <cstdlib>
 
+#include "core/env_switch.h"
 #include "kernels/gemm/gemm_arch.h"
 #include "kernels/parallel.h"
 
@@ -22,20 +23,14 @@ namespace {
 // BRAID_GEMM_PREFETCH=0 turns the macro-kernel's software prefetch of prepacked operands
 // off (read once): a switch for A/B measurements with one binary, not a tuning knob.
 bool prefetch_prepacked() {
-  static const bool on = [] {
-    const char* v = std::getenv("BRAID_GEMM_PREFETCH");
-    return v == nullptr || v[0] != '0';
-  }();
+  static const bool on = env_switch_on("BRAID_GEMM_PREFETCH");
   return on;
 }
 
 // BRAID_GEMM_ELASTIC=0 keeps a one-thread GEMM whole in adaptive mode (no run_elastic):
 // a switch for A/B measurements with one binary, not a tuning knob.
 bool elastic_allowed() {
-  static const bool on = [] {
-    const char* v = std::getenv("BRAID_GEMM_ELASTIC");
-    return v == nullptr || v[0] != '0';
-  }();
+  static const bool on = env_switch_on("BRAID_GEMM_ELASTIC");
   return on;
 }
 

@@ -31,6 +31,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/env_switch.h"
 #include "kernels/broadcast.h"
 #include "kernels/gemm/gemm.h"
 #include "kernels/ops/nn_conv_attrs.h"
@@ -123,20 +124,14 @@ bool use_transposed(const ConvGeometry& g) {
 // BRAID_CONV_DIRECT=0 turns the direct path off (read once): a switch for A/B measurements
 // with one binary, not a tuning knob.
 bool direct_conv_enabled() {
-  static const bool on = [] {
-    const char* v = std::getenv("BRAID_CONV_DIRECT");
-    return v == nullptr || v[0] != '0';
-  }();
+  static const bool on = env_switch_on("BRAID_CONV_DIRECT");
   return on;
 }
 
 // BRAID_CONV_PARITY=0 keeps stride-2 convolutions off the direct path (read once), for A/B
 // measurements with one binary.
 bool parity_planes_enabled() {
-  static const bool on = [] {
-    const char* v = std::getenv("BRAID_CONV_PARITY");
-    return v == nullptr || v[0] != '0';
-  }();
+  static const bool on = env_switch_on("BRAID_CONV_PARITY");
   return on;
 }
 
