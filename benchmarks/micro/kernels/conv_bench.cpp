@@ -1,5 +1,6 @@
 // Conv throughput for every distinct conv layer of the bundled inception (GoogLeNet v1) and
-// resnet (ResNet-18 chain) models at batch 1, plus depthwise layers (the ensemble model's
+// resnet (ResNet-18 chain) models at batch 1, the ensemble's 3-channel first layers, plus
+// depthwise layers (the ensemble model's
 // MobileNet-like branch and MobileNet-v1 sizes), through the registered Conv kernel with
 // constant weights (packed at load), bias and fused ReLU. Counters: GFLOPS, pct_peak, GBps,
 // pct_stream (set_ceiling_counters in ceiling.h).
@@ -83,6 +84,10 @@ std::vector<ConvLayer> model_layers() {
     conv("inception", c, m.cp, 1, 1, m.hw);
     c = m.c1 + m.c3 + m.c5 + m.cp;
   }
+  // The ensemble's layers on its 3-channel input (the narrow-input kernel on AVX-512).
+  conv("ensemble", 3, 32, 3, 1, 64);
+  conv("ensemble", 3, 48, 5, 2, 64);
+  conv("ensemble", 3, 32, 3, 2, 64);
   // Depthwise: the ensemble's MobileNet-like branch and MobileNet-v1 sizes.
   for (auto [ch, s, hw] : std::vector<std::tuple<int64_t, int64_t, int64_t>>{
            {32, 1, 32}, {64, 2, 32}, {128, 1, 16}, {128, 2, 16}, {256, 1, 8}, {32, 1, 112}, {512, 1, 14}})

@@ -1,6 +1,8 @@
 // Conv (opset 1, 11), f32, 1-D/2-D/3-D with group, dilations, strides, pads and auto_pad.
-// Four paths, chosen per call from the geometry:
+// Five paths, chosen per call from the geometry:
 //  - depthwise (group == C_in == C_out, 1-D/2-D): nn_depthwise*, vectorised over columns;
+//  - up to 4 input channels (the RGB stems; 2-D, group 1, no dilation, constant weights,
+//    AVX-512): nn_conv_narrow*, output channels in the vector lanes, no GEMM;
 //  - stride 1 with output rows as wide as the input's ("same" pads along x, 1x1 included;
 //    1-D/2-D, AVX-512): a GEMM whose B is read in place from the input (GemmDirectB):
 //    no padded copy, no patch or panel packing; stride 2 the same way from a copy of the
@@ -35,6 +37,7 @@
 #include "kernels/broadcast.h"
 #include "kernels/gemm/gemm.h"
 #include "kernels/ops/nn_conv_attrs.h"
+#include "kernels/ops/nn_conv_narrow.h"
 #include "kernels/ops/nn_depthwise.h"
 #include "kernels/ops/nn_im2col.h"
 #include "kernels/ops/nn_kernels.h"
@@ -59,6 +62,12 @@ constexpr int64_t kConvKc = 576;
 // Depthwise channels are grouped so a task does at least this much work.
 constexpr double kDepthwiseTaskFlops = 1.0e6;
 
+// Narrow-input convolutions: output rows per task at least this much work, and per band of
+// padded input rows (copied per band, so that the band stays in L1 / L2 while its rows are
+// read kh / sh times).
+constexpr double kNarrowTaskFlops = 1.0e6;
+constexpr int64_t kNarrowRowsPerBand = 8;
+
 // Output positions per block of materialised patches on the bf16 / int8 path.
 constexpr int64_t kLowpPatchBlock = 256;
 
@@ -66,6 +75,7 @@ thread_local AlignedFloats t_transposed;
 thread_local AlignedFloats t_padded;
 thread_local AlignedFloats t_parity;
 thread_local AlignedFloats t_patches;
+thread_local AlignedFloats t_band;
 
 // A per-thread scratch buffer (the zero-padded input, the transposed output of one
 // (image, group) GEMM), borrowed for the GEMM's duration: a task that this thread steals
@@ -132,6 +142,13 @@ bool direct_conv_enabled() {
 // measurements with one binary.
 bool parity_planes_enabled() {
   static const bool on = env_switch_on("BRAID_CONV_PARITY");
+  return on;
+}
+
+// BRAID_CONV_NARROW=0 keeps the narrow-input convolutions on the GEMM paths (read once), for
+// A/B measurements with one binary.
+bool narrow_conv_enabled() {
+  static const bool on = env_switch_on("BRAID_CONV_NARROW");
   return on;
 }
 
@@ -206,7 +223,7 @@ bool direct_b_for(const ConvGeometry& g, const Dims3& in, const Dims3& out, cons
 class ConvKernel final : public OpKernel {
  public:
   ConvKernel(ConvAttrs attrs, Gemm gemm, std::vector<PackedA> packed_w, std::vector<PackedB> packed_wt,
-             std::vector<std::unique_ptr<LowpWeights>> lowp_w, Shape packed_w_shape)
+             std::vector<std::unique_ptr<LowpWeights>> lowp_w, AlignedFloats narrow_w, Shape packed_w_shape)
       : attrs_(std::move(attrs)),
         gemm_(gemm),
         depthwise_(depthwise_for(cpu_features())),
@@ -216,6 +233,8 @@ class ConvKernel final : public OpKernel {
         packed_w_(std::move(packed_w)),
         packed_wt_(std::move(packed_wt)),
         lowp_w_(std::move(lowp_w)),
+        narrow_(narrow_w.size() > 0 ? narrow_conv_for(cpu_features()) : nullptr),
+        narrow_w_(std::move(narrow_w)),
         packed_w_shape_(std::move(packed_w_shape)) {}
 
   uint32_t precisions() const override {
@@ -341,6 +360,10 @@ class ConvKernel final : public OpKernel {
     const bool weights_match = packed_w_shape_ == w->shape();
     if (ctx.precision != Precision::kF32 && !lowp_w_.empty() && weights_match && g.rank() <= 2) {
       run_lowp(ctx, g, x, bias, res, relu, y);
+      return;
+    }
+    if (narrow_ && weights_match && res == nullptr && narrow_for(g)) {
+      run_narrow(ctx, g, x, bias, relu, y);
       return;
     }
     const bool prepacked = !packed_w_.empty() && weights_match;
@@ -477,6 +500,49 @@ class ConvKernel final : public OpKernel {
     }
   }
 
+  // Whether this call's geometry takes the narrow-input kernel (its weights are packed).
+  static bool narrow_for(const ConvGeometry& g) {
+    return g.group == 1 && g.rank() == 2 && g.dilation[0] == 1 && g.dilation[1] == 1 &&
+           narrow_conv_applies(g.in_channels, g.out_channels, g.kernel[0], g.kernel[1], g.stride[1]) &&
+           narrow_conv_enabled();
+  }
+
+  // Output rows of all images split over the threads (at image boundaries), each task's
+  // rows in bands of kNarrowRowsPerBand.
+  void run_narrow(const KernelContext& ctx, const ConvGeometry& g, const float* x, const float* bias, bool relu,
+                  float* y) const {
+    NarrowConvArgs a;
+    a.w = narrow_w_.data();
+    a.bias = bias;
+    a.c = g.in_channels;
+    a.ih = g.in[0];
+    a.iw = g.in[1];
+    a.cout = g.out_channels;
+    a.oh = g.out[0];
+    a.ow = g.out[1];
+    a.kh = g.kernel[0];
+    a.kw = g.kernel[1];
+    a.sh = g.stride[0];
+    a.sw = g.stride[1];
+    a.ph = g.pad_begin[0];
+    a.pw = g.pad_begin[1];
+    a.relu = relu;
+    const double row_flops = 2.0 * static_cast<double>(a.cout * a.ow * a.c * a.kh * a.kw);
+    const int64_t grain = std::max<int64_t>(1, static_cast<int64_t>(kNarrowTaskFlops / row_flops));
+    parallel_for_range(g.batch * a.oh, grain, ctx.max_threads, [&](int64_t begin, int64_t end) {
+      BorrowedScratch band(t_band, narrow_conv_band_floats(a, std::min(kNarrowRowsPerBand, end - begin)));
+      while (begin < end) {
+        const int64_t n = begin / a.oh, oy0 = begin % a.oh;
+        const int64_t oy1 = std::min({a.oh, oy0 + (end - begin), oy0 + kNarrowRowsPerBand});
+        NarrowConvArgs ai = a;
+        ai.x = x + n * a.c * a.ih * a.iw;
+        ai.y = y + n * a.cout * a.oh * a.ow;
+        narrow_(ai, oy0, oy1, band.data());
+        begin += oy1 - oy0;
+      }
+    });
+  }
+
   // bf16 / int8 (1-D and 2-D): per (image, group), a 1x1 convolution is one GEMM on the
   // input (positions x channels, read transposed); any other shape materialises patches
   // for blocks of kLowpPatchBlock positions, one task per block, each block's GEMM on one
@@ -560,6 +626,8 @@ class ConvKernel final : public OpKernel {
   std::vector<PackedA> packed_w_;   // per group, when W is a constant
   std::vector<PackedB> packed_wt_;  // per group W^T, when W is a constant and outputs are few
   std::vector<std::unique_ptr<LowpWeights>> lowp_w_;  // per group, when W is a constant (not depthwise)
+  NarrowConvFn narrow_;      // nullptr where W is not packed for it or the CPU has no variant
+  AlignedFloats narrow_w_;   // W packed for narrow_, when W is a constant of few input channels
   Shape packed_w_shape_;
 };
 
@@ -575,6 +643,7 @@ Result<std::unique_ptr<OpKernel>> make_conv(const KernelInit& init) {
   std::vector<PackedA> packed;
   std::vector<PackedB> packed_t;
   std::vector<std::unique_ptr<LowpWeights>> lowp;
+  AlignedFloats narrow;
   Shape packed_shape;
   const Tensor* w = init.constant_input(1);
   if (w && w->dtype() == DataType::kFloat32 && w->rank() >= 3 && w->numel() > 0 && w->dim(0) % attrs.group == 0) {
@@ -597,11 +666,16 @@ Result<std::unique_ptr<OpKernel>> make_conv(const KernelInit& init) {
       if (w->rank() <= 4)  // 1-D and 2-D convolutions have the low-precision path
         lowp.push_back(std::make_unique<LowpWeights>(wg, cout_g, kdim, kdim, true));
     }
+    if (attrs.group == 1 && w->rank() == 4 &&
+        narrow_conv_applies(w->dim(1), w->dim(0), w->dim(2), w->dim(3), 1)) {
+      narrow = AlignedFloats(narrow_conv_packed_floats(w->dim(0), w->dim(1), w->dim(2), w->dim(3)));
+      pack_narrow_conv_weights(w->data<float>(), w->dim(0), w->dim(1), w->dim(2), w->dim(3), narrow.data());
+    }
     packed_shape = w->shape();
   }
   return std::unique_ptr<OpKernel>(
       new ConvKernel(std::move(attrs), gemm, std::move(packed), std::move(packed_t), std::move(lowp),
-                     std::move(packed_shape)));
+                     std::move(narrow), std::move(packed_shape)));
 }
 
 }  // namespace

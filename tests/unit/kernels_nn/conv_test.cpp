@@ -395,7 +395,7 @@ TEST_P(ConvIsaTest, StrideTwoLayersWithHalfWidthRowsMatchReference) {
     const std::string err = check_conv(c, static_cast<uint32_t>(i), i % 2 == 0 ? 1 : 2);
     ASSERT_TRUE(err.empty()) << c.describe() << ": " << err;
   }
-  ConvCfg c;  // The 7x7 stride-2 stem at full width (7 vectors of 16 per output row).
+  ConvCfg c;  // The 7x7 stride-2 stem at full width (on AVX-512 now the narrow-input kernel's).
   c.cin = 3;
   c.cout = 64;
   c.in = {30, 224};
@@ -405,6 +405,46 @@ TEST_P(ConvIsaTest, StrideTwoLayersWithHalfWidthRowsMatchReference) {
   c.pads = {3, 3, 3, 3};
   c.relu = true;
   ASSERT_TRUE(check_conv(c, 11, 2).empty()) << c.describe();
+}
+
+TEST_P(ConvIsaTest, NarrowInputLayersMatchReference) {
+  // 2-4 input channels with constant weights (on AVX-512 the narrow-input kernel: output
+  // channels in lanes, 14 positions per tile): output widths that leave every tail of a
+  // tile, channel counts that leave a 16- or 32-wide last block partly empty, strides 1-2
+  // along x and 1-3 along y, pads up to the kernel, batches, bias or none, ReLU, threads.
+  std::mt19937 rng(4242);
+  auto pick = [&](int64_t lo, int64_t hi) { return std::uniform_int_distribution<int64_t>(lo, hi)(rng); };
+  for (int i = 0; i < 60; ++i) {
+    ConvCfg c;
+    c.n = pick(1, 2);
+    c.cin = pick(2, 4);
+    c.cout = pick(0, 2) == 0 ? pick(16, 20) : pick(1, 5) * 16 - pick(0, 1) * pick(1, 15);
+    c.cout = std::max<int64_t>(c.cout, 16);
+    c.k = {pick(6, 8), pick(6, 8)};  // 100+ taps take the narrow kernel (fewer: the GEMM paths)
+    c.stride = {pick(1, 3), pick(1, 2)};
+    c.dil = {1, 1};
+    c.in = {pick(c.k[0], 24), pick(c.k[1], 50)};
+    c.pads = {pick(0, c.k[0] - 1), pick(0, c.k[1] - 1), pick(0, c.k[0] - 1), pick(0, c.k[1] - 1)};
+    c.bias = pick(0, 3) != 0;
+    c.relu = pick(0, 1) == 1;
+    const std::string err = check_conv(c, static_cast<uint32_t>(100 + i), i % 3 == 0 ? 2 : 1);
+    ASSERT_TRUE(err.empty()) << c.describe() << ": " << err;
+  }
+  // Stems (7x7 stride 2, RGB and RGBA), the ensemble's first layers (GEMM paths: too few
+  // taps), and the smallest tap count the narrow kernel takes (4 x 5 x 5).
+  const int64_t layers[][4] = {{3, 64, 7, 2}, {4, 64, 7, 2}, {3, 32, 3, 1}, {3, 48, 5, 2}, {4, 48, 5, 1}};
+  for (const auto& l : layers) {
+    ConvCfg c;
+    c.cin = l[0];
+    c.cout = l[1];
+    c.k = {l[2], l[2]};
+    c.stride = {l[3], l[3]};
+    c.dil = {1, 1};
+    c.in = {l[2] == 7 ? 30 : 64, l[2] == 7 ? 224 : 64};
+    c.pads = std::vector<int64_t>(4, l[2] / 2);
+    c.relu = true;
+    ASSERT_TRUE(check_conv(c, 7, 2).empty()) << c.describe();
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(AllIsas, ConvIsaTest, ::testing::ValuesIn(isas_to_test()),

@@ -1,0 +1,55 @@
+// Narrow-input convolution (nn_conv_narrow.h): eligibility, the weight layout, the band's
+// size and the variant table. The kernel itself is AVX-512 only.
+#include "kernels/ops/nn_conv_narrow.h"
+
+#include <algorithm>
+
+namespace braid::detail {
+
+// Up to 4 input channels (RGB, RGBA): with more, the weights of a block (C_in * kh * kw *
+// 32 floats) and the band's rows stop fitting L1 together, and the GEMM paths, whose K
+// grows with C_in, run near the FMA ceiling anyway. At least 100 taps (C_in * kh * kw): a
+// tile's transpose and stores cost as much as ~25 taps, so short ones lose to the GEMM
+// paths (BM_Conv, 1 thread: 7x7 3->64 at 224, 147 taps, 951-1000 against 1084-1134 us;
+// the ensemble's 5x5 3->48, 75 taps, 43 against 39; its 3x3 3->32, 27 taps, 71 against
+// 42). Output channels: at least one vector.
+bool narrow_conv_applies(int64_t cin, int64_t cout, int64_t kh, int64_t kw, int64_t sw) {
+  return cin >= 1 && cin <= 4 && cin * kh * kw >= 100 && cout >= 16 && kh * kw <= 64 && (sw == 1 || sw == 2);
+}
+
+int64_t narrow_conv_packed_floats(int64_t cout, int64_t cin, int64_t kh, int64_t kw) {
+  const int64_t blocks = (cout + kNarrowConvBlock - 1) / kNarrowConvBlock;
+  return blocks * cin * kh * kw * kNarrowConvBlock;
+}
+
+void pack_narrow_conv_weights(const float* w, int64_t cout, int64_t cin, int64_t kh, int64_t kw, float* dst) {
+  const int64_t taps = cin * kh * kw;  // W is [cout][cin][kh][kw]: tap t of channel co at co * taps + t
+  for (int64_t co0 = 0; co0 < cout; co0 += kNarrowConvBlock) {
+    const int64_t lanes = cout - co0 > 16 ? kNarrowConvBlock : 16;
+    float* block = dst + co0 / kNarrowConvBlock * taps * kNarrowConvBlock;
+    for (int64_t t = 0; t < taps; ++t)
+      for (int64_t l = 0; l < lanes; ++l)
+        block[t * lanes + l] = co0 + l < cout ? w[(co0 + l) * taps + t] : 0.0f;
+  }
+}
+
+int64_t narrow_conv_band_width(const NarrowConvArgs& a) {
+  const int64_t tiles = (a.ow + kNarrowConvPositions - 1) / kNarrowConvPositions;
+  const int64_t need = std::max(tiles * kNarrowConvPositions * a.sw + a.kw, a.pw + a.iw);
+  return (need + 15) / 16 * 16;
+}
+
+int64_t narrow_conv_band_floats(const NarrowConvArgs& a, int64_t rows) {
+  const int64_t band_rows = (rows - 1) * a.sh + a.kh;
+  return a.c * band_rows * narrow_conv_band_width(a);
+}
+
+NarrowConvFn narrow_conv_for(const CpuFeatures& f) {
+#if defined(__x86_64__) || defined(__i386__)
+  if (f.has_avx512() && f.fma) return narrow_conv_avx512;
+#endif
+  (void)f;
+  return nullptr;
+}
+
+}  // namespace braid::detail

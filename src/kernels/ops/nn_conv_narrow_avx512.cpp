@@ -1,0 +1,165 @@
+// Narrow-input convolution (nn_conv_narrow.h), AVX-512 variant (compiled with -mavx512f
+// -mavx512bw -mavx512vl -mfma). Per output row and block of 32 channels, tiles of 14
+// positions: per tap two weight loads, 14 broadcasts and 28 FMAs, like the GEMM's 14 x 32
+// micro-tile, with no packing of the input beyond one zero-padded band of rows per call.
+#include <immintrin.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "kernels/ops/nn_conv_narrow.h"
+
+// GCC 12's _mm512_max_ps uses _mm512_undefined_ps(), which trips a false
+// -Wmaybe-uninitialized once inlined.
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+
+namespace braid::detail {
+namespace {
+
+constexpr int kPos = kNarrowConvPositions;
+constexpr int kBlock = kNarrowConvBlock;
+
+// r[0..15] (16 rows of 16) transposed in place.
+inline void transpose16(__m512* r) {
+  __m512 t[16], u[16];
+  for (int i = 0; i < 16; i += 2) {
+    t[i] = _mm512_unpacklo_ps(r[i], r[i + 1]);
+    t[i + 1] = _mm512_unpackhi_ps(r[i], r[i + 1]);
+  }
+  for (int g = 0; g < 16; g += 4) {
+    u[g] = _mm512_shuffle_ps(t[g], t[g + 2], _MM_SHUFFLE(1, 0, 1, 0));
+    u[g + 1] = _mm512_shuffle_ps(t[g], t[g + 2], _MM_SHUFFLE(3, 2, 3, 2));
+    u[g + 2] = _mm512_shuffle_ps(t[g + 1], t[g + 3], _MM_SHUFFLE(1, 0, 1, 0));
+    u[g + 3] = _mm512_shuffle_ps(t[g + 1], t[g + 3], _MM_SHUFFLE(3, 2, 3, 2));
+  }
+  for (int q = 0; q < 4; ++q) {
+    const __m512 v0 = _mm512_shuffle_f32x4(u[q], u[4 + q], 0x88), v1 = _mm512_shuffle_f32x4(u[q], u[4 + q], 0xDD);
+    const __m512 w0 = _mm512_shuffle_f32x4(u[8 + q], u[12 + q], 0x88);
+    const __m512 w1 = _mm512_shuffle_f32x4(u[8 + q], u[12 + q], 0xDD);
+    r[q] = _mm512_shuffle_f32x4(v0, w0, 0x88);
+    r[8 + q] = _mm512_shuffle_f32x4(v0, w0, 0xDD);
+    r[4 + q] = _mm512_shuffle_f32x4(v1, w1, 0x88);
+    r[12 + q] = _mm512_shuffle_f32x4(v1, w1, 0xDD);
+  }
+}
+
+// Where one tile reads and writes.
+struct TileAt {
+  const float* band;  // band row of tap row 0, column of the tile's first output
+  int64_t band_plane;  // floats per input channel in the band
+  int64_t wb;          // band row width
+  const float* w;      // the weight block
+  int64_t co0;         // first output channel of the block
+  int64_t channels;    // valid channels in the block (<= 16 * NV)
+  int64_t positions;   // valid positions in the tile (<= 14)
+  float* y;            // y + co0 * ohw + oy * ow + ox0
+  int64_t ohw;
+};
+
+// 14 positions x 16 * NV channels over every (channel, tap); S: the stride along x.
+template <int S, int NV>
+void tile(const NarrowConvArgs& a, const TileAt& t) {
+  __m512 acc[kPos][NV];
+#pragma GCC unroll 14
+  for (int p = 0; p < kPos; ++p)
+#pragma GCC unroll 2
+    for (int v = 0; v < NV; ++v) acc[p][v] = _mm512_setzero_ps();
+  const float* wk = t.w;
+  for (int64_t ci = 0; ci < a.c; ++ci) {
+    for (int64_t ky = 0; ky < a.kh; ++ky) {
+      const float* row = t.band + ci * t.band_plane + ky * t.wb;
+      for (int64_t kx = 0; kx < a.kw; ++kx) {
+        // Opaque to the compiler: otherwise it keeps the broadcasts that the next tap
+        // shares (column p * S + kx + 1) in registers it does not have, and spills.
+        const float* rk = row + kx;
+        asm("" : "+r"(rk));
+        __m512 wv[NV];
+#pragma GCC unroll 2
+        for (int v = 0; v < NV; ++v) wv[v] = _mm512_load_ps(wk + 16 * v);
+        wk += 16 * NV;
+#pragma GCC unroll 14
+        for (int p = 0; p < kPos; ++p) {
+          const __m512 xv = _mm512_set1_ps(rk[p * S]);
+#pragma GCC unroll 2
+          for (int v = 0; v < NV; ++v) acc[p][v] = _mm512_fmadd_ps(xv, wv[v], acc[p][v]);
+        }
+      }
+    }
+  }
+  const __mmask16 pos_mask = static_cast<__mmask16>((1u << t.positions) - 1u);
+#pragma GCC unroll 2
+  for (int v = 0; v < NV; ++v) {
+    const int64_t ch = std::min<int64_t>(16, t.channels - 16 * v);
+    if (ch <= 0) break;
+    const __mmask16 ch_mask = static_cast<__mmask16>((1u << ch) - 1u);
+    const __m512 b = a.bias ? _mm512_maskz_loadu_ps(ch_mask, a.bias + t.co0 + 16 * v) : _mm512_setzero_ps();
+    __m512 r[16];
+#pragma GCC unroll 14
+    for (int p = 0; p < kPos; ++p) {
+      r[p] = _mm512_add_ps(acc[p][v], b);
+      if (a.relu) r[p] = _mm512_max_ps(r[p], _mm512_setzero_ps());
+    }
+    r[14] = r[15] = _mm512_setzero_ps();
+    transpose16(r);  // r[j]: channel co0 + 16 v + j at the tile's positions
+    float* yv = t.y + 16 * v * t.ohw;
+    for (int64_t j = 0; j < ch; ++j) _mm512_mask_storeu_ps(yv + j * t.ohw, pos_mask, r[j]);
+  }
+}
+
+// The zero-padded input rows that output rows [oy0, oy1) read: `rows` per channel, each
+// wb wide with the input row at column pw.
+void fill_band(const NarrowConvArgs& a, int64_t oy0, int64_t rows, int64_t wb, float* band) {
+  const int64_t iy0 = oy0 * a.sh - a.ph;
+  const int64_t cols = std::min(a.iw, wb - a.pw);
+  for (int64_t ci = 0; ci < a.c; ++ci) {
+    for (int64_t r = 0; r < rows; ++r) {
+      float* d = band + (ci * rows + r) * wb;
+      const int64_t iy = iy0 + r;
+      if (iy < 0 || iy >= a.ih || cols <= 0) {
+        std::memset(d, 0, static_cast<size_t>(wb) * sizeof(float));
+        continue;
+      }
+      std::memset(d, 0, static_cast<size_t>(a.pw) * sizeof(float));
+      std::memcpy(d + a.pw, a.x + (ci * a.ih + iy) * a.iw, static_cast<size_t>(cols) * sizeof(float));
+      std::memset(d + a.pw + cols, 0, static_cast<size_t>(wb - a.pw - cols) * sizeof(float));
+    }
+  }
+}
+
+template <int S>
+void rows_for_stride(const NarrowConvArgs& a, int64_t oy0, int64_t oy1, const float* band, int64_t rows,
+                     int64_t wb) {
+  const int64_t ohw = a.oh * a.ow;
+  const int64_t block_floats = a.c * a.kh * a.kw * kBlock;
+  for (int64_t oy = oy0; oy < oy1; ++oy) {
+    for (int64_t co0 = 0; co0 < a.cout; co0 += kBlock) {
+      TileAt t;
+      t.band_plane = rows * wb;
+      t.wb = wb;
+      t.w = a.w + co0 / kBlock * block_floats;
+      t.co0 = co0;
+      t.channels = std::min<int64_t>(kBlock, a.cout - co0);
+      t.ohw = ohw;
+      for (int64_t ox0 = 0; ox0 < a.ow; ox0 += kPos) {
+        t.band = band + (oy - oy0) * a.sh * wb + ox0 * S;
+        t.positions = std::min<int64_t>(kPos, a.ow - ox0);
+        t.y = a.y + co0 * ohw + oy * a.ow + ox0;
+        if (t.channels > 16) tile<S, 2>(a, t);
+        else tile<S, 1>(a, t);
+      }
+    }
+  }
+}
+
+}  // namespace
+
+void narrow_conv_avx512(const NarrowConvArgs& a, int64_t oy0, int64_t oy1, float* band) {
+  if (oy1 <= oy0) return;
+  const int64_t rows = (oy1 - oy0 - 1) * a.sh + a.kh;
+  const int64_t wb = narrow_conv_band_width(a);
+  fill_band(a, oy0, rows, wb, band);
+  if (a.sw == 1) rows_for_stride<1>(a, oy0, oy1, band, rows, wb);
+  else rows_for_stride<2>(a, oy0, oy1, band, rows, wb);
+}
+
+}  // namespace braid::detail
