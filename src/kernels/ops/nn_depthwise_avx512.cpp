@@ -1,7 +1,8 @@
 // Depthwise convolution, AVX-512 variant (compiled with -mavx512f -mavx512bw -mavx512vl
-// -mfma). Up to 64 output columns of a row accumulate in registers over every tap. Stride
-// 1 loads directly, stride 2 deinterleaves two loads, other strides gather; vectors that
-// touch the left/right padding use masked loads (masked-off lanes are never read).
+// -mfma). Up to 64 output columns of a row accumulate in registers over every tap (rows of
+// one vector: four rows at a time, for four independent FMA chains). Stride 1 loads
+// directly, stride 2 deinterleaves two loads, other strides gather; vectors that touch the
+// left/right padding use masked loads (masked-off lanes are never read).
 #include <immintrin.h>
 
 #include "kernels/ops/nn_depthwise.h"
@@ -59,34 +60,47 @@ inline __m512 load_inputs(const float* row, int64_t b, int64_t iw, int64_t sw, _
   }
 }
 
-// Outputs [ox0, ox0 + 16 * NV) of row oy; `last` lanes of the last vector are stored.
-template <int S, int NV, bool kMasked>
-inline void row_block(const DepthwiseArgs& a, const float* x, const float* w, float bias, float* yrow,
+// Outputs [ox0, ox0 + 16 * NV) of rows oy .. oy + R - 1 (those below a.oh are neither
+// read nor stored); `last` lanes of the last vector are stored. Several rows at once give
+// narrow outputs (one vector per row: 8-16 columns) R independent FMA chains instead of one.
+template <int S, int NV, bool kMasked, int R = 1>
+inline void row_block(const DepthwiseArgs& a, const float* x, const float* w, float bias, float* y,
                       int64_t oy, int64_t ox0, int64_t last, const BlockMasks& masks) {
   const int64_t stride = S == 0 ? a.sw : S;
-  __m512 acc[NV];
+  __m512 acc[R][NV];
 #pragma GCC unroll 4
-  for (int v = 0; v < NV; ++v) acc[v] = _mm512_set1_ps(bias);
+  for (int r = 0; r < R; ++r)
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; ++v) acc[r][v] = _mm512_set1_ps(bias);
   for (int64_t ky = 0; ky < a.kh; ++ky) {
-    const int64_t iy = oy * a.sh - a.ph + ky * a.dh;
-    if (iy < 0 || iy >= a.ih) continue;  // a padding row contributes nothing
-    const float* row = x + iy * a.iw;
     const float* wk = w + ky * a.kw;
     for (int64_t kx = 0; kx < a.kw; ++kx) {
       const __m512 wb = _mm512_set1_ps(wk[kx]);
       const int64_t b = ox0 * stride - a.pw + kx * a.dw;
 #pragma GCC unroll 4
-      for (int v = 0; v < NV; ++v)
-        acc[v] = _mm512_fmadd_ps(
-            wb, load_inputs<S, kMasked>(row, b + 16 * v * stride, a.iw, a.sw, masks.lo[kx][v], masks.hi[kx][v]), acc[v]);
+      for (int r = 0; r < R; ++r) {
+        const int64_t iy = (oy + r) * a.sh - a.ph + ky * a.dh;
+        if (oy + r >= a.oh || iy < 0 || iy >= a.ih) continue;  // a padding row contributes nothing
+        const float* row = x + iy * a.iw;
+#pragma GCC unroll 4
+        for (int v = 0; v < NV; ++v)
+          acc[r][v] = _mm512_fmadd_ps(
+              wb, load_inputs<S, kMasked>(row, b + 16 * v * stride, a.iw, a.sw, masks.lo[kx][v], masks.hi[kx][v]),
+              acc[r][v]);
+      }
     }
   }
   const __m512 zero = _mm512_setzero_ps();
   const __mmask16 last_mask = last >= 16 ? static_cast<__mmask16>(0xFFFF) : static_cast<__mmask16>((1u << last) - 1u);
 #pragma GCC unroll 4
-  for (int v = 0; v < NV; ++v) {
-    const __m512 r = a.relu ? _mm512_max_ps(zero, acc[v]) : acc[v];
-    _mm512_mask_storeu_ps(yrow + ox0 + 16 * v, v == NV - 1 ? last_mask : static_cast<__mmask16>(0xFFFF), r);
+  for (int r = 0; r < R; ++r) {
+    if (oy + r >= a.oh) break;
+    float* yrow = y + (oy + r) * a.ow;
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; ++v) {
+      const __m512 o = a.relu ? _mm512_max_ps(zero, acc[r][v]) : acc[r][v];
+      _mm512_mask_storeu_ps(yrow + ox0 + 16 * v, v == NV - 1 ? last_mask : static_cast<__mmask16>(0xFFFF), o);
+    }
   }
 }
 
@@ -108,28 +122,31 @@ void column_block(const DepthwiseArgs& a, const float* x, const float* w, float 
         masks.hi[kx][v] = range_mask(b + 16, a.iw);
       }
   }
-  for (int64_t oy = 0; oy < a.oh; ++oy) {
-    float* yrow = y + oy * a.ow;
-    if (interior) row_block<S, NV, false>(a, x, w, bias, yrow, oy, ox0, last, masks);
-    else row_block<S, NV, true>(a, x, w, bias, yrow, oy, ox0, last, masks);
+  // One vector per row: four rows at a time (four FMA chains).
+  constexpr int R = NV == 1 ? 4 : 1;
+  for (int64_t oy = 0; oy < a.oh; oy += R) {
+    if (interior) row_block<S, NV, false, R>(a, x, w, bias, y, oy, ox0, last, masks);
+    else row_block<S, NV, true, R>(a, x, w, bias, y, oy, ox0, last, masks);
   }
 }
 
-// 3x3, stride 1, no dilation (the common depthwise layer): two output rows at a time, so
-// each loaded input row feeds both; the nine weights stay in registers.
-template <int NV, bool kMasked>
+// 3x3, stride 1, no dilation (the common depthwise layer): R output rows at a time, so
+// each loaded input row feeds up to three of them; the nine weights stay in registers. R
+// is 4 for one vector per row (8-16 columns: four FMA chains instead of one), else 2.
+template <int NV, bool kMasked, int R = (NV == 1 ? 4 : 2)>
 void rows_3x3(const DepthwiseArgs& a, const float* x, const __m512* wv, float bias, float* y, int64_t ox0,
               int64_t last, const BlockMasks& masks) {
   const __m512 zero = _mm512_setzero_ps();
   const __mmask16 last_mask = last >= 16 ? static_cast<__mmask16>(0xFFFF) : static_cast<__mmask16>((1u << last) - 1u);
-  for (int64_t oy = 0; oy < a.oh; oy += 2) {
-    const bool two = oy + 1 < a.oh;
-    __m512 acc0[NV], acc1[NV];
+  for (int64_t oy = 0; oy < a.oh; oy += R) {
+    __m512 acc[R][NV];
 #pragma GCC unroll 4
-    for (int v = 0; v < NV; ++v) acc0[v] = acc1[v] = _mm512_set1_ps(bias);
-    // Input rows oy - ph .. oy - ph + 3: row r is tap ky = r of output oy and r - 1 of oy + 1.
+    for (int j = 0; j < R; ++j)
 #pragma GCC unroll 4
-    for (int r = 0; r < 4; ++r) {
+      for (int v = 0; v < NV; ++v) acc[j][v] = _mm512_set1_ps(bias);
+    // Input rows oy - ph .. oy - ph + R + 1: row r is tap ky = r - j of output oy + j.
+#pragma GCC unroll 6
+    for (int r = 0; r < R + 2; ++r) {
       const int64_t iy = oy - a.ph + r;
       if (iy < 0 || iy >= a.ih) continue;
       const float* row = x + iy * a.iw + ox0 - a.pw;
@@ -139,17 +156,20 @@ void rows_3x3(const DepthwiseArgs& a, const float* x, const __m512* wv, float bi
         for (int v = 0; v < NV; ++v) {
           const __m512 in = kMasked ? _mm512_maskz_loadu_ps(masks.lo[kx][v], row + kx + 16 * v)
                                     : _mm512_loadu_ps(row + kx + 16 * v);
-          if (r < 3) acc0[v] = _mm512_fmadd_ps(wv[r * 3 + kx], in, acc0[v]);
-          if (r > 0) acc1[v] = _mm512_fmadd_ps(wv[(r - 1) * 3 + kx], in, acc1[v]);
+#pragma GCC unroll 4
+          for (int j = 0; j < R; ++j)
+            if (r - j >= 0 && r - j < 3) acc[j][v] = _mm512_fmadd_ps(wv[(r - j) * 3 + kx], in, acc[j][v]);
         }
       }
     }
 #pragma GCC unroll 4
-    for (int v = 0; v < NV; ++v) {
-      const __mmask16 m = v == NV - 1 ? last_mask : static_cast<__mmask16>(0xFFFF);
-      _mm512_mask_storeu_ps(y + oy * a.ow + ox0 + 16 * v, m, a.relu ? _mm512_max_ps(zero, acc0[v]) : acc0[v]);
-      if (two)
-        _mm512_mask_storeu_ps(y + (oy + 1) * a.ow + ox0 + 16 * v, m, a.relu ? _mm512_max_ps(zero, acc1[v]) : acc1[v]);
+    for (int j = 0; j < R; ++j) {
+      if (oy + j >= a.oh) break;
+#pragma GCC unroll 4
+      for (int v = 0; v < NV; ++v) {
+        const __mmask16 m = v == NV - 1 ? last_mask : static_cast<__mmask16>(0xFFFF);
+        _mm512_mask_storeu_ps(y + (oy + j) * a.ow + ox0 + 16 * v, m, a.relu ? _mm512_max_ps(zero, acc[j][v]) : acc[j][v]);
+      }
     }
   }
 }
