@@ -1,8 +1,9 @@
 // MaxPool for every distinct pooling layer of the bundled inception (GoogLeNet v1) and
-// resnet models at batch 1 (f32, NCHW, 3x3 windows, pads 1), through the registered MaxPool kernel.
-// Counters: ns_per_output (one output = one window of 9 taps) and GBps (input read once,
-// output written once).
-// Names: BM_MaxPool/<model>/3x3_<channels>_<hw>_s<stride>/threads:<n>.
+// resnet models (3x3 windows, pads 1) and the ensemble (2x2, stride 2, no pads) at batch 1
+// (f32, NCHW), through the registered MaxPool kernel.
+// Counters: ns_per_output (one output = one window) and GBps (input read once, output
+// written once).
+// Names: BM_MaxPool/<model>/<k>x<k>_<channels>_<hw>_s<stride>/threads:<n>.
 #include <benchmark/benchmark.h>
 #include <tbb/task_arena.h>
 
@@ -18,10 +19,12 @@ namespace {
 
 struct PoolLayer {
   std::string model;
-  int64_t channels, hw, stride;
-  int64_t out_hw() const { return (hw + 2 - 3) / stride + 1; }  // pads 1, as in both models
+  int64_t channels, hw, stride, k = 3;
+  int64_t pad() const { return k == 3 ? 1 : 0; }  // 3x3: pads 1 (resnet, inception); 2x2: none
+  int64_t out_hw() const { return (hw + 2 * pad() - k) / stride + 1; }
   std::string name() const {
-    return model + "/3x3_" + std::to_string(channels) + "_" + std::to_string(hw) + "_s" + std::to_string(stride);
+    return model + "/" + std::to_string(k) + "x" + std::to_string(k) + "_" + std::to_string(channels) + "_" +
+           std::to_string(hw) + "_s" + std::to_string(stride);
   }
 };
 
@@ -30,7 +33,8 @@ std::vector<PoolLayer> model_pools() {
   return {{"resnet", 64, 112, 2},     {"inception", 192, 56, 2}, {"inception", 192, 28, 1},
           {"inception", 256, 28, 1},  {"inception", 480, 28, 2}, {"inception", 480, 14, 1},
           {"inception", 512, 14, 1},  {"inception", 528, 14, 1}, {"inception", 832, 14, 2},
-          {"inception", 832, 7, 1}};
+          {"inception", 832, 7, 1},   {"ensemble", 32, 64, 2, 2},  {"ensemble", 64, 32, 2, 2},
+          {"ensemble", 128, 16, 2, 2}};
 }
 
 void run_pool(benchmark::State& state, const PoolLayer& l, int threads) {
@@ -40,9 +44,9 @@ void run_pool(benchmark::State& state, const PoolLayer& l, int threads) {
   for (int64_t i = 0; i < x.numel(); ++i) x.data<float>()[i] = d(rng);
   BenchOp op("MaxPool", 12);
   op.input(x, false);
-  op.attr_ints("kernel_shape", {3, 3});
+  op.attr_ints("kernel_shape", {l.k, l.k});
   op.attr_ints("strides", {l.stride, l.stride});
-  op.attr_ints("pads", {1, 1, 1, 1});
+  op.attr_ints("pads", {l.pad(), l.pad(), l.pad(), l.pad()});
   if (Status s = op.create(); !s.ok()) {
     state.SkipWithError(s.to_string().c_str());
     return;

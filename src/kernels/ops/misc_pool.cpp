@@ -207,7 +207,7 @@ class PoolKernel final : public OpKernel {
       const int64_t banded_grain = std::max<int64_t>(1, kBandedTapsPerTask / std::max<int64_t>(1, out_plane * window));
       auto flat = !is_max ? nullptr
                   : loops_->max_pool_2d_same != nullptr && misc::pool_2d_same_fits(p) ? loops_->max_pool_2d_same
-                  : loops_->max_pool_2d_k3s2 != nullptr && misc::pool_2d_k3s2_fits(p) ? loops_->max_pool_2d_k3s2
+                  : loops_->max_pool_2d_s2 != nullptr && misc::pool_2d_s2_fits(p) ? loops_->max_pool_2d_s2
                                                                                        : nullptr;
       if (flat != nullptr) {
         parallel_for_range(planes, banded_grain, ctx.max_threads, [&](int64_t b, int64_t e) {

@@ -54,13 +54,14 @@ inline bool pool_2d_same_fits(const Pool2dPlane& p) {
          half(p.kernel_h, p.pad_top, p.pad_bottom) && half(p.kernel_w, p.pad_left, p.pad_right);
 }
 
-// Whether max_pool_2d_k3s2 takes this geometry: a 3 x 3 window at stride 2, dilation 1,
-// one row and column of padding before (any after, ceil_mode or not), every window
-// touching the input.
-inline bool pool_2d_k3s2_fits(const Pool2dPlane& p) {
-  return p.kernel_h == 3 && p.kernel_w == 3 && p.stride_h == 2 && p.stride_w == 2 && p.dilation_h == 1 &&
-         p.dilation_w == 1 && p.pad_top == 1 && p.pad_left == 1 && p.in_h > 0 && p.in_w > 0 && p.out_h > 0 &&
-         p.out_w > 0 && 2 * (p.out_h - 1) - 1 < p.in_h && 2 * (p.out_w - 1) - 1 < p.in_w;
+// Whether max_pool_2d_s2 takes this geometry: stride 2, dilation 1, a 3 x 3 window with one
+// row and column of padding before or a 2 x 2 one with none (any after, ceil_mode or not),
+// every window touching the input.
+inline bool pool_2d_s2_fits(const Pool2dPlane& p) {
+  const int64_t k = p.kernel_w, before = k == 3 ? 1 : 0;
+  return (k == 2 || k == 3) && p.kernel_h == k && p.stride_h == 2 && p.stride_w == 2 && p.dilation_h == 1 &&
+         p.dilation_w == 1 && p.pad_top == before && p.pad_left == before && p.in_h > 0 && p.in_w > 0 &&
+         p.out_h > 0 && p.out_w > 0 && 2 * (p.out_h - 1) - before < p.in_h && 2 * (p.out_w - 1) - before < p.in_w;
 }
 
 struct PoolNormLoops {
@@ -78,10 +79,11 @@ struct PoolNormLoops {
   // masks from each lane's row) and its neighbours along the row by lane rotation. nullptr
   // where the ISA has no such variant (AVX-512 only).
   void (*max_pool_2d_same)(const float* x, float* y, int64_t planes, const Pool2dPlane& p);
-  // MaxPool over `planes` consecutive planes where pool_2d_k3s2_fits(p): per output row the
-  // vertical max of its three input rows, then even / odd lanes (and the odd lanes shifted
-  // by one) of 32 columns give 16 outputs. nullptr where the ISA has none (AVX-512 only).
-  void (*max_pool_2d_k3s2)(const float* x, float* y, int64_t planes, const Pool2dPlane& p);
+  // MaxPool over `planes` consecutive planes where pool_2d_s2_fits(p): per output row the
+  // vertical max of its two or three input rows, then even / odd lanes (and for 3 x 3 the
+  // odd lanes shifted by one) of 32 columns give 16 outputs. nullptr where the ISA has none
+  // (AVX-512 only).
+  void (*max_pool_2d_s2)(const float* x, float* y, int64_t planes, const Pool2dPlane& p);
   float (*sum)(const float* x, int64_t n);
   float (*max)(const float* x, int64_t n);  // n >= 1
   // y = x * scale + shift.

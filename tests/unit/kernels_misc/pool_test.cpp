@@ -461,38 +461,43 @@ TEST(MiscPool, SameSizeLoopMatchesReference) {
   EXPECT_FALSE(detail::misc::pool_2d_same_fits(plane_of(c, 112, 112, ref_geometry(c, {112, 112}))));
 }
 
-// The 3 x 3 stride-2 MaxPool loop (AVX-512, one padded row / column before): sizes 1 to
-// 112 (rows of one to several 32-column chunks, odd and even), pads after 0 or 1,
-// ceil_mode, negative inputs, a guard after the output.
-TEST(MiscPool, K3S2LoopMatchesReference) {
-  auto* fn = detail::misc::pool_norm_loops_avx512().max_pool_2d_k3s2;
-  if (fn == nullptr || !detail::cpu_features().has_avx512()) GTEST_SKIP() << "no AVX-512 3x3 stride-2 loop";
+// The stride-2 MaxPool loop (AVX-512; 3 x 3 with one padded row / column before, 2 x 2
+// with none): sizes 1 to 112 (rows of one to several 32-column chunks, odd and even), pads
+// after 0 or 1, ceil_mode, negative inputs, a guard after the output.
+TEST(MiscPool, S2LoopMatchesReference) {
+  auto* fn = detail::misc::pool_norm_loops_avx512().max_pool_2d_s2;
+  if (fn == nullptr || !detail::cpu_features().has_avx512()) GTEST_SKIP() << "no AVX-512 stride-2 loop";
   std::mt19937 rng(29);
   auto pick = [&](int64_t lo, int64_t hi) { return lo + static_cast<int64_t>(rng() % (hi - lo + 1)); };
   const int64_t sizes[] = {1, 2, 3, 5, 7, 8, 13, 14, 16, 17, 28, 31, 32, 33, 56, 63, 112};
   int checked = 0;
-  for (int iter = 0; iter < 300; ++iter) {
+  for (int iter = 0; iter < 400; ++iter) {
     PoolCfg c;
-    c.kernel = {3, 3};
+    const int64_t k = iter % 4 < 2 ? 3 : 2;
+    c.kernel = {k, k};
     c.strides = {2, 2};
-    c.pads = {1, 1, pick(0, 1), pick(0, 1)};
+    c.pads = {k - 2, k - 2, pick(0, 1), pick(0, 1)};
     c.ceil_mode = iter % 2 == 1;
     const int64_t h = sizes[rng() % 17], w = sizes[rng() % 17];
-    if (h + 1 + c.pads[2] < 3 || w + 1 + c.pads[3] < 3) continue;
+    if (h + c.pads[0] + c.pads[2] < k || w + c.pads[1] + c.pads[3] < k) continue;
     const int64_t planes = pick(1, 40);
     const detail::misc::Pool2dPlane p = plane_of(c, h, w, ref_geometry(c, {h, w}));
-    if (!detail::misc::pool_2d_k3s2_fits(p)) continue;
+    if (!detail::misc::pool_2d_s2_fits(p)) continue;
     ++checked;
     const std::string err = check_max_loop(fn, c, planes, h, w, p, 700 + iter);
-    ASSERT_TRUE(err.empty()) << "iter " << iter << " " << h << "x" << w << " pads after " << c.pads[2] << ","
-                             << c.pads[3] << " ceil " << c.ceil_mode << " planes " << planes << ": " << err;
+    ASSERT_TRUE(err.empty()) << "iter " << iter << " " << k << "x" << k << " " << h << "x" << w << " pads after "
+                             << c.pads[2] << "," << c.pads[3] << " ceil " << c.ceil_mode << " planes " << planes
+                             << ": " << err;
   }
-  EXPECT_GT(checked, 200);
-  PoolCfg c;  // no padding before: not this loop
+  EXPECT_GT(checked, 250);
+  PoolCfg c;  // 3 x 3 with no padding before, 2 x 2 with some: not this loop
   c.kernel = {3, 3};
   c.strides = {2, 2};
   c.pads = {0, 0, 0, 0};
-  EXPECT_FALSE(detail::misc::pool_2d_k3s2_fits(plane_of(c, 28, 28, ref_geometry(c, {28, 28}))));
+  EXPECT_FALSE(detail::misc::pool_2d_s2_fits(plane_of(c, 28, 28, ref_geometry(c, {28, 28}))));
+  c.kernel = {2, 2};
+  c.pads = {1, 1, 0, 0};
+  EXPECT_FALSE(detail::misc::pool_2d_s2_fits(plane_of(c, 28, 28, ref_geometry(c, {28, 28}))));
 }
 
 TEST(MiscPool, EveryLoopTableMatchesPortableOnTails) {
