@@ -288,7 +288,8 @@ TEST_P(ConvIsaTest, SmallOutputsTransposedPathMatchesReference) {
     }
     for (size_t d = 0; d < 2 * r; ++d) c.pads.push_back(pointwise ? 0 : pick(0, c.k[d % r] - 1));
     c.relu = pick(0, 1) == 1;
-    const std::string err = check_conv(c, static_cast<uint32_t>(i));
+    // 2-3 threads split N (the output channels): they share one packing of the patches.
+    const std::string err = check_conv(c, static_cast<uint32_t>(i), 1 + i % 3);
     ASSERT_TRUE(err.empty()) << c.describe() << ": " << err;
   }
   ConvCfg c;  // The 7x7 layers of ResNet-18 / GoogLeNet in miniature.
@@ -301,6 +302,7 @@ TEST_P(ConvIsaTest, SmallOutputsTransposedPathMatchesReference) {
   c.pads = {1, 1, 1, 1};
   c.relu = true;
   ASSERT_TRUE(check_conv(c, 3).empty()) << c.describe();
+  ASSERT_TRUE(check_conv(c, 3, 2).empty()) << c.describe();
 }
 
 TEST_P(ConvIsaTest, SameWidthStrideOneLayersMatchReference) {

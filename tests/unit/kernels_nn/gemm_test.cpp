@@ -311,9 +311,10 @@ TEST_P(GemmIsaTest, BetaZeroIgnoresGarbageInC) {
 TEST_P(GemmIsaTest, MultiThreadResultsAreBitwiseEqualToSingleThread) {
   tbb::task_arena arena(4);
   uint32_t seed = 400;
-  // Shapes that split over N (skinny M), over M (few N panels) and both.
+  // Shapes that split over N (skinny M), over M (few N panels) and both; the transposed
+  // 7 x 7 layers' shape (49 x 2304 x 512), plain and with A transposed.
   const Problem problems[] = {
-      {1, 2048, 700}, {8, 1000, 513}, {500, 40, 300}, {257, 300, 513}, {64, 3136, 576},
+      {1, 2048, 700}, {8, 1000, 513}, {500, 40, 300}, {257, 300, 513}, {64, 3136, 576}, {49, 512, 2304}, {49, 600, 1000, true},
   };
   for (const Problem& base : problems) {
     for (Mode mode : {Mode::kPlain, Mode::kPackedB, Mode::kPackedA}) {
@@ -329,11 +330,11 @@ TEST_P(GemmIsaTest, MultiThreadResultsAreBitwiseEqualToSingleThread) {
         PackedA pa;
         PackedB pb;
         if (mode == Mode::kPackedA) {
-          pa = gemm_.pack_a(false, p.m, p.k, cs.a.data(), cs.lda);
+          pa = gemm_.pack_a(p.trans_a, p.m, p.k, cs.a.data(), cs.lda);
           g.packed_a = &pa;
         }
         if (mode == Mode::kPackedB) {
-          pb = gemm_.pack_b(false, p.k, p.n, cs.b.data(), cs.ldb);
+          pb = gemm_.pack_b(p.trans_b, p.k, p.n, cs.b.data(), cs.ldb);
           g.packed_b = &pb;
         }
         arena.execute([&] { gemm_.run(g, threads); });
