@@ -51,6 +51,9 @@ Status optimize_graph(Graph& graph, const GraphOptimizationOptions& opts, GraphO
   if (opts.fuse_activation) {
     BRAID_ASSIGN_OR_RETURN(local.activations_fused, fuse_relu(work));
   }
+  if (opts.fuse_max_pool) {  // after the Relu: the kernel pools the activated rows
+    BRAID_ASSIGN_OR_RETURN(local.max_pools_fused, fuse_max_pool(work));
+  }
   if (opts.remove_dead_nodes) {
     BRAID_ASSIGN_OR_RETURN(local.dead_nodes_removed, remove_dead_nodes(work));
   }

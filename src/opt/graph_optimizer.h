@@ -9,13 +9,16 @@
 // output and is float32; graph outputs keep their names and values):
 //   Conv(const W, const B?) -> BatchNormalization(const params)  => Conv(W', B')
 //   Conv | Gemm | MatMul -> Relu                                 => braid_fused_activation
+//   Conv(const W, <= 4 input channels) -> MaxPool(3x3/2 pad 1 | 2x2/2)
+//                                                                => braid_fused_max_pool
 //   MatMul(A, B) -> Add(const 1-D bias of length N)              => MatMul(A, B, bias)
 //   Conv(X, const W, const B?) -> Add(const [C,1,1] or scalar c) => Conv(X, W, B + c)
 //   Conv(X, W, B?) -> Add(R, shape may equal the output's)       => Conv(X, W, B, R)
 //   MatMul(A, B, bias?) -> Add(R, likewise)                      => MatMul(A, B, bias, R)
 //   ReduceMean, Sub, Pow(2), ReduceMean, Add(eps), Sqrt, Div,
 //     Mul(const gamma), Add(const beta) over the last axis       => LayerNormalization
-// (the Relu rewrite runs last, so Conv+BN+Add+Relu becomes one Conv).
+// (the Relu rewrite runs after the others, so Conv+BN+Add+Relu becomes one Conv; the
+// MaxPool one after it, so Conv+Relu+MaxPool does too).
 #pragma once
 
 #include <cstdint>
@@ -32,6 +35,7 @@ struct GraphOptimizationOptions {
                                  // Add(per-channel constant) -> the Conv's bias
   bool fuse_residual = true;     // Conv/MatMul + Add(residual) -> a residual input
   bool fuse_layer_norm = true;   // the nine-node exported LayerNorm -> LayerNormalization
+  bool fuse_max_pool = true;     // narrow-input Conv + MaxPool -> the Conv pools its rows
   bool remove_dead_nodes = true; // nodes whose outputs nobody reads
 };
 
@@ -43,6 +47,7 @@ struct GraphOptimizationStats {
   int residuals_fused = 0;
   int conv_biases_fused = 0;  // Conv + Add(per-channel constant)
   int layer_norms_fused = 0;
+  int max_pools_fused = 0;
   int dead_nodes_removed = 0;
 };
 

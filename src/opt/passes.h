@@ -25,6 +25,10 @@ namespace braid::detail {
 // Conv / Gemm / MatMul -> Relu becomes the producer with braid_fused_activation = "Relu".
 [[nodiscard]] Result<int> fuse_relu(Graph& g);
 
+// Conv(X, const W of <= 4 input channels, B?) -> MaxPool(3x3 stride 2 pads 1, or 2x2
+// stride 2; floor rounding) becomes the Conv with braid_fused_max_pool = [k, 2, pad].
+[[nodiscard]] Result<int> fuse_max_pool(Graph& g);
+
 // MatMul(A, B) -> Add(const bias of N values) becomes MatMul(A, B, bias): the bias is the
 // GEMM's per-column epilogue.
 [[nodiscard]] Result<int> fuse_matmul_bias(Graph& g);

@@ -5,4 +5,5 @@ target_sources(braid PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/fuse_activation.cpp
   ${CMAKE_CURRENT_LIST_DIR}/fuse_bias.cpp
   ${CMAKE_CURRENT_LIST_DIR}/fuse_layer_norm.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/fuse_max_pool.cpp
   ${CMAKE_CURRENT_LIST_DIR}/fuse_residual.cpp)

@@ -197,9 +197,9 @@ int main(int argc, char** argv) {
     for (const char* op : {"BatchNormalization", "Relu", "Add"})
       if (ops.count(op)) remaining += std::string(remaining.empty() ? "" : ", ") + op + " " + std::to_string(ops[op]);
     std::printf("graph fusion: %zu -> %zu nodes (%d BatchNorm folded, %d Conv bias Add, %d residual Add, %d MatMul "
-                "bias, %d Relu, %d LayerNorm, %d dead)%s%s\n",
+                "bias, %d Relu, %d MaxPool, %d LayerNorm, %d dead)%s%s\n",
                 before, graph.nodes.size(), fs.batch_norms_folded, fs.conv_biases_fused, fs.residuals_fused, fs.biases_fused,
-                fs.activations_fused, fs.layer_norms_fused, fs.dead_nodes_removed, remaining.empty() ? "" : "; left: ",
+                fs.activations_fused, fs.max_pools_fused, fs.layer_norms_fused, fs.dead_nodes_removed, remaining.empty() ? "" : "; left: ",
                 remaining.c_str());
   }
   const size_t original_nodes = graph.nodes.size();

@@ -5,7 +5,8 @@
 // constant weights (packed at load), bias and fused ReLU. Counters: GFLOPS, pct_peak, GBps,
 // pct_stream (set_ceiling_counters in ceiling.h).
 // Names: BM_Conv/<model>/<k>x<k>_<cin>-<cout>_<hw>_s<stride>[_dw]/threads:<n>; BM_ConvColdWeights/...
-// the same for the layers with >= 1 MB of weights, each run on weights not in any cache.
+// the same for the layers with >= 1 MB of weights, each run on weights not in any cache;
+// BM_ConvMaxPool/... the stems with their MaxPool fused.
 #include <benchmark/benchmark.h>
 #include <tbb/task_arena.h>
 
@@ -26,6 +27,7 @@ namespace {
 struct ConvLayer {
   std::string model;
   int64_t cin, cout, k, stride, pad, hw, group;
+  int64_t pool_k = 0;  // > 0: with a fused MaxPool (pool_k x pool_k, stride 2; braid_fused_max_pool)
 
   int64_t out_hw() const { return (hw + 2 * pad - k) / stride + 1; }
   // Compulsory traffic: input, weights and bias read once, output written once.
@@ -118,6 +120,7 @@ std::unique_ptr<BenchOp> make_conv(const ConvLayer& l, uint32_t weight_seed) {
   op->attr_ints("pads", {l.pad, l.pad, l.pad, l.pad});
   op->attr_int("group", l.group);
   op->attr_string("braid_fused_activation", "Relu");
+  if (l.pool_k > 0) op->attr_ints("braid_fused_max_pool", {l.pool_k, 2, l.pool_k == 3 ? 1 : 0});
   return op;
 }
 
@@ -159,6 +162,17 @@ const bool kRegistered = [] {
       auto* b = benchmark::RegisterBenchmark(("BM_Conv/" + l.name() + "/threads:" + std::to_string(threads)).c_str(),
                                              [l, threads](benchmark::State& s) { run_conv(s, l, threads); });
       // One thread: CPU time (robust to preemption on a shared machine); two: wall time.
+      if (threads > 1) b->UseRealTime();
+    }
+  }
+  // The stems with the 3x3 stride-2 MaxPool after them fused (graph fusion does it in both
+  // models): against BM_Conv's stem plus BM_MaxPool/resnet/3x3_64_112_s2.
+  for (ConvLayer l : model_layers()) {
+    if (l.cin > 4 || l.k != 7) continue;
+    l.pool_k = 3;
+    for (int threads : {1, 2}) {
+      auto* b = benchmark::RegisterBenchmark(("BM_ConvMaxPool/" + l.name() + "/threads:" + std::to_string(threads)).c_str(),
+                                             [l, threads](benchmark::State& s) { run_conv(s, l, threads); });
       if (threads > 1) b->UseRealTime();
     }
   }

@@ -2,7 +2,9 @@
 // Five paths, chosen per call from the geometry:
 //  - depthwise (group == C_in == C_out, 1-D/2-D): nn_depthwise*, vectorised over columns;
 //  - up to 4 input channels (the RGB stems; 2-D, group 1, no dilation, constant weights,
-//    AVX-512): nn_conv_narrow*, output channels in the vector lanes, no GEMM;
+//    AVX-512): nn_conv_narrow*, output channels in the vector lanes, no GEMM; with a fused
+//    MaxPool (braid_fused_max_pool, set by graph fusion) it pools groups of its rows in a
+//    per-thread scratch (elsewhere the pool runs on the whole convolution in a scratch);
 //  - stride 1 with output rows as wide as the input's ("same" pads along x, 1x1 included;
 //    1-D/2-D, AVX-512): a GEMM whose B is read in place from the input (GemmDirectB):
 //    no padded copy, no patch or panel packing; stride 2 the same way from a copy of the
@@ -38,6 +40,7 @@
 #include "kernels/gemm/gemm.h"
 #include "kernels/ops/nn_conv_attrs.h"
 #include "kernels/ops/nn_conv_narrow.h"
+#include "kernels/ops/misc_pool_norm_loops.h"
 #include "kernels/ops/nn_depthwise.h"
 #include "kernels/ops/nn_im2col.h"
 #include "kernels/ops/nn_kernels.h"
@@ -62,11 +65,10 @@ constexpr int64_t kConvKc = 576;
 // Depthwise channels are grouped so a task does at least this much work.
 constexpr double kDepthwiseTaskFlops = 1.0e6;
 
-// Narrow-input convolutions: output rows per task at least this much work, and per band of
-// padded input rows (copied per band, so that the band stays in L1 / L2 while its rows are
-// read kh / sh times).
+// Narrow-input convolutions: output rows per task at least this much work (bands of
+// kNarrowConvRows rows: the padded input rows are copied per band, so that the band stays
+// in L1 / L2 while its rows are read kh / sh times).
 constexpr double kNarrowTaskFlops = 1.0e6;
-constexpr int64_t kNarrowRowsPerBand = 8;
 
 // Output positions per block of materialised patches on the bf16 / int8 path.
 constexpr int64_t kLowpPatchBlock = 256;
@@ -76,6 +78,8 @@ thread_local AlignedFloats t_padded;
 thread_local AlignedFloats t_parity;
 thread_local AlignedFloats t_patches;
 thread_local AlignedFloats t_band;
+thread_local AlignedFloats t_pool_rows;  // the fused MaxPool's convolution rows
+thread_local AlignedFloats t_conv_full;  // the fused MaxPool's convolution, off the narrow path
 
 // A per-thread scratch buffer (the zero-padded input, the transposed output of one
 // (image, group) GEMM), borrowed for the GEMM's duration: a task that this thread steals
@@ -234,6 +238,7 @@ class ConvKernel final : public OpKernel {
         packed_wt_(std::move(packed_wt)),
         lowp_w_(std::move(lowp_w)),
         narrow_(narrow_w.size() > 0 ? narrow_conv_for(cpu_features()) : nullptr),
+        narrow_pool_(narrow_w.size() > 0 ? narrow_conv_pool_for(cpu_features()) : nullptr),
         narrow_w_(std::move(narrow_w)),
         packed_w_shape_(std::move(packed_w_shape)) {}
 
@@ -261,6 +266,7 @@ class ConvKernel final : public OpKernel {
     Dims out_shape = {g.batch, g.out_channels};
     out_shape.append(g.out.begin(), g.out.end());
     const Tensor* r = ctx.input(3);
+    if (attrs_.pool_k > 0) return run_pooled(ctx, g, *x, *w, b, r);
     if (r && r->dtype() != DataType::kFloat32) return bad_node(node, "fused residual must be float32");
     if (r && !std::ranges::equal(r->shape(), out_shape))
       return run_broadcast_residual(ctx, g, *x, *w, b, *r, out_shape.to_shape());
@@ -507,10 +513,7 @@ class ConvKernel final : public OpKernel {
            narrow_conv_enabled();
   }
 
-  // Output rows of all images split over the threads (at image boundaries), each task's
-  // rows in bands of kNarrowRowsPerBand.
-  void run_narrow(const KernelContext& ctx, const ConvGeometry& g, const float* x, const float* bias, bool relu,
-                  float* y) const {
+  NarrowConvArgs narrow_args(const ConvGeometry& g, const float* bias, bool relu) const {
     NarrowConvArgs a;
     a.w = narrow_w_.data();
     a.bias = bias;
@@ -527,18 +530,95 @@ class ConvKernel final : public OpKernel {
     a.ph = g.pad_begin[0];
     a.pw = g.pad_begin[1];
     a.relu = relu;
+    return a;
+  }
+
+  // Output rows of all images split over the threads (at image boundaries), each task's
+  // rows in bands of kNarrowConvRows.
+  void run_narrow(const KernelContext& ctx, const ConvGeometry& g, const float* x, const float* bias, bool relu,
+                  float* y) const {
+    const NarrowConvArgs a = narrow_args(g, bias, relu);
     const double row_flops = 2.0 * static_cast<double>(a.cout * a.ow * a.c * a.kh * a.kw);
     const int64_t grain = std::max<int64_t>(1, static_cast<int64_t>(kNarrowTaskFlops / row_flops));
     parallel_for_range(g.batch * a.oh, grain, ctx.max_threads, [&](int64_t begin, int64_t end) {
-      BorrowedScratch band(t_band, narrow_conv_band_floats(a, std::min(kNarrowRowsPerBand, end - begin)));
+      BorrowedScratch band(t_band, narrow_conv_band_floats(a, std::min(kNarrowConvRows, end - begin)));
       while (begin < end) {
         const int64_t n = begin / a.oh, oy0 = begin % a.oh;
-        const int64_t oy1 = std::min({a.oh, oy0 + (end - begin), oy0 + kNarrowRowsPerBand});
+        const int64_t oy1 = std::min({a.oh, oy0 + (end - begin), oy0 + kNarrowConvRows});
         NarrowConvArgs ai = a;
         ai.x = x + n * a.c * a.ih * a.iw;
         ai.y = y + n * a.cout * a.oh * a.ow;
         narrow_(ai, oy0, oy1, band.data());
         begin += oy1 - oy0;
+      }
+    });
+  }
+
+  // Conv with a fused MaxPool (braid_fused_max_pool): on the narrow path the pool runs on
+  // groups of the convolution's rows in a per-thread scratch; otherwise the convolution goes
+  // into a per-thread scratch whole and the pooling loops run on it.
+  Status run_pooled(KernelContext& ctx, const ConvGeometry& g, const Tensor& x, const Tensor& w, const Tensor* b,
+                    const Tensor* r) const {
+    const Node& node = *ctx.node;
+    if (g.rank() != 2) return bad_node(node, "a fused max pool needs a 2-D convolution");
+    if (r) return bad_node(node, "a fused max pool takes no residual input");
+    NarrowPool pool;
+    pool.k = attrs_.pool_k;
+    pool.s = attrs_.pool_stride;
+    pool.pad = attrs_.pool_pad;
+    const int64_t oh = g.out[0], ow = g.out[1];
+    if (oh + 2 * pool.pad < pool.k || ow + 2 * pool.pad < pool.k)
+      return bad_node(node, "the fused max pool's window is larger than the convolution's padded output " +
+                                shape_to_string(Shape{oh, ow}));
+    pool.ph = (oh + 2 * pool.pad - pool.k) / pool.s + 1;
+    pool.pw = (ow + 2 * pool.pad - pool.k) / pool.s + 1;
+    const Dims out_shape = {g.batch, g.out_channels, pool.ph, pool.pw};
+    BRAID_ASSIGN_OR_RETURN(Tensor * y, ctx.allocate_output_dims(0, DataType::kFloat32, std::span<const int64_t>(out_shape)));
+    if (y->numel() == 0) return {};
+    const float* bias = b ? b->data<float>() : nullptr;
+    const bool weights_match = packed_w_shape_ == w.shape();
+    const bool lowp = ctx.precision != Precision::kF32 && !lowp_w_.empty() && weights_match;
+    if (narrow_pool_ && weights_match && !lowp && narrow_for(g)) {
+      run_narrow_pooled(ctx, g, pool, x.data<float>(), bias, y->data<float>());
+      return {};
+    }
+    const int64_t planes = g.batch * g.out_channels;
+    BorrowedScratch full(t_conv_full, planes * oh * ow);
+    run_conv(ctx, g, x, w, b, nullptr, attrs_.fused_relu, full.data());
+    misc::Pool2dPlane p;
+    p.in_h = oh;
+    p.in_w = ow;
+    p.out_h = pool.ph;
+    p.out_w = pool.pw;
+    p.kernel_h = p.kernel_w = pool.k;
+    p.stride_h = p.stride_w = pool.s;
+    p.pad_top = p.pad_left = p.pad_bottom = p.pad_right = pool.pad;
+    const misc::PoolNormLoops& loops = misc::pool_norm_loops();
+    const float* src = full.data();
+    float* dst = y->data<float>();
+    parallel_for_range(planes, 1, ctx.max_threads, [&](int64_t begin, int64_t end) {
+      for (int64_t i = begin; i < end; ++i) loops.max_pool_2d(src + i * oh * ow, dst + i * pool.ph * pool.pw, p);
+    });
+    return {};
+  }
+
+  // Pooled rows of all images split over the threads (at image boundaries).
+  void run_narrow_pooled(const KernelContext& ctx, const ConvGeometry& g, const NarrowPool& pool, const float* x,
+                         const float* bias, float* y) const {
+    const NarrowConvArgs a = narrow_args(g, bias, attrs_.fused_relu);
+    const double row_flops = 2.0 * static_cast<double>(a.cout * a.ow * a.c * a.kh * a.kw * pool.s);
+    const int64_t grain = std::max<int64_t>(1, static_cast<int64_t>(kNarrowTaskFlops / row_flops));
+    parallel_for_range(g.batch * pool.ph, grain, ctx.max_threads, [&](int64_t begin, int64_t end) {
+      BorrowedScratch band(t_band, narrow_conv_band_floats(a, kNarrowConvRows));
+      BorrowedScratch rows(t_pool_rows, narrow_conv_pool_rows_floats(a, pool));
+      while (begin < end) {
+        const int64_t n = begin / pool.ph, p0 = begin % pool.ph;
+        const int64_t p1 = std::min(pool.ph, p0 + (end - begin));
+        NarrowConvArgs ai = a;
+        ai.x = x + n * a.c * a.ih * a.iw;
+        ai.y = y + n * a.cout * pool.ph * pool.pw;
+        narrow_pool_(ai, pool, p0, p1, band.data(), rows.data());
+        begin += p1 - p0;
       }
     });
   }
@@ -627,6 +707,7 @@ class ConvKernel final : public OpKernel {
   std::vector<PackedB> packed_wt_;  // per group W^T, when W is a constant and outputs are few
   std::vector<std::unique_ptr<LowpWeights>> lowp_w_;  // per group, when W is a constant (not depthwise)
   NarrowConvFn narrow_;      // nullptr where W is not packed for it or the CPU has no variant
+  NarrowConvPoolFn narrow_pool_;  // likewise, with a fused MaxPool
   AlignedFloats narrow_w_;   // W packed for narrow_, when W is a constant of few input channels
   Shape packed_w_shape_;
 };

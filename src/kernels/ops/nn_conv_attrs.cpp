@@ -84,6 +84,15 @@ Result<ConvAttrs> parse_conv_attrs(const Node& node, bool transpose) {
   const std::string act = attr_string(node, "braid_fused_activation", "");
   if (act == "Relu") a.fused_relu = true;
   else if (!act.empty()) return unsupported_op(node.describe() + ": fused activation '" + act + "' is not supported");
+  const std::vector<int64_t> pool = attr_ints(node, "braid_fused_max_pool");
+  if (!pool.empty()) {
+    if (transpose || pool.size() != 3 || !(pool[1] == 2 && ((pool[0] == 3 && pool[2] == 1) || (pool[0] == 2 && pool[2] == 0))))
+      return unsupported_op(node.describe() + ": fused max pool " + list(pool) +
+                            " is not supported (3x3 stride 2 pad 1, or 2x2 stride 2 pad 0)");
+    a.pool_k = pool[0];
+    a.pool_stride = pool[1];
+    a.pool_pad = pool[2];
+  }
   return a;
 }
 

@@ -25,6 +25,10 @@ struct ConvAttrs {
   std::vector<int64_t> output_padding;  // ConvTranspose only
   std::vector<int64_t> output_shape;    // ConvTranspose only (spatial dims)
   bool fused_relu = false;              // braid_fused_activation = "Relu" (set by graph fusion)
+  // braid_fused_max_pool = [k, stride, pad] (set by graph fusion, Conv only): the output is
+  // MaxPool(k x k, stride, pads `pad` on every side, floor rounding) of the convolution's
+  // (after its activation). k 0: none.
+  int64_t pool_k = 0, pool_stride = 0, pool_pad = 0;
 };
 
 // Parses and checks the attributes of `node` (a Conv or ConvTranspose).

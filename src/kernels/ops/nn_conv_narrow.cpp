@@ -44,6 +44,20 @@ int64_t narrow_conv_band_floats(const NarrowConvArgs& a, int64_t rows) {
   return a.c * band_rows * narrow_conv_band_width(a);
 }
 
+// The convolution rows of one full group, channel-major.
+int64_t narrow_conv_pool_rows_floats(const NarrowConvArgs& a, const NarrowPool& pool) {
+  const int64_t rows = (kNarrowPoolGroup - 1) * pool.s + pool.k;
+  return a.cout * rows * a.ow;
+}
+
+NarrowConvPoolFn narrow_conv_pool_for(const CpuFeatures& f) {
+#if defined(__x86_64__) || defined(__i386__)
+  if (f.has_avx512() && f.fma) return narrow_conv_pool_avx512;
+#endif
+  (void)f;
+  return nullptr;
+}
+
 NarrowConvFn narrow_conv_for(const CpuFeatures& f) {
 #if defined(__x86_64__) || defined(__i386__)
   if (f.has_avx512() && f.fma) return narrow_conv_avx512;

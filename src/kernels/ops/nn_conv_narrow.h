@@ -9,6 +9,11 @@
 // NCHW in registers on the way out, with the bias and the fused ReLU. Single precision,
 // 2-D, group 1, dilation 1, stride 1 or 2 along x (any along y); AVX-512 only (elsewhere
 // Conv keeps its other paths).
+//
+// A MaxPool after the stem (k x k at stride 2, k = 2 or 3; graph fusion sets it on the Conv)
+// runs on the convolution's rows while they are in L2: groups of pooled rows, each from
+// the convolution rows it reads (the rows a group shares with the next are kept, not
+// recomputed), so the convolution's full output is never written.
 #pragma once
 
 #include <cstdint>
@@ -25,7 +30,19 @@ struct NarrowConvArgs {
   int64_t c = 0, ih = 0, iw = 0, cout = 0, oh = 0, ow = 0, kh = 0, kw = 0;
   int64_t sh = 1, sw = 1, ph = 0, pw = 0;  // ph / pw: leading pads
   bool relu = false;
+  // Where output row oy of channel co goes: y + co * y_plane + (oy - y_row0) * ow
+  // (y_plane 0: oh * ow, the whole map).
+  int64_t y_row0 = 0, y_plane = 0;
 };
+
+// The fused MaxPool: k x k windows at stride s (2) with `pad` leading (and trailing)
+// padding, giving a pooled map of ph x pw; floor rounding.
+struct NarrowPool {
+  int64_t k = 0, s = 2, pad = 0;
+  int64_t ph = 0, pw = 0;
+};
+constexpr int64_t kNarrowConvRows = 8;   // convolution rows per input band
+constexpr int64_t kNarrowPoolGroup = 8;  // pooled rows per group of convolution rows
 
 constexpr int kNarrowConvPositions = 14;  // output positions per tile
 constexpr int kNarrowConvBlock = 32;      // output channels per weight block
@@ -51,10 +68,19 @@ int64_t narrow_conv_band_floats(const NarrowConvArgs& a, int64_t rows);
 // floats, 64-byte aligned.
 using NarrowConvFn = void (*)(const NarrowConvArgs& a, int64_t oy0, int64_t oy1, float* band);
 
-// The variant for these CPU features (chosen once, at kernel creation); nullptr where there
+// Pooled rows [py0, py1) of one image (a.y: the pooled map, [cout, ph, pw]); `band` as for
+// narrow_conv with kNarrowConvRows rows, `rows` has narrow_conv_pool_rows_floats floats.
+using NarrowConvPoolFn = void (*)(const NarrowConvArgs& a, const NarrowPool& pool, int64_t py0, int64_t py1,
+                                  float* band, float* rows);
+int64_t narrow_conv_pool_rows_floats(const NarrowConvArgs& a, const NarrowPool& pool);
+
+// The variants for these CPU features (chosen once, at kernel creation); nullptr where there
 // is none.
 NarrowConvFn narrow_conv_for(const CpuFeatures& features);
+NarrowConvPoolFn narrow_conv_pool_for(const CpuFeatures& features);
 
 void narrow_conv_avx512(const NarrowConvArgs& a, int64_t oy0, int64_t oy1, float* band);
+void narrow_conv_pool_avx512(const NarrowConvArgs& a, const NarrowPool& pool, int64_t py0, int64_t py1, float* band,
+                             float* rows);
 
 }  // namespace braid::detail

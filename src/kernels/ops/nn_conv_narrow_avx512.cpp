@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <limits>
 
 #include "kernels/ops/nn_conv_narrow.h"
 
@@ -129,7 +130,7 @@ void fill_band(const NarrowConvArgs& a, int64_t oy0, int64_t rows, int64_t wb, f
 template <int S>
 void rows_for_stride(const NarrowConvArgs& a, int64_t oy0, int64_t oy1, const float* band, int64_t rows,
                      int64_t wb) {
-  const int64_t ohw = a.oh * a.ow;
+  const int64_t ohw = a.y_plane > 0 ? a.y_plane : a.oh * a.ow;
   const int64_t block_floats = a.c * a.kh * a.kw * kBlock;
   for (int64_t oy = oy0; oy < oy1; ++oy) {
     for (int64_t co0 = 0; co0 < a.cout; co0 += kBlock) {
@@ -143,7 +144,7 @@ void rows_for_stride(const NarrowConvArgs& a, int64_t oy0, int64_t oy1, const fl
       for (int64_t ox0 = 0; ox0 < a.ow; ox0 += kPos) {
         t.band = band + (oy - oy0) * a.sh * wb + ox0 * S;
         t.positions = std::min<int64_t>(kPos, a.ow - ox0);
-        t.y = a.y + co0 * ohw + oy * a.ow + ox0;
+        t.y = a.y + co0 * ohw + (oy - a.y_row0) * a.ow + ox0;
         if (t.channels > 16) tile<S, 2>(a, t);
         else tile<S, 1>(a, t);
       }
@@ -151,7 +152,79 @@ void rows_for_stride(const NarrowConvArgs& a, int64_t oy0, int64_t oy1, const fl
   }
 }
 
+inline __mmask16 lanes(int64_t n) {
+  return n >= 16 ? static_cast<__mmask16>(0xFFFF) : static_cast<__mmask16>((1u << (n > 0 ? n : 0)) - 1u);
+}
+
+// One pooled row of one channel from the k convolution rows at `rows` (ow floats each):
+// per 32 columns their vertical max, whose even and odd lanes are columns 2 x and 2 x + 1
+// of 16 outputs; a 3 x 3 window (pad 1) adds column 2 x - 1, the odd lanes shifted by one
+// with the previous 32 columns' last. Columns past the row read the lowest float. All in
+// registers: a round trip through memory at another alignment stalls store forwarding.
+template <int K>
+void pool_row(const float* rows, int64_t ow, int64_t pw, float* out) {
+  const __m512 lowest = _mm512_set1_ps(-std::numeric_limits<float>::max());
+  const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+  const __m512i odd = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+  __m512 odd_prev = lowest;
+  for (int64_t x = 0; x < pw; x += 16) {
+    const int64_t ix = 2 * x;
+    const __mmask16 m_lo = lanes(ow - ix), m_hi = lanes(ow - ix - 16);
+    __m512 lo = lowest, hi = lowest;
+#pragma GCC unroll 3
+    for (int j = 0; j < K; ++j) {
+      lo = _mm512_max_ps(lo, _mm512_mask_loadu_ps(lowest, m_lo, rows + j * ow + ix));
+      hi = _mm512_max_ps(hi, _mm512_mask_loadu_ps(lowest, m_hi, rows + j * ow + ix + 16));
+    }
+    const __m512 e = _mm512_permutex2var_ps(lo, even, hi), o = _mm512_permutex2var_ps(lo, odd, hi);
+    __m512 r = _mm512_max_ps(e, o);
+    if constexpr (K == 3) {
+      const __m512 left = _mm512_castsi512_ps(_mm512_alignr_epi32(_mm512_castps_si512(o), _mm512_castps_si512(odd_prev), 15));
+      r = _mm512_max_ps(r, left);
+      odd_prev = o;
+    }
+    _mm512_mask_storeu_ps(out + x, lanes(pw - x), r);
+  }
+}
+
 }  // namespace
+
+void narrow_conv_pool_avx512(const NarrowConvArgs& a, const NarrowPool& pool, int64_t py0, int64_t py1, float* band,
+                             float* rows) {
+  const int64_t k = pool.k, s = pool.s, ow = a.ow;
+  const int64_t cap = (kNarrowPoolGroup - 1) * s + k;  // convolution rows of a full group
+  const int64_t plane = cap * ow;
+  const int64_t ov = k > s ? k - s : 0;  // rows a group shares with the next
+  const float lowest = -std::numeric_limits<float>::max();
+  NarrowConvArgs conv = a;
+  conv.y = rows;
+  conv.y_plane = plane;
+  for (int64_t p0 = py0; p0 < py1; p0 += kNarrowPoolGroup) {
+    const int64_t p1 = std::min(py1, p0 + kNarrowPoolGroup);
+    const int64_t r_lo = p0 * s - pool.pad, r_hi = (p1 - 1) * s - pool.pad + k;
+    int64_t first = r_lo;
+    if (p0 > py0 && ov > 0) {  // the previous (full) group ended with rows [r_lo, r_lo + ov)
+      for (int64_t c = 0; c < a.cout; ++c)
+        std::memmove(rows + c * plane, rows + c * plane + (cap - ov) * ow, static_cast<size_t>(ov * ow) * sizeof(float));
+      first = r_lo + ov;
+    }
+    conv.y_row0 = r_lo;
+    for (int64_t r = first; r < r_hi; ++r) {  // rows outside the map: the lowest float
+      if (r >= 0 && r < a.oh) continue;
+      for (int64_t c = 0; c < a.cout; ++c) std::fill_n(rows + c * plane + (r - r_lo) * ow, ow, lowest);
+    }
+    for (int64_t r = std::max<int64_t>(first, 0), end = std::min(r_hi, a.oh); r < end; r += kNarrowConvRows)
+      narrow_conv_avx512(conv, r, std::min(end, r + kNarrowConvRows), band);
+    for (int64_t c = 0; c < a.cout; ++c) {
+      for (int64_t p = p0; p < p1; ++p) {
+        float* out = a.y + (c * pool.ph + p) * pool.pw;
+        const float* top = rows + c * plane + (p * s - pool.pad - r_lo) * ow;
+        if (k == 3) pool_row<3>(top, ow, pool.pw, out);
+        else pool_row<2>(top, ow, pool.pw, out);
+      }
+    }
+  }
+}
 
 void narrow_conv_avx512(const NarrowConvArgs& a, int64_t oy0, int64_t oy1, float* band) {
   if (oy1 <= oy0) return;

@@ -449,6 +449,64 @@ TEST_P(ConvIsaTest, NarrowInputLayersMatchReference) {
   }
 }
 
+TEST_P(ConvIsaTest, FusedMaxPoolMatchesReference) {
+  // Conv with braid_fused_max_pool = [k, 2, pad] (3x3 pad 1 or 2x2 pad 0, floor rounding),
+  // against the double reference convolution pooled in double: narrow inputs (on AVX-512
+  // the narrow kernel pooling groups of 8 rows, the rows a group shares with the next
+  // carried over; elsewhere the pool on a scratch convolution) and 8 input channels (the
+  // scratch route everywhere); odd and even maps, several groups, batches, 1-3 threads
+  // (tasks starting mid-image), with and without ReLU and bias.
+  std::mt19937 rng(777);
+  auto pick = [&](int64_t lo, int64_t hi) { return std::uniform_int_distribution<int64_t>(lo, hi)(rng); };
+  for (int i = 0; i < 30; ++i) {
+    ConvCfg c;
+    c.n = pick(1, 2);
+    c.cin = i % 5 == 4 ? 8 : pick(3, 4);
+    c.cout = 16 * pick(1, 4) - (pick(0, 2) == 0 ? pick(1, 8) : 0);
+    const int64_t kk = pick(6, 7);
+    c.k = {kk, kk};
+    c.stride = {pick(1, 2), 2};
+    c.dil = {1, 1};
+    c.in = {pick(kk, 60), pick(kk, 70)};
+    c.pads = {kk / 2, kk / 2, kk / 2, kk / 2};
+    c.bias = pick(0, 3) != 0;
+    c.relu = pick(0, 1) == 1;
+    const int64_t pk = pick(2, 3), pad = pk == 3 ? 1 : 0;
+    std::mt19937 data(static_cast<uint32_t>(900 + i));
+    Shape xs = {c.n, c.cin, c.in[0], c.in[1]}, ws = {c.cout, c.cin, kk, kk};
+    Tensor x = random_tensor(xs, data), w = random_tensor(ws, data), b = random_tensor({c.cout}, data);
+    std::vector<double> conv, mag;
+    std::vector<int64_t> out;
+    conv_reference(c, x, w, c.bias ? &b : nullptr, conv, mag, out);
+    if (out[0] + 2 * pad < pk || out[1] + 2 * pad < pk) continue;
+    const int64_t ph = (out[0] + 2 * pad - pk) / 2 + 1, pw = (out[1] + 2 * pad - pk) / 2 + 1;
+    OpRunner r = make_conv_runner(c, x, w, b);
+    r.attr_ints("braid_fused_max_pool", {pk, 2, pad});
+    auto y = r.run(1 + i % 3);
+    ASSERT_TRUE(y.ok()) << y.status().to_string();
+    const Tensor& t = (*y)[0];
+    ASSERT_EQ(t.shape(), (Shape{c.n, c.cout, ph, pw})) << c.describe();
+    int64_t terms = c.cin * kk * kk;
+    for (int64_t n = 0; n < c.n * c.cout; ++n)
+      for (int64_t py = 0; py < ph; ++py)
+        for (int64_t px = 0; px < pw; ++px) {
+          double want = -INFINITY, tol = 0;
+          for (int64_t dy = 0; dy < pk; ++dy)
+            for (int64_t dx = 0; dx < pk; ++dx) {
+              const int64_t oy = py * 2 - pad + dy, ox = px * 2 - pad + dx;
+              if (oy < 0 || oy >= out[0] || ox < 0 || ox >= out[1]) continue;
+              const size_t idx = static_cast<size_t>((n * out[0] + oy) * out[1] + ox);
+              want = std::max(want, conv[idx]);
+              tol = std::max(tol, (static_cast<double>(terms) + 8) * 1.2e-7 * (mag[idx] + 1.0));
+            }
+          const float got = t.data<float>()[(n * ph + py) * pw + px];
+          ASSERT_TRUE(std::fabs(got - want) <= tol)
+              << c.describe() << " pool " << pk << ": y[" << n << "," << py << "," << px << "] = " << got << ", want "
+              << want;
+        }
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(AllIsas, ConvIsaTest, ::testing::ValuesIn(isas_to_test()),
                          [](const auto& info) { return info.param; });
 

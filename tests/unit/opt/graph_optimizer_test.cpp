@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <random>
 #include <string>
 #include <vector>
@@ -181,6 +182,67 @@ TEST(GraphOptimizer, ConvBatchNormReluBecomesOneConv) {
     EXPECT_EQ(g.values[g.outputs[0]].name, original.values[original.outputs[0]].name);
     EXPECT_LE(max_rel_error(run(original), run(g)), 1e-5) << "bias " << bias;
   }
+}
+
+// A stem: Conv(3 -> 32, 7x7, stride 2, pads 3) -> Relu -> MaxPool(k, stride 2) on 1x3xHxW.
+Graph stem_pool(int64_t k, std::vector<Attribute> pool_attrs, int64_t cin = 3) {
+  Builder b;
+  const int64_t h = 37, w = 46, oh = (h + 6 - 7) / 2 + 1, ow = (w + 6 - 7) / 2 + 1;
+  const int64_t pad = k == 3 ? 1 : 0;
+  const ValueId x = b.input("x", {1, cin, h, w});
+  const ValueId c = b.op("Conv", {x, b.constant("w", {32, cin, 7, 7}, 21), b.constant("cb", {32}, 22)},
+                         {1, 32, oh, ow}, {ints_attr("pads", {3, 3, 3, 3}), ints_attr("strides", {2, 2})});
+  const ValueId r = b.op("Relu", {c}, {1, 32, oh, ow});
+  pool_attrs.push_back(ints_attr("kernel_shape", {k, k}));
+  const ValueId y = b.op("MaxPool", {r}, {1, 32, (oh + 2 * pad - k) / 2 + 1, (ow + 2 * pad - k) / 2 + 1},
+                         std::move(pool_attrs));
+  return b.finish({y});
+}
+
+TEST(GraphOptimizer, StemConvReluMaxPoolBecomesOneConv) {
+  for (int64_t k : {3, 2}) {
+    std::vector<Attribute> attrs = {ints_attr("strides", {2, 2})};
+    if (k == 3) attrs.push_back(ints_attr("pads", {1, 1, 1, 1}));
+    const Graph original = stem_pool(k, attrs);
+    Graph g = original;
+    GraphOptimizationStats stats;
+    ASSERT_TRUE(optimize_graph(g, {}, &stats).ok());
+    EXPECT_EQ(stats.activations_fused, 1);
+    EXPECT_EQ(stats.max_pools_fused, 1);
+    ASSERT_EQ(g.nodes.size(), 1u);
+    const Attribute* pool = g.nodes[0].find_attribute("braid_fused_max_pool");
+    ASSERT_NE(pool, nullptr);
+    EXPECT_EQ(pool->ints, (std::vector<int64_t>{k, 2, k == 3 ? 1 : 0}));
+    EXPECT_EQ(g.values[g.outputs[0]].name, original.values[original.outputs[0]].name);
+    // The same convolution kernel, and max is exact: the same bits as Conv then MaxPool.
+    const std::vector<Tensor> want = run(original), got = run(g);
+    ASSERT_EQ(want.size(), 1u);
+    ASSERT_EQ(got.size(), 1u);
+    ASSERT_EQ(want[0].shape(), got[0].shape());
+    EXPECT_EQ(0, std::memcmp(want[0].raw_data(), got[0].raw_data(), want[0].byte_size())) << "k " << k;
+  }
+}
+
+TEST(GraphOptimizer, MaxPoolThatTheConvCannotTakeStays) {
+  // ceil_mode, other pads, stride 1, dilation, and a Conv of 8 input channels: not fused.
+  const std::vector<std::vector<Attribute>> pools = {
+      {ints_attr("strides", {2, 2}), ints_attr("pads", {1, 1, 1, 1}), int_attr("ceil_mode", 1)},
+      {ints_attr("strides", {2, 2}), ints_attr("pads", {0, 0, 1, 1})},
+      {ints_attr("strides", {1, 1}), ints_attr("pads", {1, 1, 1, 1})},
+      {ints_attr("strides", {2, 2}), ints_attr("pads", {1, 1, 1, 1}), ints_attr("dilations", {2, 2})},
+  };
+  for (const auto& attrs : pools) {
+    const Graph original = stem_pool(3, attrs);
+    Graph g = original;
+    GraphOptimizationStats stats;
+    ASSERT_TRUE(optimize_graph(g, {}, &stats).ok());
+    EXPECT_EQ(stats.max_pools_fused, 0);
+    EXPECT_EQ(count_op(g, "MaxPool"), 1);
+  }
+  Graph g = stem_pool(3, {ints_attr("strides", {2, 2}), ints_attr("pads", {1, 1, 1, 1})}, 8);
+  GraphOptimizationStats stats;
+  ASSERT_TRUE(optimize_graph(g, {}, &stats).ok());
+  EXPECT_EQ(stats.max_pools_fused, 0);
 }
 
 TEST(GraphOptimizer, FoldedWeightsMatchADoubleReference) {
@@ -365,6 +427,7 @@ TEST(GraphOptimizer, DisabledPassesChangeNothingAndResultsAreDeterministic) {
   Graph off = original;
   GraphOptimizationOptions none;
   none.fold_batch_norm = none.fuse_activation = none.fuse_bias = none.fuse_residual = none.remove_dead_nodes = false;
+  none.fuse_max_pool = false;
   ASSERT_TRUE(optimize_graph(off, none).ok());
   EXPECT_EQ(off.nodes.size(), original.nodes.size());
   Graph a = original, b = original;
