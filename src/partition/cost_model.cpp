@@ -100,7 +100,13 @@ Cost estimate_node_cost(const Graph& graph, NodeId id, std::span<const Shape> sh
     const Shape* x = in_shape(0);
     if (w != nullptr && !w->empty() && (*w)[0] > 0) {
       const double per_out = shape_numel(*w) / static_cast<double>((*w)[0]);  // C/g * prod(kernel)
-      c.flops = 2.0 * out0 * per_out + (numel(2) > 0 ? out0 : 0);
+      // A fused MaxPool (braid_fused_max_pool = [k, stride, pad], graph fusion): the
+      // convolution computes about stride^2 outputs per pooled one.
+      double conv_out = out0;
+      if (const Attribute* pool = n.find_attribute("braid_fused_max_pool");
+          pool != nullptr && pool->ints.size() == 3 && pool->ints[1] > 0)
+        conv_out *= static_cast<double>(pool->ints[1] * pool->ints[1]);
+      c.flops = 2.0 * conv_out * per_out + (numel(2) > 0 ? conv_out : 0);
       const int64_t group = attr_i(n, "group", 1);
       const bool depthwise = x != nullptr && x->size() > 1 && group > 1 && group == (*x)[1];
       bool pointwise = true;

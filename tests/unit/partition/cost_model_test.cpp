@@ -33,6 +33,21 @@ TEST(CostModel, ConvCountsMacsBiasBytesAndPackBlock) {
   EXPECT_GT(c.intensity(), 50);
 }
 
+TEST(CostModel, ConvWithAFusedMaxPoolCountsTheConvolutionsOutputs) {
+  // The stem with its MaxPool fused (graph fusion): the output is the pooled 56 x 56 map,
+  // the work that of the 112 x 112 convolution.
+  TestGraph b;
+  ValueId x = b.input("x", {1, 3, 224, 224});
+  ValueId w = b.constant("w", {64, 3, 7, 7});
+  ValueId y = b.op("Conv", {x, w}, {1, 64, 56, 56}, "conv",
+                   {ints_attr("strides", {2, 2}), ints_attr("pads", {3, 3, 3, 3}),
+                    ints_attr("braid_fused_max_pool", {3, 2, 1})});
+  Graph g = b.finish({y});
+  const Cost c = estimate_node_costs(g)[0];
+  EXPECT_DOUBLE_EQ(c.flops, 2 * (64.0 * 112 * 112) * 147);
+  EXPECT_DOUBLE_EQ(c.bytes_written, 64.0 * 56 * 56 * 4);
+}
+
 TEST(CostModel, MatMulGemmAndDefaults) {
   TestGraph b;
   ValueId x = b.input("x", {4, 128});
