@@ -75,26 +75,8 @@ struct Scratch {
 };
 thread_local Scratch t_scratch;
 
-// The shared packed A of one GEMM, borrowed for its duration: a task that this thread
-// steals while it waits in the GEMM's fork/join (another GEMM) finds the slot empty and
-// allocates its own, so it never overwrites an A that the threads are still reading.
+// The shared packed A of one GEMM (borrowed per call: BorrowedScratch).
 thread_local AlignedFloats t_shared_a;
-class SharedA {
- public:
-  explicit SharedA(int64_t n) {
-    std::swap(buf_, t_shared_a);
-    if (buf_.size() < n) buf_ = AlignedFloats(n);
-  }
-  ~SharedA() {
-    if (t_shared_a.size() < buf_.size()) std::swap(buf_, t_shared_a);
-  }
-  SharedA(const SharedA&) = delete;
-  SharedA& operator=(const SharedA&) = delete;
-  float* data() { return buf_.data(); }
-
- private:
-  AlignedFloats buf_;
-};
 
 int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
@@ -357,9 +339,9 @@ void Gemm::run(const GemmArgs& g, int max_threads) const {
   // Every thread would gather all of a per-call A from its source (the transposed
   // convolutions' patches): the threads pack a share of its panels each, in the layout of
   // a prepacked A, then all compute from it. The same packers and K blocks: the same bits.
-  std::optional<SharedA> shared;
+  std::optional<BorrowedScratch> shared;
   if (lender == nullptr && tm == 1 && tn > 1 && g.a_source != nullptr && g.m * g.k >= kSharedPackAFloats) {
-    shared.emplace(g.m * g.k);
+    shared.emplace(t_shared_a, g.m * g.k);
     float* dst = shared->data();
     const int64_t kb = k_block(kc_max_of(arch, g.kc), g.k);
     parallel_for_range(pm, 1, static_cast<int>(chunks), [&](int64_t p0, int64_t p1) {

@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <memory>
+#include <utility>
 
 #include "kernels/cpu_features.h"
 
@@ -37,6 +38,29 @@ class AlignedFloats {
   };
   std::unique_ptr<float, Free> data_;
   int64_t size_ = 0;
+};
+
+// A per-thread scratch buffer borrowed for one kernel call: the thread_local `slot` is
+// swapped out while in use, so a task that this thread steals while it waits in the call's
+// fork/join (another kernel) finds the slot empty and allocates its own, instead of
+// overwriting or reallocating what the call's other threads are still using. Returned to
+// the slot afterwards (the larger one kept): the steady state does not allocate.
+class BorrowedScratch {
+ public:
+  BorrowedScratch(AlignedFloats& slot, int64_t n) : slot_(slot) {
+    std::swap(buf_, slot_);
+    if (buf_.size() < n) buf_ = AlignedFloats(n);
+  }
+  ~BorrowedScratch() {
+    if (slot_.size() < buf_.size()) std::swap(buf_, slot_);
+  }
+  BorrowedScratch(const BorrowedScratch&) = delete;
+  BorrowedScratch& operator=(const BorrowedScratch&) = delete;
+  float* data() { return buf_.data(); }
+
+ private:
+  AlignedFloats& slot_;
+  AlignedFloats buf_;
 };
 
 // op(A) (M x K) packed once for one ISA variant, e.g. Conv weights at load time.

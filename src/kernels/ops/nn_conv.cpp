@@ -81,28 +81,6 @@ thread_local AlignedFloats t_band;
 thread_local AlignedFloats t_pool_rows;  // the fused MaxPool's convolution rows
 thread_local AlignedFloats t_conv_full;  // the fused MaxPool's convolution, off the narrow path
 
-// A per-thread scratch buffer (the zero-padded input, the transposed output of one
-// (image, group) GEMM), borrowed for the GEMM's duration: a task that this thread steals
-// while it waits inside the GEMM finds the buffer taken and uses one of its own, so it
-// can neither overwrite nor reallocate what the GEMM's other threads are still using.
-class BorrowedScratch {
- public:
-  BorrowedScratch(AlignedFloats& slot, int64_t n) : slot_(slot) {
-    std::swap(buf_, slot_);
-    if (buf_.size() < n) buf_ = AlignedFloats(n);
-  }
-  ~BorrowedScratch() {
-    if (slot_.size() < buf_.size()) std::swap(buf_, slot_);
-  }
-  BorrowedScratch(const BorrowedScratch&) = delete;
-  BorrowedScratch& operator=(const BorrowedScratch&) = delete;
-  float* data() { return buf_.data(); }
-
- private:
-  AlignedFloats& slot_;
-  AlignedFloats buf_;
-};
-
 // y = y + r, then max(0, .) when relu (NaN stays NaN), over n elements.
 void add_residual(float* __restrict y, const float* __restrict r, int64_t n, bool relu) {
   if (relu) {
