@@ -2,7 +2,9 @@
 // -mfma). Up to 64 output columns of a row accumulate in registers over every tap (rows of
 // one vector: four rows at a time, for four independent FMA chains). Stride 1 loads
 // directly, stride 2 deinterleaves two loads, other strides gather; vectors that touch the
-// left/right padding use masked loads (masked-off lanes are never read).
+// left/right padding use masked loads (masked-off lanes are never read). 3x3 layers have
+// their own loops: stride 1 with the input rows shared by neighbouring output rows, stride
+// 2 with each input row deinterleaved once for its three taps.
 #include <immintrin.h>
 
 #include "kernels/ops/nn_depthwise.h"
@@ -206,6 +208,60 @@ void channel_3x3(const DepthwiseArgs& a, int64_t c) {
   }
 }
 
+// 3x3, stride 2, no dilation: per block of 16 output columns, four output rows at a time
+// from their nine input rows, each input row deinterleaved once into the columns of taps
+// kx = 0, 1, 2 (even and odd lanes of two loads, the even ones shifted by one lane with
+// one more column) and used by the one or two output rows that read it. The generic
+// stride-2 loop deinterleaves every (row, tap) again: two loads and a permute per FMA.
+void channel_3x3_s2(const DepthwiseArgs& a, int64_t c) {
+  constexpr int R = 4;
+  const float* x = a.x + c * a.ih * a.iw;
+  const float* w = a.w + c * 9;
+  __m512 wv[9];
+  for (int i = 0; i < 9; ++i) wv[i] = _mm512_set1_ps(w[i]);
+  const __m512 bias = _mm512_set1_ps(a.bias ? a.bias[c] : 0.0f);
+  const __m512 zero = _mm512_setzero_ps();
+  const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+  const __m512i odd = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+  float* y = a.y + c * a.oh * a.ow;
+  for (int64_t ox0 = 0; ox0 < a.ow; ox0 += 16) {
+    const int64_t base = 2 * ox0 - a.pw;  // input column of tap kx = 0 for output ox0
+    const __mmask16 m_lo = range_mask(base, a.iw), m_hi = range_mask(base + 16, a.iw);
+    const __mmask16 m_x = range_mask(base + 32, a.iw) & 1;
+    const int64_t left = a.ow - ox0;
+    const __mmask16 store = left >= 16 ? static_cast<__mmask16>(0xFFFF) : static_cast<__mmask16>((1u << left) - 1u);
+    for (int64_t oy0 = 0; oy0 < a.oh; oy0 += R) {
+      __m512 acc[R];
+#pragma GCC unroll 4
+      for (int j = 0; j < R; ++j) acc[j] = bias;
+      // Input rows 2 oy0 - ph + r, r = 0 .. 2 R: tap row ky = r - 2 j of output row oy0 + j.
+#pragma GCC unroll 9
+      for (int r = 0; r < 2 * R + 1; ++r) {
+        const int64_t iy = 2 * oy0 - a.ph + r;
+        if (iy < 0 || iy >= a.ih) continue;
+        const float* row = x + iy * a.iw + base;
+        const __m512 lo = _mm512_maskz_loadu_ps(m_lo, row), hi = _mm512_maskz_loadu_ps(m_hi, row + 16);
+        const __m512 t0 = _mm512_permutex2var_ps(lo, even, hi), t1 = _mm512_permutex2var_ps(lo, odd, hi);
+        const __m512 t2 = _mm512_castsi512_ps(_mm512_alignr_epi32(
+            _mm512_castps_si512(_mm512_maskz_loadu_ps(m_x, row + 32)), _mm512_castps_si512(t0), 1));
+#pragma GCC unroll 4
+        for (int j = 0; j < R; ++j) {
+          const int ky = r - 2 * j;
+          if (ky < 0 || ky > 2) continue;
+          acc[j] = _mm512_fmadd_ps(wv[ky * 3], t0, acc[j]);
+          acc[j] = _mm512_fmadd_ps(wv[ky * 3 + 1], t1, acc[j]);
+          acc[j] = _mm512_fmadd_ps(wv[ky * 3 + 2], t2, acc[j]);
+        }
+      }
+#pragma GCC unroll 4
+      for (int j = 0; j < R; ++j) {
+        if (oy0 + j >= a.oh) break;
+        _mm512_mask_storeu_ps(y + (oy0 + j) * a.ow + ox0, store, a.relu ? _mm512_max_ps(zero, acc[j]) : acc[j]);
+      }
+    }
+  }
+}
+
 template <int S>
 void channel(const DepthwiseArgs& a, int64_t c) {
   const float* x = a.x + c * a.ih * a.iw;
@@ -229,9 +285,12 @@ void channel(const DepthwiseArgs& a, int64_t c) {
 }  // namespace
 
 void depthwise_avx512(const DepthwiseArgs& args, int64_t c0, int64_t c1) {
-  const bool k3s1 = args.kh == 3 && args.kw == 3 && args.sh == 1 && args.sw == 1 && args.dh == 1 && args.dw == 1;
+  const bool k3 = args.kh == 3 && args.kw == 3 && args.dh == 1 && args.dw == 1;
+  const bool k3s1 = k3 && args.sh == 1 && args.sw == 1;
+  const bool k3s2 = k3 && args.sh == 2 && args.sw == 2;
   for (int64_t c = c0; c < c1; ++c) {
     if (k3s1) channel_3x3(args, c);
+    else if (k3s2) channel_3x3_s2(args, c);
     else if (args.sw == 1 && args.kw <= kMaxMaskedTaps) channel<1>(args, c);
     else if (args.sw == 2 && args.kw <= kMaxMaskedTaps) channel<2>(args, c);
     else channel<0>(args, c);
