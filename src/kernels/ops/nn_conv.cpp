@@ -69,6 +69,9 @@ constexpr double kDepthwiseTaskFlops = 1.0e6;
 // kNarrowConvRows rows: the padded input rows are copied per band, so that the band stays
 // in L1 / L2 while its rows are read kh / sh times).
 constexpr double kNarrowTaskFlops = 1.0e6;
+// A narrow-input convolution on one thread in adaptive mode goes in pieces of rows that
+// idle cores may take (run_elastic) from this many flops, like a GEMM (gemm.cpp).
+constexpr double kNarrowElasticFlops = 25.0e6;
 
 // Output positions per block of materialised patches on the bf16 / int8 path.
 constexpr int64_t kLowpPatchBlock = 256;
@@ -131,6 +134,12 @@ bool parity_planes_enabled() {
 // A/B measurements with one binary.
 bool narrow_conv_enabled() {
   static const bool on = env_switch_on("BRAID_CONV_NARROW");
+  return on;
+}
+
+// BRAID_GEMM_ELASTIC=0 keeps one-thread narrow convolutions whole too (read once).
+bool narrow_elastic_allowed() {
+  static const bool on = env_switch_on("BRAID_GEMM_ELASTIC");
   return on;
 }
 
@@ -200,6 +209,12 @@ bool direct_b_for(const ConvGeometry& g, const Dims3& in, const Dims3& out, cons
     split->ws = ws;
   }
   return true;
+}
+
+// Whether the narrow-input kernel takes this geometry (nn_conv_narrow.h).
+bool narrow_geometry(const ConvGeometry& g) {
+  return g.group == 1 && g.rank() == 2 && g.dilation[0] == 1 && g.dilation[1] == 1 &&
+         narrow_conv_applies(g.in_channels, g.out_channels, g.kernel[0], g.kernel[1], g.stride[1], g.out[1]);
 }
 
 class ConvKernel final : public OpKernel {
@@ -346,8 +361,8 @@ class ConvKernel final : public OpKernel {
       run_lowp(ctx, g, x, bias, res, relu, y);
       return;
     }
-    if (narrow_ && weights_match && res == nullptr && narrow_for(g)) {
-      run_narrow(ctx, g, x, bias, relu, y);
+    if (narrow_ && weights_match && narrow_for(g)) {
+      run_narrow(ctx, g, x, bias, res, relu, y);
       return;
     }
     const bool prepacked = !packed_w_.empty() && weights_match;
@@ -486,9 +501,7 @@ class ConvKernel final : public OpKernel {
 
   // Whether this call's geometry takes the narrow-input kernel (its weights are packed).
   static bool narrow_for(const ConvGeometry& g) {
-    return g.group == 1 && g.rank() == 2 && g.dilation[0] == 1 && g.dilation[1] == 1 &&
-           narrow_conv_applies(g.in_channels, g.out_channels, g.kernel[0], g.kernel[1], g.stride[1]) &&
-           narrow_conv_enabled();
+    return narrow_geometry(g) && narrow_conv_enabled();
   }
 
   NarrowConvArgs narrow_args(const ConvGeometry& g, const float* bias, bool relu) const {
@@ -513,12 +526,12 @@ class ConvKernel final : public OpKernel {
 
   // Output rows of all images split over the threads (at image boundaries), each task's
   // rows in bands of kNarrowConvRows.
-  void run_narrow(const KernelContext& ctx, const ConvGeometry& g, const float* x, const float* bias, bool relu,
-                  float* y) const {
+  void run_narrow(const KernelContext& ctx, const ConvGeometry& g, const float* x, const float* bias,
+                  const float* res, bool relu, float* y) const {
     const NarrowConvArgs a = narrow_args(g, bias, relu);
     const double row_flops = 2.0 * static_cast<double>(a.cout * a.ow * a.c * a.kh * a.kw);
-    const int64_t grain = std::max<int64_t>(1, static_cast<int64_t>(kNarrowTaskFlops / row_flops));
-    parallel_for_range(g.batch * a.oh, grain, ctx.max_threads, [&](int64_t begin, int64_t end) {
+    const int64_t rows = g.batch * a.oh;
+    auto task = [&](int64_t begin, int64_t end) {
       BorrowedScratch band(t_band, narrow_conv_band_floats(a, std::min(kNarrowConvRows, end - begin)));
       while (begin < end) {
         const int64_t n = begin / a.oh, oy0 = begin % a.oh;
@@ -526,10 +539,27 @@ class ConvKernel final : public OpKernel {
         NarrowConvArgs ai = a;
         ai.x = x + n * a.c * a.ih * a.iw;
         ai.y = y + n * a.cout * a.oh * a.ow;
+        ai.residual = res ? res + n * a.cout * a.oh * a.ow : nullptr;
         narrow_(ai, oy0, oy1, band.data());
         begin += oy1 - oy0;
       }
-    });
+    };
+    // Adaptive mode, one thread: in pieces of rows that cores freed meanwhile can take (as
+    // the GEMM does, Gemm::run); the bits do not depend on who computes a row.
+    const double flops = row_flops * static_cast<double>(rows);
+    const CoreLender* lender = ctx.max_threads == 1 && flops >= kNarrowElasticFlops && narrow_elastic_allowed()
+                                   ? current_core_lender()
+                                   : nullptr;
+    if (lender != nullptr && lender->spare(lender->ctx) > 0) {
+      const int64_t pieces = std::min<int64_t>(rows, flops >= 4 * kNarrowElasticFlops ? 8 : 4);
+      if (pieces >= 3) {
+        run_elastic(pieces, *lender, static_cast<int>(pieces - 1),
+                    [&](int64_t i) { task(rows * i / pieces, rows * (i + 1) / pieces); });
+        return;
+      }
+    }
+    const int64_t grain = std::max<int64_t>(1, static_cast<int64_t>(kNarrowTaskFlops / row_flops));
+    parallel_for_range(rows, grain, ctx.max_threads, task);
   }
 
   // Conv with a fused MaxPool (braid_fused_max_pool): on the narrow path the pool runs on
@@ -709,24 +739,31 @@ Result<std::unique_ptr<OpKernel>> make_conv(const KernelInit& init) {
     const int64_t cout_g = w->dim(0) / attrs.group;
     const int64_t kdim = w->numel() / w->dim(0);
     // With a known input shape, pack W for the layout this layer will use; else for the
-    // usual one (the other falls back to packing per call).
-    bool transposed = false;
+    // usual one (the other falls back to packing per call). The narrow-input kernel's
+    // layout: for a known shape it takes (then without the GEMM's), and for the stems (1-4
+    // input channels) whatever the shape.
+    bool transposed = false, narrow_layout = false, shape_known = false;
+    const bool narrow_cpu = narrow_conv_for(cpu_features()) != nullptr && attrs.group == 1 && w->rank() == 4;
     if (auto xs = init.static_input_shape(0)) {
       auto g = conv_geometry(node, attrs, *xs, w->shape());
       if (!g.ok()) return g.status();
+      shape_known = true;
       transposed = use_transposed(*g) && g->rank() <= 3 &&
                    !(g->group == g->in_channels && g->group == g->out_channels && g->rank() <= 2);
+      narrow_layout = narrow_cpu && narrow_geometry(*g);
+    } else if (narrow_cpu) {
+      const int64_t sw = attrs.strides.size() == 2 ? attrs.strides[1] : 1;
+      narrow_layout = narrow_conv_applies(w->dim(1), w->dim(0), w->dim(2), w->dim(3), sw, 0);
     }
     const bool depthwise = w->dim(1) == 1 && cout_g == 1;  // the depthwise path reads W directly
     for (int64_t grp = 0; grp < attrs.group && !depthwise; ++grp) {
       const float* wg = w->data<float>() + grp * cout_g * kdim;
       if (transposed) packed_t.push_back(gemm.pack_b(true, kdim, cout_g, wg, kdim));
-      else packed.push_back(gemm.pack_a(false, cout_g, kdim, wg, kdim, kConvKc));
+      else if (!(narrow_layout && shape_known)) packed.push_back(gemm.pack_a(false, cout_g, kdim, wg, kdim, kConvKc));
       if (w->rank() <= 4)  // 1-D and 2-D convolutions have the low-precision path
         lowp.push_back(std::make_unique<LowpWeights>(wg, cout_g, kdim, kdim, true));
     }
-    if (attrs.group == 1 && w->rank() == 4 &&
-        narrow_conv_applies(w->dim(1), w->dim(0), w->dim(2), w->dim(3), 1)) {
+    if (narrow_layout) {
       narrow = AlignedFloats(narrow_conv_packed_floats(w->dim(0), w->dim(1), w->dim(2), w->dim(3)));
       pack_narrow_conv_weights(w->data<float>(), w->dim(0), w->dim(1), w->dim(2), w->dim(3), narrow.data());
     }

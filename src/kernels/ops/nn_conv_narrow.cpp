@@ -6,15 +6,24 @@
 
 namespace braid::detail {
 
-// Up to 4 input channels (RGB, RGBA): with more, the weights of a block (C_in * kh * kw *
-// 32 floats) and the band's rows stop fitting L1 together, and the GEMM paths, whose K
-// grows with C_in, run near the FMA ceiling anyway. At least 100 taps (C_in * kh * kw): a
-// tile's transpose and stores cost as much as ~25 taps, so short ones lose to the GEMM
-// paths (BM_Conv, 1 thread: 7x7 3->64 at 224, 147 taps, 951-1000 against 1084-1134 us;
-// the ensemble's 5x5 3->48, 75 taps, 43 against 39; its 3x3 3->32, 27 taps, 71 against
-// 42). Output channels: at least one vector.
-bool narrow_conv_applies(int64_t cin, int64_t cout, int64_t kh, int64_t kw, int64_t sw) {
-  return cin >= 1 && cin <= 4 && cin * kh * kw >= 100 && cout >= 16 && kh * kw <= 64 && (sw == 1 || sw == 2);
+// Up to 4 input channels (RGB, RGBA) with at least 100 taps (C_in * kh * kw): a tile's
+// transpose and stores cost as much as ~25 taps, so short ones lose to the GEMM paths
+// (BM_Conv, 1 thread: 7x7 3->64 at 224, 147 taps, 951-1000 against 1084-1134 us; the
+// ensemble's 5x5 3->48, 75 taps, 43 against 39; its 3x3 3->32, 27 taps, 71 against 42).
+// More input channels: a k x k window (1x1 layers lose 10-25%: the GEMM reads them in
+// place), every tile full (ow a multiple of 14: 7 x 7 maps run half-empty tiles, 2x
+// slower), and either stride 2 (the GEMM paths pack patches or split parity planes: resnet
+// 3x3 s2 64->128 at 56 and 128->256 at 28 529-542 -> 467-469 us, 2 threads 278-310 -> 236)
+// or rows of 14-28 (3x3 256->256 at 14 976-995 -> 906-920, inception's 14 x 14 3x3 and 5x5
+// layers 8-11% faster, its 28 x 28 ones 1-2%; at 56 the same speed, so not taken). Up to
+// 2304 taps (256 channels x 3 x 3): a weight block of 32 channels then stays within 300 KB
+// of L2 beside the input band. Output channels: at least one vector.
+bool narrow_conv_applies(int64_t cin, int64_t cout, int64_t kh, int64_t kw, int64_t sw, int64_t ow) {
+  if (cin < 1 || cout < 16 || kh * kw > 64 || (sw != 1 && sw != 2)) return false;
+  const int64_t taps = cin * kh * kw;
+  if (cin <= 4) return taps >= 100;
+  if (kh * kw < 4 || taps > 2304 || ow <= 0 || ow % kNarrowConvPositions != 0) return false;
+  return sw == 2 || ow <= 2 * kNarrowConvPositions;
 }
 
 int64_t narrow_conv_packed_floats(int64_t cout, int64_t cin, int64_t kh, int64_t kw) {

@@ -6,9 +6,13 @@
 // a tile is 14 output positions of one row x 32 channels (28 accumulators), each input
 // value is broadcast once per tap from a zero-padded band of input rows and each tap's 32
 // weights are two aligned loads from weights packed at load. The tile is transposed to
-// NCHW in registers on the way out, with the bias and the fused ReLU. Single precision,
+// NCHW in registers on the way out, with the bias, a fused residual and the fused ReLU. Single precision,
 // 2-D, group 1, dilation 1, stride 1 or 2 along x (any along y); AVX-512 only (elsewhere
 // Conv keeps its other paths).
+//
+// The same tile beats the GEMM paths on wider layers whose output rows are whole tiles (14
+// or 28 positions, or any multiple of 14 at stride 2, where the GEMM paths pack patches or
+// split parity planes): e.g. resnet's 3x3 stride-2 layers and inception's 14 x 14 ones.
 //
 // A MaxPool after the stem (k x k at stride 2, k = 2 or 3; graph fusion sets it on the Conv)
 // runs on the convolution's rows while they are in L2: groups of pooled rows, each from
@@ -27,6 +31,9 @@ struct NarrowConvArgs {
   const float* w = nullptr;     // packed by pack_narrow_conv_weights
   const float* bias = nullptr;  // [cout] or nullptr
   float* y = nullptr;           // [cout, oh, ow] of the same image
+  // Added before the ReLU, [cout, oh, ow] like y (a fused residual), or nullptr. Not with
+  // y_row0 / y_plane set (the fused pool's scratch).
+  const float* residual = nullptr;
   int64_t c = 0, ih = 0, iw = 0, cout = 0, oh = 0, ow = 0, kh = 0, kw = 0;
   int64_t sh = 1, sw = 1, ph = 0, pw = 0;  // ph / pw: leading pads
   bool relu = false;
@@ -47,9 +54,12 @@ constexpr int64_t kNarrowPoolGroup = 8;  // pooled rows per group of convolution
 constexpr int kNarrowConvPositions = 14;  // output positions per tile
 constexpr int kNarrowConvBlock = 32;      // output channels per weight block
 
-// Few enough input channels, and a geometry the kernel handles (the caller has checked
-// group 1, dilation 1 and a 2-D convolution).
-bool narrow_conv_applies(int64_t cin, int64_t cout, int64_t kh, int64_t kw, int64_t sw);
+// Whether the kernel takes (and beats the GEMM paths on) this layer: 1-4 input channels
+// with 100+ taps (the stems), or more channels with a k x k window (k > 1) over output rows
+// of whole 14-position tiles at stride 2, or at stride 1 up to 28 wide (measured in
+// nn_conv_narrow.cpp). `ow` 0: not known yet (only the stems qualify). The caller has
+// checked group 1, dilation 1 and a 2-D convolution.
+bool narrow_conv_applies(int64_t cin, int64_t cout, int64_t kh, int64_t kw, int64_t sw, int64_t ow);
 
 // Floats of the packed weights: blocks of 32 output channels (the last one 16 or 32 wide,
 // zero-filled), each [c][kh][kw][lanes].

@@ -31,6 +31,7 @@ struct TileAt {
   int64_t channels;    // valid channels in the block (<= 16 * NV)
   int64_t positions;   // valid positions in the tile (<= 14)
   float* y;            // y + co0 * ohw + oy * ow + ox0
+  const float* res;    // the residual at the same place, or nullptr
   int64_t ohw;
 };
 
@@ -73,14 +74,17 @@ void tile(const NarrowConvArgs& a, const TileAt& t) {
     const __m512 b = a.bias ? _mm512_maskz_loadu_ps(ch_mask, a.bias + t.co0 + 16 * v) : _mm512_setzero_ps();
     __m512 r[16];
 #pragma GCC unroll 14
-    for (int p = 0; p < kPos; ++p) {
-      r[p] = _mm512_add_ps(acc[p][v], b);
-      if (a.relu) r[p] = _mm512_max_ps(r[p], _mm512_setzero_ps());
-    }
+    for (int p = 0; p < kPos; ++p) r[p] = _mm512_add_ps(acc[p][v], b);
     r[14] = r[15] = _mm512_setzero_ps();
     transpose16(r);  // r[j]: channel co0 + 16 v + j at the tile's positions
     float* yv = t.y + 16 * v * t.ohw;
-    for (int64_t j = 0; j < ch; ++j) _mm512_mask_storeu_ps(yv + j * t.ohw, pos_mask, r[j]);
+    const float* rv = t.res ? t.res + 16 * v * t.ohw : nullptr;
+    for (int64_t j = 0; j < ch; ++j) {
+      __m512 o = r[j];
+      if (rv) o = _mm512_add_ps(o, _mm512_maskz_loadu_ps(pos_mask, rv + j * t.ohw));
+      if (a.relu) o = _mm512_max_ps(o, _mm512_setzero_ps());
+      _mm512_mask_storeu_ps(yv + j * t.ohw, pos_mask, o);
+    }
   }
 }
 
@@ -122,6 +126,7 @@ void rows_for_stride(const NarrowConvArgs& a, int64_t oy0, int64_t oy1, const fl
         t.band = band + (oy - oy0) * a.sh * wb + ox0 * S;
         t.positions = std::min<int64_t>(kPos, a.ow - ox0);
         t.y = a.y + co0 * ohw + (oy - a.y_row0) * a.ow + ox0;
+        t.res = a.residual ? a.residual + co0 * ohw + (oy - a.y_row0) * a.ow + ox0 : nullptr;
         if (t.channels > 16) tile<S, 2>(a, t);
         else tile<S, 1>(a, t);
       }

@@ -5,11 +5,13 @@
 #include <gtest/gtest.h>
 #include <tbb/task_arena.h>
 
+#include <atomic>
 #include <cmath>
 #include <cstring>
 #include <random>
 
 #include "kernels/cpu_features.h"
+#include "kernels/parallel.h"
 #include "nn_op_runner.h"
 
 namespace braid::detail {
@@ -449,6 +451,58 @@ TEST_P(ConvIsaTest, NarrowInputLayersMatchReference) {
   }
 }
 
+TEST_P(ConvIsaTest, WideLayersOfWholeTilesMatchReference) {
+  // 5-64 input channels, 3x3 / 5x5 windows, output rows of 14 or 28 positions (stride 1 or
+  // 2; on AVX-512 the narrow-input kernel with output channels in lanes), with a fused
+  // residual R (input 3, added before the ReLU) half the time; odd channel counts, pads,
+  // batches and 1-3 threads. Also rows of 42 at stride 2 and of 56 at stride 1 (the GEMM
+  // paths), so both sides of the choice are checked.
+  std::mt19937 rng(4343);
+  auto pick = [&](int64_t lo, int64_t hi) { return std::uniform_int_distribution<int64_t>(lo, hi)(rng); };
+  for (int i = 0; i < 40; ++i) {
+    ConvCfg c;
+    c.n = pick(1, 2);
+    c.cin = pick(5, 64);
+    c.cout = pick(16, 80);
+    const int64_t k = pick(0, 2) == 0 ? 5 : 3;
+    const int64_t s = pick(1, 2);
+    const int64_t ow = s == 2 ? 14 * pick(1, 3) : (i % 8 == 7 ? 56 : 14 * pick(1, 2));
+    c.k = {k, k};
+    c.stride = {pick(1, 2), s};
+    c.dil = {1, 1};
+    c.pads = {k / 2, k / 2, k / 2, k / 2};
+    c.in = {pick(k, 20), (ow - 1) * s + 1};  // with pads k / 2: ow outputs per row
+    c.bias = true;
+    c.relu = pick(0, 1) == 1;
+    std::mt19937 data(static_cast<uint32_t>(500 + i));
+    Shape xs = {c.n, c.cin, c.in[0], c.in[1]}, ws = {c.cout, c.cin, k, k};
+    Tensor x = random_tensor(xs, data), w = random_tensor(ws, data), b = random_tensor({c.cout}, data);
+    std::vector<double> ref, mag;
+    std::vector<int64_t> out;
+    ConvCfg plain = c;
+    plain.relu = false;
+    conv_reference(plain, x, w, &b, ref, mag, out);
+    ASSERT_EQ(out[1], ow) << c.describe();
+    const bool residual = i % 2 == 1;
+    Tensor r = random_tensor({c.n, c.cout, out[0], out[1]}, data);
+    OpRunner run = make_conv_runner(c, x, w, b);
+    if (residual) run.input(r);
+    auto y = run.run(1 + i % 3);
+    ASSERT_TRUE(y.ok()) << y.status().to_string();
+    const Tensor& t = (*y)[0];
+    ASSERT_EQ(t.shape(), (Shape{c.n, c.cout, out[0], out[1]})) << c.describe();
+    const int64_t terms = c.cin * k * k;
+    for (size_t e = 0; e < ref.size(); ++e) {
+      double want = ref[e] + (residual ? r.data<float>()[e] : 0.0);
+      if (c.relu) want = std::max(want, 0.0);
+      const double tol = (static_cast<double>(terms) + 8) * 1.2e-7 * (mag[e] + 2.0);
+      const float got = t.data<float>()[e];
+      ASSERT_TRUE(std::fabs(got - want) <= tol)
+          << c.describe() << (residual ? " residual" : "") << ": y[" << e << "] = " << got << ", want " << want;
+    }
+  }
+}
+
 TEST_P(ConvIsaTest, FusedMaxPoolMatchesReference) {
   // Conv with braid_fused_max_pool = [k, 2, pad] (3x3 pad 1 or 2x2 pad 0, floor rounding),
   // against the double reference convolution pooled in double: narrow inputs (on AVX-512
@@ -535,6 +589,51 @@ TEST(Conv, ThreadCountDoesNotChangeResults) {
     for (size_t i = 1; i < results.size(); ++i)
       ASSERT_EQ(0, std::memcmp(results[0].raw_data(), results[i].raw_data(), results[0].byte_size())) << c.describe();
   }
+}
+
+TEST(Conv, NarrowKernelInElasticPiecesIsBitwiseEqualToOneThread) {
+  // Adaptive mode: a one-thread narrow-input convolution (3x3 64 -> 128 at 14 x 14, 29
+  // MFLOP) goes in pieces of rows that lent cores take; the bits must not change, the
+  // lender must have been asked and every borrowed core repaid.
+  if (!cpu_features().has_avx512() || !cpu_features().fma) GTEST_SKIP() << "no narrow-input kernel here";
+  struct AlwaysLends {
+    std::atomic<int> asks{0}, held{0};
+    static int borrow(void* ctx, int want) {
+      auto* self = static_cast<AlwaysLends*>(ctx);
+      self->asks += 1;
+      self->held += want;
+      return want;
+    }
+    static void repay(void* ctx, int threads, double) { static_cast<AlwaysLends*>(ctx)->held -= threads; }
+    static int spare(void*) { return 1; }
+  };
+  ConvCfg c;
+  c.cin = 64;
+  c.cout = 128;
+  c.in = {14, 14};
+  c.k = {3, 3};
+  c.stride = {1, 1};
+  c.dil = {1, 1};
+  c.pads = {1, 1, 1, 1};
+  c.relu = true;
+  std::mt19937 rng(61);
+  Tensor x = random_tensor({1, 64, 14, 14}, rng), w = random_tensor({128, 64, 3, 3}, rng), b = random_tensor({128}, rng);
+  OpRunner r = make_conv_runner(c, x, w, b);
+  tbb::task_arena arena(2);
+  Result<std::vector<Tensor>> whole = Status(), pieces = Status();
+  arena.execute([&] { whole = r.run(1); });
+  AlwaysLends fake;
+  const CoreLender lender{&AlwaysLends::spare, &AlwaysLends::borrow, &AlwaysLends::repay, &fake};
+  arena.execute([&] {
+    LenderScope scope(&lender);
+    pieces = r.run(1);
+  });
+  ASSERT_TRUE(whole.ok()) << whole.status().to_string();
+  ASSERT_TRUE(pieces.ok()) << pieces.status().to_string();
+  ASSERT_EQ(0, std::memcmp((*whole)[0].raw_data(), (*pieces)[0].raw_data(), (*whole)[0].byte_size()));
+  EXPECT_GT(fake.asks.load(), 0);
+  EXPECT_EQ(fake.held.load(), 0);
+  ASSERT_TRUE(check_conv(c, 61).empty());
 }
 
 TEST(Conv, RejectsBadInput) {
