@@ -213,8 +213,9 @@ bool direct_b_for(const ConvGeometry& g, const Dims3& in, const Dims3& out, cons
 
 // Whether the narrow-input kernel takes this geometry (nn_conv_narrow.h).
 bool narrow_geometry(const ConvGeometry& g) {
+  const bool padded = g.pad_begin[0] != 0 || g.pad_begin[1] != 0 || g.pad_end[0] != 0 || g.pad_end[1] != 0;
   return g.group == 1 && g.rank() == 2 && g.dilation[0] == 1 && g.dilation[1] == 1 &&
-         narrow_conv_applies(g.in_channels, g.out_channels, g.kernel[0], g.kernel[1], g.stride[1], g.out[1]);
+         narrow_conv_applies(g.in_channels, g.out_channels, g.kernel[0], g.kernel[1], g.stride[1], g.out[1], padded);
 }
 
 class ConvKernel final : public OpKernel {
@@ -753,7 +754,7 @@ Result<std::unique_ptr<OpKernel>> make_conv(const KernelInit& init) {
       narrow_layout = narrow_cpu && narrow_geometry(*g);
     } else if (narrow_cpu) {
       const int64_t sw = attrs.strides.size() == 2 ? attrs.strides[1] : 1;
-      narrow_layout = narrow_conv_applies(w->dim(1), w->dim(0), w->dim(2), w->dim(3), sw, 0);
+      narrow_layout = narrow_conv_applies(w->dim(1), w->dim(0), w->dim(2), w->dim(3), sw, 0, true);
     }
     const bool depthwise = w->dim(1) == 1 && cout_g == 1;  // the depthwise path reads W directly
     for (int64_t grp = 0; grp < attrs.group && !depthwise; ++grp) {

@@ -10,19 +10,21 @@ namespace braid::detail {
 // transpose and stores cost as much as ~25 taps, so short ones lose to the GEMM paths
 // (BM_Conv, 1 thread: 7x7 3->64 at 224, 147 taps, 951-1000 against 1084-1134 us; the
 // ensemble's 5x5 3->48, 75 taps, 43 against 39; its 3x3 3->32, 27 taps, 71 against 42).
-// More input channels: a k x k window (1x1 layers lose 10-25%: the GEMM reads them in
-// place), every tile full (ow a multiple of 14: 7 x 7 maps run half-empty tiles, 2x
-// slower), and either stride 2 (the GEMM paths pack patches or split parity planes: resnet
-// 3x3 s2 64->128 at 56 and 128->256 at 28 529-542 -> 467-469 us, 2 threads 278-310 -> 236)
-// or rows of 14-28 (3x3 256->256 at 14 976-995 -> 906-920, inception's 14 x 14 3x3 and 5x5
-// layers 8-11% faster, its 28 x 28 ones 1-2%; at 56 the same speed, so not taken). Up to
+// More input channels: every tile full (ow a multiple of 14: 7 x 7 maps run half-empty
+// tiles, 2x slower), and either stride 2 (the GEMM paths pack patches or split parity
+// planes: resnet 3x3 s2 64->128 at 56 and 128->256 at 28 529-542 -> 467-469 us, 2 threads
+// 278-310 -> 236) or rows of 14-28 (3x3 256->256 at 14 976-995 -> 906-920, inception's
+// 14 x 14 3x3 and 5x5 layers 8-11% faster, its 28 x 28 ones 1-2%; at 56 the same speed, so
+// not taken). A 1x1 layer only without padding, where the tile reads the input in place
+// (copied into a padded band, 1x1 layers lost 10-25% to the GEMM, which reads them in place
+// too; in place, inception's 1x1 layers at 14 x 14 are 7-10% faster, at 28 x 28 0-3%). Up to
 // 2304 taps (256 channels x 3 x 3): a weight block of 32 channels then stays within 300 KB
 // of L2 beside the input band. Output channels: at least one vector.
-bool narrow_conv_applies(int64_t cin, int64_t cout, int64_t kh, int64_t kw, int64_t sw, int64_t ow) {
+bool narrow_conv_applies(int64_t cin, int64_t cout, int64_t kh, int64_t kw, int64_t sw, int64_t ow, bool padded) {
   if (cin < 1 || cout < 16 || kh * kw > 64 || (sw != 1 && sw != 2)) return false;
   const int64_t taps = cin * kh * kw;
   if (cin <= 4) return taps >= 100;
-  if (kh * kw < 4 || taps > 2304 || ow <= 0 || ow % kNarrowConvPositions != 0) return false;
+  if ((kh * kw == 1 && padded) || taps > 2304 || ow <= 0 || ow % kNarrowConvPositions != 0) return false;
   return sw == 2 || ow <= 2 * kNarrowConvPositions;
 }
 

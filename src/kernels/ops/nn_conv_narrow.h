@@ -1,14 +1,15 @@
-// Convolutions with few input channels: the RGB stems of CNNs (3 -> 64, 7x7, stride 2 in
-// resnet and inception; 3 -> 32..48 in the ensemble). As a GEMM their K is only C_in * kh *
-// kw (147 for the stems) while the output has ~10^4 positions, so the usual layout (weights
-// as A, positions in vector lanes) pays per-tap lane masks, a parity-plane copy at stride
-// 2 and a short K for every tile. Here the output channels fill the vector lanes instead:
-// a tile is 14 output positions of one row x 32 channels (28 accumulators), each input
-// value is broadcast once per tap from a zero-padded band of input rows and each tap's 32
-// weights are two aligned loads from weights packed at load. The tile is transposed to
-// NCHW in registers on the way out, with the bias, a fused residual and the fused ReLU. Single precision,
-// 2-D, group 1, dilation 1, stride 1 or 2 along x (any along y); AVX-512 only (elsewhere
-// Conv keeps its other paths).
+// Convolutions with the output channels in the vector lanes, first written for few input
+// channels: the RGB stems of CNNs (3 -> 64, 7x7, stride 2 in resnet and inception). As a
+// GEMM their K is only C_in * kh * kw (147 for the stems) while the output has ~10^4
+// positions, so the usual layout (weights as A, positions in vector lanes) pays per-tap
+// lane masks, a parity-plane copy at stride 2 and a short K for every tile. Here a tile is
+// 14 output positions of one row x 32 channels (28 accumulators), each input value is
+// broadcast once per tap from a zero-padded band of input rows (copied per 8 output rows;
+// without padding, when every tile reads inside its rows, the input itself) and each tap's
+// 32 weights are two aligned loads from weights packed at load. The tile is transposed to
+// NCHW in registers on the way out, with the bias, a fused residual and the fused ReLU.
+// Single precision, 2-D, group 1, dilation 1, stride 1 or 2 along x (any along y); AVX-512
+// only (elsewhere Conv keeps its other paths).
 //
 // The same tile beats the GEMM paths on wider layers whose output rows are whole tiles (14
 // or 28 positions, or any multiple of 14 at stride 2, where the GEMM paths pack patches or
@@ -55,11 +56,11 @@ constexpr int kNarrowConvPositions = 14;  // output positions per tile
 constexpr int kNarrowConvBlock = 32;      // output channels per weight block
 
 // Whether the kernel takes (and beats the GEMM paths on) this layer: 1-4 input channels
-// with 100+ taps (the stems), or more channels with a k x k window (k > 1) over output rows
-// of whole 14-position tiles at stride 2, or at stride 1 up to 28 wide (measured in
-// nn_conv_narrow.cpp). `ow` 0: not known yet (only the stems qualify). The caller has
-// checked group 1, dilation 1 and a 2-D convolution.
-bool narrow_conv_applies(int64_t cin, int64_t cout, int64_t kh, int64_t kw, int64_t sw, int64_t ow);
+// with 100+ taps (the stems), or more channels over output rows of whole 14-position tiles
+// at stride 2, or at stride 1 up to 28 wide, 1x1 windows only unpadded (measured in
+// nn_conv_narrow.cpp). `ow` 0: not known yet (only the stems qualify); `padded`: any pad.
+// The caller has checked group 1, dilation 1 and a 2-D convolution.
+bool narrow_conv_applies(int64_t cin, int64_t cout, int64_t kh, int64_t kw, int64_t sw, int64_t ow, bool padded);
 
 // Floats of the packed weights: blocks of 32 output channels (the last one 16 or 32 wide,
 // zero-filled), each [c][kh][kw][lanes].

@@ -109,14 +109,14 @@ void fill_band(const NarrowConvArgs& a, int64_t oy0, int64_t rows, int64_t wb, f
 }
 
 template <int S>
-void rows_for_stride(const NarrowConvArgs& a, int64_t oy0, int64_t oy1, const float* band, int64_t rows,
+void rows_for_stride(const NarrowConvArgs& a, int64_t oy0, int64_t oy1, const float* band, int64_t plane,
                      int64_t wb) {
   const int64_t ohw = a.y_plane > 0 ? a.y_plane : a.oh * a.ow;
   const int64_t block_floats = a.c * a.kh * a.kw * kBlock;
   for (int64_t oy = oy0; oy < oy1; ++oy) {
     for (int64_t co0 = 0; co0 < a.cout; co0 += kBlock) {
       TileAt t;
-      t.band_plane = rows * wb;
+      t.band_plane = plane;
       t.wb = wb;
       t.w = a.w + co0 / kBlock * block_floats;
       t.co0 = co0;
@@ -212,9 +212,19 @@ void narrow_conv_avx512(const NarrowConvArgs& a, int64_t oy0, int64_t oy1, float
   if (oy1 <= oy0) return;
   const int64_t rows = (oy1 - oy0 - 1) * a.sh + a.kh;
   const int64_t wb = narrow_conv_band_width(a);
+  // No padding and every tile's reads inside its input rows (whole 14-position tiles): the
+  // input itself is the band, no copy.
+  const int64_t tiles = (a.ow + kPos - 1) / kPos;
+  if (a.ph == 0 && a.pw == 0 && a.ow % kPos == 0 && (tiles * kPos - 1) * a.sw + a.kw <= a.iw &&
+      (oy1 - 1) * a.sh + a.kh <= a.ih) {
+    const float* x0 = a.x + oy0 * a.sh * a.iw;
+    if (a.sw == 1) rows_for_stride<1>(a, oy0, oy1, x0, a.ih * a.iw, a.iw);
+    else rows_for_stride<2>(a, oy0, oy1, x0, a.ih * a.iw, a.iw);
+    return;
+  }
   fill_band(a, oy0, rows, wb, band);
-  if (a.sw == 1) rows_for_stride<1>(a, oy0, oy1, band, rows, wb);
-  else rows_for_stride<2>(a, oy0, oy1, band, rows, wb);
+  if (a.sw == 1) rows_for_stride<1>(a, oy0, oy1, band, rows * wb, wb);
+  else rows_for_stride<2>(a, oy0, oy1, band, rows * wb, wb);
 }
 
 }  // namespace braid::detail

@@ -452,8 +452,8 @@ TEST_P(ConvIsaTest, NarrowInputLayersMatchReference) {
 }
 
 TEST_P(ConvIsaTest, WideLayersOfWholeTilesMatchReference) {
-  // 5-64 input channels, 3x3 / 5x5 windows, output rows of 14 or 28 positions (stride 1 or
-  // 2; on AVX-512 the narrow-input kernel with output channels in lanes), with a fused
+  // 5-64 input channels, 1x1 / 3x3 / 5x5 windows, output rows of 14 or 28 positions (stride
+  // 1 or 2; on AVX-512 the narrow-input kernel with output channels in lanes), with a fused
   // residual R (input 3, added before the ReLU) half the time; odd channel counts, pads,
   // batches and 1-3 threads. Also rows of 42 at stride 2 and of 56 at stride 1 (the GEMM
   // paths), so both sides of the choice are checked.
@@ -464,7 +464,7 @@ TEST_P(ConvIsaTest, WideLayersOfWholeTilesMatchReference) {
     c.n = pick(1, 2);
     c.cin = pick(5, 64);
     c.cout = pick(16, 80);
-    const int64_t k = pick(0, 2) == 0 ? 5 : 3;
+    const int64_t k = i % 4 == 3 ? 1 : pick(0, 2) == 0 ? 5 : 3;  // 1x1: unpadded, read in place
     const int64_t s = pick(1, 2);
     const int64_t ow = s == 2 ? 14 * pick(1, 3) : (i % 8 == 7 ? 56 : 14 * pick(1, 2));
     c.k = {k, k};
