@@ -83,6 +83,7 @@ class PackedB {
  public:
   int64_t depth() const { return k_; }
   int64_t cols() const { return n_; }
+  int64_t k_block() const { return kc_; }  // the GemmArgs::kc it must be used with
   bool empty() const { return arch_ == nullptr; }
 
  private:
