@@ -125,6 +125,23 @@ TEST(MatMul, EveryIsaVariant) {
   set_isa_cap_for_testing("");
 }
 
+TEST(MatMul, ManyRowsTakeDeeperKBlocks) {
+  // 2 x 40 = 80 rows known at load and K = 600: B is packed in K blocks of 512 (two blocks,
+  // the second short), on every variant.
+  for (const char* isa : {"scalar", "avx2", "avx512"}) {
+    set_isa_cap_for_testing(isa);
+    Tensor a = random_f32({2, 40, 600}, 7), b = random_f32({600, 70}, 8);
+    Shape want;
+    const auto ref = matmul_reference(a, b, want);
+    OpRunner r("MatMul", 13);
+    r.input(a).constant(b);
+    auto y = r.run(2);
+    ASSERT_TRUE(y.ok());
+    expect_close((*y)[0], ref, 1e-4, isa);
+  }
+  set_isa_cap_for_testing("");
+}
+
 TEST(MatMul, IntegerAndDoubleDtypes) {
   Tensor a = random_typed<int64_t>(DataType::kInt64, {2, 3, 4}, 1), b = random_typed<int64_t>(DataType::kInt64, {4, 2}, 2);
   OpRunner r("MatMul", 13);
