@@ -12,6 +12,7 @@
 
 #include "kernels/cpu_features.h"
 #include "kernels/parallel.h"
+#include "always_lends.h"
 #include "nn_op_runner.h"
 
 namespace braid::detail {
@@ -596,17 +597,6 @@ TEST(Conv, NarrowKernelInElasticPiecesIsBitwiseEqualToOneThread) {
   // MFLOP) goes in pieces of rows that lent cores take; the bits must not change, the
   // lender must have been asked and every borrowed core repaid.
   if (!cpu_features().has_avx512() || !cpu_features().fma) GTEST_SKIP() << "no narrow-input kernel here";
-  struct AlwaysLends {
-    std::atomic<int> asks{0}, held{0};
-    static int borrow(void* ctx, int want) {
-      auto* self = static_cast<AlwaysLends*>(ctx);
-      self->asks += 1;
-      self->held += want;
-      return want;
-    }
-    static void repay(void* ctx, int threads, double) { static_cast<AlwaysLends*>(ctx)->held -= threads; }
-    static int spare(void*) { return 1; }
-  };
   ConvCfg c;
   c.cin = 64;
   c.cout = 128;
@@ -623,7 +613,7 @@ TEST(Conv, NarrowKernelInElasticPiecesIsBitwiseEqualToOneThread) {
   Result<std::vector<Tensor>> whole = Status(), pieces = Status();
   arena.execute([&] { whole = r.run(1); });
   AlwaysLends fake;
-  const CoreLender lender{&AlwaysLends::spare, &AlwaysLends::borrow, &AlwaysLends::repay, &fake};
+  const CoreLender lender = fake.lender();
   arena.execute([&] {
     LenderScope scope(&lender);
     pieces = r.run(1);

@@ -16,6 +16,7 @@
 
 #include "kernels/cpu_features.h"
 #include "kernels/gemm/gemm.h"
+#include "always_lends.h"
 #include "kernels/parallel.h"
 
 namespace braid::detail {
@@ -354,18 +355,6 @@ TEST_P(GemmIsaTest, MultiThreadResultsAreBitwiseEqualToSingleThread) {
 // them; the lender must have been asked where pieces are due (else none were made) and
 // never where both operands are packed per call or the GEMM is small.
 TEST_P(GemmIsaTest, ElasticPiecesAreBitwiseEqualToOneThread) {
-  struct AlwaysLends {
-    std::atomic<int> asks{0}, held{0};
-    static int borrow(void* ctx, int want) {
-      auto* self = static_cast<AlwaysLends*>(ctx);
-      self->asks += 1;
-      self->held += want;
-      return want;
-    }
-    static void repay(void* ctx, int threads, double) { static_cast<AlwaysLends*>(ctx)->held -= threads; }
-    static int spare(void*) { return 2; }
-    static int none(void*) { return 0; }
-  };
   tbb::task_arena arena(3);
   uint32_t seed = 900;
   // Many N panels, few N panels (pieces along M), both, and a GEMM too small to split.
