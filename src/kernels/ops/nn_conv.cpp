@@ -1,9 +1,11 @@
 // Conv (opset 1, 11), f32, 1-D/2-D/3-D with group, dilations, strides, pads and auto_pad.
 // Five paths, chosen per call from the geometry:
 //  - depthwise (group == C_in == C_out, 1-D/2-D): nn_depthwise*, vectorised over columns;
-//  - up to 4 input channels (the RGB stems; 2-D, group 1, no dilation, constant weights,
-//    AVX-512): nn_conv_narrow*, output channels in the vector lanes, no GEMM; with a fused
-//    MaxPool (braid_fused_max_pool, set by graph fusion) it pools groups of its rows in a
+//  - output channels in the vector lanes, no GEMM (nn_conv_narrow*; 2-D, group 1, no
+//    dilation, constant weights, AVX-512): the RGB stems (1-4 input channels) and layers
+//    whose output rows are whole 14-position tiles (narrow_conv_applies: resnet's stride-2
+//    and 14 x 14 layers, inception's 14 x 14 and 28 x 28 ones); with a fused MaxPool
+//    (braid_fused_max_pool, set by graph fusion) it pools groups of its rows in a
 //    per-thread scratch (elsewhere the pool runs on the whole convolution in a scratch);
 //  - stride 1 with output rows as wide as the input's ("same" pads along x, 1x1 included;
 //    1-D/2-D, AVX-512): a GEMM whose B is read in place from the input (GemmDirectB):
@@ -500,7 +502,8 @@ class ConvKernel final : public OpKernel {
     }
   }
 
-  // Whether this call's geometry takes the narrow-input kernel (its weights are packed).
+  // Whether this call's geometry takes the narrow-input kernel (the caller checks that its
+  // weights are packed: narrow_ set and the shape they were packed for).
   static bool narrow_for(const ConvGeometry& g) {
     return narrow_geometry(g) && narrow_conv_enabled();
   }
