@@ -205,10 +205,13 @@ inline void row_block(const GemmBlock& blk, int64_t row) {
   const int64_t full = half_last ? panels - 1 : panels;
   // Prepacked A: the next row panel (or the next block's first) is fetched during this
   // row block's first tile. Prepacked B: the first row block fetches each next panel
-  // during the current one; the later row blocks find the block in L2.
+  // during the current one; the later row blocks find the block in L2. Not for 1-2 rows
+  // (a GEMV streaming B once): the hardware prefetcher keeps up with its four streams and
+  // the prefetches only cost (BM_GemmSkinny M=1, BRAID_GEMM_PREFETCH=1 / 0: N=K=2048
+  // 178-203 / 160-165 us, N=1000 K=512 21.6-21.9 / 19.1-19.3).
   int64_t pf_a_lines = 0;
   const float* pf_a = a_prefetch(blk, row + M, &pf_a_lines);
-  const bool pf_b = blk.b_prepacked && row == 0;
+  const bool pf_b = M > 2 && blk.b_prepacked && row == 0;
   int64_t j = 0;
   for (; j + NP <= full; j += NP) {
     const float* bj = blk.b + j * kc * kNr;
