@@ -6,7 +6,8 @@
 // pct_stream (set_ceiling_counters in ceiling.h).
 // Names: BM_Conv/<model>/<k>x<k>_<cin>-<cout>_<hw>_s<stride>[_dw]/threads:<n>; BM_ConvColdWeights/...
 // the same for the layers with >= 1 MB of weights, each run on weights not in any cache;
-// BM_ConvMaxPool/... the stems with their MaxPool fused.
+// BM_ConvMaxPool/... the layers whose MaxPool graph fusion fuses (the stems, inception's
+// 3x3 64 -> 192), pooled in the kernel.
 #include <benchmark/benchmark.h>
 #include <tbb/task_arena.h>
 
@@ -165,10 +166,11 @@ const bool kRegistered = [] {
       if (threads > 1) b->UseRealTime();
     }
   }
-  // The stems with the 3x3 stride-2 MaxPool after them fused (graph fusion does it in both
-  // models): against BM_Conv's stem plus BM_MaxPool/resnet/3x3_64_112_s2.
+  // The layers with the 3x3 stride-2 MaxPool after them fused (graph fusion does it): the
+  // stems of both models (against BM_Conv's stem plus BM_MaxPool/resnet/3x3_64_112_s2) and
+  // inception's 3x3 64 -> 192 at 56 (against BM_Conv's plus BM_MaxPool/inception/3x3_192_56_s2).
   for (ConvLayer l : model_layers()) {
-    if (l.cin > 4 || l.k != 7) continue;
+    if (!(l.cin <= 4 && l.k == 7) && !(l.model == "inception" && l.cin == 64 && l.cout == 192)) continue;
     l.pool_k = 3;
     for (int threads : {1, 2}) {
       auto* b = benchmark::RegisterBenchmark(("BM_ConvMaxPool/" + l.name() + "/threads:" + std::to_string(threads)).c_str(),

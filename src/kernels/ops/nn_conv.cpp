@@ -4,7 +4,8 @@
 //  - output channels in the vector lanes, no GEMM (nn_conv_narrow*; 2-D, group 1, no
 //    dilation, constant weights, AVX-512): the RGB stems (1-4 input channels) and layers
 //    whose output rows are whole 14-position tiles (narrow_conv_applies: resnet's stride-2
-//    and 14 x 14 layers, inception's 14 x 14 and 28 x 28 ones); with a fused MaxPool
+//    and 14 x 14 layers, inception's 14 x 14 and 28 x 28 ones; with a fused MaxPool any
+//    width of whole tiles: inception's 3x3 64 -> 192 at 56); with a fused MaxPool
 //    (braid_fused_max_pool, set by graph fusion) it pools groups of its rows in a
 //    per-thread scratch (elsewhere the pool runs on the whole convolution in a scratch);
 //  - stride 1 with output rows as wide as the input's ("same" pads along x, 1x1 included;
@@ -213,11 +214,13 @@ bool direct_b_for(const ConvGeometry& g, const Dims3& in, const Dims3& out, cons
   return true;
 }
 
-// Whether the narrow-input kernel takes this geometry (nn_conv_narrow.h).
-bool narrow_geometry(const ConvGeometry& g) {
+// Whether the narrow-input kernel takes this geometry (nn_conv_narrow.h), `pooled`: with a
+// fused MaxPool.
+bool narrow_geometry(const ConvGeometry& g, bool pooled) {
   const bool padded = g.pad_begin[0] != 0 || g.pad_begin[1] != 0 || g.pad_end[0] != 0 || g.pad_end[1] != 0;
   return g.group == 1 && g.rank() == 2 && g.dilation[0] == 1 && g.dilation[1] == 1 &&
-         narrow_conv_applies(g.in_channels, g.out_channels, g.kernel[0], g.kernel[1], g.stride[1], g.out[1], padded);
+         narrow_conv_applies(g.in_channels, g.out_channels, g.kernel[0], g.kernel[1], g.stride[1], g.out[1], padded,
+                             pooled);
 }
 
 class ConvKernel final : public OpKernel {
@@ -364,7 +367,7 @@ class ConvKernel final : public OpKernel {
       run_lowp(ctx, g, x, bias, res, relu, y);
       return;
     }
-    if (narrow_ && weights_match && narrow_for(g)) {
+    if (narrow_ && weights_match && narrow_for(g, false)) {
       run_narrow(ctx, g, x, bias, res, relu, y);
       return;
     }
@@ -504,8 +507,8 @@ class ConvKernel final : public OpKernel {
 
   // Whether this call's geometry takes the narrow-input kernel (the caller checks that its
   // weights are packed: narrow_ set and the shape they were packed for).
-  static bool narrow_for(const ConvGeometry& g) {
-    return narrow_geometry(g) && narrow_conv_enabled();
+  static bool narrow_for(const ConvGeometry& g, bool pooled) {
+    return narrow_geometry(g, pooled) && narrow_conv_enabled();
   }
 
   NarrowConvArgs narrow_args(const ConvGeometry& g, const float* bias, bool relu) const {
@@ -548,8 +551,14 @@ class ConvKernel final : public OpKernel {
         begin += oy1 - oy0;
       }
     };
-    // Adaptive mode, one thread: in pieces of rows that cores freed meanwhile can take (as
-    // the GEMM does, Gemm::run); the bits do not depend on who computes a row.
+    split_narrow_rows(ctx, rows, row_flops, task);
+  }
+
+  // Runs task(begin, end) over [0, rows) of `row_flops` each: over the threads, or in
+  // adaptive mode on one thread in pieces of rows that cores freed meanwhile can take (as
+  // the GEMM does, Gemm::run); the bits do not depend on who computes a row.
+  template <typename Task>
+  static void split_narrow_rows(const KernelContext& ctx, int64_t rows, double row_flops, const Task& task) {
     const double flops = row_flops * static_cast<double>(rows);
     const CoreLender* lender = ctx.max_threads == 1 && flops >= kNarrowElasticFlops && narrow_elastic_allowed()
                                    ? current_core_lender()
@@ -590,7 +599,7 @@ class ConvKernel final : public OpKernel {
     const float* bias = b ? b->data<float>() : nullptr;
     const bool weights_match = packed_w_shape_ == w.shape();
     const bool lowp = ctx.precision != Precision::kF32 && !lowp_w_.empty() && weights_match;
-    if (narrow_pool_ && weights_match && !lowp && narrow_for(g)) {
+    if (narrow_pool_ && weights_match && !lowp && narrow_for(g, true)) {
       run_narrow_pooled(ctx, g, pool, x.data<float>(), bias, y->data<float>());
       return {};
     }
@@ -614,13 +623,13 @@ class ConvKernel final : public OpKernel {
     return {};
   }
 
-  // Pooled rows of all images split over the threads (at image boundaries).
-  void run_narrow_pooled(const KernelContext& ctx, const ConvGeometry& g, const NarrowPool& pool, const float* x,
+  // Pooled rows of all images split over the threads (at image boundaries), as run_narrow's.
+  void run_narrow_pooled(const KernelContext& ctx, const ConvGeometry& g, NarrowPool pool, const float* x,
                          const float* bias, float* y) const {
     const NarrowConvArgs a = narrow_args(g, bias, attrs_.fused_relu);
+    pool.group = narrow_conv_pool_group(a, pool);
     const double row_flops = 2.0 * static_cast<double>(a.cout * a.ow * a.c * a.kh * a.kw * pool.s);
-    const int64_t grain = std::max<int64_t>(1, static_cast<int64_t>(kNarrowTaskFlops / row_flops));
-    parallel_for_range(g.batch * pool.ph, grain, ctx.max_threads, [&](int64_t begin, int64_t end) {
+    split_narrow_rows(ctx, g.batch * pool.ph, row_flops, [&](int64_t begin, int64_t end) {
       BorrowedScratch band(t_band, narrow_conv_band_floats(a, kNarrowConvRows));
       BorrowedScratch rows(t_pool_rows, narrow_conv_pool_rows_floats(a, pool));
       while (begin < end) {
@@ -754,7 +763,7 @@ Result<std::unique_ptr<OpKernel>> make_conv(const KernelInit& init) {
       shape_known = true;
       transposed = use_transposed(*g) && g->rank() <= 3 &&
                    !(g->group == g->in_channels && g->group == g->out_channels && g->rank() <= 2);
-      narrow_layout = narrow_cpu && narrow_geometry(*g);
+      narrow_layout = narrow_cpu && narrow_geometry(*g, attrs.pool_k > 0);
     } else if (narrow_cpu) {
       const int64_t sw = attrs.strides.size() == 2 ? attrs.strides[1] : 1;
       narrow_layout = narrow_conv_applies(w->dim(1), w->dim(0), w->dim(2), w->dim(3), sw, 0, true);

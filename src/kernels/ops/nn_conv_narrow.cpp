@@ -14,18 +14,24 @@ namespace braid::detail {
 // tiles, 2x slower), and either stride 2 (the GEMM paths pack patches or split parity
 // planes: resnet 3x3 s2 64->128 at 56 and 128->256 at 28 529-542 -> 467-469 us, 2 threads
 // 278-310 -> 236) or rows of 14-28 (3x3 256->256 at 14 976-995 -> 906-920, inception's
-// 14 x 14 3x3 and 5x5 layers 8-11% faster, its 28 x 28 ones 1-2%; at 56 the same speed, so
-// not taken). A 1x1 layer only without padding, where the tile reads the input in place
-// (copied into a padded band, 1x1 layers lost 10-25% to the GEMM, which reads them in place
-// too; in place, inception's 1x1 layers at 14 x 14 are 7-10% faster, at 28 x 28 0-3%). Up to
-// 2304 taps (256 channels x 3 x 3): a weight block of 32 channels then stays within 300 KB
-// of L2 beside the input band. Output channels: at least one vector.
-bool narrow_conv_applies(int64_t cin, int64_t cout, int64_t kh, int64_t kw, int64_t sw, int64_t ow, bool padded) {
+// 14 x 14 3x3 and 5x5 layers 8-11% faster, its 28 x 28 ones 1-2%; at 56 not taken: as fast
+// as the GEMM path for 64 -> 64, 6% slower for 64 -> 192, BM_Conv). With a fused MaxPool
+// any width of whole tiles: the GEMM path would write the whole convolution to a scratch
+// and pool it there, while this kernel pools it from L2 (inception's 3x3 64 -> 192 at 56
+// with its 3x3 stride-2 pool, per node in the model: 3.3-3.7 ms -> 3.0 ms in a noisy
+// spell of the host, 3.0-3.1 -> 2.91-2.96 in a quieter one). A 1x1 layer only without
+// padding, where the tile reads the input in place (copied into a padded band, 1x1 layers
+// lost 10-25% to the GEMM, which reads them in place too; in place, inception's 1x1 layers
+// at 14 x 14 are 7-10% faster, at 28 x 28 0-3%). Up to 2304 taps (256 channels x 3 x 3):
+// a weight block of 32 channels then stays within 300 KB of L2 beside the input band.
+// Output channels: at least one vector.
+bool narrow_conv_applies(int64_t cin, int64_t cout, int64_t kh, int64_t kw, int64_t sw, int64_t ow, bool padded,
+                         bool pooled) {
   if (cin < 1 || cout < 16 || kh * kw > 64 || (sw != 1 && sw != 2)) return false;
   const int64_t taps = cin * kh * kw;
   if (cin <= 4) return taps >= 100;
   if ((kh * kw == 1 && padded) || taps > 2304 || ow <= 0 || ow % kNarrowConvPositions != 0) return false;
-  return sw == 2 || ow <= 2 * kNarrowConvPositions;
+  return sw == 2 || ow <= 2 * kNarrowConvPositions || pooled;
 }
 
 int64_t narrow_conv_packed_floats(int64_t cout, int64_t cin, int64_t kh, int64_t kw) {
@@ -57,8 +63,15 @@ int64_t narrow_conv_band_floats(const NarrowConvArgs& a, int64_t rows) {
 
 // The convolution rows of one full group, channel-major.
 int64_t narrow_conv_pool_rows_floats(const NarrowConvArgs& a, const NarrowPool& pool) {
-  const int64_t rows = (kNarrowPoolGroup - 1) * pool.s + pool.k;
+  const int64_t rows = (pool.group - 1) * pool.s + pool.k;
   return a.cout * rows * a.ow;
+}
+
+int64_t narrow_conv_pool_group(const NarrowConvArgs& a, const NarrowPool& pool) {
+  const int64_t row_bytes = std::max<int64_t>(1, a.cout * a.ow * static_cast<int64_t>(sizeof(float)));
+  const int64_t rows = kNarrowPoolRowsBytes / row_bytes;
+  const int64_t group = rows >= pool.k ? (rows - pool.k) / std::max<int64_t>(1, pool.s) + 1 : 1;
+  return std::clamp<int64_t>(group, 1, kNarrowPoolMaxGroup);
 }
 
 NarrowConvPoolFn narrow_conv_pool_for(const CpuFeatures& f) {

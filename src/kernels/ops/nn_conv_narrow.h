@@ -15,10 +15,11 @@
 // or 28 positions, or any multiple of 14 at stride 2, where the GEMM paths pack patches or
 // split parity planes): e.g. resnet's 3x3 stride-2 layers and inception's 14 x 14 ones.
 //
-// A MaxPool after the stem (k x k at stride 2, k = 2 or 3; graph fusion sets it on the Conv)
-// runs on the convolution's rows while they are in L2: groups of pooled rows, each from
-// the convolution rows it reads (the rows a group shares with the next are kept, not
-// recomputed), so the convolution's full output is never written.
+// A MaxPool after the convolution (k x k at stride 2, k = 2 or 3; graph fusion sets it on
+// the Conv: the stems, and wider layers the kernel takes with it, e.g. inception's 3x3
+// 64 -> 192 at 56) runs on the convolution's rows while they are in L2: groups of pooled
+// rows, each from the convolution rows it reads (the rows a group shares with the next are
+// kept, not recomputed), so the convolution's full output is never written.
 #pragma once
 
 #include <cstdint>
@@ -44,23 +45,30 @@ struct NarrowConvArgs {
 };
 
 // The fused MaxPool: k x k windows at stride s (2) with `pad` leading (and trailing)
-// padding, giving a pooled map of ph x pw; floor rounding.
+// padding, giving a pooled map of ph x pw; floor rounding. `group`: pooled rows per group
+// of convolution rows (narrow_conv_pool_group).
 struct NarrowPool {
   int64_t k = 0, s = 2, pad = 0;
   int64_t ph = 0, pw = 0;
+  int64_t group = 1;
 };
-constexpr int64_t kNarrowConvRows = 8;   // convolution rows per input band
-constexpr int64_t kNarrowPoolGroup = 8;  // pooled rows per group of convolution rows
+constexpr int64_t kNarrowConvRows = 8;      // convolution rows per input band
+constexpr int64_t kNarrowPoolMaxGroup = 8;  // at most this many pooled rows per group
+// A group's convolution rows (all output channels) in at most this many bytes: they stay
+// in L2 until pooled.
+constexpr int64_t kNarrowPoolRowsBytes = 512 * 1024;
 
 constexpr int kNarrowConvPositions = 14;  // output positions per tile
 constexpr int kNarrowConvBlock = 32;      // output channels per weight block
 
 // Whether the kernel takes (and beats the GEMM paths on) this layer: 1-4 input channels
 // with 100+ taps (the stems), or more channels over output rows of whole 14-position tiles
-// at stride 2, or at stride 1 up to 28 wide, 1x1 windows only unpadded (measured in
-// nn_conv_narrow.cpp). `ow` 0: not known yet (only the stems qualify); `padded`: any pad.
-// The caller has checked group 1, dilation 1 and a 2-D convolution.
-bool narrow_conv_applies(int64_t cin, int64_t cout, int64_t kh, int64_t kw, int64_t sw, int64_t ow, bool padded);
+// at stride 2, or at stride 1 up to 28 wide (any width with a fused MaxPool), 1x1 windows
+// only unpadded (measured in nn_conv_narrow.cpp). `ow` 0: not known yet (only the stems
+// qualify); `padded`: any pad; `pooled`: with a fused MaxPool. The caller has checked
+// group 1, dilation 1 and a 2-D convolution.
+bool narrow_conv_applies(int64_t cin, int64_t cout, int64_t kh, int64_t kw, int64_t sw, int64_t ow, bool padded,
+                         bool pooled = false);
 
 // Floats of the packed weights: blocks of 32 output channels (the last one 16 or 32 wide,
 // zero-filled), each [c][kh][kw][lanes].
@@ -84,6 +92,10 @@ using NarrowConvFn = void (*)(const NarrowConvArgs& a, int64_t oy0, int64_t oy1,
 using NarrowConvPoolFn = void (*)(const NarrowConvArgs& a, const NarrowPool& pool, int64_t py0, int64_t py1,
                                   float* band, float* rows);
 int64_t narrow_conv_pool_rows_floats(const NarrowConvArgs& a, const NarrowPool& pool);
+
+// Pooled rows per group for this layer (pool.group): up to kNarrowPoolMaxGroup, fewer
+// where a group's convolution rows would not fit in kNarrowPoolRowsBytes.
+int64_t narrow_conv_pool_group(const NarrowConvArgs& a, const NarrowPool& pool);
 
 // The variants for these CPU features (chosen once, at kernel creation); nullptr where there
 // is none.

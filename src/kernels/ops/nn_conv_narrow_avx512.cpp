@@ -174,15 +174,15 @@ void pool_row(const float* rows, int64_t ow, int64_t pw, float* out) {
 void narrow_conv_pool_avx512(const NarrowConvArgs& a, const NarrowPool& pool, int64_t py0, int64_t py1, float* band,
                              float* rows) {
   const int64_t k = pool.k, s = pool.s, ow = a.ow;
-  const int64_t cap = (kNarrowPoolGroup - 1) * s + k;  // convolution rows of a full group
+  const int64_t cap = (pool.group - 1) * s + k;  // convolution rows of a full group
   const int64_t plane = cap * ow;
   const int64_t ov = k > s ? k - s : 0;  // rows a group shares with the next
   const float lowest = -std::numeric_limits<float>::max();
   NarrowConvArgs conv = a;
   conv.y = rows;
   conv.y_plane = plane;
-  for (int64_t p0 = py0; p0 < py1; p0 += kNarrowPoolGroup) {
-    const int64_t p1 = std::min(py1, p0 + kNarrowPoolGroup);
+  for (int64_t p0 = py0; p0 < py1; p0 += pool.group) {
+    const int64_t p1 = std::min(py1, p0 + pool.group);
     const int64_t r_lo = p0 * s - pool.pad, r_hi = (p1 - 1) * s - pool.pad + k;
     int64_t first = r_lo;
     if (p0 > py0 && ov > 0) {  // the previous (full) group ended with rows [r_lo, r_lo + ov)

@@ -504,13 +504,53 @@ TEST_P(ConvIsaTest, WideLayersOfWholeTilesMatchReference) {
   }
 }
 
+// Runs Conv `c` with braid_fused_max_pool = [pk, 2, pad] on `threads` threads and checks
+// every pooled element against the double reference convolution pooled in double. Empty
+// when all match, else the first mismatch.
+std::string check_fused_pool(const ConvCfg& c, int64_t pk, int threads, uint32_t seed) {
+  const int64_t pad = pk == 3 ? 1 : 0;
+  std::mt19937 data(seed);
+  Shape xs = {c.n, c.cin, c.in[0], c.in[1]}, ws = {c.cout, c.cin, c.k[0], c.k[1]};
+  Tensor x = random_tensor(xs, data), w = random_tensor(ws, data), b = random_tensor({c.cout}, data);
+  std::vector<double> conv, mag;
+  std::vector<int64_t> out;
+  conv_reference(c, x, w, c.bias ? &b : nullptr, conv, mag, out);
+  if (out[0] + 2 * pad < pk || out[1] + 2 * pad < pk) return {};
+  const int64_t ph = (out[0] + 2 * pad - pk) / 2 + 1, pw = (out[1] + 2 * pad - pk) / 2 + 1;
+  OpRunner r = make_conv_runner(c, x, w, b);
+  r.attr_ints("braid_fused_max_pool", {pk, 2, pad});
+  auto y = r.run(threads);
+  if (!y.ok()) return y.status().to_string();
+  const Tensor& t = (*y)[0];
+  if (t.shape() != Shape{c.n, c.cout, ph, pw}) return c.describe() + ": shape " + shape_to_string(t.shape());
+  const int64_t terms = c.cin * c.k[0] * c.k[1];
+  for (int64_t n = 0; n < c.n * c.cout; ++n)
+    for (int64_t py = 0; py < ph; ++py)
+      for (int64_t px = 0; px < pw; ++px) {
+        double want = -INFINITY, tol = 0;
+        for (int64_t dy = 0; dy < pk; ++dy)
+          for (int64_t dx = 0; dx < pk; ++dx) {
+            const int64_t oy = py * 2 - pad + dy, ox = px * 2 - pad + dx;
+            if (oy < 0 || oy >= out[0] || ox < 0 || ox >= out[1]) continue;
+            const size_t idx = static_cast<size_t>((n * out[0] + oy) * out[1] + ox);
+            want = std::max(want, conv[idx]);
+            tol = std::max(tol, (static_cast<double>(terms) + 8) * 1.2e-7 * (mag[idx] + 1.0));
+          }
+        const float got = t.data<float>()[(n * ph + py) * pw + px];
+        if (!(std::fabs(got - want) <= tol))
+          return c.describe() + " pool " + std::to_string(pk) + ": y[" + std::to_string(n) + "," +
+                 std::to_string(py) + "," + std::to_string(px) + "] = " + std::to_string(got) + ", want " +
+                 std::to_string(want);
+      }
+  return {};
+}
+
 TEST_P(ConvIsaTest, FusedMaxPoolMatchesReference) {
-  // Conv with braid_fused_max_pool = [k, 2, pad] (3x3 pad 1 or 2x2 pad 0, floor rounding),
-  // against the double reference convolution pooled in double: narrow inputs (on AVX-512
-  // the narrow kernel pooling groups of 8 rows, the rows a group shares with the next
-  // carried over; elsewhere the pool on a scratch convolution) and 8 input channels (the
-  // scratch route everywhere); odd and even maps, several groups, batches, 1-3 threads
-  // (tasks starting mid-image), with and without ReLU and bias.
+  // Conv with braid_fused_max_pool = [k, 2, pad] (3x3 pad 1 or 2x2 pad 0, floor rounding):
+  // narrow inputs (on AVX-512 the narrow kernel pooling groups of rows, the rows a group
+  // shares with the next carried over; elsewhere the pool on a scratch convolution) and 8
+  // input channels (the scratch route everywhere); odd and even maps, several groups,
+  // batches, 1-3 threads (tasks starting mid-image), with and without ReLU and bias.
   std::mt19937 rng(777);
   auto pick = [&](int64_t lo, int64_t hi) { return std::uniform_int_distribution<int64_t>(lo, hi)(rng); };
   for (int i = 0; i < 30; ++i) {
@@ -526,39 +566,33 @@ TEST_P(ConvIsaTest, FusedMaxPoolMatchesReference) {
     c.pads = {kk / 2, kk / 2, kk / 2, kk / 2};
     c.bias = pick(0, 3) != 0;
     c.relu = pick(0, 1) == 1;
-    const int64_t pk = pick(2, 3), pad = pk == 3 ? 1 : 0;
-    std::mt19937 data(static_cast<uint32_t>(900 + i));
-    Shape xs = {c.n, c.cin, c.in[0], c.in[1]}, ws = {c.cout, c.cin, kk, kk};
-    Tensor x = random_tensor(xs, data), w = random_tensor(ws, data), b = random_tensor({c.cout}, data);
-    std::vector<double> conv, mag;
-    std::vector<int64_t> out;
-    conv_reference(c, x, w, c.bias ? &b : nullptr, conv, mag, out);
-    if (out[0] + 2 * pad < pk || out[1] + 2 * pad < pk) continue;
-    const int64_t ph = (out[0] + 2 * pad - pk) / 2 + 1, pw = (out[1] + 2 * pad - pk) / 2 + 1;
-    OpRunner r = make_conv_runner(c, x, w, b);
-    r.attr_ints("braid_fused_max_pool", {pk, 2, pad});
-    auto y = r.run(1 + i % 3);
-    ASSERT_TRUE(y.ok()) << y.status().to_string();
-    const Tensor& t = (*y)[0];
-    ASSERT_EQ(t.shape(), (Shape{c.n, c.cout, ph, pw})) << c.describe();
-    int64_t terms = c.cin * kk * kk;
-    for (int64_t n = 0; n < c.n * c.cout; ++n)
-      for (int64_t py = 0; py < ph; ++py)
-        for (int64_t px = 0; px < pw; ++px) {
-          double want = -INFINITY, tol = 0;
-          for (int64_t dy = 0; dy < pk; ++dy)
-            for (int64_t dx = 0; dx < pk; ++dx) {
-              const int64_t oy = py * 2 - pad + dy, ox = px * 2 - pad + dx;
-              if (oy < 0 || oy >= out[0] || ox < 0 || ox >= out[1]) continue;
-              const size_t idx = static_cast<size_t>((n * out[0] + oy) * out[1] + ox);
-              want = std::max(want, conv[idx]);
-              tol = std::max(tol, (static_cast<double>(terms) + 8) * 1.2e-7 * (mag[idx] + 1.0));
-            }
-          const float got = t.data<float>()[(n * ph + py) * pw + px];
-          ASSERT_TRUE(std::fabs(got - want) <= tol)
-              << c.describe() << " pool " << pk << ": y[" << n << "," << py << "," << px << "] = " << got << ", want "
-              << want;
-        }
+    const int64_t pk = pick(2, 3);
+    ASSERT_EQ(check_fused_pool(c, pk, 1 + i % 3, static_cast<uint32_t>(900 + i)), "");
+  }
+}
+
+TEST_P(ConvIsaTest, FusedMaxPoolOnWideLayersMatchesReference) {
+  // Wider layers whose pool graph fusion fuses where the narrow kernel runs them (inception's
+  // 3x3 64 -> 192 at 56): 5-16 input channels, 3x3 pad 1 or unpadded 1x1 at stride 1, rows
+  // of 42 or 56 (whole 14-position tiles, wider than the unpooled rule takes), 40-400 output
+  // channels so that a group holds 1-8 pooled rows (narrow_conv_pool_group), 1-3 threads.
+  std::mt19937 rng(2024);
+  auto pick = [&](int64_t lo, int64_t hi) { return std::uniform_int_distribution<int64_t>(lo, hi)(rng); };
+  const int64_t couts[] = {40, 64, 192, 400};
+  for (int i = 0; i < 8; ++i) {
+    ConvCfg c;
+    c.n = pick(1, 2);
+    c.cin = pick(5, 16);
+    c.cout = couts[i % 4];
+    const int64_t kk = i % 4 == 3 ? 1 : 3;
+    c.k = {kk, kk};
+    c.stride = {1, 1};
+    c.dil = {1, 1};
+    c.in = {pick(9, 24), i % 2 == 0 ? 56 : 42};
+    c.pads = std::vector<int64_t>(4, kk / 2);
+    c.bias = pick(0, 3) != 0;
+    c.relu = pick(0, 1) == 1;
+    ASSERT_EQ(check_fused_pool(c, i % 3 == 2 ? 2 : 3, 1 + i % 3, static_cast<uint32_t>(1300 + i)), "");
   }
 }
 

@@ -11,6 +11,8 @@
 
 #include "common/test_util.h"
 #include "exec/execution_plan.h"
+#include "kernels/cpu_features.h"
+#include "kernels/ops/nn_conv_narrow.h"
 #include "ir/graph.h"
 #include "kernels/cpu_features.h"
 #include "opt/graph_optimizer.h"
@@ -220,6 +222,32 @@ TEST(GraphOptimizer, StemConvReluMaxPoolBecomesOneConv) {
     ASSERT_EQ(got.size(), 1u);
     ASSERT_EQ(want[0].shape(), got[0].shape());
     EXPECT_EQ(0, std::memcmp(want[0].raw_data(), got[0].raw_data(), want[0].byte_size())) << "k " << k;
+  }
+}
+
+TEST(GraphOptimizer, WideConvMaxPoolIsFusedWhereTheNarrowKernelRunsIt) {
+  // Conv(16 -> 48, 3x3, pad 1) -> Relu -> MaxPool 3x3/2 pad 1 on 1x16x20xW: rows of W = 56
+  // (whole 14-position tiles) are fused where this CPU has the narrow-input kernel (the
+  // convolution pooled from L2), rows of 50 never (it would only pool from a scratch).
+  for (int64_t w : {56, 50}) {
+    Builder b;
+    const ValueId x = b.input("x", {1, 16, 20, w});
+    const ValueId c = b.op("Conv", {x, b.constant("w", {48, 16, 3, 3}, 31), b.constant("cb", {48}, 32)},
+                           {1, 48, 20, w}, {ints_attr("pads", {1, 1, 1, 1})});
+    const ValueId r = b.op("Relu", {c}, {1, 48, 20, w});
+    const ValueId y = b.op("MaxPool", {r}, {1, 48, 10, (w - 1) / 2 + 1},
+                           {ints_attr("kernel_shape", {3, 3}), ints_attr("strides", {2, 2}),
+                            ints_attr("pads", {1, 1, 1, 1})});
+    const Graph original = b.finish({y});
+    Graph g = original;
+    GraphOptimizationStats stats;
+    ASSERT_TRUE(optimize_graph(g, {}, &stats).ok());
+    const bool fused = w == 56 && narrow_conv_for(cpu_features()) != nullptr;
+    EXPECT_EQ(stats.max_pools_fused, fused ? 1 : 0) << "width " << w;
+    EXPECT_EQ(count_op(g, "MaxPool"), fused ? 0 : 1) << "width " << w;
+    // Fused or not, the same values (max is exact; the narrow kernel's sums may round
+    // differently from the GEMM path's).
+    EXPECT_LE(max_rel_error(run(original), run(g)), 1e-5) << "width " << w;
   }
 }
 
