@@ -2,7 +2,12 @@
 
 #include <time.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cstdlib>
+#include <map>
+#include <memory>
+#include <mutex>
 #include <vector>
 
 #include "kernels/cpu_features.h"
@@ -11,6 +16,8 @@ namespace braid::bench {
 
 float fma_loop_avx512(int64_t iterations);
 float fma_loop_avx2(int64_t iterations);
+float read_sum_avx512(const float* p, int64_t n);
+float read_sum_avx2(const float* p, int64_t n);
 
 namespace {
 bool use_avx512() {
@@ -22,6 +29,8 @@ bool use_avx512() {
 float fma_loop(int64_t iterations) {
   return use_avx512() ? fma_loop_avx512(iterations) : fma_loop_avx2(iterations);
 }
+
+float read_sum(const float* p, int64_t n) { return use_avx512() ? read_sum_avx512(p, n) : read_sum_avx2(p, n); }
 
 double fma_round_flops() { return use_avx512() ? 24.0 * 16 * 2 : 12.0 * 8 * 2; }
 
@@ -73,6 +82,41 @@ double stream_gbps() {
     return best;
   }();
   return gbps;
+}
+
+double read_gbps(int64_t bytes) {
+  static std::mutex mu;
+  static std::map<int64_t, double> measured;
+  const int64_t unit = 4 << 10;
+  const int64_t size = std::max<int64_t>(1, (bytes + unit - 1) / unit) * unit;
+  std::lock_guard lock(mu);
+  if (auto it = measured.find(size); it != measured.end()) return it->second;
+  const int64_t n = size / static_cast<int64_t>(sizeof(float));
+  std::unique_ptr<float, decltype(&std::free)> buf(
+      static_cast<float*>(std::aligned_alloc(64, static_cast<size_t>(size))), &std::free);
+  std::fill_n(buf.get(), n, 1.0f);
+  const int64_t passes = std::max<int64_t>(1, (int64_t{64} << 20) / size);
+  volatile float sink = read_sum(buf.get(), n);  // warm: the pages, the caches
+  double best = 0;
+  for (int rep = 0; rep < 7; ++rep) {
+    const double t0 = thread_cpu_seconds();
+    float s = 0;
+    for (int64_t i = 0; i < passes; ++i) s += read_sum(buf.get(), n);
+    const double sec = thread_cpu_seconds() - t0;
+    sink = s;
+    best = std::max(best, static_cast<double>(size) * static_cast<double>(passes) / sec * 1e-9);
+  }
+  (void)sink;
+  measured[size] = best;
+  return best;
+}
+
+void set_roofline_counter(benchmark::State& state, double flops_per_iter, double bytes_per_iter,
+                          int64_t working_set_bytes) {
+  const double iters = static_cast<double>(state.iterations());
+  const double roof = std::min(peak_gflops_per_core(), flops_per_iter / bytes_per_iter * read_gbps(working_set_bytes));
+  state.counters["pct_roofline"] =
+      benchmark::Counter(flops_per_iter * iters * 1e-9 * 100.0 / roof, benchmark::Counter::kIsRate);
 }
 
 void set_ceiling_counters(benchmark::State& state, double flops_per_iter, double bytes_per_iter, int threads) {

@@ -1,5 +1,6 @@
-// The machine's ceilings: single-core f32 FMA peak and STREAM-like triad bandwidth (1 and
-// 2 threads). Kernel benchmarks print their results as a percentage of these.
+// The machine's ceilings: single-core f32 FMA peak, STREAM-like triad bandwidth (1 and 2
+// threads) and single-core read bandwidth by working-set size (L1 .. memory). Kernel
+// benchmarks print their results as a percentage of these.
 #include <benchmark/benchmark.h>
 
 #include <thread>
@@ -39,6 +40,17 @@ void BM_Triad(benchmark::State& state) {
   state.counters["GB/s"] = benchmark::Counter(bytes * 1e-9, benchmark::Counter::kIsRate);
 }
 BENCHMARK(BM_Triad)->Arg(1)->Arg(2)->UseRealTime();
+
+// One core reading a working set of `KiB` over and over (read_gbps, the roofline of
+// pct_roofline): 16-32 KiB in L1, 64-512 KiB in L2, 4-16 MiB in L3, 256 MiB from memory.
+void BM_ReadBandwidth(benchmark::State& state) {
+  const int64_t bytes = state.range(0) << 10;
+  double gbps = 0;
+  for (auto _ : state) gbps = read_gbps(bytes);
+  state.counters["GB/s"] = gbps;
+}
+BENCHMARK(BM_ReadBandwidth)->ArgName("KiB")->Arg(16)->Arg(32)->Arg(64)->Arg(128)->Arg(256)->Arg(512)->Arg(4 << 10)->Arg(16 << 10)->Arg(256 << 10)
+    ->Iterations(1);
 
 }  // namespace
 }  // namespace braid::bench

@@ -1,7 +1,8 @@
 // GEMM core throughput: square 256^3 .. 2048^3 and the skinny shapes of batch-1 inference
 // (M = 1, 8, 64 against N = K = 512 .. 2048), with B prepacked (constant weights) or
 // packed per call, on 1 and 2 threads; Eigen's single-thread GEMM for reference.
-// Counters: GFLOPS, pct_peak, GBps, pct_stream (see set_ceiling_counters in ceiling.h).
+// Counters: GFLOPS, pct_peak, GBps, pct_stream (see set_ceiling_counters in ceiling.h) and,
+// on one thread, pct_roofline (set_roofline_counter).
 #include <benchmark/benchmark.h>
 #include <tbb/task_arena.h>
 
@@ -23,9 +24,12 @@ std::vector<float> random_floats(int64_t n, uint32_t seed) {
   return v;
 }
 
+// One thread also gets pct_roofline: the operands (A, B, C) are the working set that every
+// iteration reads again, from the cache level they fit in.
 void set_counters(benchmark::State& state, int64_t m, int64_t n, int64_t k, int threads) {
-  set_ceiling_counters(state, 2.0 * static_cast<double>(m * n * k),
-                       4.0 * static_cast<double>(m * k + k * n + m * n), threads);
+  const double flops = 2.0 * static_cast<double>(m * n * k), bytes = 4.0 * static_cast<double>(m * k + k * n + m * n);
+  set_ceiling_counters(state, flops, bytes, threads);
+  if (threads == 1) set_roofline_counter(state, flops, bytes, static_cast<int64_t>(bytes));
 }
 
 // Args: M, N, K, threads, prepacked B (1) or packed per call (0).
