@@ -26,9 +26,9 @@ double triad(float* a, const float* b, const float* c, float s, int64_t n);
 // measured once (about 0.3 s) and cached. Thread-safe.
 double stream_gbps();
 
-// Sums n floats (n a multiple of 256) with 16 independent vector accumulators (AVX-512; AVX2
-// when AVX-512 is missing): a read-only stream at the load bandwidth of the level of the
-// memory hierarchy that holds them.
+// Sums n floats (n a multiple of 256) as four streams with 16 independent vector
+// accumulators (AVX-512; AVX2 when AVX-512 is missing): read-only traffic at the load
+// bandwidth of the level of the memory hierarchy that holds them.
 float read_sum(const float* p, int64_t n);
 
 // Single-thread read bandwidth in GB/s of a working set of `bytes` read over and over: from
@@ -39,7 +39,8 @@ double read_gbps(int64_t bytes);
 // Sets pct_roofline for a single-thread kernel: GFLOPS as a percent of what the roofline
 // allows this core on it, min(FMA peak, flops per byte x read_gbps(working_set_bytes)),
 // `bytes_per_iter` being its compulsory traffic. A batch-1 GEMV does 0.5 flop per byte of
-// B, so the bandwidth of the cache holding B, not the FMA units, bounds it.
+// B, so the bandwidth of the cache holding B, not the FMA units, bounds it. The probe is a
+// simple loop: a kernel with more streams in flight can beat it by ~10% (pct_roofline > 100).
 void set_roofline_counter(benchmark::State& state, double flops_per_iter, double bytes_per_iter,
                           int64_t working_set_bytes);
 
