@@ -42,11 +42,15 @@ constexpr double kMinFlopsPerThread = 2.0e6;
 // takes ~20 us of one core, about what a fork/join costs when the other thread sleeps).
 constexpr double kMinBBytesPerThread = 512.0 * 1024;
 // A GEMM of at least this many flops (about 100 us at 250 GFLOP/s) on one thread in
-// adaptive mode goes in 4 pieces (8 from four times as many flops) that idle cores may take
-// over (run_elastic; with fewer than 3 there is nothing left to share by the time the
-// thread asks). Each piece costs one more pass over the prepacked operand it cuts across,
-// and the thread asks for help after each piece.
+// adaptive mode goes in pieces that idle cores may take over (run_elastic; with fewer than
+// 3 there is nothing left to share by the time the thread asks): one per
+// kElasticPieceFlops, 4 to 16. Each piece costs one more pass over the prepacked operand it
+// cuts across, and the thread asks for help after each piece, so a core freed in the
+// middle (a sibling branch finished) waits at most one piece, ~50 us: inception adaptive
+// at 2 threads p50 8.18-8.37 -> 8.03-8.14 ms with the narrow kernel's pieces sized alike
+// (were 4, or 8 from 100 MFLOP).
 constexpr double kElasticMinFlops = 25.0e6;
+constexpr double kElasticPieceFlops = 12.5e6;
 // Threads that split only N each read all of A. An A gathered per call by a source (the
 // transposed convolutions' patches) of at least this many floats is packed once, its
 // panels shared out among the threads, before they compute (one more fork/join): 2
@@ -323,7 +327,7 @@ void Gemm::run(const GemmArgs& g, int max_threads) const {
   if (lender != nullptr && lender->spare(lender->ctx) <= 0) lender = nullptr;
   int64_t tm = 1, tn = 1;
   if (lender != nullptr) {
-    const int64_t pieces = flops >= 4 * kElasticMinFlops ? 8 : 4;
+    const int64_t pieces = std::clamp<int64_t>(static_cast<int64_t>(flops / kElasticPieceFlops), 4, 16);
     if (a_per_call) tm = std::min(pieces, pm);        // along M only
     else if (b_per_call) tn = std::min(pieces, pn);   // along N only
     else split_rectangles(g, arch, pm, pn, pieces, tm, tn);

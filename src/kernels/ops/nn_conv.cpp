@@ -75,6 +75,9 @@ constexpr double kNarrowTaskFlops = 1.0e6;
 // A narrow-input convolution on one thread in adaptive mode goes in pieces of rows that
 // idle cores may take (run_elastic) from this many flops, like a GEMM (gemm.cpp).
 constexpr double kNarrowElasticFlops = 25.0e6;
+// ... one piece per this many flops (4 to 32, at most one per row), as the GEMM's
+// (kElasticPieceFlops in gemm.cpp): a core freed meanwhile waits at most one piece.
+constexpr double kNarrowElasticPieceFlops = 12.5e6;
 
 // Output positions per block of materialised patches on the bf16 / int8 path.
 constexpr int64_t kLowpPatchBlock = 256;
@@ -564,7 +567,8 @@ class ConvKernel final : public OpKernel {
                                    ? current_core_lender()
                                    : nullptr;
     if (lender != nullptr && lender->spare(lender->ctx) > 0) {
-      const int64_t pieces = std::min<int64_t>(rows, flops >= 4 * kNarrowElasticFlops ? 8 : 4);
+      const int64_t pieces =
+          std::min<int64_t>(rows, std::clamp<int64_t>(static_cast<int64_t>(flops / kNarrowElasticPieceFlops), 4, 32));
       if (pieces >= 3) {
         run_elastic(pieces, *lender, static_cast<int>(pieces - 1),
                     [&](int64_t i) { task(rows * i / pieces, rows * (i + 1) / pieces); });
