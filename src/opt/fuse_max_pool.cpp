@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "kernels/cpu_features.h"
+#include "kernels/ops/nn_conv_attrs.h"
 #include "kernels/ops/nn_conv_narrow.h"
 #include "opt/passes.h"
 #include "opt/rewrite_util.h"
@@ -31,21 +32,23 @@ bool all_equal(const std::vector<int64_t>* v, size_t size, int64_t value, bool a
   return true;
 }
 
-// Whether the narrow-input kernel runs this Conv (weights `w`, 2-D, group 1) with a fused
-// pool: the stems, or a layer whose declared output width and attributes it takes.
+// Whether the narrow-input kernel runs this Conv (weights `w`) with a fused pool: the
+// stems, or a layer whose declared input shape gives a geometry it takes (the question
+// the Conv kernel asks again at load, narrow_geometry).
 bool narrow_kernel_takes(const Graph& g, const Node& conv, const Tensor& w) {
   if (w.dim(1) <= kMaxInputChannels) return true;
   if (narrow_conv_for(cpu_features()) == nullptr) return false;
-  const auto& out = g.values[conv.outputs[0]].shape;
-  if (!out || out->size() != 4 || !(*out)[3].known()) return false;
-  const Attribute* auto_pad = conv.find_attribute("auto_pad");
-  if (auto_pad != nullptr && !(auto_pad->kind == Attribute::Kind::kString && auto_pad->s == "NOTSET")) return false;
-  if (!all_equal(ints_attr(conv, "dilations"), 2, 1, true)) return false;
-  const std::vector<int64_t>* strides = ints_attr(conv, "strides");
-  if (strides != nullptr && strides->size() != 2) return false;
-  const int64_t sw = strides != nullptr ? (*strides)[1] : 1;
-  const bool padded = !all_equal(ints_attr(conv, "pads"), 4, 0, true);
-  return narrow_conv_applies(w.dim(1), w.dim(0), w.dim(2), w.dim(3), sw, (*out)[3].value, padded, true);
+  const auto& in = g.values[conv.inputs[0]].shape;
+  if (!in) return false;
+  Shape x;
+  for (const Dim& d : *in) {
+    if (!d.known()) return false;
+    x.push_back(d.value);
+  }
+  auto attrs = parse_conv_attrs(conv, false);
+  if (!attrs.ok()) return false;
+  auto geometry = conv_geometry(conv, *attrs, x, w.shape());
+  return geometry.ok() && narrow_geometry(*geometry, true);
 }
 
 // The pool's window k (3 with pads 1, or 2 with none; stride 2, floor rounding, no

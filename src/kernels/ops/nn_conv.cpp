@@ -4,10 +4,10 @@
 //  - output channels in the vector lanes, no GEMM (nn_conv_narrow*; 2-D, group 1, no
 //    dilation, constant weights, AVX-512): the RGB stems (1-4 input channels) and layers
 //    whose output rows are whole 14-position tiles (narrow_conv_applies: resnet's stride-2
-//    and 14 x 14 layers, inception's 14 x 14 and 28 x 28 ones; with a fused MaxPool any
-//    width of whole tiles: inception's 3x3 64 -> 192 at 56); with a fused MaxPool
-//    (braid_fused_max_pool, set by graph fusion) it pools groups of its rows in a
-//    per-thread scratch (elsewhere the pool runs on the whole convolution in a scratch);
+//    and 14 x 14 layers, inception's 14 x 14 and 28 x 28 ones); with a fused MaxPool
+//    (braid_fused_max_pool, set by graph fusion) rows of any whole number of tiles
+//    (inception's 3x3 64 -> 192 at 56), whose rows it pools in groups in a per-thread
+//    scratch (elsewhere the pool runs on the whole convolution in a scratch);
 //  - stride 1 with output rows as wide as the input's ("same" pads along x, 1x1 included;
 //    1-D/2-D, AVX-512): a GEMM whose B is read in place from the input (GemmDirectB):
 //    no padded copy, no patch or panel packing; stride 2 the same way from a copy of the
@@ -215,15 +215,6 @@ bool direct_b_for(const ConvGeometry& g, const Dims3& in, const Dims3& out, cons
     split->ws = ws;
   }
   return true;
-}
-
-// Whether the narrow-input kernel takes this geometry (nn_conv_narrow.h), `pooled`: with a
-// fused MaxPool.
-bool narrow_geometry(const ConvGeometry& g, bool pooled) {
-  const bool padded = g.pad_begin[0] != 0 || g.pad_begin[1] != 0 || g.pad_end[0] != 0 || g.pad_end[1] != 0;
-  return g.group == 1 && g.rank() == 2 && g.dilation[0] == 1 && g.dilation[1] == 1 &&
-         narrow_conv_applies(g.in_channels, g.out_channels, g.kernel[0], g.kernel[1], g.stride[1], g.out[1], padded,
-                             pooled);
 }
 
 class ConvKernel final : public OpKernel {

@@ -34,6 +34,13 @@ bool narrow_conv_applies(int64_t cin, int64_t cout, int64_t kh, int64_t kw, int6
   return sw == 2 || ow <= 2 * kNarrowConvPositions || pooled;
 }
 
+bool narrow_geometry(const ConvGeometry& g, bool pooled) {
+  const bool padded = g.pad_begin[0] != 0 || g.pad_begin[1] != 0 || g.pad_end[0] != 0 || g.pad_end[1] != 0;
+  return g.group == 1 && g.rank() == 2 && g.dilation[0] == 1 && g.dilation[1] == 1 &&
+         narrow_conv_applies(g.in_channels, g.out_channels, g.kernel[0], g.kernel[1], g.stride[1], g.out[1], padded,
+                             pooled);
+}
+
 int64_t narrow_conv_packed_floats(int64_t cout, int64_t cin, int64_t kh, int64_t kw) {
   const int64_t blocks = (cout + kNarrowConvBlock - 1) / kNarrowConvBlock;
   return blocks * cin * kh * kw * kNarrowConvBlock;

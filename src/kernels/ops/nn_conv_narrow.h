@@ -25,6 +25,7 @@
 #include <cstdint>
 
 #include "kernels/cpu_features.h"
+#include "kernels/ops/nn_conv_attrs.h"
 
 namespace braid::detail {
 
@@ -69,6 +70,11 @@ constexpr int kNarrowConvBlock = 32;      // output channels per weight block
 // group 1, dilation 1 and a 2-D convolution.
 bool narrow_conv_applies(int64_t cin, int64_t cout, int64_t kh, int64_t kw, int64_t sw, int64_t ow, bool padded,
                          bool pooled = false);
+
+// The same for a resolved geometry (any rank, group and dilation: only 2-D, group 1,
+// dilation 1 qualify); what Conv decides at load and per call, and graph fusion asks
+// before it fuses a MaxPool (`pooled`).
+bool narrow_geometry(const ConvGeometry& g, bool pooled);
 
 // Floats of the packed weights: blocks of 32 output channels (the last one 16 or 32 wide,
 // zero-filled), each [c][kh][kw][lanes].
