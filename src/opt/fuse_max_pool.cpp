@@ -3,7 +3,7 @@
 // while they are in cache, so the convolution's output is never written to memory nor
 // read back (3.2 MB for a 224 x 224 stem, 2.4 MB for inception's 3x3 64 -> 192 at 56 x 56).
 // Taken where the narrow-input kernel (nn_conv_narrow.h), which pools in place, runs the
-// convolution: the RGB stems whatever the shape, wider layers where the output shape is
+// convolution: the RGB stems whatever the shape, wider layers where the input shape is
 // known and this CPU has the kernel. Other Convs would only pool from a scratch.
 #include <vector>
 
