@@ -4,7 +4,7 @@
 #include <cmath>
 #include <string_view>
 
-#include "kernels/cpu_features.h"
+#include "kernels/lowp/lowp_gemm.h"
 #include "sched/dispatcher.h"
 
 namespace braid::detail {
@@ -145,7 +145,7 @@ Precision choose_precision(uint32_t bits, PrecisionMode mode, const PrecisionPre
   return Precision::kF32;
 }
 
-bool native_bf16() { return cpu_features().avx512_bf16; }
+bool native_bf16() { return bf16_speed().native(); }
 
 Precision PrecisionPlan::choose(SubgraphId s, PrecisionMode mode, const PrecisionPressure& p,
                                 bool compute_bound) const {

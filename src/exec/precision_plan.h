@@ -45,7 +45,8 @@ struct PrecisionPressure {
 Precision choose_precision(uint32_t allowed, PrecisionMode mode, const PrecisionPressure& p, bool compute_bound,
                            bool native_bf16);
 
-// cpu_features().avx512_bf16: bf16 dot products in hardware. Thread-safe.
+// Whether bf16 computes faster than f32 on this CPU (bf16_speed().native(): measured once
+// per process, a few ms on the first call; not simply "has AVX512_BF16"). Thread-safe.
 bool native_bf16();
 
 class PrecisionPlan {
@@ -85,7 +86,7 @@ class PrecisionPlan {
   std::vector<SubgraphPrecision> info_;  // guarded by mu_ after build
   std::unique_ptr<std::atomic<uint32_t>[]> allowed_;
   bool any_lowerable_ = false;
-  bool native_bf16_ = false;  // the CPU has bf16 dot products (AVX512_BF16)
+  bool native_bf16_ = false;  // bf16 computes faster than f32 here (native_bf16())
   mutable std::mutex mu_;
 };
 

@@ -19,6 +19,8 @@ CpuFeatures detect() {
 #if defined(__GNUC__) && __GNUC__ >= 12
   f.avx512_bf16 = __builtin_cpu_supports("avx512bf16");
   f.avx_vnni = __builtin_cpu_supports("avxvnni");
+  f.amx_tile = __builtin_cpu_supports("amx-tile");
+  f.amx_bf16 = __builtin_cpu_supports("amx-bf16");
 #endif
 #endif
   return f;

@@ -13,6 +13,8 @@ struct CpuFeatures {
   bool avx512_bf16 = false;
   bool avx512_vnni = false;
   bool avx_vnni = false;
+  bool amx_tile = false;
+  bool amx_bf16 = false;
 
   bool has_avx512() const { return avx512f && avx512bw && avx512vl; }
   bool has_avx2_fma() const { return avx2 && fma; }

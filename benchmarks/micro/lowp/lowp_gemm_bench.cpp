@@ -132,7 +132,7 @@ void f32_args(benchmark::internal::Benchmark* b) {
 void lowp_args(benchmark::internal::Benchmark* b) {
   b->ArgNames({"M", "N", "K", "conv", "variant"});
   for (const auto& s : kShapes) {
-    for (int64_t v = 0; v < 3; ++v) {
+    for (int64_t v = 0; v < 4; ++v) {  // bf16: scalar, avx512, avx512_bf16, amx_bf16
       std::vector<int64_t> args = s;
       args.push_back(v);
       b->Args(args);

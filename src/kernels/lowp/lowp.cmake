@@ -4,6 +4,7 @@
 set(BRAID_LOWP_SOURCES
   ${CMAKE_CURRENT_LIST_DIR}/lowp_gemm.cpp
   ${CMAKE_CURRENT_LIST_DIR}/lowp_pack.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/lowp_probe.cpp
   ${CMAKE_CURRENT_LIST_DIR}/lowp_scalar.cpp)
 target_sources(braid PRIVATE ${BRAID_LOWP_SOURCES})
 set_source_files_properties(${BRAID_LOWP_SOURCES} PROPERTIES COMPILE_OPTIONS "-ffp-contract=off")
@@ -18,8 +19,12 @@ if(CMAKE_SYSTEM_PROCESSOR MATCHES "x86_64|AMD64|amd64")
     ${CMAKE_CURRENT_LIST_DIR}/lowp_bf16_avx512.cpp PROPERTIES COMPILE_OPTIONS "${BRAID_LOWP_AVX512}")
   set_source_files_properties(${CMAKE_CURRENT_LIST_DIR}/lowp_int8_vnni.cpp
     PROPERTIES COMPILE_OPTIONS "${BRAID_LOWP_AVX512};-mavx512vnni")
-  # Built everywhere, run only where cpu_features().avx512_bf16 (not on the development
-  # machine: see docs/precision.md).
+  # Built everywhere, run only where cpu_features().avx512_bf16, and chosen only where the
+  # probe (lowp_probe.cpp) measures it fastest.
   set_source_files_properties(${CMAKE_CURRENT_LIST_DIR}/lowp_bf16_avx512bf16.cpp
     PROPERTIES COMPILE_OPTIONS "${BRAID_LOWP_AVX512};-mavx512bf16")
+  # Likewise AMX: run where the CPU has AMX-BF16 and the OS grants the tile state.
+  target_sources(braid PRIVATE ${CMAKE_CURRENT_LIST_DIR}/lowp_bf16_amx.cpp)
+  set_source_files_properties(${CMAKE_CURRENT_LIST_DIR}/lowp_bf16_amx.cpp
+    PROPERTIES COMPILE_OPTIONS "${BRAID_LOWP_AVX512};-mamx-tile;-mamx-bf16")
 endif()

@@ -89,6 +89,9 @@ const LowpArch& lowp_int8_arch_vnni();
 const LowpArch& lowp_bf16_arch_scalar();
 const LowpArch& lowp_bf16_arch_avx512();
 const LowpArch& lowp_bf16_arch_avx512bf16();
+const LowpArch& lowp_bf16_arch_amx();
+// Whether the OS lets this process use the AMX tiles (asked once; x86-64 builds only).
+bool lowp_amx_ready();
 
 // The arch for an ISA; an ISA this CPU (or build) lacks gets the best one it has.
 const LowpArch& lowp_int8_arch(LowpIsa isa);

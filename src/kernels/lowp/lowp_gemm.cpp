@@ -3,6 +3,7 @@
 // block) into thread-local scratch, looping over K blocks into an exact per-task
 // accumulator (s32 for int8; f32 for bf16 in a fixed k order), then one epilogue. No
 // result depends on the block or thread a value was computed in.
+#include <algorithm>
 #include "kernels/lowp/lowp_gemm.h"
 
 #include <cassert>
@@ -135,6 +136,7 @@ const char* lowp_isa_name(LowpIsa isa) noexcept {
     case LowpIsa::kAvx512: return "avx512";
     case LowpIsa::kAvx512Vnni: return "avx512_vnni";
     case LowpIsa::kAvx512Bf16: return "avx512_bf16";
+    case LowpIsa::kAmxBf16: return "amx_bf16";
   }
   return "unknown";
 }
@@ -151,6 +153,9 @@ std::vector<LowpIsa> lowp_bf16_isas() {
   const CpuFeatures& f = cpu_features();
   if (kX86 && f.has_avx512() && f.fma) isas.push_back(LowpIsa::kAvx512);
   if (kX86 && f.has_avx512() && f.avx512_bf16) isas.push_back(LowpIsa::kAvx512Bf16);
+#if defined(__x86_64__)
+  if (f.has_avx512() && f.amx_tile && f.amx_bf16 && lowp_amx_ready()) isas.push_back(LowpIsa::kAmxBf16);
+#endif
   return isas;
 }
 
@@ -162,23 +167,28 @@ std::vector<LowpIsa> lowp_int8_isas() {
   return isas;
 }
 
-LowpIsa best_bf16_isa() { return lowp_bf16_isas().back(); }
+LowpIsa best_bf16_isa() {
+  // The measured choice, unless a BRAID_ISA cap set since has taken it off the list.
+  const std::vector<LowpIsa> isas = lowp_bf16_isas();
+  const LowpIsa fastest = bf16_speed().isa;
+  return std::find(isas.begin(), isas.end(), fastest) != isas.end() ? fastest : isas.back();
+}
 LowpIsa best_int8_isa() { return lowp_int8_isas().back(); }
 
 namespace {
 
-// The requested variant if this CPU runs it, else the best one it does (a variant this
-// CPU lacks would fault).
-LowpIsa runnable(LowpIsa isa, const std::vector<LowpIsa>& isas) {
+// The requested variant if this CPU runs it, else `best` (a variant this CPU lacks would
+// fault).
+LowpIsa runnable(LowpIsa isa, const std::vector<LowpIsa>& isas, LowpIsa (*best)()) {
   for (LowpIsa i : isas)
     if (i == isa) return isa;
-  return isas.back();
+  return best();
 }
 
 }  // namespace
 
 const LowpArch& lowp_int8_arch(LowpIsa isa) {
-  isa = runnable(isa, lowp_int8_isas());
+  isa = runnable(isa, lowp_int8_isas(), best_int8_isa);
 #if defined(__x86_64__)
   if (isa == LowpIsa::kAvx512) return lowp_int8_arch_avx512();
   if (isa == LowpIsa::kAvx512Vnni) return lowp_int8_arch_vnni();
@@ -187,10 +197,11 @@ const LowpArch& lowp_int8_arch(LowpIsa isa) {
 }
 
 const LowpArch& lowp_bf16_arch(LowpIsa isa) {
-  isa = runnable(isa, lowp_bf16_isas());
+  isa = runnable(isa, lowp_bf16_isas(), best_bf16_isa);
 #if defined(__x86_64__)
   if (isa == LowpIsa::kAvx512) return lowp_bf16_arch_avx512();
   if (isa == LowpIsa::kAvx512Bf16) return lowp_bf16_arch_avx512bf16();
+  if (isa == LowpIsa::kAmxBf16) return lowp_bf16_arch_amx();
 #endif
   return lowp_bf16_arch_scalar();
 }

@@ -22,6 +22,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <utility>
 #include <vector>
 
 namespace braid::detail {
@@ -32,15 +33,40 @@ enum class LowpIsa {
   kAvx512,      // AVX-512 F/BW/VL
   kAvx512Vnni,  // + AVX512_VNNI (int8 only)
   kAvx512Bf16,  // + AVX512_BF16 (bf16 only)
+  kAmxBf16,     // + AMX-TILE and AMX-BF16 (bf16 only; the OS must grant the tile state)
 };
 
 const char* lowp_isa_name(LowpIsa isa) noexcept;
 
-// The variants this CPU can run, best last (honours the BRAID_ISA cap of cpu_features()).
+// The variants this CPU can run, in CPUID order: scalar first, the one with the newest
+// instructions last (honours the BRAID_ISA cap of cpu_features()).
 std::vector<LowpIsa> lowp_bf16_isas();
 std::vector<LowpIsa> lowp_int8_isas();
+// The variant new weights are packed for: int8 the last listed; bf16 the fastest measured
+// (bf16_speed()), which need not be the last.
 LowpIsa best_bf16_isa();
 LowpIsa best_int8_isa();
+
+// How the bf16 variants compare on this CPU. New instructions are not always faster:
+// where VDPBF16PS retires one per two cycles (half the f32 FMA rate in multiply-adds) the
+// AVX512_BF16 variant is slower than f32 and than the widening variant.
+struct Bf16Speed {
+  // bf16 counts as faster than f32 for compute (native()) from this speed-up on: it also
+  // converts the activations per call, which the probe includes.
+  static constexpr double kNativeSpeedup = 1.25;
+  LowpIsa isa = LowpIsa::kScalar;  // the variant to use
+  double vs_f32 = 0;               // f32 time / that variant's time on the probe GEMM
+  bool measured = false;           // false: the CPUID order (one SIMD variant, or BRAID_LOWP_PROBE=0)
+  bool native() const { return vs_f32 >= kNativeSpeedup; }
+};
+// Measured once per process (thread-safe; a few ms on the first call): every SIMD bf16
+// variant and the f32 GEMM on the same compute-bound 64 x 256 x 256 GEMM, one thread,
+// alternating rounds, best time of each. BRAID_LOWP_PROBE=0 (or no SIMD variant): the
+// last listed variant, native exactly where it is AVX512_BF16.
+const Bf16Speed& bf16_speed();
+// The decision, from measured times (ns; <= 0 or inf: not measured): the fastest variant,
+// its speed-up over f32. measured == false when nothing usable was given.
+Bf16Speed pick_bf16(const std::vector<std::pair<LowpIsa, double>>& times, double f32_ns);
 
 // One layer's weights in bfloat16, packed for one variant. Immutable after pack().
 class Bf16Weights {

@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <limits>
 #include <random>
@@ -193,13 +194,65 @@ bool bitwise_equal(const std::vector<float>& a, const std::vector<float>& b) {
 
 const Dtype kDtypes[] = {Dtype::kBf16, Dtype::kInt8};
 
-TEST(LowpGemm, VariantListsStartWithScalarAndEndWithTheBest) {
+TEST(LowpGemm, VariantListsStartWithScalarAndTheBestIsOnThem) {
   for (Dtype d : kDtypes) {
     const std::vector<LowpIsa> list = isas(d);
     ASSERT_FALSE(list.empty());
     EXPECT_EQ(list.front(), LowpIsa::kScalar);
-    EXPECT_EQ(list.back(), d == Dtype::kBf16 ? best_bf16_isa() : best_int8_isa());
+    const LowpIsa best = d == Dtype::kBf16 ? best_bf16_isa() : best_int8_isa();
+    EXPECT_NE(std::find(list.begin(), list.end(), best), list.end()) << lowp_isa_name(best);
+    // A SIMD variant wins over the portable loop wherever there is one.
+    if (list.size() > 1) {
+      EXPECT_NE(best, LowpIsa::kScalar);
+    }
   }
+  EXPECT_EQ(best_int8_isa(), lowp_int8_isas().back());
+}
+
+// The bf16 choice is measured (lowp_probe.cpp): the fastest variant, whichever is listed
+// last, and bf16 counts as native only from a real speed-up over f32.
+TEST(Bf16Probe, PicksTheFastestVariantNotTheNewest) {
+  // VDPBF16PS at half the FMA rate (measured on an Intel Xeon, docs/precision.md).
+  Bf16Speed s = pick_bf16({{LowpIsa::kAvx512, 100.0}, {LowpIsa::kAvx512Bf16, 180.0}}, 90.0);
+  EXPECT_EQ(s.isa, LowpIsa::kAvx512);
+  EXPECT_DOUBLE_EQ(s.vs_f32, 0.9);
+  EXPECT_TRUE(s.measured);
+  EXPECT_FALSE(s.native());
+  // Dot products at twice the f32 rate: the newest variant, native.
+  s = pick_bf16({{LowpIsa::kAvx512, 100.0}, {LowpIsa::kAvx512Bf16, 40.0}}, 90.0);
+  EXPECT_EQ(s.isa, LowpIsa::kAvx512Bf16);
+  EXPECT_DOUBLE_EQ(s.vs_f32, 2.25);
+  EXPECT_TRUE(s.native());
+  // Just below the threshold is not native.
+  s = pick_bf16({{LowpIsa::kAvx512Bf16, 100.0}}, 100.0 * Bf16Speed::kNativeSpeedup * 0.99);
+  EXPECT_FALSE(s.native());
+}
+
+TEST(Bf16Probe, UnmeasuredTimesAreSkipped) {
+  const double inf = std::numeric_limits<double>::infinity();
+  Bf16Speed s = pick_bf16({{LowpIsa::kAvx512Bf16, inf}, {LowpIsa::kAvx512, 50.0}, {LowpIsa::kAvx2, 0.0}}, 100.0);
+  EXPECT_EQ(s.isa, LowpIsa::kAvx512);
+  EXPECT_DOUBLE_EQ(s.vs_f32, 2.0);
+  s = pick_bf16({}, 100.0);
+  EXPECT_FALSE(s.measured);
+  EXPECT_FALSE(s.native());
+  s = pick_bf16({{LowpIsa::kAvx512, 50.0}}, inf);  // no f32 time: no speed-up claimed
+  EXPECT_FALSE(s.measured);
+  EXPECT_FALSE(s.native());
+}
+
+// This process's measurement: a variant this CPU runs, with a plausible speed-up (the
+// probe's GEMM runs every variant to completion; 0.1x or 20x f32 would be a broken timer
+// or a broken kernel).
+TEST(Bf16Probe, ThisCpusChoiceIsRunnable) {
+  const Bf16Speed& s = bf16_speed();
+  const std::vector<LowpIsa> list = lowp_bf16_isas();
+  EXPECT_NE(std::find(list.begin(), list.end(), s.isa), list.end()) << lowp_isa_name(s.isa);
+  if (s.measured) {
+    EXPECT_GT(s.vs_f32, 0.1);
+    EXPECT_LT(s.vs_f32, 20.0);
+  }
+  std::printf("bf16 probe: %s, %.2fx f32 (%s)\n", lowp_isa_name(s.isa), s.vs_f32, s.measured ? "measured" : "CPUID order");
 }
 
 // bf16: small integers and halves are exact in bf16 and their products and sums exact in
@@ -419,7 +472,7 @@ TEST(LowpGemm, TransposedWeightsPackLikeTheNkLayout) {
 TEST(LowpGemm, VariantsEqualTheScalarVariantBitwise) {
   for (Dtype d : kDtypes) {
     for (LowpIsa isa : isas(d)) {
-      if (isa == LowpIsa::kScalar || isa == LowpIsa::kAvx512Bf16) continue;
+      if (isa == LowpIsa::kScalar || isa == LowpIsa::kAvx512Bf16 || isa == LowpIsa::kAmxBf16) continue;
       uint32_t seed = 0;
       for (int64_t m : {1, 5, 16, 33, 200}) {
         for (int64_t n : {1, 31, 64, 129}) {
@@ -547,7 +600,7 @@ TEST(LowpGemm, EmptyDimensions) {
 // this CPU has (which then computes correctly), and the BRAID_ISA cap trims the lists.
 TEST(LowpGemm, UnsupportedVariantsFallBackToTheBestSupportedOne) {
   const std::vector<float> w(8 * 20, 0.25f);
-  for (LowpIsa isa : {LowpIsa::kAvx2, LowpIsa::kAvx512, LowpIsa::kAvx512Vnni, LowpIsa::kAvx512Bf16}) {
+  for (LowpIsa isa : {LowpIsa::kAvx2, LowpIsa::kAvx512, LowpIsa::kAvx512Vnni, LowpIsa::kAvx512Bf16, LowpIsa::kAmxBf16}) {
     const std::vector<LowpIsa> b = lowp_bf16_isas(), q = lowp_int8_isas();
     const bool bf16_ok = std::find(b.begin(), b.end(), isa) != b.end();
     const bool int8_ok = std::find(q.begin(), q.end(), isa) != q.end();
