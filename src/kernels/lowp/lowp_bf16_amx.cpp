@@ -20,6 +20,7 @@
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #pragma GCC diagnostic ignored "-Wuninitialized"
 
+#include "kernels/cpu_features.h"
 #include "kernels/gemm/transpose16_avx512.h"
 #include "kernels/lowp/lowp_arch.h"
 #include "kernels/lowp/lowp_bf16_round_avx512.h"
@@ -29,6 +30,7 @@ namespace braid::detail {
 namespace {
 
 constexpr int kRows = 16;      // rows of an A / C tile (the variant's mr)
+constexpr int64_t kVectorRows = 2;  // blocks of up to this many rows go to the vector kernel
 constexpr int kPairs = 16;     // k-pairs of one A tile (64 bytes per row) = rows of a B tile
 constexpr int kPanel = 32;     // channels of a weight panel: two 16-column B tiles
 constexpr int64_t kGroupBytes = kPanel * 2 * 2;  // one k-pair of a panel, bf16
@@ -67,6 +69,10 @@ void configure(int rows, int tail_pairs) {
 }
 
 void macro(const LowpBlock& blk) {
+  // One or two rows (batch-1 MatMuls): a tile would be 1/16 used and its loads of B do not
+  // stream the way the vector loads do; the AVX512_BF16 micro-kernel reads the same panels
+  // and the same row-major activations (a_row, a_group) faster.
+  if (blk.mc <= kVectorRows && cpu_features().avx512_bf16) return lowp_bf16_arch_avx512bf16().macro(blk);
   const int64_t pairs = blk.kc / 2, full = pairs / kPairs;
   const int tail = static_cast<int>(pairs % kPairs);
   const int64_t c_stride = blk.ldacc * static_cast<int64_t>(sizeof(float));
