@@ -55,6 +55,9 @@ struct NarrowPool {
 };
 constexpr int64_t kNarrowConvRows = 8;      // convolution rows per input band
 constexpr int64_t kNarrowPoolMaxGroup = 8;  // at most this many pooled rows per group
+// Packed weights past this many bytes are walked block by block over a band's rows instead
+// of row by row over all blocks (they would not stay in L2 from one row to the next).
+constexpr int64_t kNarrowWeightsInL2 = int64_t{1} << 20;
 // A group's convolution rows (all output channels) in at most this many bytes: they stay
 // in L2 until pooled.
 constexpr int64_t kNarrowPoolRowsBytes = 512 * 1024;

@@ -8,6 +8,7 @@
 #include <cstring>
 #include <limits>
 
+#include "core/env_switch.h"
 #include "kernels/gemm/transpose16_avx512.h"
 #include "kernels/ops/nn_conv_narrow.h"
 
@@ -108,29 +109,46 @@ void fill_band(const NarrowConvArgs& a, int64_t oy0, int64_t rows, int64_t wb, f
   }
 }
 
+bool weights_outer_allowed() {
+  static const bool on = env_switch_on("BRAID_NARROW_WEIGHTS_OUTER");
+  return on;
+}
+
 template <int S>
 void rows_for_stride(const NarrowConvArgs& a, int64_t oy0, int64_t oy1, const float* band, int64_t plane,
                      int64_t wb) {
   const int64_t ohw = a.y_plane > 0 ? a.y_plane : a.oh * a.ow;
   const int64_t block_floats = a.c * a.kh * a.kw * kBlock;
-  for (int64_t oy = oy0; oy < oy1; ++oy) {
-    for (int64_t co0 = 0; co0 < a.cout; co0 += kBlock) {
-      TileAt t;
-      t.band_plane = plane;
-      t.wb = wb;
-      t.w = a.w + co0 / kBlock * block_floats;
-      t.co0 = co0;
-      t.channels = std::min<int64_t>(kBlock, a.cout - co0);
-      t.ohw = ohw;
-      for (int64_t ox0 = 0; ox0 < a.ow; ox0 += kPos) {
-        t.band = band + (oy - oy0) * a.sh * wb + ox0 * S;
-        t.positions = std::min<int64_t>(kPos, a.ow - ox0);
-        t.y = a.y + co0 * ohw + (oy - a.y_row0) * a.ow + ox0;
-        t.res = a.residual ? a.residual + co0 * ohw + (oy - a.y_row0) * a.ow + ox0 : nullptr;
-        if (t.channels > 16) tile<S, 2>(a, t);
-        else tile<S, 1>(a, t);
-      }
+  // Every tile streams its whole weight block. Row by row, all blocks per row, the layer's
+  // weights pass through L2 once per output row; past kNarrowWeightsInL2 they no longer
+  // stay there, and each row reads them again from L3. Then the blocks go outermost: each
+  // block stays in L2 over the band's rows, and the weights pass once per band.
+  const int64_t blocks = (a.cout + kBlock - 1) / kBlock;
+  const bool weights_outer =
+      weights_outer_allowed() && blocks * block_floats * static_cast<int64_t>(sizeof(float)) > kNarrowWeightsInL2;
+  auto row = [&](int64_t oy, int64_t co0) {
+    TileAt t;
+    t.band_plane = plane;
+    t.wb = wb;
+    t.w = a.w + co0 / kBlock * block_floats;
+    t.co0 = co0;
+    t.channels = std::min<int64_t>(kBlock, a.cout - co0);
+    t.ohw = ohw;
+    for (int64_t ox0 = 0; ox0 < a.ow; ox0 += kPos) {
+      t.band = band + (oy - oy0) * a.sh * wb + ox0 * S;
+      t.positions = std::min<int64_t>(kPos, a.ow - ox0);
+      t.y = a.y + co0 * ohw + (oy - a.y_row0) * a.ow + ox0;
+      t.res = a.residual ? a.residual + co0 * ohw + (oy - a.y_row0) * a.ow + ox0 : nullptr;
+      if (t.channels > 16) tile<S, 2>(a, t);
+      else tile<S, 1>(a, t);
     }
+  };
+  if (weights_outer) {
+    for (int64_t co0 = 0; co0 < a.cout; co0 += kBlock)
+      for (int64_t oy = oy0; oy < oy1; ++oy) row(oy, co0);
+  } else {
+    for (int64_t oy = oy0; oy < oy1; ++oy)
+      for (int64_t co0 = 0; co0 < a.cout; co0 += kBlock) row(oy, co0);
   }
 }
 

@@ -11,6 +11,7 @@
 #include <random>
 
 #include "kernels/cpu_features.h"
+#include "kernels/ops/nn_conv_narrow.h"
 #include "kernels/parallel.h"
 #include "always_lends.h"
 #include "nn_op_runner.h"
@@ -501,6 +502,61 @@ TEST_P(ConvIsaTest, WideLayersOfWholeTilesMatchReference) {
       ASSERT_TRUE(std::fabs(got - want) <= tol)
           << c.describe() << (residual ? " residual" : "") << ": y[" << e << "] = " << got << ", want " << want;
     }
+  }
+}
+
+TEST_P(ConvIsaTest, NarrowLayersWithWeightsPastL2MatchReference) {
+  // Packed weights over kNarrowWeightsInL2 (1 MiB): on AVX-512 the narrow-input kernel walks
+  // them block by block over each band's rows instead of row by row (nn_conv_narrow_avx512).
+  // Maps of 9-10 rows (a band of 8 and its tail), strides 1 and 2, a fused residual, 1-3
+  // threads. Only where that kernel runs: elsewhere these are GEMM-path layers the other
+  // tests cover, at a double reference of ~100M multiply-adds each.
+  if (!cpu_features().has_avx512()) GTEST_SKIP() << "the narrow-input kernel is AVX-512 only";
+  struct Case {
+    int64_t cin, cout, k, stride, rows;
+    bool residual;
+  };
+  const Case cases[] = {{256, 160, 3, 1, 10, false}, {240, 144, 3, 2, 9, true}, {88, 200, 5, 1, 9, true},
+                        {250, 112, 3, 1, 10, false}};
+  int i = 0;
+  for (const Case& k : cases) {
+    ConvCfg c;
+    c.n = 1;
+    c.cin = k.cin;
+    c.cout = k.cout;
+    c.k = {k.k, k.k};
+    c.stride = {k.stride, k.stride};
+    c.dil = {1, 1};
+    c.pads = {k.k / 2, k.k / 2, k.k / 2, k.k / 2};
+    c.in = {(k.rows - 1) * k.stride + 1, 13 * k.stride + 1};  // 14 outputs per row
+    c.bias = true;
+    c.relu = true;
+    ASSERT_GT(narrow_conv_packed_floats(c.cout, c.cin, k.k, k.k) * 4, kNarrowWeightsInL2) << c.describe();
+    ASSERT_TRUE(narrow_conv_applies(c.cin, c.cout, k.k, k.k, k.stride, 14, true, false)) << c.describe();
+    std::mt19937 data(static_cast<uint32_t>(900 + i));
+    Shape xs = {c.n, c.cin, c.in[0], c.in[1]}, ws = {c.cout, c.cin, k.k, k.k};
+    Tensor x = random_tensor(xs, data), w = random_tensor(ws, data), b = random_tensor({c.cout}, data);
+    std::vector<double> ref, mag;
+    std::vector<int64_t> out;
+    ConvCfg plain = c;
+    plain.relu = false;
+    conv_reference(plain, x, w, &b, ref, mag, out);
+    ASSERT_EQ(out[0], k.rows) << c.describe();
+    ASSERT_EQ(out[1], 14) << c.describe();
+    Tensor r = random_tensor({c.n, c.cout, out[0], out[1]}, data);
+    OpRunner run = make_conv_runner(c, x, w, b);
+    if (k.residual) run.input(r);
+    auto y = run.run(1 + i % 3);
+    ASSERT_TRUE(y.ok()) << y.status().to_string();
+    const Tensor& t = (*y)[0];
+    const double terms = static_cast<double>(c.cin * k.k * k.k);
+    for (size_t e = 0; e < ref.size(); ++e) {
+      const double want = std::max(ref[e] + (k.residual ? r.data<float>()[e] : 0.0), 0.0);
+      const double tol = (terms + 8) * 1.2e-7 * (mag[e] + 2.0);
+      const float got = t.data<float>()[e];
+      ASSERT_TRUE(std::fabs(got - want) <= tol) << c.describe() << ": y[" << e << "] = " << got << ", want " << want;
+    }
+    ++i;
   }
 }
 
