@@ -22,7 +22,12 @@ namespace braid::detail {
 // spell of the host, 3.0-3.1 -> 2.91-2.96 in a quieter one). A 1x1 layer only without
 // padding, where the tile reads the input in place (copied into a padded band, 1x1 layers
 // lost 10-25% to the GEMM, which reads them in place too; in place, inception's 1x1 layers
-// at 14 x 14 are 7-10% faster, at 28 x 28 0-3%). Up to 2304 taps (256 channels x 3 x 3):
+// at 14 x 14 are 7-10% faster), and only on rows of one tile: at 28 x 28 they were 0-3%
+// faster on the machine of sessions 11-14 but 28-48% slower in the model on session 15's
+// (an Intel Xeon whose L3 reads at a quarter of that machine's rate: a tile broadcasts from
+// one row of every input channel, hundreds of streams no prefetcher follows, and a 28 x 28
+// input no longer stays close), and resnet's 1x1 stride-2 projection at 56 -> 28 13%
+// slower (docs/kernels.md, "Session 15"). Up to 2304 taps (256 channels x 3 x 3):
 // a weight block of 32 channels then stays within 300 KB of L2 beside the input band.
 // Output channels: at least one vector.
 bool narrow_conv_applies(int64_t cin, int64_t cout, int64_t kh, int64_t kw, int64_t sw, int64_t ow, bool padded,
@@ -30,7 +35,9 @@ bool narrow_conv_applies(int64_t cin, int64_t cout, int64_t kh, int64_t kw, int6
   if (cin < 1 || cout < 16 || kh * kw > 64 || (sw != 1 && sw != 2)) return false;
   const int64_t taps = cin * kh * kw;
   if (cin <= 4) return taps >= 100;
-  if ((kh * kw == 1 && padded) || taps > 2304 || ow <= 0 || ow % kNarrowConvPositions != 0) return false;
+  if ((kh * kw == 1 && (padded || ow > kNarrowConvPositions)) || taps > 2304 || ow <= 0 ||
+      ow % kNarrowConvPositions != 0)
+    return false;
   return sw == 2 || ow <= 2 * kNarrowConvPositions || pooled;
 }
 

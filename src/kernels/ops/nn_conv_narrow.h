@@ -68,7 +68,7 @@ constexpr int kNarrowConvBlock = 32;      // output channels per weight block
 // Whether the kernel takes (and beats the GEMM paths on) this layer: 1-4 input channels
 // with 100+ taps (the stems), or more channels over output rows of whole 14-position tiles
 // at stride 2, or at stride 1 up to 28 wide (any width with a fused MaxPool), 1x1 windows
-// only unpadded (measured in nn_conv_narrow.cpp). `ow` 0: not known yet (only the stems
+// only unpadded and on rows of one tile (measured in nn_conv_narrow.cpp). `ow` 0: not known yet (only the stems
 // qualify); `padded`: any pad; `pooled`: with a fused MaxPool. The caller has checked
 // group 1, dilation 1 and a 2-D convolution.
 bool narrow_conv_applies(int64_t cin, int64_t cout, int64_t kh, int64_t kw, int64_t sw, int64_t ow, bool padded,
