@@ -68,6 +68,17 @@ void configure(int rows, int tail_pairs) {
   _tile_loadconfig(&c);
 }
 
+// One step over k: the activation tile kA (rows x its k-pairs) times the two weight tiles
+// kB0, kB1 (those k-pairs x channels 0-15, 16-31 of the panel) into C tiles 0 and 1.
+template <int kA, int kB0, int kB1>
+inline void k_step(const std::byte* a, int64_t a_row, const std::byte* w) {
+  _tile_loadd(kA, a, a_row);
+  _tile_loadd(kB0, w, kGroupBytes);
+  _tile_loadd(kB1, w + 64, kGroupBytes);
+  _tile_dpbf16ps(0, kA, kB0);
+  _tile_dpbf16ps(1, kA, kB1);
+}
+
 void macro(const LowpBlock& blk) {
   // One or two rows (batch-1 MatMuls): a tile would be 1/16 used and its loads of B do not
   // stream the way the vector loads do; the AVX512_BF16 micro-kernel reads the same panels
@@ -95,22 +106,8 @@ void macro(const LowpBlock& blk) {
         _tile_loadd(0, c, c_stride);
         _tile_loadd(1, c + 16, c_stride);
       }
-      for (int64_t s = 0; s < full; ++s) {
-        const std::byte* ws = w + s * kPairs * kGroupBytes;
-        _tile_loadd(2, a + s * 64, blk.a_row);
-        _tile_loadd(3, ws, kGroupBytes);
-        _tile_loadd(4, ws + 64, kGroupBytes);
-        _tile_dpbf16ps(0, 2, 3);
-        _tile_dpbf16ps(1, 2, 4);
-      }
-      if (tail > 0) {
-        const std::byte* ws = w + full * kPairs * kGroupBytes;
-        _tile_loadd(5, a + full * 64, blk.a_row);
-        _tile_loadd(6, ws, kGroupBytes);
-        _tile_loadd(7, ws + 64, kGroupBytes);
-        _tile_dpbf16ps(0, 5, 6);
-        _tile_dpbf16ps(1, 5, 7);
-      }
+      for (int64_t s = 0; s < full; ++s) k_step<2, 3, 4>(a + s * 64, blk.a_row, w + s * kPairs * kGroupBytes);
+      if (tail > 0) k_step<5, 6, 7>(a + full * 64, blk.a_row, w + full * kPairs * kGroupBytes);
       _tile_stored(0, c, c_stride);
       _tile_stored(1, c + 16, c_stride);
     }
@@ -119,33 +116,15 @@ void macro(const LowpBlock& blk) {
   _tile_release();
 }
 
-inline __mmask16 lanes(int64_t n) {
-  return n >= 16 ? static_cast<__mmask16>(0xFFFF) : static_cast<__mmask16>((1u << (n > 0 ? n : 0)) - 1u);
-}
-
-// 16 activations rounded to bf16, in the low 16 bits of each 32-bit lane.
-inline __m512i bf16_bits(__m512 v) { return _mm512_srli_epi32(_mm512_castps_si512(round_bf16(v)), 16); }
-
 // Row-major bf16 rows of kp values (zero past k): the A tiles. x given K x M is read 16
 // rows (m) x 16 k-pairs at a time: per k-pair one vector of its 16 rows' pairs, then a
 // 16 x 16 transpose of those 32-bit lanes gives each row's 16 pairs.
 void convert(const LowpGemmArgs& a, int64_t kp, int64_t m0, int64_t m1, std::byte* out, float*, int32_t*) {
   auto* dst = reinterpret_cast<uint16_t*>(out);
-  if (a.x_is_mk) {
-    for (int64_t m = m0; m < m1; ++m) {
-      const float* x = a.x + m * a.ldx;
-      uint16_t* row = dst + (m - m0) * kp;
-      for (int64_t k = 0; k < a.k; k += 16) {
-        const __mmask16 mask = lanes(a.k - k);
-        _mm512_mask_cvtepi32_storeu_epi16(row + k, mask, bf16_bits(_mm512_maskz_loadu_ps(mask, x + k)));
-      }
-      for (int64_t k = a.k; k < kp; ++k) row[k] = 0;
-    }
-    return;
-  }
+  if (a.x_is_mk) return bf16_rows(a, kp, m0, m1, dst);
   const int64_t groups = kp / 2;
   for (int64_t mb = m0; mb < m1; mb += 16) {
-    const __mmask16 mrows = lanes(m1 - mb);
+    const __mmask16 mrows = first_lanes(m1 - mb);
     for (int64_t g0 = 0; g0 < groups; g0 += 16) {
       __m512 r[16];
       for (int i = 0; i < 16; ++i) {
@@ -157,7 +136,7 @@ void convert(const LowpGemmArgs& a, int64_t kp, int64_t m0, int64_t m1, std::byt
         r[i] = _mm512_castsi512_ps(pair);
       }
       transpose16(r);  // r[j]: row mb + j, k-pairs g0..g0+15
-      const __mmask16 cols = lanes(groups - g0);
+      const __mmask16 cols = first_lanes(groups - g0);
       for (int64_t j = 0; j < 16 && mb + j < m1; ++j)
         _mm512_mask_storeu_ps(dst + (mb + j - m0) * kp + 2 * g0, cols, r[j]);
     }

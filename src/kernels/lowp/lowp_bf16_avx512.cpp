@@ -116,25 +116,10 @@ void macro(const LowpBlock& blk) {
   }
 }
 
-inline __mmask16 lanes(int64_t n) {
-  return n >= 16 ? static_cast<__mmask16>(0xFFFF) : static_cast<__mmask16>((1u << n) - 1u);
-}
-
 // Row-major rows, or (x given K x M) k-major: element (m, k) at dst[k * (m1 - m0) + m - m0].
 void convert(const LowpGemmArgs& a, int64_t kp, int64_t m0, int64_t m1, std::byte* out, float*, int32_t*) {
   float* dst = reinterpret_cast<float*>(out);
-  if (a.x_is_mk) {
-    for (int64_t m = m0; m < m1; ++m) {
-      const float* x = a.x + m * a.ldx;
-      float* row = dst + (m - m0) * kp;
-      for (int64_t k = 0; k < a.k; k += 16) {
-        const __mmask16 mask = lanes(a.k - k);
-        _mm512_mask_storeu_ps(row + k, mask, round_bf16(_mm512_maskz_loadu_ps(mask, x + k)));
-      }
-      for (int64_t k = a.k; k < kp; ++k) row[k] = 0.0f;
-    }
-    return;
-  }
+  if (a.x_is_mk) return bf16_rows(a, kp, m0, m1, dst);
   // Each k row of the block is a short piece on its own page: prefetch a few rows ahead
   // (the hardware prefetcher does not cross pages).
   constexpr int64_t kAhead = 8;
@@ -146,7 +131,7 @@ void convert(const LowpGemmArgs& a, int64_t kp, int64_t m0, int64_t m1, std::byt
     }
     float* row = dst + k * (m1 - m0);
     for (int64_t m = m0; m < m1; m += 16) {
-      const __mmask16 mask = lanes(m1 - m);
+      const __mmask16 mask = first_lanes(m1 - m);
       _mm512_mask_storeu_ps(row + (m - m0), mask, round_bf16(_mm512_maskz_loadu_ps(mask, x + m)));
     }
   }

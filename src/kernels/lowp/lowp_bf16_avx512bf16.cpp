@@ -37,35 +37,17 @@ struct Bf16Dot {
 
 constexpr int64_t kMc = Bf16Dot::kMr * 8;
 
-inline __mmask16 lanes(int64_t n) {
-  return n >= 16 ? static_cast<__mmask16>(0xFFFF) : static_cast<__mmask16>((1u << n) - 1u);
-}
-
-// 16 activations rounded to bf16, in the low 16 bits of each 32-bit lane.
-inline __m512i bf16_bits(__m512 v) { return _mm512_srli_epi32(_mm512_castps_si512(round_bf16(v)), 16); }
-
 // Row-major bf16 rows (kp even, zero padded), or (x given K x M) k-pair-major: one 32-bit
 // lane per row and k-pair, pair g of row m at dst + (g * (m1 - m0) + m - m0) * 2.
 void convert(const LowpGemmArgs& a, int64_t kp, int64_t m0, int64_t m1, std::byte* out, float*, int32_t*) {
   auto* dst = reinterpret_cast<uint16_t*>(out);
-  if (a.x_is_mk) {
-    for (int64_t m = m0; m < m1; ++m) {
-      const float* x = a.x + m * a.ldx;
-      uint16_t* row = dst + (m - m0) * kp;
-      for (int64_t k = 0; k < a.k; k += 16) {
-        const __mmask16 mask = lanes(a.k - k);
-        _mm512_mask_cvtepi32_storeu_epi16(row + k, mask, bf16_bits(_mm512_maskz_loadu_ps(mask, x + k)));
-      }
-      for (int64_t k = a.k; k < kp; ++k) row[k] = 0;
-    }
-    return;
-  }
+  if (a.x_is_mk) return bf16_rows(a, kp, m0, m1, dst);
   for (int64_t g = 0; 2 * g < kp; ++g) {
     const float* x0 = a.x + 2 * g * a.ldx;
     const float* x1 = 2 * g + 1 < a.k ? x0 + a.ldx : nullptr;  // odd k: the pad is 0
     uint16_t* row = dst + g * (m1 - m0) * 2;
     for (int64_t m = m0; m < m1; m += 16) {
-      const __mmask16 mask = lanes(m1 - m);
+      const __mmask16 mask = first_lanes(m1 - m);
       __m512i pair = bf16_bits(_mm512_maskz_loadu_ps(mask, x0 + m));
       if (x1) pair = _mm512_or_si512(pair, _mm512_slli_epi32(bf16_bits(_mm512_maskz_loadu_ps(mask, x1 + m)), 16));
       _mm512_mask_storeu_epi32(row + 2 * (m - m0), mask, pair);
