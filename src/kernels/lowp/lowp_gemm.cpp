@@ -3,9 +3,9 @@
 // block) into thread-local scratch, looping over K blocks into an exact per-task
 // accumulator (s32 for int8; f32 for bf16 in a fixed k order), then one epilogue. No
 // result depends on the block or thread a value was computed in.
-#include <algorithm>
 #include "kernels/lowp/lowp_gemm.h"
 
+#include <algorithm>
 #include <cassert>
 #include <cstddef>
 #include <vector>
