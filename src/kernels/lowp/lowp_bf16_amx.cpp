@@ -68,16 +68,18 @@ void configure(int rows, int tail_pairs) {
   _tile_loadconfig(&c);
 }
 
-// One step over k: the activation tile kA (rows x its k-pairs) times the two weight tiles
-// kB0, kB1 (those k-pairs x channels 0-15, 16-31 of the panel) into C tiles 0 and 1.
-template <int kA, int kB0, int kB1>
-inline void k_step(const std::byte* a, int64_t a_row, const std::byte* w) {
-  _tile_loadd(kA, a, a_row);
-  _tile_loadd(kB0, w, kGroupBytes);
-  _tile_loadd(kB1, w + 64, kGroupBytes);
-  _tile_dpbf16ps(0, kA, kB0);
-  _tile_dpbf16ps(1, kA, kB1);
-}
+// One step over k: the activation tile TA (rows x its k-pairs) times the two weight tiles
+// TB0, TB1 (those k-pairs x channels 0-15, 16-31 of the panel) into C tiles 0 and 1. A
+// macro: GCC's tile intrinsics paste the tile number into the instruction text, so it must
+// be a literal (a template parameter reaches the assembler as its name).
+#define BRAID_AMX_K_STEP(TA, TB0, TB1, a, a_row, w) \
+  do {                                              \
+    _tile_loadd(TA, (a), (a_row));                  \
+    _tile_loadd(TB0, (w), kGroupBytes);             \
+    _tile_loadd(TB1, (w) + 64, kGroupBytes);        \
+    _tile_dpbf16ps(0, TA, TB0);                     \
+    _tile_dpbf16ps(1, TA, TB1);                     \
+  } while (false)
 
 void macro(const LowpBlock& blk) {
   // One or two rows (batch-1 MatMuls): a tile would be 1/16 used and its loads of B do not
@@ -106,8 +108,8 @@ void macro(const LowpBlock& blk) {
         _tile_loadd(0, c, c_stride);
         _tile_loadd(1, c + 16, c_stride);
       }
-      for (int64_t s = 0; s < full; ++s) k_step<2, 3, 4>(a + s * 64, blk.a_row, w + s * kPairs * kGroupBytes);
-      if (tail > 0) k_step<5, 6, 7>(a + full * 64, blk.a_row, w + full * kPairs * kGroupBytes);
+      for (int64_t s = 0; s < full; ++s) BRAID_AMX_K_STEP(2, 3, 4, a + s * 64, blk.a_row, w + s * kPairs * kGroupBytes);
+      if (tail > 0) BRAID_AMX_K_STEP(5, 6, 7, a + full * 64, blk.a_row, w + full * kPairs * kGroupBytes);
       _tile_stored(0, c, c_stride);
       _tile_stored(1, c + 16, c_stride);
     }
@@ -115,6 +117,7 @@ void macro(const LowpBlock& blk) {
   // Give the tile state back: a thread holding it makes every context switch save 8 KiB.
   _tile_release();
 }
+#undef BRAID_AMX_K_STEP
 
 // Row-major bf16 rows of kp values (zero past k): the A tiles. x given K x M is read 16
 // rows (m) x 16 k-pairs at a time: per k-pair one vector of its 16 rows' pairs, then a
@@ -131,8 +134,10 @@ void convert(const LowpGemmArgs& a, int64_t kp, int64_t m0, int64_t m1, std::byt
         const int64_t k0 = 2 * (g0 + i);
         __m512i pair = _mm512_setzero_si512();
         if (k0 < a.k) pair = bf16_bits(_mm512_maskz_loadu_ps(mrows, a.x + k0 * a.ldx + mb));
-        if (k0 + 1 < a.k)
-          pair = _mm512_or_si512(pair, _mm512_slli_epi32(bf16_bits(_mm512_maskz_loadu_ps(mrows, a.x + (k0 + 1) * a.ldx + mb)), 16));
+        if (k0 + 1 < a.k) {
+          const __m512i high = bf16_bits(_mm512_maskz_loadu_ps(mrows, a.x + (k0 + 1) * a.ldx + mb));
+          pair = _mm512_or_si512(pair, _mm512_slli_epi32(high, 16));
+        }
         r[i] = _mm512_castsi512_ps(pair);
       }
       transpose16(r);  // r[j]: row mb + j, k-pairs g0..g0+15
