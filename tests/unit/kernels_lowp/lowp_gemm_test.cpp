@@ -241,16 +241,15 @@ TEST(Bf16Probe, UnmeasuredTimesAreSkipped) {
   EXPECT_FALSE(s.native());
 }
 
-// This process's measurement: a variant this CPU runs, with a plausible speed-up (the
-// probe's GEMM runs every variant to completion; 0.1x or 20x f32 would be a broken timer
-// or a broken kernel).
+// This process's measurement: a variant this CPU runs, and a speed-up a working variant
+// can have (under 0.1x f32 it would be broken). No upper bound: under ASan the f32 GEMM is
+// instrumented and AMX's tile loads are not (135x was measured there).
 TEST(Bf16Probe, ThisCpusChoiceIsRunnable) {
   const Bf16Speed& s = bf16_speed();
   const std::vector<LowpIsa> list = lowp_bf16_isas();
   EXPECT_NE(std::find(list.begin(), list.end(), s.isa), list.end()) << lowp_isa_name(s.isa);
   if (s.measured) {
     EXPECT_GT(s.vs_f32, 0.1);
-    EXPECT_LT(s.vs_f32, 20.0);
   }
   std::printf("bf16 probe: %s, %.2fx f32 (%s)\n", lowp_isa_name(s.isa), s.vs_f32, s.measured ? "measured" : "CPUID order");
 }
