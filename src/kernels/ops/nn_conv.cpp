@@ -3,8 +3,9 @@
 //  - depthwise (group == C_in == C_out, 1-D/2-D): nn_depthwise*, vectorised over columns;
 //  - output channels in the vector lanes, no GEMM (nn_conv_narrow*; 2-D, group 1, no
 //    dilation, constant weights, AVX-512): the RGB stems (1-4 input channels) and layers
-//    whose output rows are whole 14-position tiles (narrow_conv_applies: resnet's stride-2
-//    and 14 x 14 layers, inception's 14 x 14 ones and its 28 x 28 ones but the 1x1); with a fused MaxPool
+//    whose output rows are whole 14-position tiles (narrow_conv_applies: resnet's stride-2,
+//    56 x 56 and 14 x 14 3x3 layers, inception's 14 x 14 ones and its 28 x 28 ones but the
+//    1x1); with a fused MaxPool
 //    (braid_fused_max_pool, set by graph fusion) rows of any whole number of tiles
 //    (inception's 3x3 64 -> 192 at 56), whose rows it pools in groups in a per-thread
 //    scratch (elsewhere the pool runs on the whole convolution in a scratch);

@@ -14,8 +14,11 @@ namespace braid::detail {
 // tiles, 2x slower), and either stride 2 (the GEMM paths pack patches or split parity
 // planes: resnet 3x3 s2 64->128 at 56 and 128->256 at 28 529-542 -> 467-469 us, 2 threads
 // 278-310 -> 236) or rows of 14-28 (3x3 256->256 at 14 976-995 -> 906-920, inception's
-// 14 x 14 3x3 and 5x5 layers 8-11% faster, its 28 x 28 ones 1-2%; at 56 not taken: as fast
-// as the GEMM path for 64 -> 64, 6% slower for 64 -> 192, BM_Conv). With a fused MaxPool
+// 14 x 14 3x3 and 5x5 layers 8-11% faster, its 28 x 28 ones 1-2%) or rows of 42-56 with
+// windows past 1x1 (at 56, sessions 11-14's machine: as fast as the GEMM path for 64 -> 64,
+// 6% slower for 64 -> 192; session 16's, where L3 is slow: resnet's 3x3 64 -> 64 13-15%
+// faster in BM_Conv and 12-17% per node in the model at 1 and 2 threads, 64 -> 192 5-11%
+// faster; docs/kernels.md, "Session 16"; wider rows are not measured). With a fused MaxPool
 // any width of whole tiles: the GEMM path would write the whole convolution to a scratch
 // and pool it there, while this kernel pools it from L2 (inception's 3x3 64 -> 192 at 56
 // with its 3x3 stride-2 pool, per node in the model: 3.3-3.7 ms -> 3.0 ms in a noisy
@@ -38,7 +41,7 @@ bool narrow_conv_applies(int64_t cin, int64_t cout, int64_t kh, int64_t kw, int6
   if ((kh * kw == 1 && (padded || ow > kNarrowConvPositions)) || taps > 2304 || ow <= 0 ||
       ow % kNarrowConvPositions != 0)
     return false;
-  return sw == 2 || ow <= 2 * kNarrowConvPositions || pooled;
+  return sw == 2 || ow <= 4 * kNarrowConvPositions || pooled;
 }
 
 bool narrow_geometry(const ConvGeometry& g, bool pooled) {

@@ -12,8 +12,9 @@
 // only (elsewhere Conv keeps its other paths).
 //
 // The same tile beats the GEMM paths on wider layers whose output rows are whole tiles (14
-// or 28 positions, or any multiple of 14 at stride 2, where the GEMM paths pack patches or
-// split parity planes): e.g. resnet's 3x3 stride-2 layers and inception's 14 x 14 ones.
+// to 56 positions, or any multiple of 14 at stride 2, where the GEMM paths pack patches or
+// split parity planes): e.g. resnet's 3x3 stride-2 layers, its 3x3 layers at 56 and
+// inception's 14 x 14 ones.
 //
 // A MaxPool after the convolution (k x k at stride 2, k = 2 or 3; graph fusion sets it on
 // the Conv: the stems, and wider layers the kernel takes with it, e.g. inception's 3x3
@@ -67,7 +68,7 @@ constexpr int kNarrowConvBlock = 32;      // output channels per weight block
 
 // Whether the kernel takes (and beats the GEMM paths on) this layer: 1-4 input channels
 // with 100+ taps (the stems), or more channels over output rows of whole 14-position tiles
-// at stride 2, or at stride 1 up to 28 wide (any width with a fused MaxPool), 1x1 windows
+// at stride 2, or at stride 1 up to 56 wide (any width with a fused MaxPool), 1x1 windows
 // only unpadded and on rows of one tile (measured in nn_conv_narrow.cpp). `ow` 0: not known yet (only the stems
 // qualify); `padded`: any pad; `pooled`: with a fused MaxPool. The caller has checked
 // group 1, dilation 1 and a 2-D convolution.
