@@ -70,7 +70,7 @@ constexpr int64_t kConvKc = 576;
 constexpr double kDepthwiseTaskFlops = 1.0e6;
 
 // Narrow-input convolutions: output rows per task at least this much work (bands of
-// kNarrowConvRows rows: the padded input rows are copied per band, so that the band stays
+// narrow_conv_band_rows rows: the padded input rows are copied per band, so that the band stays
 // in L1 / L2 while its rows are read kh / sh times).
 constexpr double kNarrowTaskFlops = 1.0e6;
 // A narrow-input convolution on one thread in adaptive mode goes in pieces of rows that
@@ -527,17 +527,18 @@ class ConvKernel final : public OpKernel {
   }
 
   // Output rows of all images split over the threads (at image boundaries), each task's
-  // rows in bands of kNarrowConvRows.
+  // rows in bands of narrow_conv_band_rows.
   void run_narrow(const KernelContext& ctx, const ConvGeometry& g, const float* x, const float* bias,
                   const float* res, bool relu, float* y) const {
     const NarrowConvArgs a = narrow_args(g, bias, relu);
     const double row_flops = 2.0 * static_cast<double>(a.cout * a.ow * a.c * a.kh * a.kw);
     const int64_t rows = g.batch * a.oh;
     auto task = [&](int64_t begin, int64_t end) {
-      BorrowedScratch band(t_band, narrow_conv_band_floats(a, std::min(kNarrowConvRows, end - begin)));
+      const int64_t band_rows = narrow_conv_band_rows(a);
+      BorrowedScratch band(t_band, narrow_conv_band_floats(a, std::min(band_rows, end - begin)));
       while (begin < end) {
         const int64_t n = begin / a.oh, oy0 = begin % a.oh;
-        const int64_t oy1 = std::min({a.oh, oy0 + (end - begin), oy0 + kNarrowConvRows});
+        const int64_t oy1 = std::min({a.oh, oy0 + (end - begin), oy0 + band_rows});
         NarrowConvArgs ai = a;
         ai.x = x + n * a.c * a.ih * a.iw;
         ai.y = y + n * a.cout * a.oh * a.ow;

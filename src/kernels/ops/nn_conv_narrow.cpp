@@ -78,6 +78,14 @@ int64_t narrow_conv_band_floats(const NarrowConvArgs& a, int64_t rows) {
   return a.c * band_rows * narrow_conv_band_width(a);
 }
 
+// Resnet's 3x3 256 -> 256 at 14 (2.4 MB of packed weights), per node in the model, one
+// thread, 16 rows against 8, alternating: 3-9% faster; its 28 x 28 layers (590 KB) 4%
+// slower with 16, so the rest keep 8 (docs/kernels.md, "Session 16").
+int64_t narrow_conv_band_rows(const NarrowConvArgs& a) {
+  const int64_t bytes = narrow_conv_packed_floats(a.cout, a.c, a.kh, a.kw) * static_cast<int64_t>(sizeof(float));
+  return bytes > kNarrowWeightsInL2 ? kNarrowConvRowsWeightsOuter : kNarrowConvRows;
+}
+
 // The convolution rows of one full group, channel-major.
 int64_t narrow_conv_pool_rows_floats(const NarrowConvArgs& a, const NarrowPool& pool) {
   const int64_t rows = (pool.group - 1) * pool.s + pool.k;

@@ -55,6 +55,9 @@ struct NarrowPool {
   int64_t group = 1;
 };
 constexpr int64_t kNarrowConvRows = 8;      // convolution rows per input band
+// ... and where the weights pass kNarrowWeightsInL2 (they are then read from L3 once per
+// band: a 14 x 14 map in one band instead of two; narrow_conv_band_rows).
+constexpr int64_t kNarrowConvRowsWeightsOuter = 16;
 constexpr int64_t kNarrowPoolMaxGroup = 8;  // at most this many pooled rows per group
 // Packed weights past this many bytes are walked block by block over a band's rows instead
 // of row by row over all blocks (they would not stay in L2 from one row to the next).
@@ -92,6 +95,9 @@ int64_t narrow_conv_band_width(const NarrowConvArgs& a);
 
 // Floats of the scratch band that narrow_conv needs for output rows [oy0, oy1).
 int64_t narrow_conv_band_floats(const NarrowConvArgs& a, int64_t rows);
+// Output rows per band for an unpooled call: kNarrowConvRowsWeightsOuter where the packed
+// weights pass kNarrowWeightsInL2, else kNarrowConvRows.
+int64_t narrow_conv_band_rows(const NarrowConvArgs& a);
 
 // Output rows [oy0, oy1) of one image; `band` has narrow_conv_band_floats(a, oy1 - oy0)
 // floats, 64-byte aligned.
