@@ -1,5 +1,6 @@
 // Intra-op parallelism for kernels: splits [0, n) over at most `max_threads` oneTBB tasks
-// in the current arena, and runs inline (no fork/join) when the work is too small.
+// in the current arena (in equal shares, or in pieces each task claims as it goes), and
+// runs inline (no fork/join) when the work is too small.
 #pragma once
 
 #include <algorithm>
@@ -37,6 +38,28 @@ void parallel_for_range(int64_t n, int64_t min_grain, int max_threads, Fn&& fn) 
       },
       tbb::simple_partitioner());
   tsan_acquire(&tsan_tbb_handoff);
+}
+
+// fn(begin, end) over [0, n) in pieces of `piece` items (the last may be shorter), run by
+// at most `max_threads` tasks that each claim the next piece when done with their last: a
+// thread whose core is slower, or that starts late, takes fewer pieces instead of holding
+// the others up with an equal share, as parallel_for_range's would. Every piece runs once.
+template <class Fn>
+void parallel_for_pieces(int64_t n, int64_t piece, int max_threads, Fn&& fn) {
+  if (n <= 0) return;
+  piece = std::max<int64_t>(1, piece);
+  const int64_t pieces = (n + piece - 1) / piece;
+  const int64_t tasks = std::min<int64_t>(pieces, std::max(1, max_threads));
+  if (tasks <= 1) {
+    fn(int64_t{0}, n);
+    return;
+  }
+  std::atomic<int64_t> next{0};
+  parallel_for_range(tasks, 1, static_cast<int>(tasks), [&](int64_t, int64_t) {
+    for (int64_t begin = next.fetch_add(piece, std::memory_order_relaxed); begin < n;
+         begin = next.fetch_add(piece, std::memory_order_relaxed))
+      fn(begin, std::min(n, begin + piece));
+  });
 }
 
 // Idle cores that a long kernel may borrow in the middle of its node (adaptive mode). A

@@ -73,6 +73,12 @@ constexpr double kDepthwiseTaskFlops = 1.0e6;
 // narrow_conv_band_rows rows: the padded input rows are copied per band, so that the band stays
 // in L1 / L2 while its rows are read kh / sh times).
 constexpr double kNarrowTaskFlops = 1.0e6;
+// On several threads, a narrow-input convolution's rows go in pieces of this many that each
+// thread claims as it finishes the last, so that a thread whose core is slower (another
+// tenant on its core, an interrupt, a late start) takes fewer rather than holding the node
+// up. Where the weights pass kNarrowWeightsInL2 the pieces are the threads' equal shares:
+// every piece reads all the weights from L3 again.
+constexpr int64_t kNarrowPieceRows = 4;
 // A narrow-input convolution on one thread in adaptive mode goes in pieces of rows that
 // idle cores may take (run_elastic) from this many flops, like a GEMM (gemm.cpp).
 constexpr double kNarrowElasticFlops = 25.0e6;
@@ -141,6 +147,13 @@ bool parity_planes_enabled() {
 // A/B measurements with one binary.
 bool narrow_conv_enabled() {
   static const bool on = env_switch_on("BRAID_CONV_NARROW");
+  return on;
+}
+
+// BRAID_NARROW_PIECES=0 splits a narrow-input convolution's rows into one fixed range per
+// thread, as before session 16 (read once), for A/B measurements with one binary.
+bool narrow_pieces_enabled() {
+  static const bool on = env_switch_on("BRAID_NARROW_PIECES");
   return on;
 }
 
@@ -547,14 +560,16 @@ class ConvKernel final : public OpKernel {
         begin += oy1 - oy0;
       }
     };
-    split_narrow_rows(ctx, rows, row_flops, task);
+    split_narrow_rows(ctx, rows, row_flops, task, narrow_conv_band_rows(a) > kNarrowConvRows);
   }
 
-  // Runs task(begin, end) over [0, rows) of `row_flops` each: over the threads, or in
-  // adaptive mode on one thread in pieces of rows that cores freed meanwhile can take (as
-  // the GEMM does, Gemm::run); the bits do not depend on who computes a row.
+  // Runs task(begin, end) over [0, rows) of `row_flops` each: over the threads in pieces
+  // each claims as it goes (kNarrowPieceRows; with `equal_shares`, one share per thread),
+  // or in adaptive mode on one thread in pieces of rows that cores freed meanwhile can take
+  // (as the GEMM does, Gemm::run); the bits do not depend on who computes a row.
   template <typename Task>
-  static void split_narrow_rows(const KernelContext& ctx, int64_t rows, double row_flops, const Task& task) {
+  static void split_narrow_rows(const KernelContext& ctx, int64_t rows, double row_flops, const Task& task,
+                                bool equal_shares) {
     const double flops = row_flops * static_cast<double>(rows);
     const CoreLender* lender = ctx.max_threads == 1 && flops >= kNarrowElasticFlops && narrow_elastic_allowed()
                                    ? current_core_lender()
@@ -569,7 +584,13 @@ class ConvKernel final : public OpKernel {
       }
     }
     const int64_t grain = std::max<int64_t>(1, static_cast<int64_t>(kNarrowTaskFlops / row_flops));
-    parallel_for_range(rows, grain, ctx.max_threads, task);
+    const int64_t threads = std::min<int64_t>(ctx.max_threads, rows / grain);
+    if (threads <= 1 || !narrow_pieces_enabled()) {
+      parallel_for_range(rows, grain, ctx.max_threads, task);
+      return;
+    }
+    const int64_t piece = equal_shares ? (rows + threads - 1) / threads : std::max(grain, kNarrowPieceRows);
+    parallel_for_pieces(rows, piece, static_cast<int>(threads), task);
   }
 
   // Conv with a fused MaxPool (braid_fused_max_pool): on the narrow path the pool runs on
@@ -620,7 +641,8 @@ class ConvKernel final : public OpKernel {
     return {};
   }
 
-  // Pooled rows of all images split over the threads (at image boundaries), as run_narrow's.
+  // Pooled rows of all images split over the threads (at image boundaries), one equal share
+  // each.
   void run_narrow_pooled(const KernelContext& ctx, const ConvGeometry& g, NarrowPool pool, const float* x,
                          const float* bias, float* y) const {
     const NarrowConvArgs a = narrow_args(g, bias, attrs_.fused_relu);
@@ -638,7 +660,7 @@ class ConvKernel final : public OpKernel {
         narrow_pool_(ai, pool, p0, p1, band.data(), rows.data());
         begin += p1 - p0;
       }
-    });
+    }, /*equal_shares=*/true);  // every piece recomputes the convolution rows its pool shares with the last
   }
 
   // bf16 / int8 (1-D and 2-D): per (image, group), a 1x1 convolution is one GEMM on the

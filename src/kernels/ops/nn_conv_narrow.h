@@ -4,7 +4,7 @@
 // positions, so the usual layout (weights as A, positions in vector lanes) pays per-tap
 // lane masks, a parity-plane copy at stride 2 and a short K for every tile. Here a tile is
 // 14 output positions of one row x 32 channels (28 accumulators), each input value is
-// broadcast once per tap from a zero-padded band of input rows (copied per 8 output rows;
+// broadcast once per tap from a zero-padded band of input rows (copied per 8 or 16 output rows;
 // without padding, when every tile reads inside its rows, the input itself) and each tap's
 // 32 weights are two aligned loads from weights packed at load. The tile is transposed to
 // NCHW in registers on the way out, with the bias, a fused residual and the fused ReLU.

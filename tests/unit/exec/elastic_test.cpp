@@ -1,12 +1,15 @@
 // run_elastic (kernels/parallel.h): the cores that a long kernel borrows in the middle of
 // its node, against a fake lender. Every item runs exactly once; a granted core's helper
 // takes items from the same counter; whatever was borrowed is repaid, also when an item
-// throws. The GEMM in pieces is in tests/unit/kernels_nn/gemm_test.cpp.
+// throws. The GEMM in pieces is in tests/unit/kernels_nn/gemm_test.cpp. Also
+// parallel_for_pieces: pieces claimed as each task goes, every one once.
 #include <gtest/gtest.h>
 #include <tbb/task_arena.h>
 
 #include <atomic>
 #include <chrono>
+#include <map>
+#include <mutex>
 #include <stdexcept>
 #include <thread>
 #include <vector>
@@ -152,6 +155,69 @@ TEST(RunElastic, TheLenderScopeIsPerThreadAndRestored) {
     EXPECT_EQ(current_core_lender(), &outer);
   }
   EXPECT_EQ(current_core_lender(), nullptr);
+}
+
+TEST(ParallelForPieces, EveryItemRunsOnceInPiecesOnAtMostMaxThreads) {
+  tbb::task_arena arena(4);
+  for (const int max_threads : {1, 2, 3}) {
+    for (const int64_t piece : {1, 4, 7, 200}) {
+      const int64_t n = 103;
+      std::vector<std::atomic<int>> seen(n);
+      std::mutex mu;
+      std::map<std::thread::id, int> pieces_by_thread;
+      bool aligned = true;
+      arena.execute([&] {
+        parallel_for_pieces(n, piece, max_threads, [&](int64_t begin, int64_t end) {
+          for (int64_t i = begin; i < end; ++i) seen[i].fetch_add(1);
+          std::lock_guard<std::mutex> lock(mu);
+          ++pieces_by_thread[std::this_thread::get_id()];
+          // Pieces start at multiples of `piece` and end there or at n.
+          aligned = aligned && begin % piece == 0 && (end - begin == piece || end == n);
+        });
+      });
+      for (int64_t i = 0; i < n; ++i) ASSERT_EQ(seen[i].load(), 1) << "item " << i << ", piece " << piece;
+      EXPECT_TRUE(aligned) << "piece " << piece;
+      EXPECT_LE(static_cast<int>(pieces_by_thread.size()), max_threads) << "piece " << piece;
+      if (max_threads == 1 || piece >= n) {
+        EXPECT_EQ(pieces_by_thread.size(), 1u);
+      }
+    }
+  }
+}
+
+TEST(ParallelForPieces, AThreadHeldUpTakesFewerPieces) {
+  // The task that takes piece 0 is held up (a slow core, a late start) until the other
+  // pieces are done, or 5 s where no second thread ever comes; the other task claims them
+  // meanwhile. Equal shares would leave half of them behind the one held up.
+  tbb::task_arena arena(2);
+  const int64_t n = 40;
+  std::mutex mu;
+  std::map<std::thread::id, int> pieces_by_thread;
+  std::thread::id held;
+  std::atomic<int> others_done{0};
+  arena.execute([&] {
+    parallel_for_pieces(n, 1, 2, [&](int64_t begin, int64_t) {
+      if (begin == 0) {
+        {
+          std::lock_guard<std::mutex> lock(mu);
+          held = std::this_thread::get_id();
+        }
+        const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+        while (others_done.load() < n - 1 && std::chrono::steady_clock::now() < give_up)
+          std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      } else {
+        others_done.fetch_add(1);
+      }
+      std::lock_guard<std::mutex> lock(mu);
+      ++pieces_by_thread[std::this_thread::get_id()];
+    });
+  });
+  int total = 0;
+  for (const auto& [id, count] : pieces_by_thread) total += count;
+  EXPECT_EQ(total, n);
+  if (pieces_by_thread.size() < 2)
+    GTEST_SKIP() << "oneTBB ran both tasks on one thread (no second core free): nothing to balance";
+  EXPECT_EQ(pieces_by_thread[held], 1) << "the held-up task took more than its first piece";
 }
 
 }  // namespace
