@@ -407,29 +407,44 @@ TEST(HostGraphFairness, TheSessionWithLessServiceDoesNotWaitBehindAnothersQueue)
     while (!stop.load()) ASSERT_TRUE(a->run().ok());
   });
   std::this_thread::sleep_for(std::chrono::milliseconds(100));  // A builds up service
-  for (int i = 0; i < 10; ++i) {
-    note('b');
-    ASSERT_TRUE(b->run().ok());
-    std::this_thread::sleep_for(std::chrono::milliseconds(3));
+  // A subgraphs started between each B submission and its B subgraph's start, over 10
+  // requests. Measured: worst 0 and total 0 with fair share; 3-5 and 16-20 with it switched
+  // off, every time. Up to three rounds: on a loaded machine (sanitizer builds beside other
+  // tests) B's client can lose its core between noting 'b' and submitting, while A's
+  // subgraphs keep starting (session 15 saw a worst of 5 once); fair share must give one
+  // clean round, and without it none is.
+  std::string rounds;
+  bool fair = false;
+  for (int round = 0; round < 3 && !fair; ++round) {
+    {
+      std::lock_guard lock(mu);
+      log.clear();
+    }
+    for (int i = 0; i < 10; ++i) {
+      note('b');
+      ASSERT_TRUE(b->run().ok());
+      std::this_thread::sleep_for(std::chrono::milliseconds(3));
+    }
+    std::lock_guard lock(mu);
+    int worst = 0, total = 0, requests = 0;
+    for (size_t i = 0; i < log.size(); ++i) {
+      if (log[i] != 'b') continue;
+      int between = 0;
+      size_t j = i + 1;
+      for (; j < log.size() && log[j] != 'B'; ++j) between += log[j] == 'A';
+      ASSERT_LT(j, log.size());
+      worst = std::max(worst, between);
+      total += between;
+      ++requests;
+    }
+    ASSERT_EQ(requests, 10);
+    fair = worst <= 1 && total <= 5;
+    rounds += "worst " + std::to_string(worst) + ", total " + std::to_string(total) + ": " +
+              std::string(log.begin(), log.end()) + "\n";
   }
   stop = true;
   client_a.join();
-  // A subgraphs started between each B submission and its B subgraph's start.
-  int worst = 0, total = 0, requests = 0;
-  for (size_t i = 0; i < log.size(); ++i) {
-    if (log[i] != 'b') continue;
-    int between = 0;
-    size_t j = i + 1;
-    for (; j < log.size() && log[j] != 'B'; ++j) between += log[j] == 'A';
-    ASSERT_LT(j, log.size());
-    worst = std::max(worst, between);
-    total += between;
-    ++requests;
-  }
-  ASSERT_EQ(requests, 10);
-  // Measured: 0 and 0 with fair share; 3-5 and 16-20 with it switched off.
-  EXPECT_LE(worst, 1) << std::string(log.begin(), log.end());
-  EXPECT_LE(total, 5) << std::string(log.begin(), log.end());
+  EXPECT_TRUE(fair) << rounds;
 }
 
 }  // namespace
