@@ -648,6 +648,8 @@ class ConvKernel final : public OpKernel {
     const NarrowConvArgs a = narrow_args(g, bias, attrs_.fused_relu);
     pool.group = narrow_conv_pool_group(a, pool);
     const double row_flops = 2.0 * static_cast<double>(a.cout * a.ow * a.c * a.kh * a.kw * pool.s);
+    // In equal shares: every piece would recompute the convolution rows its pool shares with
+    // the previous one.
     split_narrow_rows(ctx, g.batch * pool.ph, row_flops, [&](int64_t begin, int64_t end) {
       BorrowedScratch band(t_band, narrow_conv_band_floats(a, kNarrowConvRows));
       BorrowedScratch rows(t_pool_rows, narrow_conv_pool_rows_floats(a, pool));
@@ -660,7 +662,7 @@ class ConvKernel final : public OpKernel {
         narrow_pool_(ai, pool, p0, p1, band.data(), rows.data());
         begin += p1 - p0;
       }
-    }, /*equal_shares=*/true);  // every piece recomputes the convolution rows its pool shares with the last
+    }, /*equal_shares=*/true);
   }
 
   // bf16 / int8 (1-D and 2-D): per (image, group), a 1x1 convolution is one GEMM on the

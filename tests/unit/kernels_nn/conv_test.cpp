@@ -511,8 +511,9 @@ TEST_P(ConvIsaTest, NarrowLayersWithWeightsPastL2MatchReference) {
   // Packed weights over kNarrowWeightsInL2 (1 MiB): on AVX-512 the narrow-input kernel walks
   // them block by block over each band's rows instead of row by row (nn_conv_narrow_avx512).
   // Maps of 17 rows on one thread (a band of kNarrowConvRowsWeightsOuter = 16 and its tail)
-  // and of 9-10 on 1-3 threads, strides 1 and 2, a fused residual. Only where that kernel runs: elsewhere these are GEMM-path layers the other
-  // tests cover, at a double reference of ~100M multiply-adds each.
+  // and of 9-10 on 1-3 threads, strides 1 and 2, a fused residual. Only where that kernel
+  // runs: elsewhere these are GEMM-path layers the other tests cover, at a double
+  // reference of ~100M multiply-adds each.
   if (!cpu_features().has_avx512()) GTEST_SKIP() << "the narrow-input kernel is AVX-512 only";
   struct Case {
     int64_t cin, cout, k, stride, rows;
