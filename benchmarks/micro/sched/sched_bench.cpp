@@ -1,7 +1,8 @@
 // Scheduler micro-benchmarks (issue 6): the dispatch overhead per subgraph, measured with
 // empty subgraphs through the real Dispatcher (target < 2 us), one scheduling step over a
 // 1,000-subgraph ready set, as Dispatcher::step runs it on its ReadyQueue (target
-// < 20 us), and the per-node cost of elastic threads (borrow + repay).
+// < 20 us), the per-node cost of elastic threads (borrow + repay), and what a kernel's
+// intra-op split costs in equal shares against pieces claimed from a counter.
 //
 //   build/release/benchmarks/braid_sched_bench --benchmark_min_time=0.2
 #include <benchmark/benchmark.h>
@@ -10,10 +11,12 @@
 #include <random>
 #include <vector>
 
+#include <tbb/task_arena.h>
 #include <tbb/task_group.h>
 
 #include "dsdg/dsdg.h"
 #include "exec/unit_executor.h"
+#include "kernels/parallel.h"
 #include "sched/chunk_planner.h"
 #include "sched/dispatcher.h"
 #include "sched/spawn_job.h"
@@ -113,6 +116,28 @@ void BM_BorrowRepayPerNode(benchmark::State& state) {
   state.SetLabel(lent == static_cast<int>(state.iterations()) ? "lent every time" : "NOT lent every time");
 }
 BENCHMARK(BM_BorrowRepayPerNode)->Arg(0)->Arg(1);
+
+// A kernel's split of 56 rows with no work in them over 2 threads: one equal share each
+// (parallel_for_range, arg 0) against pieces of 4 rows claimed from a counter
+// (parallel_for_pieces, arg 1: 14 pieces, one atomic add each). The difference is what
+// the narrow-input convolution pays per node for taking pieces (its 56 rows at 56 x 56
+// take ~1.5 ms on one thread).
+void BM_IntraOpSplit(benchmark::State& state) {
+  const bool pieces = state.range(0) != 0;
+  const int64_t rows = 56;
+  tbb::task_arena arena(2);
+  std::atomic<int64_t> seen{0};
+  auto body = [&](int64_t begin, int64_t end) { seen.fetch_add(end - begin, std::memory_order_relaxed); };
+  arena.execute([&] {
+    for (auto _ : state) {
+      if (pieces) parallel_for_pieces(rows, 4, 2, body);
+      else parallel_for_range(rows, 1, 2, body);
+    }
+  });
+  state.SetLabel(seen.load() == rows * static_cast<int64_t>(state.iterations()) ? "every row once"
+                                                                                 : "ROWS LOST OR REPEATED");
+}
+BENCHMARK(BM_IntraOpSplit)->Arg(0)->Arg(1)->Unit(benchmark::kMicrosecond)->UseRealTime();
 
 // Arg 0: subgraphs per run; arg 1: 1 = a chain (every hand-off waits for the previous
 // one), 0 = all independent; arg 2: threads.
