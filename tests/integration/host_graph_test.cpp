@@ -8,6 +8,7 @@
 #include <atomic>
 #include <chrono>
 #include <mutex>
+#include <numeric>
 #include <string>
 #include <thread>
 
@@ -407,44 +408,36 @@ TEST(HostGraphFairness, TheSessionWithLessServiceDoesNotWaitBehindAnothersQueue)
     while (!stop.load()) ASSERT_TRUE(a->run().ok());
   });
   std::this_thread::sleep_for(std::chrono::milliseconds(100));  // A builds up service
-  // A subgraphs started between each B submission and its B subgraph's start, over 10
-  // requests. Measured: worst 0 and total 0 with fair share; 3-5 and 16-20 with it switched
-  // off, every time. Up to three rounds: on a loaded machine (sanitizer builds beside other
-  // tests) B's client can lose its core between noting 'b' and submitting, while A's
-  // subgraphs keep starting (session 15 saw a worst of 5 once); fair share must give one
-  // clean round, and without it none is.
-  std::string rounds;
-  bool fair = false;
-  for (int round = 0; round < 3 && !fair; ++round) {
-    {
-      std::lock_guard lock(mu);
-      log.clear();
-    }
-    for (int i = 0; i < 10; ++i) {
-      note('b');
-      ASSERT_TRUE(b->run().ok());
-      std::this_thread::sleep_for(std::chrono::milliseconds(3));
-    }
-    std::lock_guard lock(mu);
-    int worst = 0, total = 0, requests = 0;
-    for (size_t i = 0; i < log.size(); ++i) {
-      if (log[i] != 'b') continue;
-      int between = 0;
-      size_t j = i + 1;
-      for (; j < log.size() && log[j] != 'B'; ++j) between += log[j] == 'A';
-      ASSERT_LT(j, log.size());
-      worst = std::max(worst, between);
-      total += between;
-      ++requests;
-    }
-    ASSERT_EQ(requests, 10);
-    fair = worst <= 1 && total <= 5;
-    rounds += "worst " + std::to_string(worst) + ", total " + std::to_string(total) + ": " +
-              std::string(log.begin(), log.end()) + "\n";
+  bool all_ran = true;  // asserted after client A has stopped and joined
+  for (int i = 0; i < 10 && all_ran; ++i) {
+    note('b');
+    all_ran = b->run().ok();
+    std::this_thread::sleep_for(std::chrono::milliseconds(3));
   }
   stop = true;
   client_a.join();
-  EXPECT_TRUE(fair) << rounds;
+  ASSERT_TRUE(all_ran) << "a B request failed";
+  // A subgraphs started between each B submission and its B subgraph's start.
+  std::vector<int> waits;
+  for (size_t i = 0; i < log.size(); ++i) {
+    if (log[i] != 'b') continue;
+    int between = 0;
+    size_t j = i + 1;
+    for (; j < log.size() && log[j] != 'B'; ++j) between += log[j] == 'A';
+    ASSERT_LT(j, log.size());
+    waits.push_back(between);
+  }
+  ASSERT_EQ(waits.size(), 10u);
+  // Measured: every wait 0 with fair share; with the planner's service key removed, 2 for
+  // nearly every request (total 12-21). One request may wait longer on a loaded machine
+  // (sanitizer builds beside other tests: B's client can lose its core between noting 'b'
+  // and submitting while A's subgraphs keep starting; session 15 saw one wait of 5), so the
+  // longest wait is left out of the bounds.
+  std::sort(waits.begin(), waits.end());
+  const int rest_worst = waits[8];
+  const int rest_total = std::accumulate(waits.begin(), waits.end() - 1, 0);
+  EXPECT_LE(rest_worst, 1) << std::string(log.begin(), log.end());
+  EXPECT_LE(rest_total, 5) << std::string(log.begin(), log.end());
 }
 
 }  // namespace

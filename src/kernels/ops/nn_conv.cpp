@@ -546,8 +546,8 @@ class ConvKernel final : public OpKernel {
     const NarrowConvArgs a = narrow_args(g, bias, relu);
     const double row_flops = 2.0 * static_cast<double>(a.cout * a.ow * a.c * a.kh * a.kw);
     const int64_t rows = g.batch * a.oh;
+    const int64_t band_rows = narrow_conv_band_rows(a);
     auto task = [&](int64_t begin, int64_t end) {
-      const int64_t band_rows = narrow_conv_band_rows(a);
       BorrowedScratch band(t_band, narrow_conv_band_floats(a, std::min(band_rows, end - begin)));
       while (begin < end) {
         const int64_t n = begin / a.oh, oy0 = begin % a.oh;
@@ -560,7 +560,7 @@ class ConvKernel final : public OpKernel {
         begin += oy1 - oy0;
       }
     };
-    split_narrow_rows(ctx, rows, row_flops, task, narrow_conv_band_rows(a) > kNarrowConvRows);
+    split_narrow_rows(ctx, rows, row_flops, task, band_rows > kNarrowConvRows);
   }
 
   // Runs task(begin, end) over [0, rows) of `row_flops` each: over the threads in pieces
@@ -584,11 +584,11 @@ class ConvKernel final : public OpKernel {
       }
     }
     const int64_t grain = std::max<int64_t>(1, static_cast<int64_t>(kNarrowTaskFlops / row_flops));
-    const int64_t threads = std::min<int64_t>(ctx.max_threads, rows / grain);
-    if (threads <= 1 || !narrow_pieces_enabled()) {
+    if (!narrow_pieces_enabled()) {
       parallel_for_range(rows, grain, ctx.max_threads, task);
       return;
     }
+    const int64_t threads = std::clamp<int64_t>(rows / grain, 1, ctx.max_threads);
     const int64_t piece = equal_shares ? (rows + threads - 1) / threads : std::max(grain, kNarrowPieceRows);
     parallel_for_pieces(rows, piece, static_cast<int>(threads), task);
   }
