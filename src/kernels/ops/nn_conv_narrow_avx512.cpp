@@ -34,6 +34,11 @@ struct TileAt {
   float* y;            // y + co0 * ohw + oy * ow + ox0
   const float* res;    // the residual at the same place, or nullptr
   int64_t ohw;
+  // Lines of the next weight block to bring into L2 while this tile computes (from pf,
+  // pf_step per (channel, tap row)), or pf_lines 0.
+  const char* pf;
+  int64_t pf_lines;
+  int64_t pf_step;
 };
 
 // 14 positions x 16 * NV channels over every (channel, tap); S: the stride along x.
@@ -45,9 +50,12 @@ void tile(const NarrowConvArgs& a, const TileAt& t) {
 #pragma GCC unroll 2
     for (int v = 0; v < NV; ++v) acc[p][v] = _mm512_setzero_ps();
   const float* wk = t.w;
+  const char* pf = t.pf;
+  int64_t pf_left = t.pf_lines;
   for (int64_t ci = 0; ci < a.c; ++ci) {
     for (int64_t ky = 0; ky < a.kh; ++ky) {
       const float* row = t.band + ci * t.band_plane + ky * t.wb;
+      for (int64_t i = 0; i < t.pf_step && pf_left > 0; ++i, --pf_left, pf += 64) _mm_prefetch(pf, _MM_HINT_T1);
       for (int64_t kx = 0; kx < a.kw; ++kx) {
         // Opaque to the compiler: otherwise it keeps the broadcasts that the next tap
         // shares (column p * S + kx + 1) in registers it does not have, and spills.
@@ -114,6 +122,12 @@ bool weights_outer_allowed() {
   return on;
 }
 
+// BRAID_NARROW_PREFETCH=0: no prefetch of the next weight block (for A/B runs).
+bool prefetch_allowed() {
+  static const bool on = env_switch_on("BRAID_NARROW_PREFETCH");
+  return on;
+}
+
 template <int S>
 void rows_for_stride(const NarrowConvArgs& a, int64_t oy0, int64_t oy1, const float* band, int64_t plane,
                      int64_t wb) {
@@ -126,6 +140,18 @@ void rows_for_stride(const NarrowConvArgs& a, int64_t oy0, int64_t oy1, const fl
   const int64_t blocks = (a.cout + kBlock - 1) / kBlock;
   const bool weights_outer =
       weights_outer_allowed() && blocks * block_floats * static_cast<int64_t>(sizeof(float)) > kNarrowWeightsInL2;
+  // A block's first pass in the band reads it from L3 or memory (where L3 is slow, ~20
+  // GB/s, 2.4 MB of weights cost a 14 x 14 layer ~6% of its time), so the tiles of that
+  // pass bring the next block into L2 meanwhile, a share each, one line per (channel, tap
+  // row) or as many as the share needs: over all the band's rows where the blocks go
+  // outermost, over the first row where every row walks every block (the others find the
+  // weights in L2).
+  const int64_t tiles = (a.ow + kPos - 1) / kPos;
+  const int64_t block_lines = (block_floats * static_cast<int64_t>(sizeof(float)) + 63) / 64;
+  const int64_t first_pass_tiles = weights_outer ? (oy1 - oy0) * tiles : tiles;
+  const int64_t pf_share = (block_lines + first_pass_tiles - 1) / first_pass_tiles;
+  const int64_t pf_step = (pf_share + a.c * a.kh - 1) / (a.c * a.kh);
+  const bool prefetch = prefetch_allowed();
   auto row = [&](int64_t oy, int64_t co0) {
     TileAt t;
     t.band_plane = plane;
@@ -134,7 +160,15 @@ void rows_for_stride(const NarrowConvArgs& a, int64_t oy0, int64_t oy1, const fl
     t.co0 = co0;
     t.channels = std::min<int64_t>(kBlock, a.cout - co0);
     t.ohw = ohw;
+    t.pf_step = pf_step;
+    const bool first_pass = weights_outer || oy == oy0;
+    const bool next_block = co0 + kBlock < a.cout;
+    const char* next = reinterpret_cast<const char*>(t.w + block_floats);
     for (int64_t ox0 = 0; ox0 < a.ow; ox0 += kPos) {
+      const int64_t at = (weights_outer ? (oy - oy0) * tiles : 0) + ox0 / kPos;  // tile of the pass
+      const int64_t from = std::min(block_lines, at * pf_share);
+      t.pf = next + from * 64;
+      t.pf_lines = prefetch && first_pass && next_block ? std::min(block_lines, from + pf_share) - from : 0;
       t.band = band + (oy - oy0) * a.sh * wb + ox0 * S;
       t.positions = std::min<int64_t>(kPos, a.ow - ox0);
       t.y = a.y + co0 * ohw + (oy - a.y_row0) * a.ow + ox0;
