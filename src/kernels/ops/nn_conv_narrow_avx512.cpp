@@ -41,18 +41,22 @@ struct TileAt {
   int64_t pf_step;
 };
 
-// 14 positions x 16 * NV channels over every (channel, tap); S: the stride along x.
+// 14 positions x 16 * NV channels over the taps of input channels [ci0, ci1); S: the
+// stride along x. The sums start at 0 for ci0 == 0, else from `part` ([kPos][NV][16]);
+// before the last channel they go back to `part`, after it out to Y. One FMA chain per
+// output whatever the channel ranges: the same bits as one range of all channels.
 template <int S, int NV>
-void tile(const NarrowConvArgs& a, const TileAt& t) {
+void tile(const NarrowConvArgs& a, const TileAt& t, int64_t ci0, int64_t ci1, float* part) {
   __m512 acc[kPos][NV];
 #pragma GCC unroll 14
   for (int p = 0; p < kPos; ++p)
 #pragma GCC unroll 2
-    for (int v = 0; v < NV; ++v) acc[p][v] = _mm512_setzero_ps();
-  const float* wk = t.w;
+    for (int v = 0; v < NV; ++v)
+      acc[p][v] = ci0 == 0 ? _mm512_setzero_ps() : _mm512_load_ps(part + (p * NV + v) * 16);
+  const float* wk = t.w + ci0 * a.kh * a.kw * 16 * NV;
   const char* pf = t.pf;
   int64_t pf_left = t.pf_lines;
-  for (int64_t ci = 0; ci < a.c; ++ci) {
+  for (int64_t ci = ci0; ci < ci1; ++ci) {
     for (int64_t ky = 0; ky < a.kh; ++ky) {
       const float* row = t.band + ci * t.band_plane + ky * t.wb;
       for (int64_t i = 0; i < t.pf_step && pf_left > 0; ++i, --pf_left, pf += 64) _mm_prefetch(pf, _MM_HINT_T1);
@@ -73,6 +77,13 @@ void tile(const NarrowConvArgs& a, const TileAt& t) {
         }
       }
     }
+  }
+  if (ci1 < a.c) {
+#pragma GCC unroll 14
+    for (int p = 0; p < kPos; ++p)
+#pragma GCC unroll 2
+      for (int v = 0; v < NV; ++v) _mm512_store_ps(part + (p * NV + v) * 16, acc[p][v]);
+    return;
   }
   const __mmask16 pos_mask = static_cast<__mmask16>((1u << t.positions) - 1u);
 #pragma GCC unroll 2
@@ -128,31 +139,54 @@ bool prefetch_allowed() {
   return on;
 }
 
+// BRAID_NARROW_CHUNKS=0: every tile over all its taps at once, as before the chunks (A/B).
+bool chunks_allowed() {
+  static const bool on = env_switch_on("BRAID_NARROW_CHUNKS");
+  return on;
+}
+
+// Tiles that take turns over one chunk of a weight block, and the chunk's size: the chunk
+// stays in L1 over the group's tiles, whose sums wait in `part` (8 x 1.8 KB) between
+// chunks. Without chunks every tile streamed its whole block (73 KB for 64 input channels
+// of 3 x 3, past L1) from L2: a 56-wide row of 4 tiles read its weights 4 times, 4x what
+// a direct convolution over whole rows (ORT's NCHWc kernels) reads.
+constexpr int64_t kGroupTiles = 8;
+constexpr int64_t kChunkBytes = 16 * 1024;
+
 template <int S>
 void rows_for_stride(const NarrowConvArgs& a, int64_t oy0, int64_t oy1, const float* band, int64_t plane,
                      int64_t wb) {
   const int64_t ohw = a.y_plane > 0 ? a.y_plane : a.oh * a.ow;
   const int64_t block_floats = a.c * a.kh * a.kw * kBlock;
-  // Every tile streams its whole weight block. Row by row, all blocks per row, the layer's
-  // weights pass through L2 once per output row; past kNarrowWeightsInL2 they no longer
-  // stay there, and each row reads them again from L3. Then the blocks go outermost: each
-  // block stays in L2 over the band's rows, and the weights pass once per band.
+  // Every group of tiles streams its whole weight block. Group by group, all blocks per
+  // group, the layer's weights pass through L2 once per group; past kNarrowWeightsInL2
+  // they no longer stay there, and each group reads them again from L3. Then the blocks
+  // go outermost: each block stays in L2 over the band's groups, and the weights pass once
+  // per band.
   const int64_t blocks = (a.cout + kBlock - 1) / kBlock;
   const bool weights_outer =
       weights_outer_allowed() && blocks * block_floats * static_cast<int64_t>(sizeof(float)) > kNarrowWeightsInL2;
+  const int64_t tiles = (a.ow + kPos - 1) / kPos;  // per row
+  const int64_t band_tiles = (oy1 - oy0) * tiles;
+  const bool chunked = chunks_allowed();
+  const int64_t group = chunked ? kGroupTiles : 1;
+  const int64_t chunk_c =
+      chunked ? std::clamp<int64_t>(kChunkBytes / (a.kh * a.kw * kBlock * static_cast<int64_t>(sizeof(float))), 1, a.c)
+              : a.c;
+  const int64_t chunks = (a.c + chunk_c - 1) / chunk_c;
+  alignas(64) float part[kGroupTiles][kPos * 2 * 16];
   // A block's first pass in the band reads it from L3 or memory (where L3 is slow, ~20
-  // GB/s, 2.4 MB of weights cost a 14 x 14 layer ~6% of its time), so the tiles of that
-  // pass bring the next block into L2 meanwhile, a share each, one line per (channel, tap
-  // row) or as many as the share needs: over all the band's rows where the blocks go
-  // outermost, over the first row where every row walks every block (the others find the
+  // GB/s, 2.4 MB of weights cost a 14 x 14 layer ~6% of its time), so the tile calls of
+  // that pass bring the next block into L2 meanwhile, a share each, spread over their
+  // (channel, tap row) steps: over all the band's groups where the blocks go outermost,
+  // over the first group where every group walks every block (the others find the
   // weights in L2).
-  const int64_t tiles = (a.ow + kPos - 1) / kPos;
   const int64_t block_lines = (block_floats * static_cast<int64_t>(sizeof(float)) + 63) / 64;
-  const int64_t first_pass_tiles = weights_outer ? (oy1 - oy0) * tiles : tiles;
-  const int64_t pf_share = (block_lines + first_pass_tiles - 1) / first_pass_tiles;
-  const int64_t pf_step = (pf_share + a.c * a.kh - 1) / (a.c * a.kh);
+  const int64_t first_pass_calls = (weights_outer ? band_tiles : std::min(group, band_tiles)) * chunks;
+  const int64_t pf_share = (block_lines + first_pass_calls - 1) / first_pass_calls;
   const bool prefetch = prefetch_allowed();
-  auto row = [&](int64_t oy, int64_t co0) {
+  // Tiles [g0, g1) of the band (row-major) over block co0, chunk by chunk.
+  auto run_group = [&](int64_t g0, int64_t g1, int64_t co0) {
     TileAt t;
     t.band_plane = plane;
     t.wb = wb;
@@ -160,29 +194,32 @@ void rows_for_stride(const NarrowConvArgs& a, int64_t oy0, int64_t oy1, const fl
     t.co0 = co0;
     t.channels = std::min<int64_t>(kBlock, a.cout - co0);
     t.ohw = ohw;
-    t.pf_step = pf_step;
-    const bool first_pass = weights_outer || oy == oy0;
-    const bool next_block = co0 + kBlock < a.cout;
+    const bool first_pass = prefetch && co0 + kBlock < a.cout && (weights_outer || g0 == 0);
     const char* next = reinterpret_cast<const char*>(t.w + block_floats);
-    for (int64_t ox0 = 0; ox0 < a.ow; ox0 += kPos) {
-      const int64_t at = (weights_outer ? (oy - oy0) * tiles : 0) + ox0 / kPos;  // tile of the pass
-      const int64_t from = std::min(block_lines, at * pf_share);
-      t.pf = next + from * 64;
-      t.pf_lines = prefetch && first_pass && next_block ? std::min(block_lines, from + pf_share) - from : 0;
-      t.band = band + (oy - oy0) * a.sh * wb + ox0 * S;
-      t.positions = std::min<int64_t>(kPos, a.ow - ox0);
-      t.y = a.y + co0 * ohw + (oy - a.y_row0) * a.ow + ox0;
-      t.res = a.residual ? a.residual + co0 * ohw + (oy - a.y_row0) * a.ow + ox0 : nullptr;
-      if (t.channels > 16) tile<S, 2>(a, t);
-      else tile<S, 1>(a, t);
+    int64_t call = (weights_outer ? g0 : 0) * chunks;  // index of this call in the block's first pass
+    for (int64_t ci0 = 0; ci0 < a.c; ci0 += chunk_c) {
+      const int64_t ci1 = std::min(a.c, ci0 + chunk_c);
+      for (int64_t i = g0; i < g1; ++i, ++call) {
+        const int64_t oy = oy0 + i / tiles, ox0 = i % tiles * kPos;
+        t.band = band + (oy - oy0) * a.sh * wb + ox0 * S;
+        t.positions = std::min<int64_t>(kPos, a.ow - ox0);
+        t.y = a.y + co0 * ohw + (oy - a.y_row0) * a.ow + ox0;
+        t.res = a.residual ? a.residual + co0 * ohw + (oy - a.y_row0) * a.ow + ox0 : nullptr;
+        const int64_t from = std::min(block_lines, call * pf_share);
+        t.pf = next + from * 64;
+        t.pf_lines = first_pass ? std::min(block_lines, from + pf_share) - from : 0;
+        t.pf_step = (t.pf_lines + (ci1 - ci0) * a.kh - 1) / ((ci1 - ci0) * a.kh);
+        if (t.channels > 16) tile<S, 2>(a, t, ci0, ci1, part[i - g0]);
+        else tile<S, 1>(a, t, ci0, ci1, part[i - g0]);
+      }
     }
   };
   if (weights_outer) {
     for (int64_t co0 = 0; co0 < a.cout; co0 += kBlock)
-      for (int64_t oy = oy0; oy < oy1; ++oy) row(oy, co0);
+      for (int64_t g0 = 0; g0 < band_tiles; g0 += group) run_group(g0, std::min(band_tiles, g0 + group), co0);
   } else {
-    for (int64_t oy = oy0; oy < oy1; ++oy)
-      for (int64_t co0 = 0; co0 < a.cout; co0 += kBlock) row(oy, co0);
+    for (int64_t g0 = 0; g0 < band_tiles; g0 += group)
+      for (int64_t co0 = 0; co0 < a.cout; co0 += kBlock) run_group(g0, std::min(band_tiles, g0 + group), co0);
   }
 }
 
