@@ -44,8 +44,11 @@ struct TileAt {
 // 14 positions x 16 * NV channels over the taps of input channels [ci0, ci1); S: the
 // stride along x. The sums start at 0 for ci0 == 0, else from `part` ([kPos][NV][16]);
 // before the last channel they go back to `part`, after it out to Y. One FMA chain per
-// output whatever the channel ranges: the same bits as one range of all channels.
-template <int S, int NV>
+// output whatever the channel ranges: the same bits as one range of all channels. KW: the
+// window's width, 1 (then 1 x 1: the taps are the channels, one flat loop), 3, 5 or 7 (the
+// tap loop unrolled), else 0 (a.kw). The loop control per tap of the generic loop cost a
+// 1 x 1 layer a third of its time, a 3 x 3 one 5-15% (docs/kernels.md, "Session 17").
+template <int S, int NV, int KW>
 void tile(const NarrowConvArgs& a, const TileAt& t, int64_t ci0, int64_t ci1, float* part) {
   __m512 acc[kPos][NV];
 #pragma GCC unroll 14
@@ -56,11 +59,29 @@ void tile(const NarrowConvArgs& a, const TileAt& t, int64_t ci0, int64_t ci1, fl
   const float* wk = t.w + ci0 * a.kh * a.kw * 16 * NV;
   const char* pf = t.pf;
   int64_t pf_left = t.pf_lines;
-  for (int64_t ci = ci0; ci < ci1; ++ci) {
+  if constexpr (KW == 1) {
+    const float* rk = t.band + ci0 * t.band_plane;
+    for (int64_t ci = ci0; ci < ci1; ++ci, rk += t.band_plane) {
+      for (int64_t i = 0; i < t.pf_step && pf_left > 0; ++i, --pf_left, pf += 64) _mm_prefetch(pf, _MM_HINT_T1);
+      __m512 wv[NV];
+#pragma GCC unroll 2
+      for (int v = 0; v < NV; ++v) wv[v] = _mm512_load_ps(wk + 16 * v);
+      wk += 16 * NV;
+#pragma GCC unroll 14
+      for (int p = 0; p < kPos; ++p) {
+        const __m512 xv = _mm512_set1_ps(rk[p * S]);
+#pragma GCC unroll 2
+        for (int v = 0; v < NV; ++v) acc[p][v] = _mm512_fmadd_ps(xv, wv[v], acc[p][v]);
+      }
+    }
+  }
+  for (int64_t ci = KW == 1 ? ci1 : ci0; ci < ci1; ++ci) {
     for (int64_t ky = 0; ky < a.kh; ++ky) {
       const float* row = t.band + ci * t.band_plane + ky * t.wb;
       for (int64_t i = 0; i < t.pf_step && pf_left > 0; ++i, --pf_left, pf += 64) _mm_prefetch(pf, _MM_HINT_T1);
-      for (int64_t kx = 0; kx < a.kw; ++kx) {
+      const int64_t kw = KW > 0 ? KW : a.kw;
+#pragma GCC unroll 7
+      for (int64_t kx = 0; kx < kw; ++kx) {
         // Opaque to the compiler: otherwise it keeps the broadcasts that the next tap
         // shares (column p * S + kx + 1) in registers it does not have, and spills.
         const float* rk = row + kx;
@@ -139,6 +160,19 @@ bool prefetch_allowed() {
   return on;
 }
 
+// BRAID_NARROW_FIXED_WINDOW=0: the tile's tap loop for any window width (for A/B runs).
+bool fixed_window_allowed() {
+  static const bool on = env_switch_on("BRAID_NARROW_FIXED_WINDOW");
+  return on;
+}
+
+// The tile for 16 or 32 channels.
+template <int S, int KW>
+void tile_for(const NarrowConvArgs& a, const TileAt& t, int64_t ci0, int64_t ci1, float* part) {
+  if (t.channels > 16) tile<S, 2, KW>(a, t, ci0, ci1, part);
+  else tile<S, 1, KW>(a, t, ci0, ci1, part);
+}
+
 // BRAID_NARROW_CHUNKS=0: every tile over all its taps at once, as before the chunks (A/B).
 bool chunks_allowed() {
   static const bool on = env_switch_on("BRAID_NARROW_CHUNKS");
@@ -185,6 +219,8 @@ void rows_for_stride(const NarrowConvArgs& a, int64_t oy0, int64_t oy1, const fl
   const int64_t first_pass_calls = (weights_outer ? band_tiles : std::min(group, band_tiles)) * chunks;
   const int64_t pf_share = (block_lines + first_pass_calls - 1) / first_pass_calls;
   const bool prefetch = prefetch_allowed();
+  // The tile compiled for this window width (1 only for 1 x 1 windows), or the generic one.
+  const int64_t fixed_kw = !fixed_window_allowed() || (a.kw == 1 && a.kh != 1) ? 0 : a.kw;
   // Tiles [g0, g1) of the band (row-major) over block co0, chunk by chunk.
   auto run_group = [&](int64_t g0, int64_t g1, int64_t co0) {
     TileAt t;
@@ -209,8 +245,14 @@ void rows_for_stride(const NarrowConvArgs& a, int64_t oy0, int64_t oy1, const fl
         t.pf = next + from * 64;
         t.pf_lines = first_pass ? std::min(block_lines, from + pf_share) - from : 0;
         t.pf_step = (t.pf_lines + (ci1 - ci0) * a.kh - 1) / ((ci1 - ci0) * a.kh);
-        if (t.channels > 16) tile<S, 2>(a, t, ci0, ci1, part[i - g0]);
-        else tile<S, 1>(a, t, ci0, ci1, part[i - g0]);
+        float* p = part[i - g0];
+        switch (fixed_kw) {
+          case 1: tile_for<S, 1>(a, t, ci0, ci1, p); break;
+          case 3: tile_for<S, 3>(a, t, ci0, ci1, p); break;
+          case 5: tile_for<S, 5>(a, t, ci0, ci1, p); break;
+          case 7: tile_for<S, 7>(a, t, ci0, ci1, p); break;
+          default: tile_for<S, 0>(a, t, ci0, ci1, p); break;
+        }
       }
     }
   };
