@@ -35,7 +35,7 @@ struct TileAt {
   const float* res;    // the residual at the same place, or nullptr
   int64_t ohw;
   // Lines of the next weight block to bring into L2 while this tile computes (from pf,
-  // pf_step per (channel, tap row)), or pf_lines 0.
+  // pf_step per input channel), or pf_lines 0.
   const char* pf;
   int64_t pf_lines;
   int64_t pf_step;
@@ -44,11 +44,12 @@ struct TileAt {
 // 14 positions x 16 * NV channels over the taps of input channels [ci0, ci1); S: the
 // stride along x. The sums start at 0 for ci0 == 0, else from `part` ([kPos][NV][16]);
 // before the last channel they go back to `part`, after it out to Y. One FMA chain per
-// output whatever the channel ranges: the same bits as one range of all channels. KW: the
-// window's width, 1 (then 1 x 1: the taps are the channels, one flat loop), 3, 5 or 7 (the
-// tap loop unrolled), else 0 (a.kw). The loop control per tap of the generic loop cost a
-// 1 x 1 layer a third of its time, a 3 x 3 one 5-15% (docs/kernels.md, "Session 17").
-template <int S, int NV, int KW>
+// output whatever the channel ranges: the same bits as one range of all channels. K: the
+// window, K x K with K = 1 (the taps are the channels: one flat loop), 3 (all nine taps of
+// a channel unrolled), 5 or 7 (each row's taps unrolled), or 0 (any kh x kw, loops). The
+// loop control per tap of the loops cost a 1 x 1 layer a third of its time and a 3 x 3 one
+// 5-20% (docs/kernels.md, "Session 17").
+template <int S, int NV, int K>
 void tile(const NarrowConvArgs& a, const TileAt& t, int64_t ci0, int64_t ci1, float* part) {
   __m512 acc[kPos][NV];
 #pragma GCC unroll 14
@@ -56,47 +57,40 @@ void tile(const NarrowConvArgs& a, const TileAt& t, int64_t ci0, int64_t ci1, fl
 #pragma GCC unroll 2
     for (int v = 0; v < NV; ++v)
       acc[p][v] = ci0 == 0 ? _mm512_setzero_ps() : _mm512_load_ps(part + (p * NV + v) * 16);
-  const float* wk = t.w + ci0 * a.kh * a.kw * 16 * NV;
+  const int64_t kh = K > 0 ? K : a.kh, kw = K > 0 ? K : a.kw;
+  const float* wk = t.w + ci0 * kh * kw * 16 * NV;
+  // One tap: its 16 * NV weights times the 14 input values from `rk` (every S-th).
+  auto tap = [&](const float* rk) {
+    // Opaque to the compiler: otherwise it keeps the broadcasts that the next tap shares
+    // (column p * S + kx + 1) in registers it does not have, and spills.
+    asm("" : "+r"(rk));
+    __m512 wv[NV];
+#pragma GCC unroll 2
+    for (int v = 0; v < NV; ++v) wv[v] = _mm512_load_ps(wk + 16 * v);
+    wk += 16 * NV;
+#pragma GCC unroll 14
+    for (int p = 0; p < kPos; ++p) {
+      const __m512 xv = _mm512_set1_ps(rk[p * S]);
+#pragma GCC unroll 2
+      for (int v = 0; v < NV; ++v) acc[p][v] = _mm512_fmadd_ps(xv, wv[v], acc[p][v]);
+    }
+  };
   const char* pf = t.pf;
   int64_t pf_left = t.pf_lines;
-  if constexpr (KW == 1) {
-    const float* rk = t.band + ci0 * t.band_plane;
-    for (int64_t ci = ci0; ci < ci1; ++ci, rk += t.band_plane) {
-      for (int64_t i = 0; i < t.pf_step && pf_left > 0; ++i, --pf_left, pf += 64) _mm_prefetch(pf, _MM_HINT_T1);
-      __m512 wv[NV];
-#pragma GCC unroll 2
-      for (int v = 0; v < NV; ++v) wv[v] = _mm512_load_ps(wk + 16 * v);
-      wk += 16 * NV;
-#pragma GCC unroll 14
-      for (int p = 0; p < kPos; ++p) {
-        const __m512 xv = _mm512_set1_ps(rk[p * S]);
-#pragma GCC unroll 2
-        for (int v = 0; v < NV; ++v) acc[p][v] = _mm512_fmadd_ps(xv, wv[v], acc[p][v]);
-      }
-    }
-  }
-  for (int64_t ci = KW == 1 ? ci1 : ci0; ci < ci1; ++ci) {
-    for (int64_t ky = 0; ky < a.kh; ++ky) {
-      const float* row = t.band + ci * t.band_plane + ky * t.wb;
-      for (int64_t i = 0; i < t.pf_step && pf_left > 0; ++i, --pf_left, pf += 64) _mm_prefetch(pf, _MM_HINT_T1);
-      const int64_t kw = KW > 0 ? KW : a.kw;
+  const float* plane = t.band + ci0 * t.band_plane;
+  for (int64_t ci = ci0; ci < ci1; ++ci, plane += t.band_plane) {
+    for (int64_t i = 0; i < t.pf_step && pf_left > 0; ++i, --pf_left, pf += 64) _mm_prefetch(pf, _MM_HINT_T1);
+    if constexpr (K == 1) {
+      tap(plane);
+    } else if constexpr (K == 3) {
+#pragma GCC unroll 3
+      for (int ky = 0; ky < 3; ++ky)
+#pragma GCC unroll 3
+        for (int kx = 0; kx < 3; ++kx) tap(plane + ky * t.wb + kx);
+    } else {
+      for (int64_t ky = 0; ky < kh; ++ky)
 #pragma GCC unroll 7
-      for (int64_t kx = 0; kx < kw; ++kx) {
-        // Opaque to the compiler: otherwise it keeps the broadcasts that the next tap
-        // shares (column p * S + kx + 1) in registers it does not have, and spills.
-        const float* rk = row + kx;
-        asm("" : "+r"(rk));
-        __m512 wv[NV];
-#pragma GCC unroll 2
-        for (int v = 0; v < NV; ++v) wv[v] = _mm512_load_ps(wk + 16 * v);
-        wk += 16 * NV;
-#pragma GCC unroll 14
-        for (int p = 0; p < kPos; ++p) {
-          const __m512 xv = _mm512_set1_ps(rk[p * S]);
-#pragma GCC unroll 2
-          for (int v = 0; v < NV; ++v) acc[p][v] = _mm512_fmadd_ps(xv, wv[v], acc[p][v]);
-        }
-      }
+        for (int64_t kx = 0; kx < kw; ++kx) tap(plane + ky * t.wb + kx);
     }
   }
   if (ci1 < a.c) {
@@ -167,10 +161,10 @@ bool fixed_window_allowed() {
 }
 
 // The tile for 16 or 32 channels.
-template <int S, int KW>
+template <int S, int K>
 void tile_for(const NarrowConvArgs& a, const TileAt& t, int64_t ci0, int64_t ci1, float* part) {
-  if (t.channels > 16) tile<S, 2, KW>(a, t, ci0, ci1, part);
-  else tile<S, 1, KW>(a, t, ci0, ci1, part);
+  if (t.channels > 16) tile<S, 2, K>(a, t, ci0, ci1, part);
+  else tile<S, 1, K>(a, t, ci0, ci1, part);
 }
 
 // BRAID_NARROW_CHUNKS=0: every tile over all its taps at once, as before the chunks (A/B).
@@ -212,15 +206,15 @@ void rows_for_stride(const NarrowConvArgs& a, int64_t oy0, int64_t oy1, const fl
   // A block's first pass in the band reads it from L3 or memory (where L3 is slow, ~20
   // GB/s, 2.4 MB of weights cost a 14 x 14 layer ~6% of its time), so the tile calls of
   // that pass bring the next block into L2 meanwhile, a share each, spread over their
-  // (channel, tap row) steps: over all the band's groups where the blocks go outermost,
+  // input channels: over all the band's groups where the blocks go outermost,
   // over the first group where every group walks every block (the others find the
   // weights in L2).
   const int64_t block_lines = (block_floats * static_cast<int64_t>(sizeof(float)) + 63) / 64;
   const int64_t first_pass_calls = (weights_outer ? band_tiles : std::min(group, band_tiles)) * chunks;
   const int64_t pf_share = (block_lines + first_pass_calls - 1) / first_pass_calls;
   const bool prefetch = prefetch_allowed();
-  // The tile compiled for this window width (1 only for 1 x 1 windows), or the generic one.
-  const int64_t fixed_kw = !fixed_window_allowed() || (a.kw == 1 && a.kh != 1) ? 0 : a.kw;
+  // The tile compiled for this square window, or the generic one.
+  const int64_t fixed_k = fixed_window_allowed() && a.kh == a.kw ? a.kw : 0;
   // Tiles [g0, g1) of the band (row-major) over block co0, chunk by chunk.
   auto run_group = [&](int64_t g0, int64_t g1, int64_t co0) {
     TileAt t;
@@ -244,9 +238,9 @@ void rows_for_stride(const NarrowConvArgs& a, int64_t oy0, int64_t oy1, const fl
         const int64_t from = std::min(block_lines, call * pf_share);
         t.pf = next + from * 64;
         t.pf_lines = first_pass ? std::min(block_lines, from + pf_share) - from : 0;
-        t.pf_step = (t.pf_lines + (ci1 - ci0) * a.kh - 1) / ((ci1 - ci0) * a.kh);
+        t.pf_step = (t.pf_lines + (ci1 - ci0) - 1) / (ci1 - ci0);
         float* p = part[i - g0];
-        switch (fixed_kw) {
+        switch (fixed_k) {
           case 1: tile_for<S, 1>(a, t, ci0, ci1, p); break;
           case 3: tile_for<S, 3>(a, t, ci0, ci1, p); break;
           case 5: tile_for<S, 5>(a, t, ci0, ci1, p); break;
