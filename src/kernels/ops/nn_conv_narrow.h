@@ -6,7 +6,9 @@
 // 14 output positions of one row x 32 channels (28 accumulators), each input value is
 // broadcast once per tap from a zero-padded band of input rows (copied per 8 or 16 output rows;
 // without padding, when every tile reads inside its rows, the input itself) and each tap's
-// 32 weights are two aligned loads from weights packed at load. The tile is transposed to
+// 32 weights are two aligned loads from weights packed at load; groups of 8 tiles take
+// turns over 16 KB chunks of the weights (read from L1 by all of them), the next block is
+// prefetched into L2 on its predecessor's first pass. The tile is transposed to
 // NCHW in registers on the way out, with the bias, a fused residual and the fused ReLU.
 // Single precision, 2-D, group 1, dilation 1, stride 1 or 2 along x (any along y); AVX-512
 // only (elsewhere Conv keeps its other paths).

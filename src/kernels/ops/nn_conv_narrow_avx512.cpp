@@ -1,7 +1,8 @@
 // Narrow-input convolution (nn_conv_narrow.h), AVX-512 variant (compiled with -mavx512f
-// -mavx512bw -mavx512vl -mfma). Per output row and block of 32 channels, tiles of 14
-// positions: per tap two weight loads, 14 broadcasts and 28 FMAs, like the GEMM's 14 x 32
-// micro-tile, with no packing of the input beyond one zero-padded band of rows per call.
+// -mavx512bw -mavx512vl -mfma). Tiles of 14 positions of a row x a block of 32 channels:
+// per tap two weight loads, 14 broadcasts and 28 FMAs, like the GEMM's 14 x 32 micro-tile,
+// with no packing of the input beyond one zero-padded band of rows per call; 8 tiles at a
+// time over 16 KB chunks of the block's weights, which stay in L1 for them.
 #include <immintrin.h>
 
 #include <algorithm>
