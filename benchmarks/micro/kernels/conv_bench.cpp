@@ -1,5 +1,5 @@
 // Conv throughput for every distinct conv layer of the bundled inception (GoogLeNet v1) and
-// resnet (ResNet-18 chain) models at batch 1, the ensemble's 3-channel first layers, plus
+// resnet (ResNet-18 chain) models at batch 1, the ensemble's 3x3 layers, plus
 // depthwise layers (the ensemble model's
 // MobileNet-like branch and MobileNet-v1 sizes), through the registered Conv kernel with
 // constant weights (packed at load), bias and fused ReLU. Counters: GFLOPS, pct_peak, GBps,
@@ -91,6 +91,15 @@ std::vector<ConvLayer> model_layers() {
   conv("ensemble", 3, 32, 3, 1, 64);
   conv("ensemble", 3, 48, 5, 2, 64);
   conv("ensemble", 3, 32, 3, 2, 64);
+  // ... and its 3x3 layers past them, whose rows (64, 32, 16, 8) are not whole 14-position
+  // tiles: the GEMM paths.
+  conv("ensemble", 32, 32, 3, 1, 64);
+  conv("ensemble", 32, 64, 3, 1, 32);
+  conv("ensemble", 64, 128, 3, 1, 16);
+  conv("ensemble", 128, 256, 3, 1, 8);
+  conv("ensemble", 48, 96, 3, 2, 32);
+  conv("ensemble", 96, 96, 3, 1, 16);
+  conv("ensemble", 96, 192, 3, 2, 16);
   // Depthwise: the ensemble's MobileNet-like branch and MobileNet-v1 sizes.
   for (auto [ch, s, hw] : std::vector<std::tuple<int64_t, int64_t, int64_t>>{
            {32, 1, 32}, {64, 2, 32}, {128, 1, 16}, {128, 2, 16}, {256, 1, 8}, {32, 1, 112}, {512, 1, 14}})

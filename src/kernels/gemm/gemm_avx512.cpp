@@ -12,6 +12,7 @@
 // -Wmaybe-uninitialized once inlined.
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 
+#include "core/env_switch.h"
 #include "kernels/gemm/gemm.h"
 #include "kernels/gemm/gemm_arch.h"
 #include "kernels/gemm/gemm_pack.h"
@@ -45,6 +46,12 @@ struct DirectState {
   const __mmask16* masks;
   int64_t shift[GemmDirectB::kMaxTaps];
 };
+
+// BRAID_GEMM_DIRECT9=0: 3 x 3 direct-B tiles through the generic tap loop (A/B runs).
+bool direct9_allowed() {
+  static const bool on = env_switch_on("BRAID_GEMM_DIRECT9");
+  return on;
+}
 
 // C[M x (NP*32)] (+)= A panel (stride M per k) * NP B panels, then the epilogue. Every
 // element is one FMA chain over k followed by the same epilogue in every instantiation,
@@ -89,7 +96,34 @@ inline void tile(const GemmBlock& blk, const float* __restrict a, const float* _
       plain1 = kHalf ? 0 : dm[1];
     }
   }
-  for (int64_t k = 0; k < kc; ++k) {
+  int64_t k0 = 0;  // where the k loop below starts
+  if constexpr (kDirect && !kPlain) {
+    // A 3 x 3 window's block of whole channels: the nine taps of a channel unrolled, so the
+    // tap bookkeeping per k (counter, compare, branch, index extension) goes.
+    if (dtaps == 9 && dt == 0 && kc % 9 == 0 && direct9_allowed()) {
+      for (; k0 < kc; k0 += 9, dx += ds->plane) {
+        if (k0 < pf_a_k) {
+#pragma GCC unroll 9
+          for (int t = 0; t < 9; ++t) _mm_prefetch(reinterpret_cast<const char*>(pf_a + (k0 + t) * 16), _MM_HINT_T1);
+        }
+#pragma GCC unroll 9
+        for (int t = 0; t < 9; ++t) {
+          const float* src = dx + ds->shift[t];
+          __m512 bv[V];
+          bv[0] = _mm512_maskz_loadu_ps(dm[t], src);
+          if constexpr (!kHalf) bv[1] = _mm512_maskz_loadu_ps(dm[9 + t], src + 16);
+          const float* ak = a + (k0 + t) * M;
+#pragma GCC unroll 14
+          for (int i = 0; i < M; ++i) {
+            const __m512 av = _mm512_set1_ps(ak[i]);
+#pragma GCC unroll 8
+            for (int v = 0; v < V; ++v) acc[i][v] = _mm512_fmadd_ps(av, bv[v], acc[i][v]);
+          }
+        }
+      }
+    }
+  }
+  for (int64_t k = k0; k < kc; ++k) {
     if (k < pf_a_k) _mm_prefetch(reinterpret_cast<const char*>(pf_a + k * 16), _MM_HINT_T1);
     if (pf_b) {
 #pragma GCC unroll 8
