@@ -144,21 +144,17 @@ void fill_band(const NarrowConvArgs& a, int64_t oy0, int64_t rows, int64_t wb, f
   }
 }
 
-bool weights_outer_allowed() {
-  static const bool on = env_switch_on("BRAID_NARROW_WEIGHTS_OUTER");
-  return on;
-}
+// A/B switches, read once (NAME=0 turns the behaviour off), for measurements with one binary.
+struct Switches {
+  bool weights_outer = env_switch_on("BRAID_NARROW_WEIGHTS_OUTER");  // blocks outermost past 1 MiB
+  bool prefetch = env_switch_on("BRAID_NARROW_PREFETCH");            // the next weight block into L2
+  bool chunks = env_switch_on("BRAID_NARROW_CHUNKS");                // tiles in groups over chunks
+  bool fixed_window = env_switch_on("BRAID_NARROW_FIXED_WINDOW");    // tap loops per window
+};
 
-// BRAID_NARROW_PREFETCH=0: no prefetch of the next weight block (for A/B runs).
-bool prefetch_allowed() {
-  static const bool on = env_switch_on("BRAID_NARROW_PREFETCH");
-  return on;
-}
-
-// BRAID_NARROW_FIXED_WINDOW=0: the tile's tap loop for any window width (for A/B runs).
-bool fixed_window_allowed() {
-  static const bool on = env_switch_on("BRAID_NARROW_FIXED_WINDOW");
-  return on;
+const Switches& switches() {
+  static const Switches s;
+  return s;
 }
 
 // The tile for 16 or 32 channels.
@@ -166,12 +162,6 @@ template <int S, int K>
 void tile_for(const NarrowConvArgs& a, const TileAt& t, int64_t ci0, int64_t ci1, float* part) {
   if (t.channels > 16) tile<S, 2, K>(a, t, ci0, ci1, part);
   else tile<S, 1, K>(a, t, ci0, ci1, part);
-}
-
-// BRAID_NARROW_CHUNKS=0: every tile over all its taps at once, as before the chunks (A/B).
-bool chunks_allowed() {
-  static const bool on = env_switch_on("BRAID_NARROW_CHUNKS");
-  return on;
 }
 
 // Tiles that take turns over one chunk of a weight block, and the chunk's size: the chunk
@@ -194,10 +184,10 @@ void rows_for_stride(const NarrowConvArgs& a, int64_t oy0, int64_t oy1, const fl
   // per band.
   const int64_t blocks = (a.cout + kBlock - 1) / kBlock;
   const bool weights_outer =
-      weights_outer_allowed() && blocks * block_floats * static_cast<int64_t>(sizeof(float)) > kNarrowWeightsInL2;
+      switches().weights_outer && blocks * block_floats * static_cast<int64_t>(sizeof(float)) > kNarrowWeightsInL2;
   const int64_t tiles = (a.ow + kPos - 1) / kPos;  // per row
   const int64_t band_tiles = (oy1 - oy0) * tiles;
-  const bool chunked = chunks_allowed();
+  const bool chunked = switches().chunks;
   const int64_t group = chunked ? kGroupTiles : 1;
   const int64_t chunk_c =
       chunked ? std::clamp<int64_t>(kChunkBytes / (a.kh * a.kw * kBlock * static_cast<int64_t>(sizeof(float))), 1, a.c)
@@ -213,9 +203,9 @@ void rows_for_stride(const NarrowConvArgs& a, int64_t oy0, int64_t oy1, const fl
   const int64_t block_lines = (block_floats * static_cast<int64_t>(sizeof(float)) + 63) / 64;
   const int64_t first_pass_calls = (weights_outer ? band_tiles : std::min(group, band_tiles)) * chunks;
   const int64_t pf_share = (block_lines + first_pass_calls - 1) / first_pass_calls;
-  const bool prefetch = prefetch_allowed();
+  const bool prefetch = switches().prefetch;
   // The tile compiled for this square window, or the generic one.
-  const int64_t fixed_k = fixed_window_allowed() && a.kh == a.kw ? a.kw : 0;
+  const int64_t fixed_k = switches().fixed_window && a.kh == a.kw ? a.kw : 0;
   // Tiles [g0, g1) of the band (row-major) over block co0, chunk by chunk.
   auto run_group = [&](int64_t g0, int64_t g1, int64_t co0) {
     TileAt t;
