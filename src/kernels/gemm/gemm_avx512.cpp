@@ -102,7 +102,7 @@ inline void tile(const GemmBlock& blk, const float* __restrict a, const float* _
     // tap bookkeeping per k (counter, compare, branch, index extension) goes.
     if (dtaps == 9 && dt == 0 && kc % 9 == 0 && direct9_allowed()) {
       for (; k0 < kc; k0 += 9, dx += ds->plane) {
-        if (k0 < pf_a_k) {
+        if (k0 < pf_a_k) {  // up to 8 lines past pf_a_k: a prefetch never faults
 #pragma GCC unroll 9
           for (int t = 0; t < 9; ++t) _mm_prefetch(reinterpret_cast<const char*>(pf_a + (k0 + t) * 16), _MM_HINT_T1);
         }

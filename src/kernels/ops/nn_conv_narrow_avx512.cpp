@@ -36,10 +36,9 @@ struct TileAt {
   const float* res;    // the residual at the same place, or nullptr
   int64_t ohw;
   // Lines of the next weight block to bring into L2 while this tile computes (from pf,
-  // pf_step per input channel), or pf_lines 0.
+  // spread over its input channels), or pf_lines 0.
   const char* pf;
   int64_t pf_lines;
-  int64_t pf_step;
 };
 
 // 14 positions x 16 * NV channels over the taps of input channels [ci0, ci1); S: the
@@ -78,9 +77,10 @@ void tile(const NarrowConvArgs& a, const TileAt& t, int64_t ci0, int64_t ci1, fl
   };
   const char* pf = t.pf;
   int64_t pf_left = t.pf_lines;
+  const int64_t pf_step = (t.pf_lines + (ci1 - ci0) - 1) / (ci1 - ci0);  // lines per channel
   const float* plane = t.band + ci0 * t.band_plane;
   for (int64_t ci = ci0; ci < ci1; ++ci, plane += t.band_plane) {
-    for (int64_t i = 0; i < t.pf_step && pf_left > 0; ++i, --pf_left, pf += 64) _mm_prefetch(pf, _MM_HINT_T1);
+    for (int64_t i = 0; i < pf_step && pf_left > 0; ++i, --pf_left, pf += 64) _mm_prefetch(pf, _MM_HINT_T1);
     if constexpr (K == 1) {
       tap(plane);
     } else if constexpr (K == 3) {
@@ -229,7 +229,6 @@ void rows_for_stride(const NarrowConvArgs& a, int64_t oy0, int64_t oy1, const fl
         const int64_t from = std::min(block_lines, call * pf_share);
         t.pf = next + from * 64;
         t.pf_lines = first_pass ? std::min(block_lines, from + pf_share) - from : 0;
-        t.pf_step = (t.pf_lines + (ci1 - ci0) - 1) / (ci1 - ci0);
         float* p = part[i - g0];
         switch (fixed_k) {
           case 1: tile_for<S, 1>(a, t, ci0, ci1, p); break;
