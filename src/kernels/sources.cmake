@@ -3,6 +3,7 @@ target_sources(braid PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/registry.cpp
   ${CMAKE_CURRENT_LIST_DIR}/attributes.cpp
   ${CMAKE_CURRENT_LIST_DIR}/cpu_features.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/parallel.cpp
   ${CMAKE_CURRENT_LIST_DIR}/custom_op.cpp)
 # Kernel families list their own files in ops/*.cmake.
 file(GLOB BRAID_KERNEL_FRAGMENTS CONFIGURE_DEPENDS ${CMAKE_CURRENT_LIST_DIR}/ops/*.cmake)
