@@ -47,9 +47,10 @@ struct Sweep {
 // Arms `arm(n)` for n = 1, 1 + step, ... up to `last` and runs once per n in `mode`: the
 // run either fails with `code` and a message containing `what`, or (n past this run's
 // events) returns the reference outputs; then the disarmed session must give them again.
-// Two armed runs in a row that succeed end the sweep: n is past the run's events (an
-// inception run has about 90 allocations and 90 kernel calls), and more n prove nothing
-// new while costing a minute per sweep under the sanitizers.
+// Two armed runs in a row that succeed end the sweep: n is past the run's events, and
+// more n prove nothing new. The sweeps run the ensemble model (three parallel branches,
+// 54 nodes): inception, 14x the work per run, made these sweeps two of the sanitized
+// runs' longest minutes without reaching an event that the ensemble has not.
 Sweep sweep(const Session& s, const NamedTensors& in, const NamedTensors& ref, ExecutionMode mode,
             void (*arm)(int64_t), StatusCode code, const char* what, int last, int step) {
   Sweep r;
@@ -80,22 +81,22 @@ class FaultPerMode : public ::testing::TestWithParam<ExecutionMode> {};
 
 TEST_P(FaultPerMode, FailedAllocationFailsOnlyThatRun) {
   Disarm disarm;
-  const Session s = load("inception");
+  const Session s = load("ensemble");
   const NamedTensors in = testing::random_inputs(s, 1);
   const NamedTensors ref = s.run(in).value();
   const Sweep r = sweep(s, in, ref, GetParam(), detail::fail_nth_allocation, StatusCode::kOutOfMemory,
-                        "injected allocation failure", 400, 19);
+                        "injected allocation failure", 200, 3);
   EXPECT_GE(r.failed, 3);     // the hook reached the run's allocations
   EXPECT_GT(r.succeeded, 0);   // and n past them left the run alone
 }
 
 TEST_P(FaultPerMode, FailedKernelCallFailsOnlyThatRunAndNamesTheNode) {
   Disarm disarm;
-  const Session s = load("inception");
+  const Session s = load("ensemble");
   const NamedTensors in = testing::random_inputs(s, 2);
   const NamedTensors ref = s.run(in).value();
   const Sweep r = sweep(s, in, ref, GetParam(), detail::fail_nth_kernel_call, StatusCode::kInternal,
-                        "injected kernel failure", 300, 13);
+                        "injected kernel failure", 200, 3);
   EXPECT_GE(r.failed, 3);
   EXPECT_GT(r.succeeded, 0);
 }
@@ -219,7 +220,7 @@ TEST(ResourceFaults, FailingSourceReadsKeepTheMonitorAndRunsGoing) {
   detail::fail_nth_source_read(1);  // the next read fails: the source is marked absent
   const uint64_t before = rt->monitor().current().sample_index;
   ASSERT_TRUE(wait_samples(*rt, before + 5));  // sampling goes on
-  runs_stay_correct(rt, "inception", 3);
+  runs_stay_correct(rt, "ensemble", 3);
 }
 
 TEST(ResourceFaults, FlappingVectorsNeitherHangNorChangeResults) {
@@ -228,12 +229,13 @@ TEST(ResourceFaults, FlappingVectorsNeitherHangNorChangeResults) {
   none.memory_bytes_available = 0;
   all.cores_available = 2;
   all.memory_bytes_available = int64_t{8} << 30;
-  // Every sample (1 ms) flips between nothing, everything and nothing known.
+  // Every sample (1 ms) flips between nothing, everything and nothing known: a few times
+  // during each of the runs.
   std::vector<FakeResourceSource::Step> steps;
   for (int i = 0; i < 3000; ++i) steps.push_back(i % 3 == 0 ? none : i % 3 == 1 ? all : unknown);
   auto rt = scripted_runtime(std::move(steps));
   ASSERT_TRUE(wait_samples(*rt, 3));
-  runs_stay_correct(rt, "inception", 15);
+  runs_stay_correct(rt, "ensemble", 30);
 }
 
 TEST(ResourceFaults, ZeroCoresAndZeroMemoryStillMakeProgress) {

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <filesystem>
 #include <string>
@@ -99,31 +100,41 @@ double compare_outputs(const NamedTensors& off, const NamedTensors& on) {
   return worst;
 }
 
-TEST(GraphFusion, EveryModelMatchesWithFusionOnAndOff) {
-  const std::vector<std::string> models = all_models();
-  if (models.empty()) GTEST_SKIP() << "no models under " << BRAID_MODELS_DIR << " or " << BRAID_SHARED_MODELS_DIR;
-  for (const std::string& path : models) {
-    SCOPED_TRACE(path);
-    int64_t kernels_off = 0, kernels_on = 0;
-    auto off = run_model(path, GraphOptimization::kNone, &kernels_off);
-    if (!off.ok()) {
-      // A model Braid cannot run at all is another test's business; fusion must not change that.
-      auto on = run_model(path, GraphOptimization::kBasic, &kernels_on);
-      EXPECT_FALSE(on.ok()) << "runs only with fusion: " << off.status().to_string();
-      continue;
-    }
-    double worst = 0;
-    // The fused graph also goes through the partitioner and the parallel executors.
-    for (ExecutionMode mode : {ExecutionMode::kSequential, ExecutionMode::kStatic, ExecutionMode::kAdaptive}) {
-      SCOPED_TRACE(execution_mode_name(mode));
-      auto on = run_model(path, GraphOptimization::kBasic, &kernels_on, mode);
-      ASSERT_TRUE(on.ok()) << on.status().to_string();
-      EXPECT_LE(kernels_on, kernels_off);
-      worst = std::max(worst, compare_outputs(*off, *on));
-    }
-    std::printf("%-34s kernels %3lld -> %3lld, max rel err %.2e\n", fs::path(path).filename().c_str(),
-                static_cast<long long>(kernels_off), static_cast<long long>(kernels_on), worst);
+// One test per model (GraphFusion/Models.MatchesWithFusionOnAndOff/<file stem>), so that
+// a run can leave out the large ones by name (scripts/sanitizers.sh does).
+class GraphFusion : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(GraphFusion, MatchesWithFusionOnAndOff) {
+  const std::string& path = GetParam();
+  int64_t kernels_off = 0, kernels_on = 0;
+  auto off = run_model(path, GraphOptimization::kNone, &kernels_off);
+  if (!off.ok()) {
+    // A model Braid cannot run at all is another test's business; fusion must not change that.
+    auto on = run_model(path, GraphOptimization::kBasic, &kernels_on);
+    EXPECT_FALSE(on.ok()) << "runs only with fusion: " << off.status().to_string();
+    return;
   }
+  double worst = 0;
+  // The fused graph also goes through the partitioner and the parallel executors.
+  for (ExecutionMode mode : {ExecutionMode::kSequential, ExecutionMode::kStatic, ExecutionMode::kAdaptive}) {
+    SCOPED_TRACE(execution_mode_name(mode));
+    auto on = run_model(path, GraphOptimization::kBasic, &kernels_on, mode);
+    ASSERT_TRUE(on.ok()) << on.status().to_string();
+    EXPECT_LE(kernels_on, kernels_off);
+    worst = std::max(worst, compare_outputs(*off, *on));
+  }
+  std::printf("%-34s kernels %3lld -> %3lld, max rel err %.2e\n", fs::path(path).filename().c_str(),
+              static_cast<long long>(kernels_off), static_cast<long long>(kernels_on), worst);
 }
+
+// Every model found; none (no model folders) leaves the suite uninstantiated, which gtest
+// allows below rather than failing.
+INSTANTIATE_TEST_SUITE_P(Models, GraphFusion, ::testing::ValuesIn(all_models()), [](const auto& info) {
+  std::string name = fs::path(info.param).stem().string();
+  for (char& c : name)
+    if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
+  return name;
+});
+GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(GraphFusion);
 
 }  // namespace
