@@ -44,6 +44,7 @@
 #include "kernels/gemm/gemm.h"
 #include "kernels/ops/nn_conv_attrs.h"
 #include "kernels/ops/nn_conv_narrow.h"
+#include "kernels/ops/nn_conv_winograd.h"
 #include "kernels/ops/misc_pool_norm_loops.h"
 #include "kernels/ops/nn_depthwise.h"
 #include "kernels/ops/nn_im2col.h"
@@ -94,6 +95,7 @@ thread_local AlignedFloats t_padded;
 thread_local AlignedFloats t_parity;
 thread_local AlignedFloats t_patches;
 thread_local AlignedFloats t_band;
+thread_local AlignedFloats t_winograd;  // the Winograd path's band, V and M
 thread_local AlignedFloats t_pool_rows;  // the fused MaxPool's convolution rows
 thread_local AlignedFloats t_conv_full;  // the fused MaxPool's convolution, off the narrow path
 
@@ -234,7 +236,8 @@ bool direct_b_for(const ConvGeometry& g, const Dims3& in, const Dims3& out, cons
 class ConvKernel final : public OpKernel {
  public:
   ConvKernel(ConvAttrs attrs, Gemm gemm, std::vector<PackedA> packed_w, std::vector<PackedB> packed_wt,
-             std::vector<std::unique_ptr<LowpWeights>> lowp_w, AlignedFloats narrow_w, Shape packed_w_shape)
+             std::vector<std::unique_ptr<LowpWeights>> lowp_w, AlignedFloats narrow_w, AlignedFloats winograd_u,
+             Shape packed_w_shape)
       : attrs_(std::move(attrs)),
         gemm_(gemm),
         depthwise_(depthwise_for(cpu_features())),
@@ -247,6 +250,8 @@ class ConvKernel final : public OpKernel {
         narrow_(narrow_w.size() > 0 ? narrow_conv_for(cpu_features()) : nullptr),
         narrow_pool_(narrow_w.size() > 0 ? narrow_conv_pool_for(cpu_features()) : nullptr),
         narrow_w_(std::move(narrow_w)),
+        winograd_(winograd_u.size() > 0 ? winograd_conv_for(cpu_features()) : nullptr),
+        winograd_u_(std::move(winograd_u)),
         packed_w_shape_(std::move(packed_w_shape)) {}
 
   uint32_t precisions() const override {
@@ -373,6 +378,10 @@ class ConvKernel final : public OpKernel {
     const bool weights_match = packed_w_shape_ == w->shape();
     if (ctx.precision != Precision::kF32 && !lowp_w_.empty() && weights_match && g.rank() <= 2) {
       run_lowp(ctx, g, x, bias, res, relu, y);
+      return;
+    }
+    if (winograd_ && weights_match && winograd_geometry(g)) {
+      run_winograd(ctx, g, x, bias, res, relu, y);
       return;
     }
     if (narrow_ && weights_match && narrow_for(g, false)) {
@@ -563,6 +572,40 @@ class ConvKernel final : public OpKernel {
     split_narrow_rows(ctx, rows, row_flops, task, band_rows > kNarrowConvRows);
   }
 
+  // Tile rows (pairs of output rows) of all images split over the threads as the narrow
+  // kernel's rows are (split_narrow_rows), in units of one tile row, or two on 14-wide maps
+  // (their micro-tiles take two), each task's in bands of winograd_band_tile_rows.
+  void run_winograd(const KernelContext& ctx, const ConvGeometry& g, const float* x, const float* bias,
+                    const float* res, bool relu, float* y) const {
+    WinogradConvArgs a;
+    a.u = winograd_u_.data();
+    a.bias = bias;
+    a.relu = relu;
+    a.c = g.in_channels;
+    a.cout = g.out_channels;
+    a.h = g.out[0];
+    a.w = g.out[1];
+    const int64_t tile_rows = a.h / 2, unit = a.w == 14 ? 2 : 1;
+    const int64_t units = (tile_rows + unit - 1) / unit;  // per image
+    const int64_t band_rows = winograd_band_tile_rows(a);
+    const int64_t map = a.h * a.w;
+    const double unit_flops = 2.0 * 16.0 * static_cast<double>(a.w / 2 * unit * a.c * a.cout);
+    auto task = [&](int64_t begin, int64_t end) {
+      BorrowedScratch scratch(t_winograd, winograd_scratch_floats(a, std::min(band_rows, (end - begin) * unit)));
+      while (begin < end) {
+        const int64_t n = begin / units, u0 = begin % units;
+        const int64_t u1 = std::min(units, u0 + (end - begin));
+        WinogradConvArgs ai = a;
+        ai.x = x + n * a.c * map;
+        ai.y = y + n * a.cout * map;
+        ai.residual = res ? res + n * a.cout * map : nullptr;
+        winograd_(ai, u0 * unit, std::min(tile_rows, u1 * unit), scratch.data());
+        begin += u1 - u0;
+      }
+    };
+    split_narrow_rows(ctx, g.batch * units, unit_flops, task, false);
+  }
+
   // Runs task(begin, end) over [0, rows) of `row_flops` each: over the threads in pieces
   // each claims as it goes (kNarrowPieceRows; with `equal_shares`, one share per thread),
   // or in adaptive mode on one thread in pieces of rows that cores freed meanwhile can take
@@ -751,6 +794,8 @@ class ConvKernel final : public OpKernel {
   NarrowConvFn narrow_;      // nullptr where W is not packed for it or the CPU has no variant
   NarrowConvPoolFn narrow_pool_;  // likewise, with a fused MaxPool
   AlignedFloats narrow_w_;   // W packed for narrow_, when W is a constant of few input channels
+  WinogradConvFn winograd_;  // nullptr where W is not transformed for it or the CPU has no variant
+  AlignedFloats winograd_u_;  // U = G W G^T, when W is a constant 3x3 layer the Winograd path takes
   Shape packed_w_shape_;
 };
 
@@ -767,6 +812,7 @@ Result<std::unique_ptr<OpKernel>> make_conv(const KernelInit& init) {
   std::vector<PackedB> packed_t;
   std::vector<std::unique_ptr<LowpWeights>> lowp;
   AlignedFloats narrow;
+  AlignedFloats winograd;
   Shape packed_shape;
   const Tensor* w = init.constant_input(1);
   if (w && w->dtype() == DataType::kFloat32 && w->rank() >= 3 && w->numel() > 0 && w->dim(0) % attrs.group == 0) {
@@ -776,7 +822,7 @@ Result<std::unique_ptr<OpKernel>> make_conv(const KernelInit& init) {
     // usual one (the other falls back to packing per call). The narrow-input kernel's
     // layout: for a known shape it takes (then without the GEMM's), and for the stems (1-4
     // input channels) whatever the shape.
-    bool transposed = false, narrow_layout = false, shape_known = false;
+    bool transposed = false, narrow_layout = false, winograd_layout = false, shape_known = false;
     const bool narrow_cpu = narrow_conv_for(cpu_features()) != nullptr && attrs.group == 1 && w->rank() == 4;
     if (auto xs = init.static_input_shape(0)) {
       auto g = conv_geometry(node, attrs, *xs, w->shape());
@@ -785,6 +831,10 @@ Result<std::unique_ptr<OpKernel>> make_conv(const KernelInit& init) {
       transposed = use_transposed(*g) && g->rank() <= 3 &&
                    !(g->group == g->in_channels && g->group == g->out_channels && g->rank() <= 2);
       narrow_layout = narrow_cpu && narrow_geometry(*g, attrs.pool_k > 0);
+      // Not with a fused MaxPool: that stays on the narrow kernel, which pools from L2.
+      winograd_layout = attrs.pool_k == 0 && winograd_conv_for(cpu_features()) != nullptr && winograd_enabled() &&
+                        winograd_geometry(*g);
+      if (winograd_layout) narrow_layout = false;
     } else if (narrow_cpu) {
       const int64_t sw = attrs.strides.size() == 2 ? attrs.strides[1] : 1;
       narrow_layout = narrow_conv_applies(w->dim(1), w->dim(0), w->dim(2), w->dim(3), sw, 0, true);
@@ -793,7 +843,7 @@ Result<std::unique_ptr<OpKernel>> make_conv(const KernelInit& init) {
     for (int64_t grp = 0; grp < attrs.group && !depthwise; ++grp) {
       const float* wg = w->data<float>() + grp * cout_g * kdim;
       if (transposed) packed_t.push_back(gemm.pack_b(true, kdim, cout_g, wg, kdim));
-      else if (!(narrow_layout && shape_known)) packed.push_back(gemm.pack_a(false, cout_g, kdim, wg, kdim, kConvKc));
+      else if (!((narrow_layout || winograd_layout) && shape_known)) packed.push_back(gemm.pack_a(false, cout_g, kdim, wg, kdim, kConvKc));
       if (w->rank() <= 4)  // 1-D and 2-D convolutions have the low-precision path
         lowp.push_back(std::make_unique<LowpWeights>(wg, cout_g, kdim, kdim, true));
     }
@@ -801,11 +851,15 @@ Result<std::unique_ptr<OpKernel>> make_conv(const KernelInit& init) {
       narrow = AlignedFloats(narrow_conv_packed_floats(w->dim(0), w->dim(1), w->dim(2), w->dim(3)));
       pack_narrow_conv_weights(w->data<float>(), w->dim(0), w->dim(1), w->dim(2), w->dim(3), narrow.data());
     }
+    if (winograd_layout) {
+      winograd = AlignedFloats(winograd_packed_floats(w->dim(0), w->dim(1)));
+      pack_winograd_weights(w->data<float>(), w->dim(0), w->dim(1), winograd.data());
+    }
     packed_shape = w->shape();
   }
   return std::unique_ptr<OpKernel>(
       new ConvKernel(std::move(attrs), gemm, std::move(packed), std::move(packed_t), std::move(lowp),
-                     std::move(narrow), std::move(packed_shape)));
+                     std::move(narrow), std::move(winograd), std::move(packed_shape)));
 }
 
 }  // namespace

@@ -507,6 +507,61 @@ TEST_P(ConvIsaTest, WideLayersOfWholeTilesMatchReference) {
   }
 }
 
+TEST_P(ConvIsaTest, WinogradLayersMatchReference) {
+  // 3x3, stride 1, pads 1, channels in multiples of 16 over rows of 14, 28 or 56 (on
+  // AVX-512 the Winograd F(2x2, 3x3) path: micro-tiles of two 7-tile rows or of 14 tiles
+  // of one row, blocks of 32 and 16 output channels), an even number of rows (2-20, so
+  // that bands and thread shares end mid-map and 14-wide maps end on a half micro-tile),
+  // with bias and without, a fused residual and ReLU, batches and 1-3 threads. The
+  // transforms add before they multiply: the error bound is the direct sum's times
+  // kWinogradSlack (the worst seen here: 2.4x; docs/kernels.md, "Winograd").
+  constexpr double kWinogradSlack = 6.0;
+  std::mt19937 rng(5151);
+  auto pick = [&](int64_t lo, int64_t hi) { return std::uniform_int_distribution<int64_t>(lo, hi)(rng); };
+  double worst = 0;
+  for (int i = 0; i < 24; ++i) {
+    ConvCfg c;
+    c.n = pick(1, 2);
+    c.cin = 16 * pick(1, 6);
+    c.cout = 16 * pick(1, 5);
+    const int64_t widths[] = {14, 28, 56};
+    c.k = {3, 3};
+    c.stride = {1, 1};
+    c.dil = {1, 1};
+    c.pads = {1, 1, 1, 1};
+    c.in = {2 * pick(1, 10), widths[i % 3]};
+    c.bias = i % 4 != 2;  // R is input 3: with a bias (input 2) whenever there is one
+    c.relu = pick(0, 1) == 1;
+    std::mt19937 data(static_cast<uint32_t>(900 + i));
+    Shape xs = {c.n, c.cin, c.in[0], c.in[1]}, ws = {c.cout, c.cin, 3, 3};
+    Tensor x = random_tensor(xs, data), w = random_tensor(ws, data), b = random_tensor({c.cout}, data);
+    std::vector<double> ref, mag;
+    std::vector<int64_t> out;
+    ConvCfg plain = c;
+    plain.relu = false;
+    conv_reference(plain, x, w, c.bias ? &b : nullptr, ref, mag, out);
+    const bool residual = i % 2 == 1;
+    Tensor r = random_tensor({c.n, c.cout, out[0], out[1]}, data);
+    OpRunner run = make_conv_runner(c, x, w, b);
+    if (residual) run.input(r);
+    auto y = run.run(1 + i % 3);
+    ASSERT_TRUE(y.ok()) << y.status().to_string();
+    const Tensor& t = (*y)[0];
+    ASSERT_EQ(t.shape(), (Shape{c.n, c.cout, out[0], out[1]})) << c.describe();
+    const int64_t terms = c.cin * 9;
+    for (size_t e = 0; e < ref.size(); ++e) {
+      double want = ref[e] + (residual ? r.data<float>()[e] : 0.0);
+      if (c.relu) want = std::max(want, 0.0);
+      const double bound = (static_cast<double>(terms) + 8) * 1.2e-7 * (mag[e] + 2.0);
+      const float got = t.data<float>()[e];
+      worst = std::max(worst, std::fabs(got - want) / bound);
+      ASSERT_TRUE(std::fabs(got - want) <= kWinogradSlack * bound)
+          << c.describe() << (residual ? " residual" : "") << ": y[" << e << "] = " << got << ", want " << want;
+    }
+  }
+  std::printf("worst error / direct bound: %.3f\n", worst);
+}
+
 TEST_P(ConvIsaTest, NarrowLayersWithWeightsPastL2MatchReference) {
   // Packed weights over kNarrowWeightsInL2 (1 MiB): on AVX-512 the narrow-input kernel walks
   // them block by block over each band's rows instead of row by row (nn_conv_narrow_avx512).
@@ -685,22 +740,21 @@ TEST(Conv, ThreadCountDoesNotChangeResults) {
   }
 }
 
-TEST(Conv, NarrowKernelInElasticPiecesIsBitwiseEqualToOneThread) {
-  // Adaptive mode: a one-thread narrow-input convolution (3x3 64 -> 128 at 14 x 14, 29
-  // MFLOP) goes in pieces of rows that lent cores take; the bits must not change, the
-  // lender must have been asked and every borrowed core repaid.
-  if (!cpu_features().has_avx512() || !cpu_features().fma) GTEST_SKIP() << "no narrow-input kernel here";
+// Adaptive mode: a one-thread convolution on the row kernels (narrow-input, Winograd) goes
+// in pieces of rows that lent cores take; the bits must not change, the lender must have
+// been asked and every borrowed core repaid.
+void check_elastic_pieces(int64_t cin, int64_t cout, int64_t hw, uint32_t seed) {
   ConvCfg c;
-  c.cin = 64;
-  c.cout = 128;
-  c.in = {14, 14};
+  c.cin = cin;
+  c.cout = cout;
+  c.in = {hw, hw};
   c.k = {3, 3};
   c.stride = {1, 1};
   c.dil = {1, 1};
   c.pads = {1, 1, 1, 1};
   c.relu = true;
-  std::mt19937 rng(61);
-  Tensor x = random_tensor({1, 64, 14, 14}, rng), w = random_tensor({128, 64, 3, 3}, rng), b = random_tensor({128}, rng);
+  std::mt19937 rng(seed);
+  Tensor x = random_tensor({1, cin, hw, hw}, rng), w = random_tensor({cout, cin, 3, 3}, rng), b = random_tensor({cout}, rng);
   OpRunner r = make_conv_runner(c, x, w, b);
   tbb::task_arena arena(2);
   Result<std::vector<Tensor>> whole = Status(), pieces = Status();
@@ -716,7 +770,21 @@ TEST(Conv, NarrowKernelInElasticPiecesIsBitwiseEqualToOneThread) {
   ASSERT_EQ(0, std::memcmp((*whole)[0].raw_data(), (*pieces)[0].raw_data(), (*whole)[0].byte_size()));
   EXPECT_GT(fake.asks.load(), 0);
   EXPECT_EQ(fake.held.load(), 0);
-  ASSERT_TRUE(check_conv(c, 61).empty());
+  ASSERT_TRUE(check_conv(c, seed).empty());
+}
+
+TEST(Conv, NarrowKernelInElasticPiecesIsBitwiseEqualToOneThread) {
+  // 3x3 72 -> 128 at 14 x 14, 33 MFLOP (72 input channels: not the Winograd path's).
+  if (!cpu_features().has_avx512() || !cpu_features().fma) GTEST_SKIP() << "no narrow-input kernel here";
+  check_elastic_pieces(72, 128, 14, 61);
+}
+
+TEST(Conv, WinogradInElasticPiecesIsBitwiseEqualToOneThread) {
+  // 3x3 128 -> 128 at 28 x 28 (103 MFLOP of products) and 64 -> 96 at 14 x 14 (pairs of
+  // tile rows), on the Winograd path.
+  if (!cpu_features().has_avx512() || !cpu_features().fma) GTEST_SKIP() << "no Winograd kernel here";
+  check_elastic_pieces(128, 128, 28, 62);
+  check_elastic_pieces(256, 96, 14, 63);
 }
 
 TEST(Conv, RejectsBadInput) {

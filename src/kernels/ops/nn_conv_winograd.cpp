@@ -1,0 +1,78 @@
+// Winograd F(2x2, 3x3) convolution (nn_conv_winograd.h): eligibility, the weight
+// transform, the scratch sizes and the variant table. The kernel itself is AVX-512 only.
+#include "kernels/ops/nn_conv_winograd.h"
+
+#include <algorithm>
+
+#include "core/env_switch.h"
+
+namespace braid::detail {
+
+bool winograd_geometry(const ConvGeometry& g) {
+  if (g.rank() != 2 || g.group != 1) return false;
+  for (int i = 0; i < 2; ++i)
+    if (g.kernel[i] != 3 || g.stride[i] != 1 || g.dilation[i] != 1 || g.pad_begin[i] != 1 || g.pad_end[i] != 1)
+      return false;
+  const int64_t w = g.out[1];
+  return g.in_channels % 16 == 0 && g.out_channels % 16 == 0 && g.in_channels > 0 && g.out_channels > 0 &&
+         g.out[0] % 2 == 0 && g.out[0] >= 2 && (w == 14 || (w > 0 && w % 28 == 0));
+}
+
+bool winograd_enabled() {
+  static const bool on = env_switch_on("BRAID_CONV_WINOGRAD");
+  return on;
+}
+
+int64_t winograd_packed_floats(int64_t cout, int64_t cin) {
+  const int64_t lanes = (cout + 15) / 16 * 16;
+  return 16 * cin * lanes;
+}
+
+void pack_winograd_weights(const float* w, int64_t cout, int64_t cin, float* dst) {
+  static constexpr double G[4][3] = {{1, 0, 0}, {0.5, 0.5, 0.5}, {0.5, -0.5, 0.5}, {0, 0, 1}};
+  for (int64_t co0 = 0; co0 < cout; co0 += kWinogradBlock) {
+    const int64_t lanes = std::min<int64_t>(kWinogradBlock, cout - co0);
+    float* block = dst + co0 * 16 * cin;  // earlier blocks are all 32 wide
+    for (int64_t l = 0; l < lanes; ++l)
+      for (int64_t c = 0; c < cin; ++c) {
+        const float* g = w + ((co0 + l) * cin + c) * 9;
+        double gg[4][3];  // G g
+        for (int i = 0; i < 4; ++i)
+          for (int j = 0; j < 3; ++j) gg[i][j] = G[i][0] * g[j] + G[i][1] * g[3 + j] + G[i][2] * g[6 + j];
+        for (int i = 0; i < 4; ++i)
+          for (int j = 0; j < 4; ++j) {
+            const double u = gg[i][0] * G[j][0] + gg[i][1] * G[j][1] + gg[i][2] * G[j][2];  // (G g G^T)[i][j]
+            block[((i * 4 + j) * cin + c) * lanes + l] = static_cast<float>(u);
+          }
+      }
+  }
+}
+
+int64_t winograd_strips(const WinogradConvArgs& a, int64_t tile_rows) {
+  const int64_t tw = a.w / 2;
+  return tw == 7 ? (tile_rows + 1) / 2 : tile_rows * (tw / kWinogradTiles);
+}
+
+int64_t winograd_band_tile_rows(const WinogradConvArgs& a) {
+  const int64_t row_bytes = 16 * (a.w / 2) * a.c * 4;  // V of one tile row
+  int64_t rows = std::clamp<int64_t>((1024 * 1024) / std::max<int64_t>(1, row_bytes), 1, a.h / 2);
+  if (a.w == 14 && rows > 1) rows &= ~int64_t{1};  // strips of two tile rows
+  return rows;
+}
+
+int64_t winograd_scratch_floats(const WinogradConvArgs& a, int64_t tile_rows) {
+  const int64_t band = a.c * (2 * tile_rows + 2) * winograd_band_width(a);  // the zero-padded input rows
+  const int64_t v = 16 * winograd_strips(a, tile_rows) * a.c * 16;          // V[xi][strip][c][16 lanes]
+  const int64_t m = 16 * kWinogradTiles * kWinogradBlock;                   // one micro-tile's M
+  return (band + 15) / 16 * 16 + v + m;
+}
+
+WinogradConvFn winograd_conv_for(const CpuFeatures& f) {
+#if defined(__x86_64__) || defined(__i386__)
+  if (f.has_avx512() && f.fma) return winograd_conv_avx512;
+#endif
+  (void)f;
+  return nullptr;
+}
+
+}  // namespace braid::detail

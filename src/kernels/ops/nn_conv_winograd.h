@@ -1,0 +1,75 @@
+// 3x3 stride-1 convolutions by Winograd's minimal filtering F(2x2, 3x3): each 2 x 2 block
+// of outputs (a tile) from the 4 x 4 input patch around it, in 16 products per channel
+// pair instead of 36. Per tile and input channel the patch d becomes V = B^T d B, per
+// channel pair the 3 x 3 weights g become U = G g G^T (once, at load), the 16 GEMMs
+// M[xi] = sum_c V[xi][t][c] U[xi][c][co] run over all tiles, and each tile's outputs are
+// A^T M A, plus the bias, a fused residual and the fused ReLU:
+//
+//   B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1]
+//   G   = [1 0 0; 1/2 1/2 1/2; 1/2 -1/2 1/2; 0 0 1]
+//   A^T = [1 1 1 0; 0 1 -1 -1]
+//
+// 2.25x fewer multiply-adds than the direct convolution, for two transforms (adds only,
+// vectorised) and weights 16/9 the size. The rounding differs from the direct sum (the
+// transforms add and subtract values before the products): the error bound grows by a
+// small constant factor (docs/kernels.md, "Winograd"), far inside the tolerances models
+// are checked with; the result does not depend on the thread count.
+//
+// The GEMM's micro-tile is the narrow kernel's: 14 tiles x 32 output channels, the tiles'
+// V values broadcast, the weights two aligned loads per input channel. AVX-512 only.
+#pragma once
+
+#include <cstdint>
+
+#include "kernels/cpu_features.h"
+#include "kernels/ops/nn_conv_attrs.h"
+
+namespace braid::detail {
+
+struct WinogradConvArgs {
+  const float* x = nullptr;         // [c, h, w] of one image
+  const float* u = nullptr;         // packed by pack_winograd_weights
+  const float* bias = nullptr;      // [cout] or nullptr
+  const float* residual = nullptr;  // [cout, h, w], added before the ReLU, or nullptr
+  float* y = nullptr;               // [cout, h, w]
+  int64_t c = 0, cout = 0, h = 0, w = 0;  // input and output are h x w (pads 1)
+  bool relu = false;
+};
+
+constexpr int kWinogradTiles = 14;  // tiles per micro-tile (the GEMM's N block)
+constexpr int kWinogradBlock = 32;  // output channels per weight block
+
+// 2-D, group 1, 3x3, stride 1, dilation 1, pads 1 on every side; input and output channels
+// multiples of 16 (whole vectors, no masks); an even number of output rows, each 14 wide
+// (a micro-tile: the 7 tiles of two tile rows) or a multiple of 28 (micro-tiles of 14
+// tiles of one tile row). Resnet's and inception's 56, 28 and 14 wide 3x3 layers.
+bool winograd_geometry(const ConvGeometry& g);
+// BRAID_CONV_WINOGRAD=0 keeps these layers on the other paths (read once).
+bool winograd_enabled();
+
+// Floats of the packed weights: blocks of 32 output channels (the last one 16 or 32 wide),
+// each [16][cin][lanes] (xi-major: the 16 GEMMs' B operands one after the other).
+int64_t winograd_packed_floats(int64_t cout, int64_t cin);
+// W [cout][cin][3][3] -> U = G g G^T per channel pair, in double, rounded once.
+void pack_winograd_weights(const float* w, int64_t cout, int64_t cin, float* dst);
+
+// Tile rows (pairs of output rows) per band: its transformed input stays within ~1 MB of
+// L2 (even, on 14-wide maps).
+int64_t winograd_band_tile_rows(const WinogradConvArgs& a);
+// Micro-tiles of 14 tiles in `tile_rows` tile rows.
+int64_t winograd_strips(const WinogradConvArgs& a, int64_t tile_rows);
+// The band's row width: w + 2 pads, + 2 for the last micro-tile's 32-float loads.
+inline int64_t winograd_band_width(const WinogradConvArgs& a) { return a.w + 4; }
+// Floats of the scratch that tile rows [ty0, ty1) need (a band at most).
+int64_t winograd_scratch_floats(const WinogradConvArgs& a, int64_t tile_rows);
+
+// Tile rows [ty0, ty1) of one image (output rows 2 ty0 .. 2 ty1 - 1), in bands;
+// `scratch`: winograd_scratch_floats(a, min(band, ty1 - ty0)) floats, 64-byte aligned.
+using WinogradConvFn = void (*)(const WinogradConvArgs& a, int64_t ty0, int64_t ty1, float* scratch);
+
+// The variant for these CPU features (chosen once, at kernel creation); nullptr if none.
+WinogradConvFn winograd_conv_for(const CpuFeatures& features);
+
+void winograd_conv_avx512(const WinogradConvArgs& a, int64_t ty0, int64_t ty1, float* scratch);
+
+}  // namespace braid::detail

@@ -1,0 +1,219 @@
+// Winograd F(2x2, 3x3) convolution (nn_conv_winograd.h), AVX-512 variant (compiled with
+// -mavx512f -mavx512bw -mavx512vl -mfma). Per band of tile rows: the input rows copied
+// zero-padded; V for every micro-tile (14 tiles in the lanes, from two 16-float loads and
+// four lane permutes per patch row and channel); then per block of 32 output channels and
+// micro-tile the 16 products M[xi] (the narrow kernel's 14 x 32 register tile, K = the
+// input channels) and at once their output transform, transposed to rows of the NCHW
+// output with the bias, the residual and the ReLU.
+#include <immintrin.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "kernels/gemm/transpose16_avx512.h"
+#include "kernels/ops/nn_conv_winograd.h"
+
+// GCC 12's _mm512_max_ps uses _mm512_undefined_ps(), which trips a false
+// -Wmaybe-uninitialized (and, in transpose16, -Wuninitialized) once inlined.
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
+
+namespace braid::detail {
+namespace {
+
+constexpr int kT = kWinogradTiles;
+
+// Band row r: input row 2 ty0 - 1 + r; band column j: input column j - 1; zero outside.
+void fill_band(const WinogradConvArgs& a, int64_t ty0, int64_t rows, int64_t wb, float* band) {
+  const int64_t plane = rows * wb;
+  for (int64_t c = 0; c < a.c; ++c) {
+    for (int64_t r = 0; r < rows; ++r) {
+      float* row = band + c * plane + r * wb;
+      const int64_t iy = 2 * ty0 - 1 + r;
+      if (iy < 0 || iy >= a.h) {
+        std::memset(row, 0, static_cast<size_t>(wb) * sizeof(float));
+        continue;
+      }
+      row[0] = 0.0f;
+      std::memcpy(row + 1, a.x + (c * a.h + iy) * a.w, static_cast<size_t>(a.w) * sizeof(float));
+      std::fill(row + 1 + a.w, row + wb, 0.0f);
+    }
+  }
+}
+
+// Where micro-tile s of a band puts its lanes: tiles p < split from tile row `row0` starting
+// at tile column tx0, tiles p >= split from row0 + 1 starting at column 0 (the 14-wide
+// maps: 7 + 7); split 14: one run.
+struct Strip {
+  int64_t row0, tx0;
+  int split;
+};
+
+Strip strip_at(int64_t tw, int64_t s) {
+  if (tw == 7) return {2 * s, 0, 7};
+  const int64_t per_row = tw / kT;
+  return {s / per_row, (s % per_row) * kT, kT};
+}
+
+// V[xi] for the 14 tiles of a micro-tile, one channel: `p0` / `p1` point at the patch's top
+// band row of the first / second run (p1 may be null: those lanes are zero).
+inline void input_transform(const float* p0, const float* p1, int64_t wb, int split, const __m512i idx[4],
+                            float* v, int64_t xi_stride) {
+  __m512 d[4][4];
+  for (int i = 0; i < 4; ++i) {
+    __m512 lo, hi;
+    if (split == kT) {
+      lo = _mm512_loadu_ps(p0 + i * wb);
+      hi = _mm512_loadu_ps(p0 + i * wb + 16);
+    } else {
+      lo = _mm512_loadu_ps(p0 + i * wb);
+      hi = p1 ? _mm512_loadu_ps(p1 + i * wb) : _mm512_setzero_ps();
+    }
+    for (int j = 0; j < 4; ++j) d[i][j] = _mm512_permutex2var_ps(lo, idx[j], hi);
+  }
+  __m512 r[4][4];  // B^T d
+  for (int j = 0; j < 4; ++j) {
+    r[0][j] = _mm512_sub_ps(d[0][j], d[2][j]);
+    r[1][j] = _mm512_add_ps(d[1][j], d[2][j]);
+    r[2][j] = _mm512_sub_ps(d[2][j], d[1][j]);
+    r[3][j] = _mm512_sub_ps(d[1][j], d[3][j]);
+  }
+  for (int i = 0; i < 4; ++i) {  // (B^T d) B
+    _mm512_store_ps(v + (4 * i + 0) * xi_stride, _mm512_sub_ps(r[i][0], r[i][2]));
+    _mm512_store_ps(v + (4 * i + 1) * xi_stride, _mm512_add_ps(r[i][1], r[i][2]));
+    _mm512_store_ps(v + (4 * i + 2) * xi_stride, _mm512_sub_ps(r[i][2], r[i][1]));
+    _mm512_store_ps(v + (4 * i + 3) * xi_stride, _mm512_sub_ps(r[i][1], r[i][3]));
+  }
+}
+
+// M[p][16 NV] = sum over c of V[c][p] * U[c][16 NV]: 14 tiles x 16 NV channels, K = c.
+template <int NV>
+void product(const float* v, const float* u, int64_t c, float* m) {
+  __m512 acc[kT][NV];
+#pragma GCC unroll 14
+  for (int p = 0; p < kT; ++p)
+#pragma GCC unroll 2
+    for (int q = 0; q < NV; ++q) acc[p][q] = _mm512_setzero_ps();
+  for (int64_t k = 0; k < c; ++k, v += 16, u += 16 * NV) {
+    __m512 w[NV];
+#pragma GCC unroll 2
+    for (int q = 0; q < NV; ++q) w[q] = _mm512_load_ps(u + 16 * q);
+#pragma GCC unroll 14
+    for (int p = 0; p < kT; ++p) {
+      const __m512 x = _mm512_set1_ps(v[p]);
+#pragma GCC unroll 2
+      for (int q = 0; q < NV; ++q) acc[p][q] = _mm512_fmadd_ps(x, w[q], acc[p][q]);
+    }
+  }
+#pragma GCC unroll 14
+  for (int p = 0; p < kT; ++p)
+#pragma GCC unroll 2
+    for (int q = 0; q < NV; ++q) _mm512_store_ps(m + (p * NV + q) * 16, acc[p][q]);
+}
+
+// Output rows 2 ty and 2 ty + 1, columns 2 tx0 .. 2 tx0 + 2 n - 1 (n <= 8 tiles, lanes
+// p0 ..), channels co .. co + 15 (vector q of the block), from M ([xi][p][16 NV]).
+void output_run(const WinogradConvArgs& a, const float* m, int nv, int q, int p0, int n, int64_t ty, int64_t tx0,
+                int64_t co) {
+  __m512 top[16], bottom[16];  // [k]: Y(0,0) / Y(1,0) of tile k, [8 + k]: Y(0,1) / Y(1,1)
+  for (int k = 0; k < 8; ++k) {
+    if (k >= n) {
+      top[k] = top[8 + k] = bottom[k] = bottom[8 + k] = _mm512_setzero_ps();
+      continue;
+    }
+    const float* mp = m + ((p0 + k) * nv + q) * 16;
+    const int64_t xi_stride = kT * nv * 16;
+    __m512 s0[4], s1[4];  // A^T M
+    for (int j = 0; j < 4; ++j) {
+      const __m512 m0 = _mm512_load_ps(mp + (0 + j) * xi_stride), m1 = _mm512_load_ps(mp + (4 + j) * xi_stride);
+      const __m512 m2 = _mm512_load_ps(mp + (8 + j) * xi_stride), m3 = _mm512_load_ps(mp + (12 + j) * xi_stride);
+      s0[j] = _mm512_add_ps(_mm512_add_ps(m0, m1), m2);
+      s1[j] = _mm512_sub_ps(_mm512_sub_ps(m1, m2), m3);
+    }
+    top[k] = _mm512_add_ps(_mm512_add_ps(s0[0], s0[1]), s0[2]);  // (A^T M) A
+    top[8 + k] = _mm512_sub_ps(_mm512_sub_ps(s0[1], s0[2]), s0[3]);
+    bottom[k] = _mm512_add_ps(_mm512_add_ps(s1[0], s1[1]), s1[2]);
+    bottom[8 + k] = _mm512_sub_ps(_mm512_sub_ps(s1[1], s1[2]), s1[3]);
+  }
+  transpose16(top);  // [j]: channel co + j, lanes k (column 2 k) and 8 + k (column 2 k + 1)
+  transpose16(bottom);
+  const __m512i interleave = _mm512_set_epi32(15, 7, 14, 6, 13, 5, 12, 4, 11, 3, 10, 2, 9, 1, 8, 0);
+  const __mmask16 mask = static_cast<__mmask16>((1u << (2 * n)) - 1u);
+  const int64_t hw = a.h * a.w;
+  for (int dy = 0; dy < 2; ++dy) {
+    const __m512* r = dy == 0 ? top : bottom;
+    const int64_t at = (2 * ty + dy) * a.w + 2 * tx0;
+    for (int j = 0; j < 16; ++j) {
+      __m512 o = _mm512_permutexvar_ps(interleave, r[j]);
+      if (a.bias) o = _mm512_add_ps(o, _mm512_set1_ps(a.bias[co + j]));
+      if (a.residual) o = _mm512_add_ps(o, _mm512_maskz_loadu_ps(mask, a.residual + (co + j) * hw + at));
+      if (a.relu) o = _mm512_max_ps(o, _mm512_setzero_ps());
+      _mm512_mask_storeu_ps(a.y + (co + j) * hw + at, mask, o);
+    }
+  }
+}
+
+// Tile rows [ty0, ty1) of one image, one band.
+void band(const WinogradConvArgs& a, int64_t ty0, int64_t ty1, float* scratch) {
+  const int64_t rows = ty1 - ty0, tw = a.w / 2, wb = winograd_band_width(a);
+  const int64_t band_rows = 2 * rows + 2, plane = band_rows * wb;
+  float* in = scratch;
+  float* v = scratch + (a.c * plane + 15) / 16 * 16;
+  const int64_t strips = winograd_strips(a, rows);
+  float* m = v + 16 * strips * a.c * 16;
+  fill_band(a, ty0, band_rows, wb, in);
+
+  // Lane p of column j of a patch row: element 2 p + j of the run's first 32 (14 tiles of
+  // one row), or of the first run's 16 (p < 7) and the second's (p >= 7).
+  alignas(64) int32_t lanes[4][16];
+  const int split = strip_at(tw, 0).split;
+  for (int j = 0; j < 4; ++j)
+    for (int p = 0; p < 16; ++p)
+      lanes[j][p] = split == kT ? (2 * p + j) & 31 : p < 7 ? 2 * p + j : p < 14 ? 16 + 2 * (p - 7) + j : 0;
+  __m512i idx[4];
+  for (int j = 0; j < 4; ++j) idx[j] = _mm512_load_si512(lanes[j]);
+
+  const int64_t xi_stride = strips * a.c * 16;  // V[xi][strip][c][16]
+  for (int64_t s = 0; s < strips; ++s) {
+    const Strip st = strip_at(tw, s);
+    const bool second = st.split < kT && st.row0 + 1 < rows;
+    for (int64_t c = 0; c < a.c; ++c) {
+      const float* p0 = in + c * plane + 2 * st.row0 * wb + 2 * st.tx0;
+      const float* p1 = second ? in + c * plane + 2 * (st.row0 + 1) * wb : nullptr;
+      input_transform(p0, p1, wb, st.split, idx, v + (s * a.c + c) * 16, xi_stride);
+    }
+  }
+
+  for (int64_t co = 0; co < a.cout; co += kWinogradBlock) {
+    const int nv = a.cout - co >= kWinogradBlock ? 2 : 1;
+    const float* u = a.u + co * 16 * a.c;
+    for (int64_t s = 0; s < strips; ++s) {
+      for (int xi = 0; xi < 16; ++xi) {
+        const float* vx = v + xi * xi_stride + s * a.c * 16;
+        const float* ux = u + xi * a.c * 16 * nv;
+        float* mx = m + xi * kT * nv * 16;
+        if (nv == 2) product<2>(vx, ux, a.c, mx);
+        else product<1>(vx, ux, a.c, mx);
+      }
+      const Strip st = strip_at(tw, s);
+      for (int q = 0; q < nv; ++q) {
+        if (st.split == kT) {
+          output_run(a, m, nv, q, 0, 8, ty0 + st.row0, st.tx0, co + 16 * q);
+          output_run(a, m, nv, q, 8, kT - 8, ty0 + st.row0, st.tx0 + 8, co + 16 * q);
+        } else {
+          output_run(a, m, nv, q, 0, 7, ty0 + st.row0, 0, co + 16 * q);
+          if (st.row0 + 1 < rows) output_run(a, m, nv, q, 7, 7, ty0 + st.row0 + 1, 0, co + 16 * q);
+        }
+      }
+    }
+  }
+}
+
+}  // namespace
+
+void winograd_conv_avx512(const WinogradConvArgs& a, int64_t ty0, int64_t ty1, float* scratch) {
+  const int64_t step = winograd_band_tile_rows(a);
+  for (int64_t t = ty0; t < ty1; t += step) band(a, t, std::min(ty1, t + step), scratch);
+}
+
+}  // namespace braid::detail
