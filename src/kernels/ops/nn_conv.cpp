@@ -831,9 +831,9 @@ Result<std::unique_ptr<OpKernel>> make_conv(const KernelInit& init) {
       transposed = use_transposed(*g) && g->rank() <= 3 &&
                    !(g->group == g->in_channels && g->group == g->out_channels && g->rank() <= 2);
       narrow_layout = narrow_cpu && narrow_geometry(*g, attrs.pool_k > 0);
-      // Not with a fused MaxPool: that stays on the narrow kernel, which pools from L2.
-      winograd_layout = attrs.pool_k == 0 && winograd_conv_for(cpu_features()) != nullptr && winograd_enabled() &&
-                        winograd_geometry(*g);
+      // With a fused MaxPool too (inception's 3x3 64 -> 192 at 56): the convolution into a
+      // scratch, then the pool (run_pooled), beats the narrow kernel's pooling from L2.
+      winograd_layout = winograd_conv_for(cpu_features()) != nullptr && winograd_enabled() && winograd_geometry(*g);
       if (winograd_layout) narrow_layout = false;
     } else if (narrow_cpu) {
       const int64_t sw = attrs.strides.size() == 2 ? attrs.strides[1] : 1;
