@@ -574,7 +574,12 @@ class ConvKernel final : public OpKernel {
 
   // Tile rows (pairs of output rows) of all images split over the threads as the narrow
   // kernel's rows are (split_narrow_rows), in units of one tile row, or two on 14-wide maps
-  // (their micro-tiles take two), each task's in bands of winograd_band_tile_rows.
+  // (their micro-tiles take two), each task's in bands of winograd_band_tile_rows. On
+  // several threads, layers whose transformed weights pass kNarrowWeightsInL2 or whose map
+  // has few units (the 14 x 14 ones: 4) split their blocks of 32 output channels instead,
+  // each thread transforming the whole input for its own blocks (a few percent of the
+  // work): in rows every thread would read all the weights from L3, and 4 units do not
+  // share out over 2-3 threads evenly.
   void run_winograd(const KernelContext& ctx, const ConvGeometry& g, const float* x, const float* bias,
                     const float* res, bool relu, float* y) const {
     WinogradConvArgs a;
@@ -603,6 +608,25 @@ class ConvKernel final : public OpKernel {
         begin += u1 - u0;
       }
     };
+    const int64_t blocks = (a.cout + kWinogradBlock - 1) / kWinogradBlock;
+    const int64_t u_bytes = static_cast<int64_t>(winograd_u_.size()) * 4;
+    if (ctx.max_threads > 1 && blocks >= 2 * ctx.max_threads &&
+        (u_bytes > kNarrowWeightsInL2 || units < 2 * ctx.max_threads)) {
+      const int64_t band_all = std::min(band_rows, tile_rows);
+      parallel_for_range(blocks, 1, ctx.max_threads, [&](int64_t b0, int64_t b1) {
+        BorrowedScratch scratch(t_winograd, winograd_scratch_floats(a, band_all));
+        for (int64_t n = 0; n < g.batch; ++n) {
+          WinogradConvArgs ai = a;
+          ai.x = x + n * a.c * map;
+          ai.y = y + n * a.cout * map;
+          ai.residual = res ? res + n * a.cout * map : nullptr;
+          ai.co_begin = b0 * kWinogradBlock;
+          ai.co_end = b1 * kWinogradBlock;
+          winograd_(ai, 0, tile_rows, scratch.data());
+        }
+      });
+      return;
+    }
     split_narrow_rows(ctx, g.batch * units, unit_flops, task, false);
   }
 

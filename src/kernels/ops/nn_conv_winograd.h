@@ -34,6 +34,9 @@ struct WinogradConvArgs {
   float* y = nullptr;               // [cout, h, w]
   int64_t c = 0, cout = 0, h = 0, w = 0;  // input and output are h x w (pads 1)
   bool relu = false;
+  // The output channels to compute: [co_begin, co_end), block-aligned (multiples of 32),
+  // co_end -1: to cout. Every call transforms the whole input band for them.
+  int64_t co_begin = 0, co_end = -1;
 };
 
 constexpr int kWinogradTiles = 14;  // tiles per micro-tile (the GEMM's N block)

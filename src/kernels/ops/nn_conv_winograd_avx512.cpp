@@ -184,7 +184,8 @@ void band(const WinogradConvArgs& a, int64_t ty0, int64_t ty1, float* scratch) {
     }
   }
 
-  for (int64_t co = 0; co < a.cout; co += kWinogradBlock) {
+  const int64_t co_end = a.co_end < 0 ? a.cout : std::min(a.co_end, a.cout);
+  for (int64_t co = a.co_begin; co < co_end; co += kWinogradBlock) {
     const int nv = a.cout - co >= kWinogradBlock ? 2 : 1;
     const float* u = a.u + co * 16 * a.c;
     for (int64_t s = 0; s < strips; ++s) {
