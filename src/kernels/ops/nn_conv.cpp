@@ -845,7 +845,8 @@ Result<std::unique_ptr<OpKernel>> make_conv(const KernelInit& init) {
     // With a known input shape, pack W for the layout this layer will use; else for the
     // usual one (the other falls back to packing per call). The narrow-input kernel's
     // layout: for a known shape it takes (then without the GEMM's), and for the stems (1-4
-    // input channels) whatever the shape.
+    // input channels) whatever the shape. The Winograd path's U: for a known shape it
+    // takes, instead of both.
     bool transposed = false, narrow_layout = false, winograd_layout = false, shape_known = false;
     const bool narrow_cpu = narrow_conv_for(cpu_features()) != nullptr && attrs.group == 1 && w->rank() == 4;
     if (auto xs = init.static_input_shape(0)) {

@@ -11,9 +11,10 @@
 //
 // 2.25x fewer multiply-adds than the direct convolution, for two transforms (adds only,
 // vectorised) and weights 16/9 the size. The rounding differs from the direct sum (the
-// transforms add and subtract values before the products): the error bound grows by a
-// small constant factor (docs/kernels.md, "Winograd"), far inside the tolerances models
-// are checked with; the result does not depend on the thread count.
+// transforms add and subtract values before the products): the worst-case bound grows by
+// a small constant factor, while against a double reference the errors measured stay
+// within the direct paths' bound (docs/kernels.md, path 7); the result does not depend on
+// the thread count.
 //
 // The GEMM's micro-tile is the narrow kernel's: 14 tiles x 32 output channels, the tiles'
 // V values broadcast, the weights two aligned loads per input channel. AVX-512 only.

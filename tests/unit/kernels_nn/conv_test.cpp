@@ -516,7 +516,8 @@ TEST_P(ConvIsaTest, WinogradLayersMatchReference) {
   // threads, 128-192 output channels over the few tile rows of a 14-wide map split their
   // channel blocks instead of rows); the bits the same on 1 thread. The transforms add
   // before they multiply: the error bound is the direct sum's times kWinogradSlack (the
-  // worst seen here: 0.006x, the direct paths' 0.012x; docs/kernels.md, "Winograd").
+  // worst seen here: 0.006 of the direct bound, the direct paths' 0.012; docs/kernels.md,
+  // path 7).
   constexpr double kWinogradSlack = 6.0;
   std::mt19937 rng(5151);
   auto pick = [&](int64_t lo, int64_t hi) { return std::uniform_int_distribution<int64_t>(lo, hi)(rng); };
