@@ -590,7 +590,7 @@ class ConvKernel final : public OpKernel {
     a.cout = g.out_channels;
     a.h = g.out[0];
     a.w = g.out[1];
-    const int64_t tile_rows = a.h / 2, unit = a.w == 14 ? 2 : 1;
+    const int64_t tile_rows = a.h / 2, unit = winograd_paired(a) ? 2 : 1;
     const int64_t units = (tile_rows + unit - 1) / unit;  // per image
     const int64_t band_rows = winograd_band_tile_rows(a);
     const int64_t map = a.h * a.w;

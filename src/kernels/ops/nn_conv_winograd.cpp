@@ -14,8 +14,11 @@ bool winograd_geometry(const ConvGeometry& g) {
     if (g.kernel[i] != 3 || g.stride[i] != 1 || g.dilation[i] != 1 || g.pad_begin[i] != 1 || g.pad_end[i] != 1)
       return false;
   const int64_t w = g.out[1];
-  return g.in_channels % 16 == 0 && g.out_channels % 16 == 0 && g.in_channels > 0 && g.out_channels > 0 &&
-         g.out[0] % 2 == 0 && g.out[0] >= 2 && (w == 14 || (w > 0 && w % 28 == 0));
+  // At least 2048 channel pairs: the ensemble's 3x3 32 -> 32 at 64 ran 1.17-1.21x slower
+  // at one thread (its products are short, the transforms and the transpose relatively
+  // long), its 32 -> 64 at 32 0.67x (docs/kernels.md, "Session 18").
+  return g.in_channels % 16 == 0 && g.out_channels % 16 == 0 && g.in_channels * g.out_channels >= 2048 &&
+         g.out[0] % 2 == 0 && g.out[0] >= 2 && (w == 14 || w == 8 || (w > 0 && (w % 28 == 0 || w % 16 == 0)));
 }
 
 bool winograd_enabled() {
@@ -50,20 +53,20 @@ void pack_winograd_weights(const float* w, int64_t cout, int64_t cin, float* dst
 
 int64_t winograd_strips(const WinogradConvArgs& a, int64_t tile_rows) {
   const int64_t tw = a.w / 2;
-  return tw == 7 ? (tile_rows + 1) / 2 : tile_rows * (tw / kWinogradTiles);
+  return winograd_paired(a) ? (tile_rows + 1) / 2 : tile_rows * (tw / winograd_micro_tiles(a));
 }
 
 int64_t winograd_band_tile_rows(const WinogradConvArgs& a) {
   const int64_t row_bytes = 16 * (a.w / 2) * a.c * 4;  // V of one tile row
   int64_t rows = std::clamp<int64_t>((1024 * 1024) / std::max<int64_t>(1, row_bytes), 1, a.h / 2);
-  if (a.w == 14 && rows > 1) rows &= ~int64_t{1};  // strips of two tile rows
+  if (winograd_paired(a) && rows > 1) rows &= ~int64_t{1};  // strips of two tile rows
   return rows;
 }
 
 int64_t winograd_scratch_floats(const WinogradConvArgs& a, int64_t tile_rows) {
   const int64_t band = a.c * (2 * tile_rows + 2) * winograd_band_width(a);  // the zero-padded input rows
   const int64_t v = 16 * winograd_strips(a, tile_rows) * a.c * 16;          // V[xi][strip][c][16 lanes]
-  const int64_t m = 16 * kWinogradTiles * kWinogradBlock;                   // one micro-tile's M
+  const int64_t m = 16 * kWinogradTiles * kWinogradBlock;                   // one micro-tile's M (at most)
   return (band + 15) / 16 * 16 + v + m;
 }
 

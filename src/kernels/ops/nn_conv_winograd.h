@@ -41,12 +41,15 @@ struct WinogradConvArgs {
 };
 
 constexpr int kWinogradTiles = 14;  // tiles per micro-tile (the GEMM's N block)
+constexpr int kWinogradTilesNarrow = 8;  // ... on maps 8 or a multiple of 16 wide
 constexpr int kWinogradBlock = 32;  // output channels per weight block
 
 // 2-D, group 1, 3x3, stride 1, dilation 1, pads 1 on every side; input and output channels
 // multiples of 16 (whole vectors, no masks); an even number of output rows, each 14 wide
 // (a micro-tile: the 7 tiles of two tile rows) or a multiple of 28 (micro-tiles of 14
-// tiles of one tile row). Resnet's and inception's 56, 28 and 14 wide 3x3 layers.
+// tiles of one tile row), or 8 wide or a multiple of 16 (micro-tiles of 8 tiles: 4 of two
+// tile rows, or 8 of one). Resnet's and inception's 56, 28 and 14 wide 3x3 layers, the
+// ensemble's 64, 32, 16 and 8 wide ones.
 bool winograd_geometry(const ConvGeometry& g);
 // BRAID_CONV_WINOGRAD=0 keeps these layers on the other paths (read once).
 bool winograd_enabled();
@@ -62,8 +65,17 @@ void pack_winograd_weights(const float* w, int64_t cout, int64_t cin, float* dst
 int64_t winograd_band_tile_rows(const WinogradConvArgs& a);
 // Micro-tiles of 14 tiles in `tile_rows` tile rows.
 int64_t winograd_strips(const WinogradConvArgs& a, int64_t tile_rows);
-// The band's row width: w + 2 pads, + 2 for the last micro-tile's 32-float loads.
-inline int64_t winograd_band_width(const WinogradConvArgs& a) { return a.w + 4; }
+// Tiles per micro-tile for this map: 14 where the tile rows are 7 or a multiple of 14
+// tiles, else 8.
+inline int winograd_micro_tiles(const WinogradConvArgs& a) {
+  return (a.w / 2) % 7 == 0 ? kWinogradTiles : kWinogradTilesNarrow;
+}
+// Whether a micro-tile takes two tile rows of half its tiles each (maps 14 or 8 wide).
+inline bool winograd_paired(const WinogradConvArgs& a) { return a.w / 2 * 2 == winograd_micro_tiles(a); }
+// The band's row width: w + 2 pads, + room for the last micro-tile's 32-float loads.
+inline int64_t winograd_band_width(const WinogradConvArgs& a) {
+  return a.w + (winograd_micro_tiles(a) == kWinogradTiles ? 4 : 16);
+}
 // Floats of the scratch that tile rows [ty0, ty1) need (a band at most).
 int64_t winograd_scratch_floats(const WinogradConvArgs& a, int64_t tile_rows);
 

@@ -49,20 +49,20 @@ struct Strip {
   int split;
 };
 
-Strip strip_at(int64_t tw, int64_t s) {
-  if (tw == 7) return {2 * s, 0, 7};
-  const int64_t per_row = tw / kT;
-  return {s / per_row, (s % per_row) * kT, kT};
+Strip strip_at(int64_t tw, int kt, int64_t s) {
+  if (2 * tw == kt) return {2 * s, 0, kt / 2};
+  const int64_t per_row = tw / kt;
+  return {s / per_row, (s % per_row) * kt, kt};
 }
 
 // V[xi] for the 14 tiles of a micro-tile, one channel: `p0` / `p1` point at the patch's top
 // band row of the first / second run (p1 may be null: those lanes are zero).
-inline void input_transform(const float* p0, const float* p1, int64_t wb, int split, const __m512i idx[4],
+inline void input_transform(const float* p0, const float* p1, int64_t wb, bool one_run, const __m512i idx[4],
                             float* v, int64_t xi_stride) {
   __m512 d[4][4];
   for (int i = 0; i < 4; ++i) {
     __m512 lo, hi;
-    if (split == kT) {
+    if (one_run) {
       lo = _mm512_loadu_ps(p0 + i * wb);
       hi = _mm512_loadu_ps(p0 + i * wb + 16);
     } else {
@@ -86,12 +86,13 @@ inline void input_transform(const float* p0, const float* p1, int64_t wb, int sp
   }
 }
 
-// M[p][16 NV] = sum over c of V[c][p] * U[c][16 NV]: 14 tiles x 16 NV channels, K = c.
-template <int NV>
+// M[p][16 NV] = sum over c of V[c][p] * U[c][16 NV]: KT tiles (14 or 8) x 16 NV channels,
+// K = c.
+template <int NV, int KT>
 void product(const float* v, const float* u, int64_t c, float* m) {
-  __m512 acc[kT][NV];
+  __m512 acc[KT][NV];
 #pragma GCC unroll 14
-  for (int p = 0; p < kT; ++p)
+  for (int p = 0; p < KT; ++p)
 #pragma GCC unroll 2
     for (int q = 0; q < NV; ++q) acc[p][q] = _mm512_setzero_ps();
   for (int64_t k = 0; k < c; ++k, v += 16, u += 16 * NV) {
@@ -99,22 +100,22 @@ void product(const float* v, const float* u, int64_t c, float* m) {
 #pragma GCC unroll 2
     for (int q = 0; q < NV; ++q) w[q] = _mm512_load_ps(u + 16 * q);
 #pragma GCC unroll 14
-    for (int p = 0; p < kT; ++p) {
+    for (int p = 0; p < KT; ++p) {
       const __m512 x = _mm512_set1_ps(v[p]);
 #pragma GCC unroll 2
       for (int q = 0; q < NV; ++q) acc[p][q] = _mm512_fmadd_ps(x, w[q], acc[p][q]);
     }
   }
 #pragma GCC unroll 14
-  for (int p = 0; p < kT; ++p)
+  for (int p = 0; p < KT; ++p)
 #pragma GCC unroll 2
     for (int q = 0; q < NV; ++q) _mm512_store_ps(m + (p * NV + q) * 16, acc[p][q]);
 }
 
 // Output rows 2 ty and 2 ty + 1, columns 2 tx0 .. 2 tx0 + 2 n - 1 (n <= 8 tiles, lanes
-// p0 ..), channels co .. co + 15 (vector q of the block), from M ([xi][p][16 NV]).
-void output_run(const WinogradConvArgs& a, const float* m, int nv, int q, int p0, int n, int64_t ty, int64_t tx0,
-                int64_t co) {
+// p0 ..), channels co .. co + 15 (vector q of the block), from M ([xi][p][16 NV], kt tiles).
+void output_run(const WinogradConvArgs& a, const float* m, int nv, int kt, int q, int p0, int n, int64_t ty,
+                int64_t tx0, int64_t co) {
   __m512 top[16], bottom[16];  // [k]: Y(0,0) / Y(1,0) of tile k, [8 + k]: Y(0,1) / Y(1,1)
   for (int k = 0; k < 8; ++k) {
     if (k >= n) {
@@ -122,7 +123,7 @@ void output_run(const WinogradConvArgs& a, const float* m, int nv, int q, int p0
       continue;
     }
     const float* mp = m + ((p0 + k) * nv + q) * 16;
-    const int64_t xi_stride = kT * nv * 16;
+    const int64_t xi_stride = kt * nv * 16;
     __m512 s0[4], s1[4];  // A^T M
     for (int j = 0; j < 4; ++j) {
       const __m512 m0 = _mm512_load_ps(mp + (0 + j) * xi_stride), m1 = _mm512_load_ps(mp + (4 + j) * xi_stride);
@@ -156,6 +157,7 @@ void output_run(const WinogradConvArgs& a, const float* m, int nv, int q, int p0
 // Tile rows [ty0, ty1) of one image, one band.
 void band(const WinogradConvArgs& a, int64_t ty0, int64_t ty1, float* scratch) {
   const int64_t rows = ty1 - ty0, tw = a.w / 2, wb = winograd_band_width(a);
+  const int kt = winograd_micro_tiles(a);
   const int64_t band_rows = 2 * rows + 2, plane = band_rows * wb;
   float* in = scratch;
   float* v = scratch + (a.c * plane + 15) / 16 * 16;
@@ -166,21 +168,24 @@ void band(const WinogradConvArgs& a, int64_t ty0, int64_t ty1, float* scratch) {
   // Lane p of column j of a patch row: element 2 p + j of the run's first 32 (14 tiles of
   // one row), or of the first run's 16 (p < 7) and the second's (p >= 7).
   alignas(64) int32_t lanes[4][16];
-  const int split = strip_at(tw, 0).split;
+  const int split = strip_at(tw, kt, 0).split;
   for (int j = 0; j < 4; ++j)
     for (int p = 0; p < 16; ++p)
-      lanes[j][p] = split == kT ? (2 * p + j) & 31 : p < 7 ? 2 * p + j : p < 14 ? 16 + 2 * (p - 7) + j : 0;
+      lanes[j][p] = split == kt          ? (2 * p + j) & 31
+                    : p < split          ? 2 * p + j
+                    : p < 2 * split      ? 16 + 2 * (p - split) + j
+                                         : 0;
   __m512i idx[4];
   for (int j = 0; j < 4; ++j) idx[j] = _mm512_load_si512(lanes[j]);
 
   const int64_t xi_stride = strips * a.c * 16;  // V[xi][strip][c][16]
   for (int64_t s = 0; s < strips; ++s) {
-    const Strip st = strip_at(tw, s);
-    const bool second = st.split < kT && st.row0 + 1 < rows;
+    const Strip st = strip_at(tw, kt, s);
+    const bool second = st.split < kt && st.row0 + 1 < rows;
     for (int64_t c = 0; c < a.c; ++c) {
       const float* p0 = in + c * plane + 2 * st.row0 * wb + 2 * st.tx0;
       const float* p1 = second ? in + c * plane + 2 * (st.row0 + 1) * wb : nullptr;
-      input_transform(p0, p1, wb, st.split, idx, v + (s * a.c + c) * 16, xi_stride);
+      input_transform(p0, p1, wb, st.split == kt, idx, v + (s * a.c + c) * 16, xi_stride);
     }
   }
 
@@ -192,18 +197,23 @@ void band(const WinogradConvArgs& a, int64_t ty0, int64_t ty1, float* scratch) {
       for (int xi = 0; xi < 16; ++xi) {
         const float* vx = v + xi * xi_stride + s * a.c * 16;
         const float* ux = u + xi * a.c * 16 * nv;
-        float* mx = m + xi * kT * nv * 16;
-        if (nv == 2) product<2>(vx, ux, a.c, mx);
-        else product<1>(vx, ux, a.c, mx);
-      }
-      const Strip st = strip_at(tw, s);
-      for (int q = 0; q < nv; ++q) {
-        if (st.split == kT) {
-          output_run(a, m, nv, q, 0, 8, ty0 + st.row0, st.tx0, co + 16 * q);
-          output_run(a, m, nv, q, 8, kT - 8, ty0 + st.row0, st.tx0 + 8, co + 16 * q);
+        float* mx = m + xi * kt * nv * 16;
+        if (kt == kT) {
+          if (nv == 2) product<2, kT>(vx, ux, a.c, mx);
+          else product<1, kT>(vx, ux, a.c, mx);
         } else {
-          output_run(a, m, nv, q, 0, 7, ty0 + st.row0, 0, co + 16 * q);
-          if (st.row0 + 1 < rows) output_run(a, m, nv, q, 7, 7, ty0 + st.row0 + 1, 0, co + 16 * q);
+          if (nv == 2) product<2, kWinogradTilesNarrow>(vx, ux, a.c, mx);
+          else product<1, kWinogradTilesNarrow>(vx, ux, a.c, mx);
+        }
+      }
+      const Strip st = strip_at(tw, kt, s);
+      for (int q = 0; q < nv; ++q) {
+        if (st.split == kt) {  // runs of at most 8 tiles
+          for (int p = 0; p < kt; p += 8)
+            output_run(a, m, nv, kt, q, p, std::min(8, kt - p), ty0 + st.row0, st.tx0 + p, co + 16 * q);
+        } else {
+          output_run(a, m, nv, kt, q, 0, st.split, ty0 + st.row0, 0, co + 16 * q);
+          if (st.row0 + 1 < rows) output_run(a, m, nv, kt, q, st.split, st.split, ty0 + st.row0 + 1, 0, co + 16 * q);
         }
       }
     }

@@ -510,29 +510,30 @@ TEST_P(ConvIsaTest, WideLayersOfWholeTilesMatchReference) {
 TEST_P(ConvIsaTest, WinogradLayersMatchReference) {
   // 3x3, stride 1, pads 1, channels in multiples of 16 over rows of 14, 28 or 56 (on
   // AVX-512 the Winograd F(2x2, 3x3) path: micro-tiles of two 7-tile rows or of 14 tiles
-  // of one row, blocks of 32 and 16 output channels), an even number of rows (2-20, so
-  // that bands and thread shares end mid-map and 14-wide maps end on a half micro-tile),
-  // with bias and without, a fused residual and ReLU, batches and 1-3 threads (on 2-3
-  // threads, 128-192 output channels over the few tile rows of a 14-wide map split their
-  // channel blocks instead of rows); the bits the same on 1 thread. The transforms add
-  // before they multiply: the error bound is the direct sum's times kWinogradSlack (the
-  // worst seen here: 0.006 of the direct bound, the direct paths' 0.012; docs/kernels.md,
-  // path 7).
+  // of one row) and of 8, 16, 32 or 64 (micro-tiles of two 4-tile rows or of 8 tiles of
+  // one row), blocks of 32 and 16 output channels (32-192 of them over 32-96 inputs), an
+  // even number of rows (2-20, so that bands and thread shares end mid-map and paired maps
+  // end on a half micro-tile), with bias and without, a fused residual and ReLU, batches
+  // and 1-3 threads (on 2-3 threads, 128-192 output channels over the few tile rows of an
+  // 8- or 14-wide map split their channel blocks instead of rows); the bits the same on 1
+  // thread. The transforms add before they multiply: the error bound is the direct sum's
+  // times kWinogradSlack (the worst seen here: 0.004 of the direct bound, the direct
+  // paths' 0.008; docs/kernels.md, path 7).
   constexpr double kWinogradSlack = 6.0;
   std::mt19937 rng(5151);
   auto pick = [&](int64_t lo, int64_t hi) { return std::uniform_int_distribution<int64_t>(lo, hi)(rng); };
   double worst = 0;
-  for (int i = 0; i < 24; ++i) {
+  for (int i = 0; i < 36; ++i) {
     ConvCfg c;
     c.n = pick(1, 2);
-    c.cin = 16 * pick(1, 6);
-    c.cout = 16 * (i % 6 == 5 ? pick(8, 12) : pick(1, 5));
-    const int64_t widths[] = {14, 28, 56};
+    c.cin = 16 * pick(2, 6);  // with cout: the 2048 channel pairs the path needs
+    c.cout = 16 * (i % 6 == 5 ? pick(8, 12) : pick(4, 8));
+    const int64_t widths[] = {14, 28, 56, 8, 16, 32, 64};
     c.k = {3, 3};
     c.stride = {1, 1};
     c.dil = {1, 1};
     c.pads = {1, 1, 1, 1};
-    c.in = {2 * pick(1, 10), i % 6 == 5 ? 14 : widths[i % 3]};
+    c.in = {2 * pick(1, 10), i % 6 == 5 ? (i % 4 == 1 ? 8 : 14) : widths[i % 7]};
     c.bias = i % 4 != 2;  // R is input 3: with a bias (input 2) whenever there is one
     c.relu = pick(0, 1) == 1;
     std::mt19937 data(static_cast<uint32_t>(900 + i));
