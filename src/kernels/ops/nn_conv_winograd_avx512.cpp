@@ -1,10 +1,10 @@
 // Winograd F(2x2, 3x3) convolution (nn_conv_winograd.h), AVX-512 variant (compiled with
 // -mavx512f -mavx512bw -mavx512vl -mfma). Per band of tile rows: the input rows copied
-// zero-padded; V for every micro-tile (14 tiles in the lanes, from two 16-float loads and
-// four lane permutes per patch row and channel); then per block of 32 output channels and
-// micro-tile the 16 products M[xi] (the narrow kernel's 14 x 32 register tile, K = the
-// input channels) and at once their output transform, transposed to rows of the NCHW
-// output with the bias, the residual and the ReLU.
+// zero-padded; V for every micro-tile (14 or 8 tiles in the lanes, from two 16-float loads
+// and four lane permutes per patch row and channel); then per block of 32 output channels
+// and micro-tile the 16 products M[xi] (the narrow kernel's 14 x 32 register tile, or
+// 8 x 32; K = the input channels) and at once their output transform, transposed to rows
+// of the NCHW output with the bias, the residual and the ReLU.
 #include <immintrin.h>
 
 #include <algorithm>
@@ -42,8 +42,8 @@ void fill_band(const WinogradConvArgs& a, int64_t ty0, int64_t rows, int64_t wb,
 }
 
 // Where micro-tile s of a band puts its lanes: tiles p < split from tile row `row0` starting
-// at tile column tx0, tiles p >= split from row0 + 1 starting at column 0 (the 14-wide
-// maps: 7 + 7); split 14: one run.
+// at tile column tx0, tiles p >= split from row0 + 1 starting at column 0 (maps of half a
+// micro-tile per tile row, 14 or 8 wide: 7 + 7 or 4 + 4); split == kt: one run.
 struct Strip {
   int64_t row0, tx0;
   int split;
@@ -55,8 +55,9 @@ Strip strip_at(int64_t tw, int kt, int64_t s) {
   return {s / per_row, (s % per_row) * kt, kt};
 }
 
-// V[xi] for the 14 tiles of a micro-tile, one channel: `p0` / `p1` point at the patch's top
-// band row of the first / second run (p1 may be null: those lanes are zero).
+// V[xi] for the tiles of a micro-tile, one channel: `p0` / `p1` point at the patch's top
+// band row of the first / second run (p1 may be null: those lanes are zero; one_run: all
+// lanes from the 32 floats at p0).
 inline void input_transform(const float* p0, const float* p1, int64_t wb, bool one_run, const __m512i idx[4],
                             float* v, int64_t xi_stride) {
   __m512 d[4][4];
@@ -165,8 +166,8 @@ void band(const WinogradConvArgs& a, int64_t ty0, int64_t ty1, float* scratch) {
   float* m = v + 16 * strips * a.c * 16;
   fill_band(a, ty0, band_rows, wb, in);
 
-  // Lane p of column j of a patch row: element 2 p + j of the run's first 32 (14 tiles of
-  // one row), or of the first run's 16 (p < 7) and the second's (p >= 7).
+  // Lane p of column j of a patch row: element 2 p + j of the run's first 32 (one run), or
+  // of the first run's 16 (p < split) and the second's (p >= split).
   alignas(64) int32_t lanes[4][16];
   const int split = strip_at(tw, kt, 0).split;
   for (int j = 0; j < 4; ++j)
