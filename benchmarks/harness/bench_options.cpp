@@ -44,7 +44,9 @@ const char* usage() {
          "  --seed N                input seed (default 42)\n"
          "  --interference SPEC     cpu:K | bursty:K:ON_MS:OFF_MS | mem:GiB (a competitor process)\n"
          "  --json PATH             write every figure as JSON (docs/braid-bench-report.schema.json)\n"
-         "  --trace PATH            Chrome trace of every subgraph run (open in ui.perfetto.dev)\n"
+         "  --trace PATH            Chrome trace of every subgraph and node run (open in ui.perfetto.dev)\n"
+         "  --profile               per model and mode: time per op type and the slowest nodes of the\n"
+         "                          measured runs (as ORT's profiler or OpenVINO's -pc; adds ~0.1 us a node)\n"
          "  --html PATH             self-contained HTML report (histograms, CDFs, timeline)\n"
          "  --shape NAME:D1xD2...   dims of a dynamic input (repeatable)\n"
          "  --batch N               first dim of inputs whose first dim is dynamic\n"
@@ -238,6 +240,8 @@ Result<BenchOptions> parse_options(int argc, const char* const* argv) {
       BRAID_ASSIGN_OR_RETURN(o.json_path, value("--json"));
     } else if (a == "--trace") {
       BRAID_ASSIGN_OR_RETURN(o.trace_path, value("--trace"));
+    } else if (a == "--profile") {
+      o.profile = true;
     } else if (a == "--html") {
       BRAID_ASSIGN_OR_RETURN(o.html_path, value("--html"));
     } else if (a == "--progress" || a == "--no-progress") {
@@ -324,6 +328,8 @@ Result<BenchOptions> parse_options(int argc, const char* const* argv) {
   if (o.scenario == Scenario::kServer && !(o.qps > 0) && o.model_qps.empty())
     return invalid_argument("--scenario server needs --qps (target arrivals per second)");
   if (o.compare != Peer::kNone && o.serve) return invalid_argument("--compare and --serve exclude each other");
+  if (o.profile && (o.compare != Peer::kNone || o.serve))
+    return invalid_argument("--profile profiles braid-bench's own runs: not with --compare or --serve");
   return o;
 }
 

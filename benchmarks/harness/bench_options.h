@@ -64,6 +64,7 @@ struct BenchOptions {
   std::string json_path;
   std::string trace_path;  // --trace: Chrome trace (Trace Event Format)
   std::string html_path;   // --html: self-contained report page
+  bool profile = false;    // --profile: per op type and slowest nodes, printed per model x mode
   std::vector<InputShape> shapes;  // --shape
   int batch = 0;                   // --batch: first dim of inputs whose first dim is dynamic (0: 1)
   std::vector<InputFile> input_files;  // --input

@@ -10,6 +10,7 @@ add_executable(braid-bench
   ${CMAKE_CURRENT_LIST_DIR}/inputs.cpp
   ${CMAKE_CURRENT_LIST_DIR}/interference.cpp
   ${CMAKE_CURRENT_LIST_DIR}/machine_info.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/node_profile.cpp
   ${CMAKE_CURRENT_LIST_DIR}/ort_peer.cpp
   ${CMAKE_CURRENT_LIST_DIR}/output_check.cpp
   ${CMAKE_CURRENT_LIST_DIR}/progress.cpp

@@ -5,6 +5,7 @@
 //   j.begin_object().field("p50_ms", 1.25).key("modes").begin_array().value("static").end_array().end_object();
 #pragma once
 
+#include <charconv>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -46,9 +47,11 @@ class JsonWriter {
     if (!std::isfinite(x)) {
       os_ << "null";
     } else {
+      // The shortest text that reads back as x: a trace's microsecond timestamps (1e7 after
+      // ten seconds) keep their nanoseconds, where "%.6g" kept tens of microseconds.
       char buf[32];
-      std::snprintf(buf, sizeof buf, "%.6g", x);
-      os_ << buf;
+      const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, x);
+      os_ << std::string_view(buf, ec == std::errc() ? static_cast<size_t>(end - buf) : 0);
     }
     return *this;
   }

@@ -31,6 +31,7 @@
 #include "resource_timeline.h"
 #include "scenarios.h"
 #include "serve.h"
+#include "node_profile.h"
 #include "trace_recorder.h"
 
 using namespace braid;
@@ -140,6 +141,7 @@ ModeResult measure(const std::string& path, ExecutionMode mode, PrecisionMode pr
     if (obs.progress)
       obs.progress->begin(r.model + " " + r.mode, &completed, static_cast<size_t>(o.iterations), o.duration_s);
     r.work = model_work(*p.session);
+    if (obs.trace) obs.trace->begin_measured(p.phase);
     auto samples = run_scenario(*p.session, p.inputs, o, &completed);
     if (obs.progress) obs.progress->end();
     if (obs.trace && samples.ok()) obs.trace->add_requests(p.phase, samples->spans);
@@ -147,6 +149,7 @@ ModeResult measure(const std::string& path, ExecutionMode mode, PrecisionMode pr
     st = summarize_into(r, std::move(samples), o, obs.ceilings);
   }
   if (obs.trace && p.phase >= 0) obs.trace->end_phase(p.phase, p.requests);
+  r.trace_phase = p.phase;
   if (!st.ok()) r.error = st.to_string();
   r.peak_rss_kib = peak_rss_kib();
   if (obs.timeline) obs.timeline->set_phase("");
@@ -170,6 +173,8 @@ std::vector<ModeResult> measure_together(const std::vector<std::string>& paths, 
   for (size_t i = 0; i < n; ++i) {
     st[i] = prepare(rs[i], ps[i], mode, precision, o, obs);
     if (obs.trace) obs.trace->suspend_phase();
+    if (obs.trace && ps[i].phase >= 0) obs.trace->begin_measured(ps[i].phase);
+    rs[i].trace_phase = ps[i].phase;
   }
   if (obs.trace) obs.trace->attribute_by_plan();  // the models' runs interleave from here
   std::atomic<size_t> completed{0};
@@ -230,6 +235,13 @@ void print_row(const ModeResult& r, double seq_p50, const BenchOptions& o) {
   if (r.over_bound_share >= 0) std::printf("  %.1f%% over %.1f ms", 100.0 * r.over_bound_share, o.latency_bound_ms);
   std::printf("\n");
   std::fflush(stdout);
+}
+
+// --profile: the node tables of one measured model x mode, after its row.
+void print_node_profile(const TraceRecorder& trace, const ModeResult& r, const Observers& obs) {
+  if (!r.ok() || r.trace_phase < 0) return;
+  const NodeProfile p = profile_nodes(trace.measured_nodes(r.trace_phase), trace.node_info(r.trace_phase));
+  print_profile(stdout, phase_label(r, obs), p, r.latency.p50);
 }
 
 std::string default_models_dir(const char* argv0) {
@@ -337,8 +349,9 @@ int main(int argc, char** argv) {
   std::unique_ptr<ResourceTimeline> timeline;
   if (reports) timeline = std::make_unique<ResourceTimeline>(&runtime->monitor(), std::chrono::milliseconds(50));
   std::unique_ptr<TraceRecorder> trace;
-  if (!o.trace_path.empty() || !o.html_path.empty()) {
-    trace = std::make_unique<TraceRecorder>(timeline->start());
+  if (!o.trace_path.empty() || !o.html_path.empty() || o.profile) {
+    trace = std::make_unique<TraceRecorder>(timeline ? timeline->start() : Clock::now(),
+                                            /*nodes=*/o.profile || !o.trace_path.empty());
     set_run_tracer(trace.get());
   }
   const int cores = o.threads > 0 ? o.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
@@ -408,6 +421,9 @@ int main(int argc, char** argv) {
           print_row(rs[i], seq_p50[i][k], o);
           report.results.push_back(std::move(rs[i]));
         }
+        if (o.profile)
+          for (size_t i = report.results.size() - rs.size(); i < report.results.size(); ++i)
+            print_node_profile(*trace, report.results[i], obs);
       }
     }
   } else {
@@ -419,6 +435,7 @@ int main(int argc, char** argv) {
           if (mode == ExecutionMode::kSequential && r.ok()) seq_p50[k] = r.latency.p50;
           failures += r.ok() ? 0 : 1;
           print_row(r, seq_p50[k], o);
+          if (o.profile) print_node_profile(*trace, r, obs);
           report.results.push_back(std::move(r));
         }
       }

@@ -41,6 +41,7 @@ struct ModeResult {
   // Largest RunStats::peak_activation_bytes of the measured requests (-1: not measured).
   int64_t peak_activation_bytes = -1;
   std::string error;       // empty when the measurement succeeded
+  int trace_phase = -1;    // its TraceRecorder phase (--trace, --html, --profile; -1: none)
   std::vector<FedInput> inputs;  // empty when the model failed to load
   size_t iterations = 0;   // completed measured requests
   double seconds = 0;      // wall time of the measured part

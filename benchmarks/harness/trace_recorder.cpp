@@ -33,17 +33,70 @@ void TraceRecorder::on_subgraph_run(const SubgraphRunEvent& e) noexcept {
   r.end_ns = e.end_ns;
   try {
     std::lock_guard lock(mu_);
-    if (phase >= 0) {
-      plan_phase_.emplace(e.plan, phase);
-      r.phase = phase;
-    } else if (phase == kByPlan) {
-      const auto it = plan_phase_.find(e.plan);
-      r.phase = it == plan_phase_.end() ? -1 : it->second;
-    }
+    r.phase = phase_of(e.plan, phase);
     runs_.push_back(r);
   } catch (...) {
     // Out of memory while tracing: drop the event rather than fail the run.
   }
+}
+
+int TraceRecorder::phase_of(const void* plan, int phase) {
+  if (phase >= 0) {
+    plan_phase_.emplace(plan, phase);
+    return phase;
+  }
+  if (phase != kByPlan) return -1;
+  const auto it = plan_phase_.find(plan);
+  return it == plan_phase_.end() ? -1 : it->second;
+}
+
+void TraceRecorder::on_node_run(const NodeRunEvent& e) noexcept {
+  TracedNode n;
+  n.request_id = e.request_id;
+  n.node = e.node;
+  n.tid = this_thread_id();
+  n.threads = e.threads;
+  n.ok = e.ok;
+  n.precision = e.precision;
+  n.start_ns = e.start_ns;
+  n.end_ns = e.end_ns;
+  const int phase = phase_.load(std::memory_order_relaxed);
+  try {
+    std::lock_guard lock(mu_);
+    n.phase = phase_of(e.plan, phase);
+    nodes_.push_back(n);
+    // The names are copied once per phase and node: the session goes before the report.
+    auto [it, added] = node_info_.try_emplace({n.phase, n.node});
+    if (added) {
+      it->second.name = e.name;
+      it->second.op = e.op_type;
+      if (*e.fused != 0) it->second.op += std::string("+") + e.fused;
+    }
+  } catch (...) {
+    // Out of memory while tracing: drop the event rather than fail the run.
+  }
+}
+
+void TraceRecorder::begin_measured(int phase) {
+  std::lock_guard lock(mu_);
+  measured_from_[phase] = nodes_.size();
+}
+
+std::vector<TracedNode> TraceRecorder::measured_nodes(int phase) const {
+  std::lock_guard lock(mu_);
+  const auto from = measured_from_.find(phase);
+  std::vector<TracedNode> out;
+  for (size_t i = from == measured_from_.end() ? 0 : from->second; i < nodes_.size(); ++i)
+    if (nodes_[i].phase == phase) out.push_back(nodes_[i]);
+  return out;
+}
+
+std::map<uint32_t, TracedNodeInfo> TraceRecorder::node_info(int phase) const {
+  std::lock_guard lock(mu_);
+  std::map<uint32_t, TracedNodeInfo> out;
+  for (auto it = node_info_.lower_bound({phase, 0}); it != node_info_.end() && it->first.first == phase; ++it)
+    out.emplace(it->first.second, it->second);
+  return out;
 }
 
 int TraceRecorder::begin_phase(std::string model, std::string mode, int subgraphs) {
@@ -104,6 +157,19 @@ void TraceRecorder::write(std::ostream& os, const std::vector<ResourceSample>& t
     j.field("request", r.request_id).field("subgraph", r.subgraph).field("threads", r.threads)
         .field("peak_threads", r.peak_threads).field("chunk", r.chunk);
     j.field("precision", r.precision).field("mode", r.adaptive ? "adaptive" : "static").field("ok", r.ok);
+    j.end_object().end_object();
+  }
+  for (const TracedNode& n : nodes_) {
+    const auto info = node_info_.find({n.phase, n.node});
+    j.begin_object();
+    j.field("name", info == node_info_.end() ? "node " + std::to_string(n.node) : info->second.name);
+    j.field("cat", "node").field("ph", "X");
+    j.field("ts", us(n.start_ns)).field("dur", static_cast<double>(n.end_ns - n.start_ns) / 1e3);
+    j.field("pid", n.phase + 1).field("tid", n.tid);
+    j.key("args").begin_object();
+    j.field("request", n.request_id).field("node", n.node);
+    if (info != node_info_.end()) j.field("op", info->second.op);
+    j.field("threads", n.threads).field("precision", n.precision).field("ok", n.ok);
     j.end_object().end_object();
   }
   for (const auto& [phase, s] : requests_) {

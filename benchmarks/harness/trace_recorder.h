@@ -2,7 +2,8 @@
 // the measured sessions and writes them as a Chrome trace (Trace Event Format, opens in
 // ui.perfetto.dev or chrome://tracing): one complete event ("ph":"X") per subgraph run on
 // the thread that ran it, one process per model x mode, and the resource vector as counter
-// tracks ("ph":"C"). The measured requests of closed-loop scenarios are events too, on their
+// tracks ("ph":"C"); with node runs wanted, one event per node run as well (category
+// "node", nested in its subgraph's). The measured requests of closed-loop scenarios are events too, on their
 // client threads (category "request", sequential mode included).
 #pragma once
 
@@ -13,6 +14,7 @@
 #include <mutex>
 #include <ostream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "braid/trace.h"
@@ -35,6 +37,23 @@ struct TracedRun {
   int64_t start_ns = 0, end_ns = 0;  // steady_clock
 };
 
+// One node run (braid::NodeRunEvent), recorded when the recorder wants node runs.
+struct TracedNode {
+  uint64_t request_id = 0;
+  uint32_t node = 0;
+  int phase = -1;
+  int tid = 0;
+  int threads = 1;
+  bool ok = true;
+  const char* precision = "f32";
+  int64_t start_ns = 0, end_ns = 0;
+};
+
+// A node's name and op ("Conv", or with what fusion folded in: "Conv+Add+Relu").
+struct TracedNodeInfo {
+  std::string name, op;
+};
+
 struct TracePhase {
   std::string model, mode;
   int subgraphs = 0;  // Session::subgraph_profile().size()
@@ -44,9 +63,13 @@ struct TracePhase {
 class TraceRecorder final : public RunTracer {
  public:
   // Events are timed from `origin` (the resource timeline's start). Not thread-safe.
-  explicit TraceRecorder(std::chrono::steady_clock::time_point origin) : origin_(origin) {}
+  // `nodes`: node runs too (--profile, --trace).
+  explicit TraceRecorder(std::chrono::steady_clock::time_point origin, bool nodes = false)
+      : origin_(origin), record_nodes_(nodes) {}
 
   void on_subgraph_run(const SubgraphRunEvent& event) noexcept override;
+  bool wants_node_runs() const noexcept override { return record_nodes_; }
+  void on_node_run(const NodeRunEvent& event) noexcept override;
 
   // Runs recorded from now on belong to a new phase (returned index). Thread-safe.
   int begin_phase(std::string model, std::string mode, int subgraphs);
@@ -60,21 +83,35 @@ class TraceRecorder final : public RunTracer {
   // session (SubgraphRunEvent::plan) was first seen running, i.e. its warm-up. Thread-safe.
   void attribute_by_plan();
 
+  // The node runs of `phase` recorded from now on are its measured ones (warm-up over).
+  // Thread-safe.
+  void begin_measured(int phase);
+
   // Snapshots. Thread-safe.
   std::vector<TracedRun> runs() const;
   std::vector<TracePhase> phases() const;
+  // The measured node runs of `phase` (all of them if begin_measured was not called), and
+  // the names of its nodes by node index.
+  std::vector<TracedNode> measured_nodes(int phase) const;
+  std::map<uint32_t, TracedNodeInfo> node_info(int phase) const;
 
   // The Chrome trace JSON, with `timeline` as counter tracks. Thread-safe.
   void write(std::ostream& os, const std::vector<ResourceSample>& timeline) const;
 
  private:
+  int phase_of(const void* plan, int phase);  // the run's phase; with mu_ held
+
   const std::chrono::steady_clock::time_point origin_;
+  const bool record_nodes_;
   static constexpr int kByPlan = -2;
   std::atomic<int> phase_{-1};  // relaxed: phases change between sessions, not during runs
   mutable std::mutex mu_;
   std::map<const void*, int> plan_phase_;  // the phase each session's plan was first seen in
   std::vector<TracePhase> phases_;
   std::vector<TracedRun> runs_;
+  std::vector<TracedNode> nodes_;
+  std::map<int, size_t> measured_from_;  // phase -> index into nodes_
+  std::map<std::pair<int, uint32_t>, TracedNodeInfo> node_info_;  // (phase, node)
   std::vector<std::pair<int, RequestSpan>> requests_;  // (phase, span)
 };
 

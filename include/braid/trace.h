@@ -1,7 +1,9 @@
-// RunTracer: an observer of subgraph runs, for profilers and braid-bench's Chrome trace.
+// RunTracer: an observer of subgraph runs and, when asked for, of node runs, for
+// profilers, braid-bench's Chrome trace and its --profile tables.
 // Off by default: with no tracer installed the executor pays one atomic load per request
-// and one pointer check per subgraph. Sequential mode runs nodes, not subgraphs, and
-// reports nothing.
+// and one pointer check per subgraph. Sequential mode runs nodes, not subgraphs: it
+// reports node runs only. A tracer whose wants_node_runs() is true gets every node run of
+// every mode (two clock reads and one call per node; none otherwise).
 //
 //   struct Printer : braid::RunTracer {
 //     void on_subgraph_run(const braid::SubgraphRunEvent& e) noexcept override { /* ... */ }
@@ -35,6 +37,24 @@ struct SubgraphRunEvent {
   int64_t end_ns = 0;
 };
 
+// One finished node run (any mode), from the node's first input check to its last
+// released input: the kernel plus the handling of its values.
+struct NodeRunEvent {
+  uint64_t request_id = 0;        // as SubgraphRunEvent's (sequential requests numbered too)
+  const void* plan = nullptr;     // as SubgraphRunEvent's: the same address for one session
+  uint32_t node = 0;              // index in the session's (fused) graph, topological order
+  const char* name = "";          // the node's name (valid while its session lives)
+  const char* op_type = "";       // "Conv", "MatMul", ... (valid while its session lives)
+  // Set by load-time graph fusion: what the node does besides its op ("Relu",
+  // "Add+Relu", "MaxPool", ...; "" when nothing was fused into it).
+  const char* fused = "";
+  int threads = 1;                // intra-op threads it ran with (borrowed cores included)
+  const char* precision = "f32";  // arithmetic it ran in
+  bool ok = true;                 // false when the node failed
+  int64_t start_ns = 0;           // std::chrono::steady_clock, time since its epoch
+  int64_t end_ns = 0;
+};
+
 class RunTracer {
  public:
   virtual ~RunTracer() = default;
@@ -42,6 +62,11 @@ class RunTracer {
   // threads may call it at once. Must not throw; keep it short (it delays the subgraph's
   // successors). Must be thread-safe.
   virtual void on_subgraph_run(const SubgraphRunEvent& event) noexcept = 0;
+  // Whether on_node_run is wanted; read once per request, when it starts.
+  virtual bool wants_node_runs() const noexcept { return false; }
+  // Called once per node run, on the thread that ran it, right after it ran (the same
+  // rules as on_subgraph_run).
+  virtual void on_node_run(const NodeRunEvent& /*event*/) noexcept {}
 };
 
 // Installs `tracer` for the requests that start from now on, in every session of this

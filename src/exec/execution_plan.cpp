@@ -1,17 +1,42 @@
 #include "exec/execution_plan.h"
 
+#include <chrono>
 #include <new>
+#include <string_view>
 
 #include "core/fault_injection.h"
 #include "exec/activation_arena.h"
 #include "kernels/registry.h"
+#include "trace/node_trace.h"
 
 namespace braid::detail {
+namespace {
+
+// What load-time graph fusion put into `node` besides its op (NodeRunEvent::fused).
+std::string fused_label(const Node& node) {
+  std::string label;
+  auto add = [&label](std::string_view part) {
+    if (!label.empty()) label += '+';
+    label += part;
+  };
+  // A MatMul's third input is a fused bias, a Conv's or MatMul's fourth a fused residual.
+  const bool matmul = node.domain.empty() && node.op_type == "MatMul";
+  if (matmul && node.inputs.size() > 2 && node.inputs[2] != kNoValue) add("bias");
+  if ((matmul || (node.domain.empty() && node.op_type == "Conv")) && node.inputs.size() > 3 &&
+      node.inputs[3] != kNoValue)
+    add("Add");
+  if (const Attribute* a = node.find_attribute("braid_fused_activation"); a != nullptr) add(a->s);
+  if (node.find_attribute("braid_fused_max_pool") != nullptr) add("MaxPool");
+  return label;
+}
+
+}  // namespace
 
 Result<ExecutionPlan> ExecutionPlan::build(const Graph& graph, const std::string& model_name) {
   ExecutionPlan plan;
   OpRegistry& registry = OpRegistry::global();
   plan.kernels.reserve(graph.nodes.size());
+  plan.fused.reserve(graph.nodes.size());
   for (const Node& node : graph.nodes) {
     const KernelDef* def = registry.find(node.domain, node.op_type, node.opset);
     if (def == nullptr) {
@@ -30,6 +55,7 @@ Result<ExecutionPlan> ExecutionPlan::build(const Graph& graph, const std::string
     }
     if (!k.ok()) return k.status().with_context(model_name);
     plan.kernels.push_back(std::move(k).value());
+    plan.fused.push_back(fused_label(node));
   }
   plan.is_graph_output.assign(graph.values.size(), false);
   for (ValueId v : graph.outputs) plan.is_graph_output[v] = true;
@@ -46,9 +72,11 @@ Result<ExecutionPlan> ExecutionPlan::build(const Graph& graph, const std::string
   return plan;
 }
 
-Status run_node(const Graph& graph, const ExecutionPlan& plan, std::vector<Tensor>& values, NodeId n,
-                int max_threads, std::span<const ValueId> release, Precision precision, ActivationMeter* meter,
-                const ArenaView* arena) {
+namespace {
+
+Status run_node_untraced(const Graph& graph, const ExecutionPlan& plan, std::vector<Tensor>& values, NodeId n,
+                         int max_threads, std::span<const ValueId> release, Precision precision,
+                         ActivationMeter* meter, const ArenaView* arena) {
   const Node& node = graph.nodes[n];
   constexpr size_t kInline = 16;
   const Tensor* inline_inputs[kInline];
@@ -124,6 +152,36 @@ Status run_node(const Graph& graph, const ExecutionPlan& plan, std::vector<Tenso
   }
   for (ValueId dead : release) release_value(graph, values, dead, meter);
   return {};
+}
+
+int64_t steady_ns() noexcept {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+Status run_node(const Graph& graph, const ExecutionPlan& plan, std::vector<Tensor>& values, NodeId n,
+                int max_threads, std::span<const ValueId> release, Precision precision, ActivationMeter* meter,
+                const ArenaView* arena) {
+  const NodeTraceContext* trace = current_node_trace();
+  if (trace == nullptr) return run_node_untraced(graph, plan, values, n, max_threads, release, precision, meter, arena);
+  NodeRunEvent e;
+  e.start_ns = steady_ns();
+  Status st = run_node_untraced(graph, plan, values, n, max_threads, release, precision, meter, arena);
+  e.end_ns = steady_ns();
+  const Node& node = graph.nodes[n];
+  e.request_id = trace->request_id;
+  e.plan = trace->plan;
+  e.node = n;
+  e.name = node.name.c_str();
+  e.op_type = node.op_type.c_str();
+  e.fused = n < plan.fused.size() ? plan.fused[n].c_str() : "";
+  e.threads = max_threads;
+  e.precision = precision_name(effective_precision(plan, n, precision));
+  e.ok = st.ok();
+  trace->tracer->on_node_run(e);
+  return st;
 }
 
 Status run_nodes(const Graph& graph, const ExecutionPlan& plan, std::vector<Tensor>& values, size_t first,

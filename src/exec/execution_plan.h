@@ -20,6 +20,7 @@ struct ExecutionPlan {
   std::vector<std::unique_ptr<OpKernel>> kernels;         // one per node
   std::vector<std::vector<ValueId>> release_after;         // per node
   std::vector<bool> is_graph_output;                       // per value
+  std::vector<std::string> fused;  // per node: what graph fusion put into it (NodeRunEvent::fused)
 
   // Creates kernels for every node (unsupported ops fail here, naming node and op) and
   // computes liveness. `model_name` prefixes errors.

@@ -12,6 +12,7 @@
 #include "braid/trace.h"
 #include "core/tsan_annotations.h"
 #include "sched/spawn_job.h"
+#include "trace/node_trace.h"
 
 namespace braid::detail {
 
@@ -49,6 +50,7 @@ struct FlowRequest {
   int static_threads = 1;
   RunTracer* tracer = nullptr;  // braid/trace.h: read once per request, null when off
   uint64_t request_id = 0;      // set only when tracing
+  NodeTraceContext node_trace;  // its tracer is null unless node runs are wanted
   std::atomic<bool> failed{false};
   std::mutex status_mu;  // taken once, by the first failure
   Status status;
@@ -103,6 +105,7 @@ Status run_unit(FlowRequest* r, uint32_t unit, int threads) {
   const RunOptions& opt = *r->options;
   if (opt.cancel && opt.cancel->load(std::memory_order_relaxed)) return cancelled("run cancelled");
   if (opt.deadline && std::chrono::steady_clock::now() > *opt.deadline) return cancelled("deadline exceeded");
+  NodeTraceScope node_trace(r->node_trace.tracer != nullptr ? &r->node_trace : nullptr);
   try {
     return r->body->run(unit, threads);
   } catch (const std::bad_alloc&) {
@@ -161,9 +164,6 @@ void execute_in(tbb::task_arena& arena, F&& f) {
   arena.execute(body);
   tsan_acquire(&tsan_tbb_handoff);
 }
-
-// Request ids of traced requests (relaxed: only uniqueness matters).
-std::atomic<uint64_t> g_traced_requests{0};
 
 void run_job(Job* job, int threads) {
   auto* r = static_cast<FlowRequest*>(job->owner);
@@ -291,7 +291,8 @@ Status UnitExecutor::run(UnitBody& body, ExecutionMode mode, const RunOptions& o
   const double service_key =
       r.static_mode ? 0.0 : std::floor(service_.value_us(steady_now_ns()) / kServiceQuantumUs);
   r.tracer = run_tracer();
-  r.request_id = r.tracer ? g_traced_requests.fetch_add(1, std::memory_order_relaxed) + 1 : 0;
+  r.node_trace = node_trace_for_request(r.tracer, &dsdg_);
+  r.request_id = r.node_trace.request_id;
   // A request that starts beside another waits outside the arena (see below); one that
   // starts alone lets its caller work in the arena. So does a run called from inside one
   // of Braid's arenas (a host callable or custom op calling run): its thread must not

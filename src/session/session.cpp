@@ -19,6 +19,7 @@
 #include "braid/runtime.h"
 #include "core/tensor_access.h"
 #include "session/session_impl.h"
+#include "trace/node_trace.h"
 
 namespace braid {
 
@@ -312,6 +313,8 @@ Result<NamedTensors> Session::Impl::run_bound(std::vector<Tensor>& values, const
     st = executor->run(values, mode, options, &run_prec, meter, arena_view);
   } else {
     // Sequential: each node in order, at its subgraph's precision when precisions apply.
+    const detail::NodeTraceContext trace = detail::node_trace_for_request(run_tracer(), dsdg.get());
+    detail::NodeTraceScope trace_scope(trace.tracer != nullptr ? &trace : nullptr);
     for (size_t n = 0; n < graph.nodes.size() && st.ok(); ++n) {
       if (options.cancel && options.cancel->load(std::memory_order_relaxed)) {
         st = cancelled(model_name + ": run cancelled");

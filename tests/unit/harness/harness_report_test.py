@@ -5,8 +5,10 @@
 json:  --json validates against docs/braid-bench-report.schema.json (json_schema_lite), its
        figures are consistent, and the validator rejects broken copies of it.
 trace: --trace is a Chrome trace with exactly one complete event per subgraph run (every
-       subgraph once per request in static and adaptive modes, none in sequential) and
-       resource counter tracks; --html's SVG charts are well-formed XML.
+       subgraph once per request in static and adaptive modes, none in sequential), one per
+       node run (every node once per request in every mode, inside its subgraph's run) and
+       resource counter tracks; --html's SVG charts are well-formed XML; --profile prints
+       consistent op and node tables for the measured requests.
 inputs: --input TensorProto files are fed (and a wrong one fails clearly), --shape is
        checked against the model's static dims, --together runs two sessions at once.
 html:  --html rendered by headless Chromium: the charts are in the DOM, no console error.
@@ -190,6 +192,7 @@ def test_trace(args):
     phases = {p["pid"]: p for p in trace["otherData"]["phases"]}
     check(sorted(p["mode"] for p in phases.values()) == sorted(MODES), "one phase per mode: %r" % phases)
     runs = {pid: [] for pid in phases}
+    nodes = {pid: [] for pid in phases}
     requests = {pid: 0 for pid in phases}
     for e in events:
         check(e.get("ph") in ("X", "C", "M"), "unexpected event phase %r" % e.get("ph"))
@@ -197,6 +200,11 @@ def test_trace(args):
         if e["ph"] == "X" and e.get("cat") == "request":
             check(e["dur"] > 0 and e["pid"] in phases, "bad request event %r" % e)
             requests[e["pid"]] += 1
+        elif e["ph"] == "X" and e.get("cat") == "node":
+            for k in ("request", "node", "op", "threads", "precision"):
+                check(k in e["args"], "node event without args.%s: %r" % (k, e))
+            check(e["dur"] >= 0 and e["pid"] in phases and e["name"], "bad node event %r" % e)
+            nodes[e["pid"]].append(e)
         elif e["ph"] == "X":
             check(e.get("cat") == "subgraph", "X event of unknown category: %r" % e)
             check(e["dur"] >= 0 and e["ts"] >= 0, "bad time in %r" % e)
@@ -209,6 +217,20 @@ def test_trace(args):
         got = runs[pid]
         check(ph["requests"] == ITERATIONS + WARMUP, "%s: %d requests" % (ph["mode"], ph["requests"]))
         check(requests[pid] == ITERATIONS, "%s: %d measured request events" % (ph["mode"], requests[pid]))
+        # Node runs, every mode: each request runs every node once; in static and adaptive
+        # modes inside one of its subgraph runs, on that run's thread.
+        node_ids = sorted({e["args"]["node"] for e in nodes[pid]})
+        check(node_ids == list(range(len(node_ids))) and len(node_ids) > 1, "%s: nodes %r" % (ph["mode"], node_ids))
+        by_request = {}
+        for e in nodes[pid]:
+            by_request.setdefault(e["args"]["request"], []).append(e["args"]["node"])
+        check(len(by_request) == ph["requests"], "%s: node runs of %d requests" % (ph["mode"], len(by_request)))
+        for rid, ran in by_request.items():
+            check(sorted(ran) == node_ids, "%s request %s ran nodes %r" % (ph["mode"], rid, sorted(ran)))
+        for e in nodes[pid] if ph["mode"] != "sequential" else []:
+            check(any(g["args"]["request"] == e["args"]["request"] and g["tid"] == e["tid"]
+                      and g["ts"] <= e["ts"] + 0.01 and e["ts"] + e["dur"] <= g["ts"] + g["dur"] + 0.01 for g in got),
+                  "%s: node event outside its subgraph runs: %r" % (ph["mode"], e))
         if ph["mode"] == "sequential":
             check(not got, "sequential mode reported subgraph runs")
             continue
@@ -241,6 +263,29 @@ def test_trace(args):
     check("cores" in kinds and "memory" in kinds, "resource charts: %r" % kinds)
     check("<script" not in html and "http://" not in html.replace('xmlns="http://www.w3.org/2000/svg"', ""),
           "the page loads scripts or remote resources")
+
+    # --profile: per model x mode, the op table (its shares add up to 100%) and at most 10
+    # slowest nodes, over the measured requests only; not with --compare.
+    out = run_bench(args, ["--profile", "--mode", "all"])
+    blocks = re.findall(r"^profile (\S+): (\d+) requests, nodes ([\d.]+) ms per request \(request p50 ([\d.]+) ms\)\n"
+                        r"(.*?)(?=^profile |^peak RSS|\Z)", out, re.S | re.M)
+    check(sorted(b[0].split("/")[1] for b in blocks) == sorted(MODES), "one profile per mode: %r" % [b[0] for b in blocks])
+    for label, nreq, node_ms, p50, body in blocks:
+        check(int(nreq) == ITERATIONS, "%s: profile of %s requests, not the %d measured" % (label, nreq, ITERATIONS))
+        ops, slow = body.split("slowest nodes:")
+        op_rows = re.findall(r"^  (\S+)\s+(\d+)\s+([\d.]+)\s+([\d.]+)%$", ops, re.M)
+        check(op_rows, "%s: no op rows in %r" % (label, ops))
+        check(abs(sum(float(r[2]) for r in op_rows) - float(node_ms)) <= 0.002 * len(op_rows) + 1e-3,
+              "%s: op times do not add up to %s" % (label, node_ms))
+        check(abs(sum(float(r[3]) for r in op_rows) - 100) <= 0.1 * len(op_rows), "%s: shares %r" % (label, op_rows))
+        check(any(r[0] == "MatMul+bias+Relu" for r in op_rows), "%s: fused MatMul not named: %r" % (label, op_rows))
+        node_rows = re.findall(r"^  (\d+)\s+\S+\s+\S+\s+([\d.]+)\s+([\d.]+)\s+(\d+)$", slow, re.M)
+        check(0 < len(node_rows) <= 10, "%s: %d node rows" % (label, len(node_rows)))
+        means = [float(r[1]) for r in node_rows]
+        check(means == sorted(means, reverse=True), "%s: nodes not slowest first: %r" % (label, means))
+        if label.endswith("sequential"):  # one thread runs the nodes one after the other
+            check(float(node_ms) <= 1.5 * float(p50) + 0.05, "%s: nodes %s ms in a %s ms request" % (label, node_ms, p50))
+    run_bench(args, ["--profile", "--compare", "ort"], expect_rc=2)
     print("PASS trace")
 
 

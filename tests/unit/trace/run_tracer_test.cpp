@@ -1,12 +1,14 @@
 // RunTracer (braid/trace.h): installed, it hears of every subgraph run exactly once per
 // request in static and adaptive modes, with sane times and the session's plan; sequential
-// mode and uninstalled tracers hear nothing. Elastic intra-op threads show in peak_threads.
+// mode and uninstalled tracers hear nothing. Asked for node runs, it hears of every node
+// once per request in every mode. Elastic intra-op threads show in peak_threads.
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <map>
 #include <mutex>
 #include <set>
+#include <string>
 #include <vector>
 
 #include "braid/braid.h"
@@ -88,6 +90,86 @@ TEST(RunTracer, SequentialModeReportsNothing) {
   ASSERT_TRUE(s.run(in).ok());
   EXPECT_TRUE(c.events.empty());
 }
+
+namespace {
+
+// Wants node runs too.
+struct NodeCollector final : RunTracer {
+  std::mutex mu;
+  std::vector<SubgraphRunEvent> subgraphs;
+  std::vector<NodeRunEvent> nodes;
+  std::vector<std::string> names, op_types, fused;  // copied: the session dies first
+  void on_subgraph_run(const SubgraphRunEvent& e) noexcept override {
+    std::lock_guard lock(mu);
+    subgraphs.push_back(e);
+  }
+  bool wants_node_runs() const noexcept override { return true; }
+  void on_node_run(const NodeRunEvent& e) noexcept override {
+    std::lock_guard lock(mu);
+    nodes.push_back(e);
+    names.emplace_back(e.name);
+    op_types.emplace_back(e.op_type);
+    fused.emplace_back(e.fused);
+  }
+};
+
+}  // namespace
+
+// A tracer that wants node runs hears of every node of the (fused) graph once per request
+// in every mode, with the request's id and plan; in static and adaptive modes each node
+// run lies inside a subgraph run of its request. What fusion folded in is named.
+TEST(RunTracer, NodeRunsInEveryMode) {
+  for (ExecutionMode mode : {ExecutionMode::kSequential, ExecutionMode::kStatic, ExecutionMode::kAdaptive}) {
+    SCOPED_TRACE(execution_mode_name(mode));
+    const Session s = load(mode);
+    const NamedTensors in = braid::testing::random_inputs(s, 7);
+    RunStats stats;
+    ASSERT_TRUE(s.run(in, {}, &stats).ok());
+    const auto nodes = static_cast<size_t>(stats.kernels_run);
+    ASSERT_GT(nodes, 1u);
+    NodeCollector c;
+    {
+      Installed on(&c);
+      for (int i = 0; i < 3; ++i) ASSERT_TRUE(s.run(in).ok());
+    }
+    ASSERT_EQ(c.nodes.size(), 3 * nodes);
+    EXPECT_EQ(c.subgraphs.size(), mode == ExecutionMode::kSequential ? 0u : 3 * s.subgraph_profile().size());
+    std::map<uint64_t, std::multiset<uint32_t>> by_request;
+    std::set<std::string> fused;
+    for (size_t i = 0; i < c.nodes.size(); ++i) {
+      const NodeRunEvent& e = c.nodes[i];
+      by_request[e.request_id].insert(e.node);
+      EXPECT_NE(e.request_id, 0u);
+      EXPECT_EQ(e.plan, c.nodes.front().plan);
+      EXPECT_NE(e.plan, nullptr);
+      EXPECT_GE(e.end_ns, e.start_ns);
+      EXPECT_GT(e.start_ns, 0);
+      EXPECT_GE(e.threads, 1);
+      EXPECT_STREQ(e.precision, "f32");
+      EXPECT_TRUE(e.ok);
+      EXPECT_FALSE(c.names[i].empty());
+      EXPECT_FALSE(c.op_types[i].empty());
+      fused.insert(c.op_types[i] + (c.fused[i].empty() ? "" : "+" + c.fused[i]));
+      if (mode == ExecutionMode::kSequential) continue;
+      EXPECT_EQ(e.plan, c.subgraphs.front().plan);
+      const bool inside = std::ranges::any_of(c.subgraphs, [&](const SubgraphRunEvent& g) {
+        return g.request_id == e.request_id && g.start_ns <= e.start_ns && e.end_ns <= g.end_ns;
+      });
+      EXPECT_TRUE(inside) << "node " << e.node << " of request " << e.request_id;
+    }
+    ASSERT_EQ(by_request.size(), 3u);
+    for (const auto& [id, ran] : by_request) {
+      std::multiset<uint32_t> every;
+      for (uint32_t n = 0; n < nodes; ++n) every.insert(n);
+      EXPECT_EQ(ran, every) << "request " << id;
+    }
+    // wide_mlp's branches are MatMul + bias Add + Relu, fused at load into one MatMul.
+    EXPECT_TRUE(fused.contains("MatMul+bias+Relu")) << ::testing::PrintToString(fused);
+  }
+}
+
+// The plain Collector (wants_node_runs() false) hears no node runs: sequential mode
+// reports nothing to it (above), the others only subgraph runs (first test).
 
 namespace {
 
