@@ -46,7 +46,7 @@ const char* usage() {
          "  --json PATH             write every figure as JSON (docs/braid-bench-report.schema.json)\n"
          "  --trace PATH            Chrome trace of every subgraph and node run (open in ui.perfetto.dev)\n"
          "  --profile               per model and mode: time per op type and the slowest nodes of the\n"
-         "                          measured runs (as ORT's profiler or OpenVINO's -pc; adds ~0.1 us a node)\n"
+         "                          measured runs (as ORT's profiler or OpenVINO's -pc; two clock reads a node)\n"
          "  --html PATH             self-contained HTML report (histograms, CDFs, timeline)\n"
          "  --shape NAME:D1xD2...   dims of a dynamic input (repeatable)\n"
          "  --batch N               first dim of inputs whose first dim is dynamic\n"

@@ -343,7 +343,9 @@ void run_phase(std::vector<Model>& models, const BenchOptions& o, int rounds, Tr
           continue;
         }
         add_block(c, *b, trace);
-        // Spinning thread pools (ORT's) go idle before the next configuration runs.
+        // The process that ran the block goes idle (ORT's pool spins ~40 ms after its last
+        // run: a core at 2 threads) before the next configuration runs.
+        wait_until_idle(c.ort != nullptr ? c.ort->pid() : getpid());
         std::this_thread::sleep_for(std::chrono::milliseconds(5));
       }
     }
@@ -376,6 +378,9 @@ void run_phase_together(std::vector<Model>& models, const BenchOptions& o, int r
           add_block(c, *b, trace);
         });
       for (std::thread& t : clients) t.join();
+      for (const Model& m : models)  // every process that ran a block goes idle
+        if (index < m.configs.size() && m.configs[index].ort != nullptr) wait_until_idle(m.configs[index].ort->pid());
+      wait_until_idle(getpid());
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }
   }

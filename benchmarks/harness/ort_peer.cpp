@@ -140,6 +140,40 @@ double process_cpu_seconds(pid_t pid) {
 }
 int64_t process_rss_kib(pid_t pid) { return status_field_kib(pid, "VmRSS"); }
 
+int64_t process_cpu_ns(pid_t pid) {
+  const std::filesystem::path tasks = "/proc/" + std::to_string(pid) + "/task";
+  std::error_code ec;
+  std::filesystem::directory_iterator it(tasks, ec);
+  if (ec) return -1;
+  int64_t total = 0;
+  for (const auto& task : it) {
+    std::ifstream f(task.path() / "schedstat");
+    int64_t ns = 0;
+    if (f >> ns) total += ns;  // a thread that just exited counts 0
+  }
+  return total;
+}
+
+std::chrono::nanoseconds wait_until_idle(pid_t pid, std::chrono::milliseconds limit) {
+  using Clock = std::chrono::steady_clock;
+  constexpr auto kQuiet = std::chrono::milliseconds(5);
+  const auto start = Clock::now();
+  std::vector<std::pair<Clock::time_point, int64_t>> window{{start, process_cpu_ns(pid)}};
+  while (window.back().second >= 0 && Clock::now() - start < limit) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    const auto now = Clock::now();
+    const int64_t used = process_cpu_ns(pid);
+    if (used < 0) break;
+    window.emplace_back(now, used);
+    while (window.size() > 1 && now - window.front().first > kQuiet) {
+      const auto span = std::chrono::duration_cast<std::chrono::nanoseconds>(now - window.front().first).count();
+      if (static_cast<double>(used - window.front().second) < 0.05 * static_cast<double>(span)) return now - start;
+      window.erase(window.begin());
+    }
+  }
+  return Clock::now() - start;
+}
+
 Result<std::unique_ptr<OrtServer>> OrtServer::start(const OrtPeerLocation& where, const std::vector<std::string>& args) {
   int in[2], out[2];
   if (pipe(in) != 0) return internal_error("pipe() failed");

@@ -101,6 +101,7 @@ def run_threads(threads, models, args, work):
             elapsed = time.time() - t0
         finally:
             stop_competitors(competitors)
+        settle = pc.settle_summary(ort, braid)
     finally:
         braid.close()
         ort.close()
@@ -119,7 +120,7 @@ def run_threads(threads, models, args, work):
                          "ratio_round_range": pc.round_ratio_range(samples[(name, cname)], samples[(name, "ort")]),
                          "first_run_ms": first_run[name][cname], "ort_first_run_ms": first_run[name]["ort"]})
     return {"threads": threads, "overhead": overhead, "rows": rows, "iters": iters, "checks": checks,
-            "mismatches": mismatches, "load_start": load_start, "load_per_round": loads, "load_end": pc.loadavg(),
+            "mismatches": mismatches, "load_start": load_start, "load_per_round": loads, "load_end": pc.loadavg(), "settle": settle,
             "seconds": elapsed}
 
 
@@ -128,6 +129,7 @@ def print_threads(res):
     print("\n## %d thread%s (ORT: sequential, intra-op %d)" % (t, "s" if t > 1 else "", t))
     print("load average (1 min) at start %.2f, per round %s, at end %.2f; %.0f s" % (
         res["load_start"][0], " ".join("%.1f" % x for x in res["load_per_round"]), res["load_end"][0], res["seconds"]))
+    print("waited after a block for the server to go idle (median): %s" % res["settle"])
     ov = res["overhead"]
     print("Identity(1x1000): Braid %.4f ms, ORT via Node %.4f ms (subtracted from ORT for 'corr')" % (
         ov["braid_identity_ms"], ov["ort_identity_ms"]))
@@ -154,7 +156,7 @@ def main():
     ap.add_argument("--graph-optimization", default="basic", help="Braid's load-time fusion: none|basic")
     ap.add_argument("--rounds", type=int, default=12)
     ap.add_argument("--block-ms", type=float, default=250.0, help="target length of one timed block")
-    ap.add_argument("--gap-ms", type=float, default=5.0, help="pause between blocks (spinning pools go idle)")
+    ap.add_argument("--gap-ms", type=float, default=5.0, help="pause between blocks, after the server that ran one has gone idle")
     ap.add_argument("--quick", action="store_true", help="4 rounds of 120 ms blocks")
     ap.add_argument("--rtol", type=float, default=2e-3)
     ap.add_argument("--seed", type=int, default=42)

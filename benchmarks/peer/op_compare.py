@@ -255,6 +255,7 @@ def run_threads(threads, items, args, work):
                                 args.rounds, args.gap_ms / 1000.0,
                                 on_round=lambda r: loads.append(pc.loadavg()[0]))
         elapsed = time.time() - t0
+        settle = pc.settle_summary(ort, braid)
     finally:
         braid.close()
         ort.close()
@@ -275,7 +276,7 @@ def run_threads(threads, items, args, work):
             "outputs_agree": it["name"] not in mismatches, "check": it["check"],
         })
     return {"threads": threads, "braid_mode": braid_mode, "overhead": overhead, "rows": rows,
-            "load_start": load_start, "load_per_round": loads, "load_end": pc.loadavg(), "seconds": elapsed,
+            "load_start": load_start, "load_per_round": loads, "load_end": pc.loadavg(), "settle": settle, "seconds": elapsed,
             "mismatches": mismatches}
 
 
@@ -284,6 +285,7 @@ def print_threads(res):
     print("\n## %d thread%s (Braid %s; ORT sequential, intra-op %d)" % (t, "s" if t > 1 else "", res["braid_mode"], t))
     print("load average (1 min) at start %.2f, per round %s, at end %.2f; %.0f s" % (
         res["load_start"][0], " ".join("%.1f" % x for x in res["load_per_round"]), res["load_end"][0], res["seconds"]))
+    print("waited after a block for the server to go idle (median): %s" % res["settle"])
     ov = res["overhead"]
     print("Identity(1x1000): Braid %.4f ms, ORT via Node %.4f ms (subtracted from ORT for 'corr')" % (
         ov["braid_identity_ms"], ov["ort_identity_ms"]))
@@ -330,7 +332,7 @@ def main():
     ap.add_argument("--graph-optimization", default="basic", help="Braid's load-time fusion: none|basic")
     ap.add_argument("--rounds", type=int, default=7)
     ap.add_argument("--block-ms", type=float, default=50.0, help="target length of one timed block")
-    ap.add_argument("--gap-ms", type=float, default=5.0, help="pause between blocks (spinning pools go idle)")
+    ap.add_argument("--gap-ms", type=float, default=5.0, help="pause between blocks, after the server that ran one has gone idle")
     ap.add_argument("--groups", default="conv,pool,gemm", help="conv, pool (MaxPool), gemm")
     ap.add_argument("--models", default="resnet,inception",
                     help="bundled models whose Conv and MaxPool layers are compared (e.g. ensemble)")
