@@ -242,4 +242,13 @@ TEST(BenchOptions, CompareOrtAndItsRules) {
   ASSERT_TRUE(together.ok()) << together.status().message();
   EXPECT_TRUE(together->together);
   EXPECT_FALSE(parse({"--compare", "ort", "--serve"}).ok());
+  // --profile profiles braid-bench's own runs: not a comparison's or a server's.
+  EXPECT_FALSE(parse({})->profile);
+  EXPECT_TRUE(parse({"--profile", "--together", "--mode", "adaptive"})->profile);
+  for (auto with : {std::vector<std::string>{"--compare", "ort"}, std::vector<std::string>{"--serve"}}) {
+    with.push_back("--profile");
+    auto r = parse(with);
+    ASSERT_FALSE(r.ok()) << with.front();
+    EXPECT_NE(r.status().message().find("--profile"), std::string::npos) << r.status().message();
+  }
 }
