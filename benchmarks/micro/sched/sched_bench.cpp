@@ -2,7 +2,9 @@
 // empty subgraphs through the real Dispatcher (target < 2 us), one scheduling step over a
 // 1,000-subgraph ready set, as Dispatcher::step runs it on its ReadyQueue (target
 // < 20 us), the per-node cost of elastic threads (borrow + repay), and what a kernel's
-// intra-op split costs in equal shares against pieces claimed from a counter.
+// intra-op split costs in equal shares against pieces claimed from a counter, and what
+// node-run tracing (braid/trace.h) costs per node: off, a tracer installed that does not
+// want node runs, and one that does.
 //
 //   build/release/benchmarks/braid_sched_bench --benchmark_min_time=0.2
 #include <benchmark/benchmark.h>
@@ -14,7 +16,9 @@
 #include <tbb/task_arena.h>
 #include <tbb/task_group.h>
 
+#include "braid/braid.h"
 #include "dsdg/dsdg.h"
+#include "model_builder/model_builder.h"
 #include "exec/unit_executor.h"
 #include "kernels/parallel.h"
 #include "sched/chunk_planner.h"
@@ -252,6 +256,55 @@ BENCHMARK(BM_ExecutorEmptyUnits)
     ->Args({10, 0, 2})
     ->UseRealTime()
     ->Unit(benchmark::kMicrosecond);
+
+// Counts node runs; wants them when `nodes`.
+struct CountingTracer final : RunTracer {
+  bool nodes = false;
+  std::atomic<int64_t> node_runs{0};
+  void on_subgraph_run(const SubgraphRunEvent&) noexcept override {}
+  bool wants_node_runs() const noexcept override { return nodes; }
+  void on_node_run(const NodeRunEvent&) noexcept override { node_runs.fetch_add(1, std::memory_order_relaxed); }
+};
+
+// Per node, a sequential request of 200 Relu nodes over 16 floats (the node's own work
+// ~10 ns): arg 0 = 0 no tracer, 1 a tracer that does not want node runs, 2 one that does
+// (run_node's two clock reads and the call). The difference is the tracing's cost.
+void BM_NodeTracing(benchmark::State& state) {
+  constexpr int kNodes = 200;
+  modelgen::GraphBuilder b("relu_chain", 1);
+  std::string x = b.input("x", modelgen::DType::kFloat, {1, 16});
+  for (int i = 0; i < kNodes; ++i) x = b.op("Relu", {x});
+  b.output(x, modelgen::DType::kFloat, {1, 16});
+  const std::string bytes = b.serialize();
+  SessionOptions so;
+  so.mode = ExecutionMode::kSequential;
+  so.graph_optimization = GraphOptimization::kNone;
+  auto session = Session::load_from_memory(bytes.data(), bytes.size(), so);
+  if (!session.ok()) {
+    state.SkipWithError(session.status().to_string().c_str());
+    return;
+  }
+  auto in = Tensor::zeros(DataType::kFloat32, {1, 16});
+  if (!in.ok()) {
+    state.SkipWithError(in.status().to_string().c_str());
+    return;
+  }
+  const NamedTensors inputs{{"x", *in}};
+  CountingTracer tracer;
+  tracer.nodes = state.range(0) == 2;
+  set_run_tracer(state.range(0) == 0 ? nullptr : &tracer);
+  for (auto _ : state) {
+    auto out = session->run(inputs);
+    benchmark::DoNotOptimize(out);
+  }
+  set_run_tracer(nullptr);
+  state.counters["ns_per_node"] = benchmark::Counter(static_cast<double>(state.iterations() * kNodes),
+                                                     benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+  state.SetLabel(state.range(0) == 0 ? "off" : state.range(0) == 1 ? "tracer, no node runs" : "node runs");
+  if (tracer.nodes && tracer.node_runs.load() < static_cast<int64_t>(state.iterations()) * kNodes)
+    state.SkipWithError("node runs were not reported");
+}
+BENCHMARK(BM_NodeTracing)->Arg(0)->Arg(1)->Arg(2)->Unit(benchmark::kMicrosecond);
 
 }  // namespace
 }  // namespace braid::detail
