@@ -72,7 +72,9 @@ Sweep sweep(const Session& s, const NamedTensors& in, const NamedTensors& ref, E
     }
     auto again = s.run(in, ro);
     EXPECT_TRUE(again.ok()) << again.status().message();
-    if (again.ok()) EXPECT_TRUE(same_bits(*again, ref)) << "after n=" << n;
+    if (again.ok()) {
+      EXPECT_TRUE(same_bits(*again, ref)) << "after n=" << n;
+    }
   }
   return r;
 }
@@ -183,8 +185,9 @@ std::shared_ptr<Runtime> scripted_runtime(std::vector<FakeResourceSource::Step> 
   ro.monitor_period = std::chrono::milliseconds(1);
   auto rt = Runtime::create(ro);
   EXPECT_TRUE(rt.ok());
-  if (!steps.empty())
+  if (!steps.empty()) {
     EXPECT_TRUE((*rt)->monitor().add_source(std::make_unique<FakeResourceSource>(std::move(steps))).ok());
+  }
   return *rt;
 }
 
@@ -264,7 +267,7 @@ TEST(ResourceFaults, SourcesWhoseFilesEmptyAndVanishMidRunDegrade) {
     // Sources keep their files open, so a deleted file would still read; a removed
     // cgroup's files read as errors or nothing: each file is emptied in place, then
     // unlinked.
-    for (const fs::path dir : {root / "proc" / "pressure", root / "sys" / "fs" / "cgroup"}) {
+    for (const fs::path& dir : {root / "proc" / "pressure", root / "sys" / "fs" / "cgroup"}) {
       for (const auto& e : fs::recursive_directory_iterator(dir))
         if (e.is_regular_file()) std::ofstream(e.path(), std::ios::trunc).flush();
       fs::remove_all(dir);

@@ -177,7 +177,9 @@ TEST(HostGraph, LearnsEachSubgraphsTime) {
   // The spinning subgraph measured at least its 200 us; its rank includes it. (Ranks are
   // refreshed every 16 records, so they may lag the live prediction by the last few
   // runs: compared with what every run measured, not with the newest prediction.)
-  if (prof[0].measured_ms >= 0) EXPECT_GE(prof[0].measured_ms, 0.2);
+  if (prof[0].measured_ms >= 0) {
+    EXPECT_GE(prof[0].measured_ms, 0.2);
+  }
   EXPECT_GE(prof[0].upward_rank_ms, 0.2);
   EXPECT_GE(prof[0].upward_rank_ms, prof[1].upward_rank_ms);  // spin comes before tail
 }

@@ -140,7 +140,9 @@ TEST(SessionStream, TheInFlightBoundRefusesOrWaits) {
     auto t = s.submit(input(3));
     EXPECT_TRUE(t.ok());
     submitted = true;
-    if (t.ok()) EXPECT_TRUE(t->wait().ok());
+    if (t.ok()) {
+      EXPECT_TRUE(t->wait().ok());
+    }
   });
   std::this_thread::sleep_for(std::chrono::milliseconds(20));
   EXPECT_FALSE(submitted.load());

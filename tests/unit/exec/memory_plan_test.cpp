@@ -174,8 +174,9 @@ TEST(MemoryPlan, RandomDagsNeverOverlapValuesThatMayBeLiveAtOnce) {
       for (ValueId v : g.outputs) EXPECT_EQ(mp.offset[v], MemoryPlan::kNoSlot);
       // Views share their input's slot.
       for (const Node& n : g.nodes)
-        if (n.op_type == "Reshape" && mp.root[n.inputs[0]] != kNoValue && !plan.is_graph_output[n.outputs[0]])
+        if (n.op_type == "Reshape" && mp.root[n.inputs[0]] != kNoValue && !plan.is_graph_output[n.outputs[0]]) {
           EXPECT_EQ(mp.root[n.outputs[0]], mp.root[n.inputs[0]]);
+        }
     }
   }
 }

@@ -255,6 +255,8 @@ TEST(ElasticThreads, ASessionOfOneThreadRunsOneSubgraphAtATime) {
   for (size_t i = 0; i < events.size(); ++i) {
     EXPECT_EQ(events[i].threads, 1) << "subgraph " << events[i].subgraph;
     EXPECT_EQ(events[i].peak_threads, 1) << "subgraph " << events[i].subgraph;
-    if (i > 0) EXPECT_GE(events[i].start_ns, events[i - 1].end_ns) << "subgraph " << events[i].subgraph << " overlaps";
+    if (i > 0) {
+      EXPECT_GE(events[i].start_ns, events[i - 1].end_ns) << "subgraph " << events[i].subgraph << " overlaps";
+    }
   }
 }
