@@ -237,11 +237,14 @@ void print_row(const ModeResult& r, double seq_p50, const BenchOptions& o) {
   std::fflush(stdout);
 }
 
-// --profile: the node tables of one measured model x mode, after its row.
-void print_node_profile(const TraceRecorder& trace, const ModeResult& r, const Observers& obs) {
+// --profile: the node tables of one measured model x mode, printed after its row and kept
+// for --json.
+void print_node_profile(const TraceRecorder& trace, ModeResult& r, const Observers& obs) {
   if (!r.ok() || r.trace_phase < 0) return;
-  const NodeProfile p = profile_nodes(trace.measured_nodes(r.trace_phase), trace.node_info(r.trace_phase));
-  print_profile(stdout, phase_label(r, obs), p, r.latency.p50);
+  auto p = std::make_shared<const NodeProfile>(
+      profile_nodes(trace.measured_nodes(r.trace_phase), trace.node_info(r.trace_phase)));
+  print_profile(stdout, phase_label(r, obs), *p, r.latency.p50);
+  r.profile = std::move(p);
 }
 
 std::string default_models_dir(const char* argv0) {

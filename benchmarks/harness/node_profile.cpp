@@ -28,9 +28,8 @@ NodeProfile profile_nodes(const std::vector<TracedNode>& runs, const std::map<ui
       row.name = it->second.name;
       row.op = it->second.op;
     } else {
-      row.name = "node ";  // (operator+ on a literal: GCC 12's false -Wrestrict)
-      row.name += std::to_string(node);
-      row.op = "?";
+      row.name = "node " + std::to_string(node);
+      row.op.push_back('?');  // (not `= "?"`: GCC 12's false -Wrestrict, PR 105329)
     }
     row.runs = us.size();
     double sum = 0;

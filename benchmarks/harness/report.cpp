@@ -5,6 +5,7 @@
 #include <ctime>
 
 #include "json_writer.h"
+#include "node_profile.h"
 
 namespace braid::bench {
 namespace {
@@ -70,6 +71,24 @@ void write_efficiency(JsonWriter& j, const Efficiency& e) {
   number_or_null(j, "bandwidth_share", e.bandwidth_share);
 }
 
+// --profile: every node (slowest first) and every op type, as printed (node_profile.h).
+void write_profile(JsonWriter& j, const NodeProfile& p) {
+  j.key("profile").begin_object();
+  j.field("requests", static_cast<uint64_t>(p.requests)).field("node_ms_per_request", p.node_ms_per_request);
+  j.key("ops").begin_array();
+  for (const OpProfileRow& op : p.ops) {
+    j.begin_object().field("op", op.op).field("nodes", static_cast<int64_t>(op.nodes));
+    j.field("ms_per_request", op.ms_per_request).field("share", op.share).end_object();
+  }
+  j.end_array().key("nodes").begin_array();
+  for (const NodeProfileRow& n : p.nodes) {
+    j.begin_object().field("node", static_cast<uint64_t>(n.node)).field("name", n.name).field("op", n.op);
+    j.field("runs", static_cast<uint64_t>(n.runs)).field("mean_us", n.mean_us).field("median_us", n.median_us);
+    j.field("max_threads", static_cast<int64_t>(n.max_threads)).end_object();
+  }
+  j.end_array().end_object();
+}
+
 void write_result(JsonWriter& j, const ModeResult& r) {
   j.begin_object();
   j.field("model", r.model).field("model_path", r.model_path).field("mode", r.mode);
@@ -109,6 +128,7 @@ void write_result(JsonWriter& j, const ModeResult& r) {
   number_or_null(j, "flops_per_request", r.work.flops);
   number_or_null(j, "bytes_per_request", r.work.bytes);
   write_efficiency(j, r.efficiency);
+  if (r.profile) write_profile(j, *r.profile);
   j.end_object();
 }
 

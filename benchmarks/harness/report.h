@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -14,6 +15,8 @@
 #include "resource_timeline.h"
 
 namespace braid::bench {
+
+struct NodeProfile;  // node_profile.h
 
 struct LatencySummary {
   double p50 = 0, p90 = 0, p99 = 0, p999 = 0, min = 0, max = 0, mean = 0;
@@ -42,6 +45,7 @@ struct ModeResult {
   int64_t peak_activation_bytes = -1;
   std::string error;       // empty when the measurement succeeded
   int trace_phase = -1;    // its TraceRecorder phase (--trace, --html, --profile; -1: none)
+  std::shared_ptr<const NodeProfile> profile;  // --profile: its node tables (null otherwise)
   std::vector<FedInput> inputs;  // empty when the model failed to load
   size_t iterations = 0;   // completed measured requests
   double seconds = 0;      // wall time of the measured part

@@ -97,6 +97,7 @@ def test_json(args):
         check(r["precision"] == "f32", "%s: precision %r, the default is f32" % (where, r["precision"]))
         k = r["kernels_by_precision"]
         check(k["f32"] > 0 and k["bf16"] == 0 and k["int8"] == 0, "%s: f32 ran kernels %r" % (where, k))
+        check("profile" not in r, "%s: a profile without --profile" % where)
     check(report["options"]["precisions"] == ["f32"] and report["options"]["policy"] is None,
           "options: precisions %r policy %r" % (report["options"]["precisions"], report["options"]["policy"]))
     check(report["peak_rss_kib"] >= max(r["peak_rss_kib"] for r in report["results"]), "process peak below a mode's")
@@ -266,7 +267,8 @@ def test_trace(args):
 
     # --profile: per model x mode, the op table (its shares add up to 100%) and at most 10
     # slowest nodes, over the measured requests only; not with --compare.
-    out = run_bench(args, ["--profile", "--mode", "all"])
+    profile_json = os.path.join(args.workdir, "profile.json")
+    out = run_bench(args, ["--profile", "--mode", "all", "--json", profile_json])
     blocks = re.findall(r"^profile (\S+): (\d+) requests, nodes ([\d.]+) ms per request \(request p50 ([\d.]+) ms\)\n"
                         r"(.*?)(?=^profile |^peak RSS|\Z)", out, re.S | re.M)
     check(sorted(b[0].split("/")[1] for b in blocks) == sorted(MODES), "one profile per mode: %r" % [b[0] for b in blocks])
@@ -285,6 +287,20 @@ def test_trace(args):
         check(means == sorted(means, reverse=True), "%s: nodes not slowest first: %r" % (label, means))
         if label.endswith("sequential"):  # one thread runs the nodes one after the other
             check(float(node_ms) <= 1.5 * float(p50) + 0.05, "%s: nodes %s ms in a %s ms request" % (label, node_ms, p50))
+    # The same tables in --json, every node listed.
+    report = load_json(profile_json)
+    schema = load_json(os.path.join(args.source_dir, "docs/braid-bench-report.schema.json"))
+    errors = validate(report, schema)
+    check(not errors, "the profiled report violates the schema:\n  " + "\n  ".join(errors))
+    for r in report["results"]:
+        p = r["profile"]
+        check(p["requests"] == ITERATIONS, "%s: JSON profile of %d requests" % (r["mode"], p["requests"]))
+        total = sum(n["mean_us"] * n["runs"] for n in p["nodes"]) / p["requests"] / 1e3
+        check(abs(total - p["node_ms_per_request"]) <= 1e-6 * total + 1e-9, "%s: nodes add up to %r, not %r"
+              % (r["mode"], total, p["node_ms_per_request"]))
+        check(sum(o["nodes"] for o in p["ops"]) == len(p["nodes"]), "%s: ops' node counts" % r["mode"])
+        check(all(n["runs"] == ITERATIONS for n in p["nodes"]), "%s: a node ran %r times" % (
+            r["mode"], sorted({n["runs"] for n in p["nodes"]})))
     run_bench(args, ["--profile", "--compare", "ort"], expect_rc=2)
     print("PASS trace")
 
