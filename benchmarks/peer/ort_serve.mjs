@@ -9,6 +9,8 @@
 //   node ort_serve.mjs --mode parallel --inter N [--intra M]
 //                                         (executionMode 'parallel', interOpNumThreads N,
 //                                          intraOpNumThreads M, default 1)
+//   ... --profile DIR                      ORT's profiler on (enableProfiling, files DIR/ID_*.json;
+//                                          node_compare.py reads them)
 //   ... --workers K                        also K worker threads, each with its own session
 //                                          of every model: `scenario` runs go to an idle
 //                                          one, so K of them overlap (`run`, `outputs`:
@@ -20,6 +22,7 @@
 //                                          ok WALL_S MS_1 ... MS_N | err MESSAGE
 //   outputs ID                             ok NAME DTYPE NUMEL BASE64 [NAME DTYPE NUMEL BASE64 ...]
 //                                          (NAME URI-encoded; BASE64 '-' when empty or not numeric)
+//   endprofile ID                          ok PATH   (--profile: ends model ID's profile, PATH its file)
 //   ping                                   ok
 //   quit
 //
@@ -56,12 +59,13 @@ const dir = process.env.BRAID_ORT_DIR ||
 const ort = createRequire(import.meta.url)(path.resolve(dir));
 
 const args = isMainThread ? process.argv.slice(2) : workerData.args;
-let intra = 1, inter = 1, mode = 'sequential', workers = 0;
+let intra = 1, inter = 1, mode = 'sequential', workers = 0, profileDir = null;
 for (let i = 0; i < args.length; i++) {
   if (args[i] === '--intra') intra = Number(args[++i]);
   else if (args[i] === '--inter') inter = Number(args[++i]);
   else if (args[i] === '--mode') mode = args[++i];
   else if (args[i] === '--workers') workers = Number(args[++i]);
+  else if (args[i] === '--profile') profileDir = path.resolve(args[++i]);
   else { console.error(`ort_serve: unknown argument ${args[i]}`); process.exit(2); }
 }
 if (!(intra >= 1)) { console.error('ort_serve: bad --intra'); process.exit(2); }
@@ -77,6 +81,7 @@ async function load(id, inputDir, file) {
   const sess = await ort.InferenceSession.create(file, {
     executionProviders: ['cpu'], graphOptimizationLevel: 'all', executionMode: mode,
     intraOpNumThreads: intra, interOpNumThreads: mode === 'parallel' ? inter : 1,
+    ...(profileDir && isMainThread ? { enableProfiling: true, profileFilePrefix: path.join(profileDir, id) } : {}),
   });
   const feeds = {};
   sess.inputMetadata.forEach((md, k) => {
@@ -216,6 +221,18 @@ async function scenario(id, kind, conc, qps, seconds, iters, seed) {
   return `ok ${wall.toFixed(6)} ${ms.map((v) => v.toFixed(6)).join(' ')}`;
 }
 
+// Ends the profile of model `id` (ORT writes it then) and names its file: the newest
+// DIR/ID_*.json.
+function endProfile(id) {
+  const m = models.get(id);
+  if (!m || !profileDir) throw new Error(`no profiled model '${id}'`);
+  m.sess.endProfiling();
+  const files = fs.readdirSync(profileDir).filter((f) => f.startsWith(`${id}_`) && f.endsWith('.json'))
+    .map((f) => path.join(profileDir, f)).sort((a, b) => fs.statSync(b).mtimeMs - fs.statSync(a).mtimeMs);
+  if (!files.length) throw new Error(`no profile file for '${id}' in ${profileDir}`);
+  return `ok ${files[0]}`;
+}
+
 async function outputs(id) {
   const m = models.get(id);
   if (!m) throw new Error(`no model '${id}'`);
@@ -264,6 +281,7 @@ for await (const line of rl) {
     else if (w[0] === 'scenario') {
       reply = await scenario(w[1], w[2], Number(w[3]), Number(w[4]), Number(w[5]), Number(w[6]), Number(w[7]));
     } else if (w[0] === 'outputs') reply = await outputs(w[1]);
+    else if (w[0] === 'endprofile') reply = endProfile(w[1]);
     else if (w[0] === 'ping') reply = 'ok';
     else reply = `err unknown request: ${line}`;
   } catch (e) {

@@ -167,10 +167,13 @@ def braid_server(build_dir, threads, graph_optimization="basic"):
     return Server("braid", [exe, "--serve", "--threads", str(threads), "--graph-optimization", graph_optimization])
 
 
-def ort_server(threads):
+def ort_server(threads, extra_args=(), prefix=()):
+    """ORT's timing server; `extra_args` go to ort_serve.mjs (e.g. --profile DIR), `prefix`
+    before node (e.g. taskset -c 1)."""
     env = dict(os.environ)
     env.setdefault("BRAID_ORT_DIR", os.path.join(ORT_PREFIX, "node_modules", "onnxruntime-node"))
-    return Server("ort", ["node", os.path.join(HERE, "ort_serve.mjs"), "--intra", str(threads)], env=env)
+    return Server("ort", list(prefix) + ["node", os.path.join(HERE, "ort_serve.mjs"), "--intra", str(threads)] +
+                  list(extra_args), env=env)
 
 
 def check_outputs(a, b, rtol):
