@@ -17,7 +17,14 @@ bool winograd_geometry(const ConvGeometry& g) {
   // At least 2048 channel pairs: the ensemble's 3x3 32 -> 32 at 64 ran 1.17-1.21x slower
   // at one thread (its products are short, the transforms and the transpose relatively
   // long), its 32 -> 64 at 32 0.67x (docs/kernels.md, "Session 18").
+  // At most 57344 channel pairs (U, 16 floats a pair, within 3.5 MiB): past that U streams
+  // from L3 for every band at 16/9 the direct kernel's weight bytes. In the model, one
+  // thread, the layers before it having evicted U, resnet's 3x3 256 -> 256 at 14 (4 MiB of
+  // U) ran 0.87-0.88x as long on the direct path (two runs of 4-6 alternating rounds);
+  // inception's 160 -> 320 and 144 -> 288 at 14 (3.1, 2.5 MiB) were within the host's
+  // noise either way (docs/kernels.md, "Session 20").
   return g.in_channels % 16 == 0 && g.out_channels % 16 == 0 && g.in_channels * g.out_channels >= 2048 &&
+         g.in_channels * g.out_channels <= kWinogradMaxChannelPairs &&
          g.out[0] % 2 == 0 && g.out[0] >= 2 && (w == 14 || w == 8 || (w > 0 && (w % 28 == 0 || w % 16 == 0)));
 }
 

@@ -43,6 +43,7 @@ struct WinogradConvArgs {
 constexpr int kWinogradTiles = 14;  // tiles per micro-tile (the GEMM's N block)
 constexpr int kWinogradTilesNarrow = 8;  // ... on maps 8 or a multiple of 16 wide
 constexpr int kWinogradBlock = 32;  // output channels per weight block
+constexpr int64_t kWinogradMaxChannelPairs = 57344;  // U within 3.5 MiB (winograd_geometry)
 
 // 2-D, group 1, 3x3, stride 1, dilation 1, pads 1 on every side; input and output channels
 // multiples of 16 (whole vectors, no masks); an even number of output rows, each 14 wide
