@@ -64,8 +64,9 @@ def stop_competitors(procs):
 
 
 def run_threads(threads, models, args, work):
-    braid = pc.braid_server(args.build, threads, args.graph_optimization)
-    ort = pc.ort_server(threads)
+    pin = pc.pin_prefix(args.cpu if args.cpu != "auto" else ("1" if threads == 1 and os.cpu_count() > 1 else None))
+    braid = pc.braid_server(args.build, threads, args.graph_optimization, pin)
+    ort = pc.ort_server(threads, prefix=pin)
     load_start = pc.loadavg()
     configs = [("braid-" + m, braid, (lambda mode: lambda k: "%s.%s" % (k, mode))(m)) for m in args.modes] + \
               [("ort", ort, lambda k: k)]
@@ -118,29 +119,32 @@ def run_threads(threads, models, args, work):
                          "ratio": b["median_ms"] / o["median_ms"], "ratio_corrected": b["median_ms"] / ort_corr,
                          "p99_ratio": b["p99_ms"] / o["p99_ms"], "p99_ratio_corrected": b["p99_ms"] / ort_p99_corr,
                          "ratio_round_range": pc.round_ratio_range(samples[(name, cname)], samples[(name, "ort")]),
+                         "ratio_paired": float(np.median(pc.round_ratios(samples[(name, cname)], samples[(name, "ort")]))),
                          "first_run_ms": first_run[name][cname], "ort_first_run_ms": first_run[name]["ort"]})
     return {"threads": threads, "overhead": overhead, "rows": rows, "iters": iters, "checks": checks,
-            "mismatches": mismatches, "load_start": load_start, "load_per_round": loads, "load_end": pc.loadavg(), "settle": settle,
+            "mismatches": mismatches, "pinned": " ".join(pin[2:]) or "no", "load_start": load_start, "load_per_round": loads, "load_end": pc.loadavg(), "settle": settle,
             "seconds": elapsed}
 
 
 def print_threads(res):
     t = res["threads"]
-    print("\n## %d thread%s (ORT: sequential, intra-op %d)" % (t, "s" if t > 1 else "", t))
+    print("\n## %d thread%s (ORT: sequential, intra-op %d); both pinned to CPU: %s" % (
+        t, "s" if t > 1 else "", t, res["pinned"]))
     print("load average (1 min) at start %.2f, per round %s, at end %.2f; %.0f s" % (
         res["load_start"][0], " ".join("%.1f" % x for x in res["load_per_round"]), res["load_end"][0], res["seconds"]))
     print("waited after a block for the server to go idle (median): %s" % res["settle"])
     ov = res["overhead"]
     print("Identity(1x1000): Braid %.4f ms, ORT via Node %.4f ms (subtracted from ORT for 'corr')" % (
         ov["braid_identity_ms"], ov["ort_identity_ms"]))
-    w = [12, 17, 6, 9, 9, 9, 9, 7, 7, 7, 11]
+    w = [12, 17, 6, 9, 9, 9, 9, 7, 7, 7, 11, 7]
     print(pc_row(["model", "Braid mode", "runs", "Braid p50", "Braid p99", "ORT p50", "ORT p99", "p50 raw",
-                  "p50 corr", "p99 raw", "round range"], w))
+                  "p50 corr", "p99 raw", "round range", "paired"], w))
     for r in res["rows"]:
         print(pc_row([r["model"], r["config"].replace("braid-", ""), r["braid"]["runs"],
                       "%.3f" % r["braid"]["median_ms"], "%.3f" % r["braid"]["p99_ms"], "%.3f" % r["ort"]["median_ms"],
                       "%.3f" % r["ort"]["p99_ms"], "%.3f" % r["ratio"], "%.3f" % r["ratio_corrected"],
-                      "%.3f" % r["p99_ratio"], "%.2f-%.2f" % tuple(r["ratio_round_range"])], w))
+                      "%.3f" % r["p99_ratio"], "%.2f-%.2f" % tuple(r["ratio_round_range"]), "%.3f" % r["ratio_paired"]], w))
+    print("paired: the median over rounds of each round's Braid / ORT p50 (raw), blocks run back to back")
 
 
 def pc_row(cols, widths):
@@ -162,6 +166,8 @@ def main():
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--work", default=None, help="where the input files go (default: a temp dir)")
     ap.add_argument("--json", default=None)
+    ap.add_argument("--cpu", default="auto", help="pin both servers to these CPUs (taskset list, e.g. 1 or 0,1); "
+                    "auto: CPU 1 for one thread, none for more; none")
     ap.add_argument("--competitor", default="none", help="none | cpu:K | bursty:K:ON_MS:OFF_MS during the timed rounds")
     args = ap.parse_args()
     args.modes = args.modes.split(",")

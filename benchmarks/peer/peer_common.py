@@ -160,11 +160,18 @@ class Server:
                 self.proc.wait()
 
 
-def braid_server(build_dir, threads, graph_optimization="basic"):
+def braid_server(build_dir, threads, graph_optimization="basic", prefix=()):
+    """Braid's timing server; `prefix` goes before it (e.g. taskset -c 1)."""
     exe = os.path.join(build_dir, "benchmarks", "braid-bench")
     if not os.path.exists(exe):
         sys.exit("missing %s: cmake --build %s --target braid-bench braid_models" % (exe, build_dir))
-    return Server("braid", [exe, "--serve", "--threads", str(threads), "--graph-optimization", graph_optimization])
+    return Server("braid", list(prefix) + [exe, "--serve", "--threads", str(threads), "--graph-optimization",
+                                           graph_optimization])
+
+
+def pin_prefix(cpus):
+    """taskset's argv for a CPU list ('1', '0,1'), or () for none."""
+    return () if cpus in (None, "", "none") else ("taskset", "-c", str(cpus))
 
 
 def ort_server(threads, extra_args=(), prefix=()):
@@ -220,9 +227,14 @@ def summarize(rounds_ms):
             "round_medians_ms": [float(np.median(x)) for x in rounds_ms]}
 
 
+def round_ratios(a_rounds, b_rounds):
+    """median(a) / median(b) of every round: each compares two blocks run back to back."""
+    return [float(np.median(a) / np.median(b)) for a, b in zip(a_rounds, b_rounds)]
+
+
 def round_ratio_range(a_rounds, b_rounds):
     """Min and max over rounds of median(a) / median(b): the spread of the ratio."""
-    rs = [float(np.median(a) / np.median(b)) for a, b in zip(a_rounds, b_rounds)]
+    rs = round_ratios(a_rounds, b_rounds)
     return [min(rs), max(rs)]
 
 
