@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The ONNX Runtime comparisons in benchmarks/peer (e2e_compare, op_compare,
+# The ONNX Runtime comparisons in benchmarks/peer (e2e_compare, op_compare, node_compare,
 # two_models_compare): installs what they need (Debian's python3-numpy and python3-onnx,
 # the onnxruntime-node peer), builds the release tree of scripts/run.sh, then runs the
 # named script on it with the remaining arguments, e.g.
@@ -8,7 +8,7 @@ source "$(dirname "$0")/common.sh"
 name="${1:-}"
 script="$BRAID_ROOT/benchmarks/peer/${name%.py}.py"
 if [ -z "$name" ] || [ ! -f "$script" ] || [ "$name" = peer_common ]; then
-  echo "usage: scripts/peer.sh e2e_compare|op_compare|two_models_compare [ARGS...]" >&2
+  echo "usage: scripts/peer.sh e2e_compare|op_compare|node_compare|two_models_compare [ARGS...]" >&2
   exit 2
 fi
 shift

@@ -6,9 +6,10 @@ activations as the layers before it left the caches) is compared, not the layer 
 op_compare.py does. Op-level comparisons also charge ORT the NCHWc reorders around a lone
 convolution, which in a model happen once at its edges.
 
-Braid runs sequential mode (`--threads N` lets its kernels use N threads); ORT
-executionMode sequential, intraOpNumThreads N, graph optimization 'all'. With one thread
-both processes are pinned to the same CPU (--cpu). Each round runs one block of each
+One thread: Braid's sequential mode (which runs every node on one thread whatever its
+thread count; its static and adaptive modes overlap nodes, so their node times do not
+add up to a request) against ORT executionMode sequential, intraOpNumThreads 1, graph
+optimization 'all', both processes pinned to the same CPU (--cpu). Each round runs one block of each
 (`--runs` measured runs after one unmeasured); a node's figure is the median over the
 rounds of its median within a block.
 
@@ -86,10 +87,10 @@ def ort_blocks(profile_path, runs):
     return blocks, info
 
 
-def braid_block(build, model, threads, runs, cpu, json_path):
+def braid_block(build, model, runs, cpu, json_path):
     exe = os.path.join(build, "benchmarks", "braid-bench")
     cmd = ([] if cpu is None else ["taskset", "-c", str(cpu)]) + [
-        exe, model, "--mode", "sequential", "--threads", str(threads), "--iterations", str(runs), "--warmup", "1",
+        exe, model, "--mode", "sequential", "--threads", "1", "--iterations", str(runs), "--warmup", "1",
         "--profile", "--cached-ceilings", "--no-progress", "--json", json_path]
     subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
     r = json.load(open(json_path))["results"][0]
@@ -104,7 +105,7 @@ def compare(args, model_name, work):
     prof_dir = os.path.join(work, model_name + "_prof")
     os.makedirs(prof_dir, exist_ok=True)
     pin = [] if args.cpu is None else ["taskset", "-c", str(args.cpu)]
-    ort = pc.ort_server(args.threads, ["--profile", prof_dir], pin)
+    ort = pc.ort_server(1, ["--profile", prof_dir], pin)
     braid_rounds, braid_p50 = [], []
     try:
         ort.load("m", "sequential", in_dir, path)
@@ -115,7 +116,7 @@ def compare(args, model_name, work):
                     ort_ms.append(ort.run("m", 1, args.runs)[3])
                     ort.settle()
                 else:
-                    b, res = braid_block(args.build, path, args.threads, args.runs, args.cpu,
+                    b, res = braid_block(args.build, path, args.runs, args.cpu,
                                          os.path.join(work, "%s_b%d.json" % (model_name, r)))
                     braid_rounds.append(b)
                     braid_p50.append(res["latency_ms"]["p50"] if "latency_ms" in res else None)
@@ -210,21 +211,19 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--build", default=pc.DEFAULT_BUILD)
     ap.add_argument("--models", default="resnet,inception")
-    ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--rounds", type=int, default=6)
     ap.add_argument("--runs", type=int, default=20, help="measured runs per block")
-    ap.add_argument("--cpu", default=None, help="pin both to this CPU (default: 1 with one thread; 'none')")
+    ap.add_argument("--cpu", default=None, help="pin both to this CPU (default: 1 where there are two; 'none')")
     ap.add_argument("--top", type=int, default=15)
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--json", default=None)
     args = ap.parse_args()
     if args.cpu is None:
-        args.cpu = 1 % os.cpu_count() if args.threads == 1 else None
+        args.cpu = 1 % os.cpu_count()
     elif args.cpu == "none":
         args.cpu = None
-    print("# Braid vs ONNX Runtime 1.30, node by node in the model (%d rounds of %d runs, %d thread%s%s)" % (
-        args.rounds, args.runs, args.threads, "" if args.threads == 1 else "s",
-        "" if args.cpu is None else ", both pinned to CPU %s" % args.cpu))
+    print("# Braid vs ONNX Runtime 1.30, node by node in the model (%d rounds of %d runs, 1 thread%s)" % (
+        args.rounds, args.runs, "" if args.cpu is None else ", both pinned to CPU %s" % args.cpu))
     print("command: /usr/bin/python3 " + " ".join(sys.argv))
     print("source: " + pc.source_state(args.build))
     results = []
@@ -234,7 +233,7 @@ def main():
             report(res, args.top)
             results.append(res)
     if args.json:
-        pc.dump_json(args.json, {"command": sys.argv, "threads": args.threads, "rounds": args.rounds,
+        pc.dump_json(args.json, {"command": sys.argv, "threads": 1, "rounds": args.rounds,
                                  "runs": args.runs, "cpu": args.cpu, "results": results})
 
 
