@@ -120,6 +120,7 @@ def run_threads(threads, models, args, work):
                          "p99_ratio": b["p99_ms"] / o["p99_ms"], "p99_ratio_corrected": b["p99_ms"] / ort_p99_corr,
                          "ratio_round_range": pc.round_ratio_range(samples[(name, cname)], samples[(name, "ort")]),
                          "ratio_paired": float(np.median(pc.round_ratios(samples[(name, cname)], samples[(name, "ort")]))),
+                         "ratio_paired_ci90": pc.median_ci(pc.round_ratios(samples[(name, cname)], samples[(name, "ort")])),
                          "first_run_ms": first_run[name][cname], "ort_first_run_ms": first_run[name]["ort"]})
     return {"threads": threads, "overhead": overhead, "rows": rows, "iters": iters, "checks": checks,
             "mismatches": mismatches, "pinned": " ".join(pin[2:]) or "no", "load_start": load_start, "load_per_round": loads, "load_end": pc.loadavg(), "settle": settle,
@@ -136,15 +137,17 @@ def print_threads(res):
     ov = res["overhead"]
     print("Identity(1x1000): Braid %.4f ms, ORT via Node %.4f ms (subtracted from ORT for 'corr')" % (
         ov["braid_identity_ms"], ov["ort_identity_ms"]))
-    w = [12, 17, 6, 9, 9, 9, 9, 7, 7, 7, 11, 7]
+    w = [12, 17, 6, 9, 9, 9, 9, 7, 7, 7, 11, 7, 11]
     print(pc_row(["model", "Braid mode", "runs", "Braid p50", "Braid p99", "ORT p50", "ORT p99", "p50 raw",
-                  "p50 corr", "p99 raw", "round range", "paired"], w))
+                  "p50 corr", "p99 raw", "round range", "paired", "90% CI"], w))
     for r in res["rows"]:
         print(pc_row([r["model"], r["config"].replace("braid-", ""), r["braid"]["runs"],
                       "%.3f" % r["braid"]["median_ms"], "%.3f" % r["braid"]["p99_ms"], "%.3f" % r["ort"]["median_ms"],
                       "%.3f" % r["ort"]["p99_ms"], "%.3f" % r["ratio"], "%.3f" % r["ratio_corrected"],
-                      "%.3f" % r["p99_ratio"], "%.2f-%.2f" % tuple(r["ratio_round_range"]), "%.3f" % r["ratio_paired"]], w))
-    print("paired: the median over rounds of each round's Braid / ORT p50 (raw), blocks run back to back")
+                      "%.3f" % r["p99_ratio"], "%.2f-%.2f" % tuple(r["ratio_round_range"]), "%.3f" % r["ratio_paired"],
+                      "%.3f-%.3f" % tuple(r["ratio_paired_ci90"])], w))
+    print("paired: the median over rounds of each round's Braid / ORT p50 (raw), blocks run back to back; "
+          "90% CI: of that median, bootstrapped over the rounds")
 
 
 def pc_row(cols, widths):

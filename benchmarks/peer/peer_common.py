@@ -232,6 +232,18 @@ def round_ratios(a_rounds, b_rounds):
     return [float(np.median(a) / np.median(b)) for a, b in zip(a_rounds, b_rounds)]
 
 
+def median_ci(values, level=0.90, resamples=2000, seed=1):
+    """A bootstrap confidence interval of the median of `values` (percentile method, seeded):
+    the rounds are resampled with replacement."""
+    v = np.asarray(values, dtype=float)
+    if v.size < 2:
+        return [float(v[0]), float(v[0])] if v.size else [float("nan"), float("nan")]
+    rng = np.random.default_rng(seed)
+    meds = np.median(v[rng.integers(0, v.size, size=(resamples, v.size))], axis=1)
+    lo = (1.0 - level) / 2.0
+    return [float(np.quantile(meds, lo)), float(np.quantile(meds, 1.0 - lo))]
+
+
 def round_ratio_range(a_rounds, b_rounds):
     """Min and max over rounds of median(a) / median(b): the spread of the ratio."""
     rs = round_ratios(a_rounds, b_rounds)
