@@ -23,6 +23,7 @@ void TraceRecorder::on_subgraph_run(const SubgraphRunEvent& e) noexcept {
   r.subgraph = e.subgraph;
   r.threads = e.threads;
   r.peak_threads = e.peak_threads;
+  r.borrowed_ns = e.borrowed_ns;
   r.chunk = e.chunk;
   const int phase = phase_.load(std::memory_order_relaxed);
   r.tid = this_thread_id();
@@ -155,7 +156,8 @@ void TraceRecorder::write(std::ostream& os, const std::vector<ResourceSample>& t
     j.field("pid", r.phase + 1).field("tid", r.tid);
     j.key("args").begin_object();
     j.field("request", r.request_id).field("subgraph", r.subgraph).field("threads", r.threads)
-        .field("peak_threads", r.peak_threads).field("chunk", r.chunk);
+        .field("peak_threads", r.peak_threads).field("borrowed_ms", static_cast<double>(r.borrowed_ns) / 1e6)
+        .field("chunk", r.chunk);
     j.field("precision", r.precision).field("mode", r.adaptive ? "adaptive" : "static").field("ok", r.ok);
     j.end_object().end_object();
   }

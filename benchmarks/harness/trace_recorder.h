@@ -28,6 +28,7 @@ struct TracedRun {
   uint32_t subgraph = 0;
   int threads = 1;
   int peak_threads = 1;  // with the cores it borrowed (braid::SubgraphRunEvent)
+  int64_t borrowed_ns = 0;  // the borrowed cores' time (braid::SubgraphRunEvent)
   uint64_t chunk = 0;  // the scheduling step that admitted it (0: static mode)
   int phase = -1;  // index into TraceRecorder::phases(); -1 outside any
   int tid = 0;     // OS thread id

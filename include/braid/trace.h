@@ -27,6 +27,10 @@ struct SubgraphRunEvent {
   // The most intra-op threads one of its nodes ran with: `threads` plus the cores it
   // borrowed while nothing else waited for them (adaptive ONNX sessions; else = threads).
   int peak_threads = 1;
+  // The borrowed cores' share of the run: each borrowed thread's time from its loan to its
+  // repayment, summed (0 when nothing was borrowed). With `threads` x (end - start) it is
+  // the core time the subgraph held, so a trace shows which cores idled meanwhile.
+  int64_t borrowed_ns = 0;
   const char* precision = "f32";  // arithmetic it ran in: precision_name() ("f32", "bf16", "int8")
   bool adaptive = false;          // scheduled by the Dispatcher (adaptive) or spawned (static)
   // The scheduling step (chunk) that admitted it: subgraphs of one chunk share the number

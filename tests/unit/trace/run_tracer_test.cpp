@@ -1,7 +1,8 @@
 // RunTracer (braid/trace.h): installed, it hears of every subgraph run exactly once per
 // request in static and adaptive modes, with sane times and the session's plan; sequential
 // mode and uninstalled tracers hear nothing. Asked for node runs, it hears of every node
-// once per request in every mode. Elastic intra-op threads show in peak_threads.
+// once per request in every mode. Elastic intra-op threads show in peak_threads and
+// borrowed_ns.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -218,6 +219,14 @@ TEST(ElasticThreads, ALongBranchLeftAloneBorrowsTheIdleCore) {
     EXPECT_GE(e.peak_threads, e.threads);
     EXPECT_LE(e.peak_threads, 2);  // never past the runtime's threads
     if (e.peak_threads > e.threads) ++borrowed;
+    // The borrowed cores' time: some when a core was borrowed, none otherwise, and never
+    // more than the borrowed cores could hold over the run.
+    if (e.peak_threads > e.threads) {
+      EXPECT_GT(e.borrowed_ns, 0) << "subgraph " << e.subgraph;
+    } else {
+      EXPECT_EQ(e.borrowed_ns, 0) << "subgraph " << e.subgraph;
+    }
+    EXPECT_LE(e.borrowed_ns, (e.peak_threads - e.threads) * (e.end_ns - e.start_ns)) << "subgraph " << e.subgraph;
   }
   // A scheduling race can let one request's long branch start alone (then it is admitted
   // with both threads), but not ten in a row.
@@ -241,6 +250,7 @@ TEST(ElasticThreads, NothingIsLentBeyondTheAvailableCores) {
   for (const SubgraphRunEvent& e : events) {
     EXPECT_EQ(e.threads, 1) << "subgraph " << e.subgraph;
     EXPECT_EQ(e.peak_threads, 1) << "subgraph " << e.subgraph;
+    EXPECT_EQ(e.borrowed_ns, 0) << "subgraph " << e.subgraph;
   }
 }
 
