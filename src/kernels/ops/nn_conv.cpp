@@ -86,6 +86,9 @@ constexpr double kNarrowElasticFlops = 25.0e6;
 // ... one piece per this many flops (4 to 32, at most one per row), as the GEMM's
 // (kElasticPieceFlops in gemm.cpp): a core freed meanwhile waits at most one piece.
 constexpr double kNarrowElasticPieceFlops = 12.5e6;
+// The Winograd path's pieces of output channels share one transformed input of at most
+// this many floats (2 MiB; run_winograd).
+constexpr int64_t kWinogradSharedVFloats = int64_t{1} << 19;
 
 // Output positions per block of materialised patches on the bf16 / int8 path.
 constexpr int64_t kLowpPatchBlock = 256;
@@ -96,6 +99,7 @@ thread_local AlignedFloats t_parity;
 thread_local AlignedFloats t_patches;
 thread_local AlignedFloats t_band;
 thread_local AlignedFloats t_winograd;  // the Winograd path's band, V and M
+thread_local AlignedFloats t_winograd_v;  // a V that pieces of output channels share
 thread_local AlignedFloats t_pool_rows;  // the fused MaxPool's convolution rows
 thread_local AlignedFloats t_conv_full;  // the fused MaxPool's convolution, off the narrow path
 
@@ -624,6 +628,40 @@ class ConvKernel final : public OpKernel {
           ai.co_end = b1 * kWinogradBlock;
           winograd_(ai, 0, tile_rows, scratch.data());
         }
+      });
+      return;
+    }
+    // One thread in adaptive mode, with more blocks of output channels than units of tile
+    // rows (the 14 x 14 layers: 4 units, 6-10 blocks) and a V of the whole map within
+    // 2 MiB (0.6 MiB for inception's 160 -> 320): the input is transformed once, as one
+    // band, then the blocks go as pieces that a core freed meanwhile can take (run_elastic). In units the layer went in 4 pieces of ~100-400 us, and a
+    // core freed after the second never joined it (docs/performance.md, "Session 20").
+    const CoreLender* lender = ctx.max_threads == 1 && g.batch == 1 && blocks > units &&
+                                       winograd_v_floats(a, tile_rows) <= kWinogradSharedVFloats &&
+                                       blocks >= 3 && unit_flops * static_cast<double>(units) >= kNarrowElasticFlops &&
+                                       narrow_elastic_allowed()
+                                   ? current_core_lender()
+                                   : nullptr;
+    if (lender != nullptr && lender->spare(lender->ctx) > 0) {
+      WinogradConvArgs shared = a;
+      shared.x = x;
+      shared.y = y;
+      shared.residual = res;
+      BorrowedScratch v(t_winograd_v, winograd_v_floats(a, tile_rows));
+      {
+        BorrowedScratch scratch(t_winograd, winograd_scratch_floats(a, tile_rows));
+        WinogradConvArgs t = shared;
+        t.v_out = v.data();
+        winograd_(t, 0, tile_rows, scratch.data());
+      }
+      const float* vin = v.data();
+      run_elastic(blocks, *lender, static_cast<int>(blocks - 1), [&](int64_t b) {
+        BorrowedScratch scratch(t_winograd, winograd_scratch_floats(a, tile_rows));
+        WinogradConvArgs p = shared;
+        p.v_in = vin;
+        p.co_begin = b * kWinogradBlock;
+        p.co_end = (b + 1) * kWinogradBlock;
+        winograd_(p, 0, tile_rows, scratch.data());
       });
       return;
     }

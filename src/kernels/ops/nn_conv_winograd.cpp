@@ -70,9 +70,13 @@ int64_t winograd_band_tile_rows(const WinogradConvArgs& a) {
   return rows;
 }
 
+int64_t winograd_v_floats(const WinogradConvArgs& a, int64_t tile_rows) {
+  return 16 * winograd_strips(a, tile_rows) * a.c * 16;  // V[xi][strip][c][16 lanes]
+}
+
 int64_t winograd_scratch_floats(const WinogradConvArgs& a, int64_t tile_rows) {
   const int64_t band = a.c * (2 * tile_rows + 2) * winograd_band_width(a);  // the zero-padded input rows
-  const int64_t v = 16 * winograd_strips(a, tile_rows) * a.c * 16;          // V[xi][strip][c][16 lanes]
+  const int64_t v = winograd_v_floats(a, tile_rows);
   const int64_t m = 16 * kWinogradTiles * kWinogradBlock;                   // one micro-tile's M (at most)
   return (band + 15) / 16 * 16 + v + m;
 }

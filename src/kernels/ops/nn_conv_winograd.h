@@ -36,8 +36,15 @@ struct WinogradConvArgs {
   int64_t c = 0, cout = 0, h = 0, w = 0;  // input and output are h x w (pads 1)
   bool relu = false;
   // The output channels to compute: [co_begin, co_end), block-aligned (multiples of 32),
-  // co_end -1: to cout. Every call transforms the whole input band for them.
+  // co_end -1: to cout. Every call transforms the whole input band for them...
   int64_t co_begin = 0, co_end = -1;
+  // ... unless the transform is shared: then a call covers [ty0, ty1) as one band, and with
+  // `v_out` set (winograd_v_floats(a, ty1 - ty0) of them) it only transforms the input
+  // into it; with `v_in` set it only computes its output channels from that V, so that
+  // calls for different channel blocks (run on different threads) transform the input
+  // once between them. The bits are the same.
+  float* v_out = nullptr;
+  const float* v_in = nullptr;
 };
 
 constexpr int kWinogradTiles = 14;  // tiles per micro-tile (the GEMM's N block)
@@ -79,6 +86,8 @@ inline int64_t winograd_band_width(const WinogradConvArgs& a) {
 }
 // Floats of the scratch that tile rows [ty0, ty1) need (a band at most).
 int64_t winograd_scratch_floats(const WinogradConvArgs& a, int64_t tile_rows);
+// Floats of the transformed input V of `tile_rows` tile rows (WinogradConvArgs::v_out).
+int64_t winograd_v_floats(const WinogradConvArgs& a, int64_t tile_rows);
 
 // Tile rows [ty0, ty1) of one image (output rows 2 ty0 .. 2 ty1 - 1), in bands;
 // `scratch`: winograd_scratch_floats(a, min(band, ty1 - ty0)) floats, 64-byte aligned.

@@ -155,15 +155,12 @@ void output_run(const WinogradConvArgs& a, const float* m, int nv, int kt, int q
   }
 }
 
-// Tile rows [ty0, ty1) of one image, one band.
-void band(const WinogradConvArgs& a, int64_t ty0, int64_t ty1, float* scratch) {
-  const int64_t rows = ty1 - ty0, tw = a.w / 2, wb = winograd_band_width(a);
+// The zero-padded input rows of tile rows [ty0, ty0 + rows) into `in`, then their V.
+void transform_band(const WinogradConvArgs& a, int64_t ty0, int64_t rows, float* in, float* v) {
+  const int64_t tw = a.w / 2, wb = winograd_band_width(a);
   const int kt = winograd_micro_tiles(a);
   const int64_t band_rows = 2 * rows + 2, plane = band_rows * wb;
-  float* in = scratch;
-  float* v = scratch + (a.c * plane + 15) / 16 * 16;
   const int64_t strips = winograd_strips(a, rows);
-  float* m = v + 16 * strips * a.c * 16;
   fill_band(a, ty0, band_rows, wb, in);
 
   // Lane p of column j of a patch row: element 2 p + j of the run's first 32 (one run), or
@@ -189,6 +186,22 @@ void band(const WinogradConvArgs& a, int64_t ty0, int64_t ty1, float* scratch) {
       input_transform(p0, p1, wb, st.split == kt, idx, v + (s * a.c + c) * 16, xi_stride);
     }
   }
+}
+
+// Tile rows [ty0, ty1) of one image, one band.
+void band(const WinogradConvArgs& a, int64_t ty0, int64_t ty1, float* scratch) {
+  const int64_t rows = ty1 - ty0, tw = a.w / 2, wb = winograd_band_width(a);
+  const int kt = winograd_micro_tiles(a);
+  const int64_t plane = (2 * rows + 2) * wb;
+  float* in = scratch;
+  const int64_t strips = winograd_strips(a, rows);
+  const int64_t xi_stride = strips * a.c * 16;  // V[xi][strip][c][16]
+  // V in the scratch after the band, or shared (v_in: already transformed; v_out: to fill).
+  float* local_v = scratch + (a.c * plane + 15) / 16 * 16;
+  const float* v = a.v_in ? a.v_in : a.v_out ? a.v_out : local_v;
+  float* m = local_v + 16 * strips * a.c * 16;
+  if (!a.v_in) transform_band(a, ty0, rows, in, a.v_out ? a.v_out : local_v);
+  if (a.v_out) return;
 
   const int64_t co_end = a.co_end < 0 ? a.cout : std::min(a.co_end, a.cout);
   for (int64_t co = a.co_begin; co < co_end; co += kWinogradBlock) {
@@ -224,6 +237,7 @@ void band(const WinogradConvArgs& a, int64_t ty0, int64_t ty1, float* scratch) {
 }  // namespace
 
 void winograd_conv_avx512(const WinogradConvArgs& a, int64_t ty0, int64_t ty1, float* scratch) {
+  if (a.v_out || a.v_in) return band(a, ty0, ty1, scratch);  // a shared V: one band
   const int64_t step = winograd_band_tile_rows(a);
   for (int64_t t = ty0; t < ty1; t += step) band(a, t, std::min(ty1, t + step), scratch);
 }

@@ -791,10 +791,14 @@ TEST(Conv, NarrowKernelInElasticPiecesIsBitwiseEqualToOneThread) {
 
 TEST(Conv, WinogradInElasticPiecesIsBitwiseEqualToOneThread) {
   // 3x3 128 -> 128 at 28 x 28 (103 MFLOP of products) and 64 -> 96 at 14 x 14 (pairs of
-  // tile rows), on the Winograd path.
+  // tile rows), on the Winograd path, in pieces of tile rows; 160 -> 320 and 96 -> 208 at
+  // 14 x 14 (10 and 7 blocks of output channels, the last 16 wide, against 4 units of tile
+  // rows) in pieces of output channels sharing one transformed input.
   if (!cpu_features().has_avx512() || !cpu_features().fma) GTEST_SKIP() << "no Winograd kernel here";
   check_elastic_pieces(128, 128, 28, 62);
   check_elastic_pieces(256, 96, 14, 63);
+  check_elastic_pieces(160, 320, 14, 64);
+  check_elastic_pieces(96, 208, 14, 65);
 }
 
 TEST(Conv, RejectsBadInput) {
