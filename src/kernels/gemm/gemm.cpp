@@ -326,9 +326,18 @@ void Gemm::run(const GemmArgs& g, int max_threads) const {
   // No core to lend (a competitor holds the other one): one piece, as without a lender.
   if (lender != nullptr && lender->spare(lender->ctx) <= 0) lender = nullptr;
   int64_t tm = 1, tn = 1;
+  bool share_a = false;  // a per-call A packed once by this thread, the pieces along N
   if (lender != nullptr) {
     const int64_t pieces = std::clamp<int64_t>(static_cast<int64_t>(flops / kElasticPieceFlops), 4, 16);
-    if (a_per_call) tm = std::min(pieces, pm);        // along M only
+    // Few rows (the transposed 7 x 7 convolutions: 49 positions, 4 panels) would make 4
+    // pieces or fewer, and a core freed after the second could not join: A is packed once
+    // instead (as the threads share it below), and at least 8 pieces go along the
+    // prepacked B (each reads the shared A again, from L2).
+    const int64_t along_n = std::min(pn, std::max<int64_t>(pieces, 8));
+    if (a_per_call && !b_per_call && g.m * g.k >= kSharedPackAFloats && along_n > pm) {
+      tn = along_n;
+      share_a = true;
+    } else if (a_per_call) tm = std::min(pieces, pm);  // along M only
     else if (b_per_call) tn = std::min(pieces, pn);   // along N only
     else split_rectangles(g, arch, pm, pn, pieces, tm, tn);
     if (tm * tn < 3) {  // nothing left to share after the first piece
@@ -344,18 +353,23 @@ void Gemm::run(const GemmArgs& g, int max_threads) const {
   // convolutions' patches): the threads pack a share of its panels each, in the layout of
   // a prepacked A, then all compute from it. The same packers and K blocks: the same bits.
   std::optional<BorrowedScratch> shared;
-  if (lender == nullptr && tm == 1 && tn > 1 && g.a_source != nullptr && g.m * g.k >= kSharedPackAFloats) {
+  if (share_a || (lender == nullptr && tm == 1 && tn > 1 && g.a_source != nullptr && g.m * g.k >= kSharedPackAFloats)) {
     shared.emplace(t_shared_a, g.m * g.k);
     float* dst = shared->data();
     const int64_t kb = k_block(kc_max_of(arch, g.kc), g.k);
-    parallel_for_range(pm, 1, static_cast<int>(chunks), [&](int64_t p0, int64_t p1) {
+    auto pack = [&](int64_t p0, int64_t p1) {
       const int64_t r0 = p0 * arch.mr, rows = std::min(g.m, p1 * arch.mr) - r0;
       for (int64_t pc = 0; pc < g.k; pc += kb) {
         const int64_t kc = std::min(kb, g.k - pc);
         float* d = dst + pc * g.m + r0 * kc;
-        g.a_source->pack(g.a_source->ctx, r0, rows, pc, kc, arch.mr, d);
+        if (g.a_source)
+          g.a_source->pack(g.a_source->ctx, r0, rows, pc, kc, arch.mr, d);
+        else
+          arch.pack_a(g.trans_a, a_at(g, r0, pc), g.lda, rows, kc, d);
       }
-    });
+    };
+    if (share_a) pack(0, pm);
+    else parallel_for_range(pm, 1, static_cast<int>(chunks), pack);
     packed_a = dst;
   }
   auto body = [&](int64_t begin, int64_t end) {

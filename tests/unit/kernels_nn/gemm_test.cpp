@@ -351,14 +351,17 @@ TEST_P(GemmIsaTest, MultiThreadResultsAreBitwiseEqualToSingleThread) {
 
 // Adaptive mode: a one-thread GEMM with a CoreLender goes in pieces that borrowed cores
 // take (run_elastic), cut only across a prepacked operand (a piece packs its own part of
-// a per-call one). The pieces must give the bits of the GEMM in one piece, whoever ran
-// them; the lender must have been asked where pieces are due (else none were made) and
+// a per-call one, unless A has too few panels and is packed once). The pieces must give
+// the bits of the GEMM in one piece, whoever ran them; the lender must have been asked
+// where pieces are due (else none were made) and
 // never where both operands are packed per call or the GEMM is small.
 TEST_P(GemmIsaTest, ElasticPiecesAreBitwiseEqualToOneThread) {
   tbb::task_arena arena(3);
   uint32_t seed = 900;
-  // Many N panels, few N panels (pieces along M), both, and a GEMM too small to split.
-  const Problem problems[] = {{64, 3136, 576}, {600, 60, 400}, {257, 300, 513}, {16, 200, 64}};
+  // Many N panels, few N panels (pieces along M), both, a GEMM too small to split, and
+  // few M panels with B prepacked (a transposed 7 x 7 convolution's shape: A packed once,
+  // the pieces along N).
+  const Problem problems[] = {{64, 3136, 576}, {600, 60, 400}, {257, 300, 513}, {16, 200, 64}, {49, 384, 1728}};
   for (const Problem& base : problems) {
     for (Mode mode : {Mode::kPlain, Mode::kPackedA, Mode::kPackedB}) {
       Problem p = base;
