@@ -639,8 +639,9 @@ class ConvKernel final : public OpKernel {
     // One thread in adaptive mode, with more blocks of output channels than units of tile
     // rows (the 14 x 14 layers: 4 units, 6-10 blocks) and a V of the whole map within
     // 2 MiB (0.6 MiB for inception's 160 -> 320): the input is transformed once, as one
-    // band, then the blocks go as pieces that a core freed meanwhile can take (run_elastic). In units the layer went in 4 pieces of ~100-400 us, and a
-    // core freed after the second never joined it (docs/performance.md, "Session 20").
+    // band, then the blocks go as pieces that a core freed meanwhile can take
+    // (run_elastic). In units the layer went in 4 pieces of ~100-400 us, and a core freed
+    // after the second never joined it (docs/performance.md, "Session 20").
     const CoreLender* lender = ctx.max_threads == 1 && g.batch == 1 && blocks > units &&
                                        winograd_v_floats(a, tile_rows) <= kWinogradSharedVFloats &&
                                        blocks >= 3 && unit_flops * static_cast<double>(units) >= kNarrowElasticFlops &&
