@@ -134,7 +134,7 @@ void record_run(FlowRequest* r, uint32_t unit, const Job& job, int threads, doub
                                       r->dsdg->model_ns(unit, Precision::kF32, threads) * 1e-9);
 }
 
-void trace_run(const FlowRequest* r, uint32_t unit, uint64_t chunk, int threads, const UnitLoan& loan,
+void trace_run(const FlowRequest* r, uint32_t unit, uint64_t chunk, int threads, int peak_threads, double borrowed_ns,
                std::chrono::steady_clock::time_point start, std::chrono::steady_clock::time_point end, bool ok) {
   SubgraphRunEvent e;
   e.chunk = chunk;
@@ -142,8 +142,8 @@ void trace_run(const FlowRequest* r, uint32_t unit, uint64_t chunk, int threads,
   e.plan = r->dsdg;
   e.subgraph = unit;
   e.threads = threads;
-  e.peak_threads = std::max(threads, loan.peak_threads);
-  e.borrowed_ns = static_cast<int64_t>(loan.thread_ns);
+  e.peak_threads = peak_threads;
+  e.borrowed_ns = static_cast<int64_t>(borrowed_ns);
   e.precision = precision_name(r->body->precision_of(unit));
   e.adaptive = !r->static_mode;
   e.ok = ok;
@@ -180,7 +180,7 @@ void run_job(Job* job, int threads) {
     const auto end = timed ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
     const UnitLoan loan = r->body->loan(unit);
     const int peak = std::max(threads, loan.peak_threads);
-    if (r->tracer) trace_run(r, unit, job->chunk, threads, loan, start, end, st.ok());
+    if (r->tracer) trace_run(r, unit, job->chunk, threads, peak, loan.thread_ns, start, end, st.ok());
     if (!st.ok()) {
       r->fail(std::move(st));
     } else if (measure) {

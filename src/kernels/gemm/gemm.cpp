@@ -343,6 +343,7 @@ void Gemm::run(const GemmArgs& g, int max_threads) const {
     if (tm * tn < 3) {  // nothing left to share after the first piece
       lender = nullptr;
       tm = tn = 1;
+      share_a = false;
     }
   }
   if (lender == nullptr) split_rectangles(g, arch, pm, pn, threads, tm, tn);
