@@ -285,8 +285,6 @@ def test_trace(args):
         check(0 < len(node_rows) <= 10, "%s: %d node rows" % (label, len(node_rows)))
         means = [float(r[1]) for r in node_rows]
         check(means == sorted(means, reverse=True), "%s: nodes not slowest first: %r" % (label, means))
-        if label.endswith("sequential"):  # one thread runs the nodes one after the other
-            check(float(node_ms) <= 1.5 * float(p50) + 0.05, "%s: nodes %s ms in a %s ms request" % (label, node_ms, p50))
     # The same tables in --json, every node listed.
     report = load_json(profile_json)
     schema = load_json(os.path.join(args.source_dir, "docs/braid-bench-report.schema.json"))
@@ -299,6 +297,13 @@ def test_trace(args):
         check(abs(total - p["node_ms_per_request"]) <= 1e-6 * total + 1e-9, "%s: nodes add up to %r, not %r"
               % (r["mode"], total, p["node_ms_per_request"]))
         check(sum(o["nodes"] for o in p["ops"]) == len(p["nodes"]), "%s: ops' node counts" % r["mode"])
+        if r["mode"] == "sequential":
+            # One thread runs the nodes one after the other inside each request, so over the
+            # same requests their mean total stays within the mean latency (a mean against a
+            # mean: one preempted request moves both; against the p50 it failed in CI).
+            mean = r["latency_ms"]["mean"]
+            check(p["node_ms_per_request"] <= mean * 1.001 + 0.005, "sequential: nodes %r ms in a mean %r ms request"
+                  % (p["node_ms_per_request"], mean))
         check(all(n["runs"] == ITERATIONS for n in p["nodes"]), "%s: a node ran %r times" % (
             r["mode"], sorted({n["runs"] for n in p["nodes"]})))
     run_bench(args, ["--profile", "--compare", "ort"], expect_rc=2)
