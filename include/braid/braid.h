@@ -3,6 +3,7 @@
 
 #include "braid/custom_op.h"
 #include "braid/host_graph.h"
+#include "braid/log.h"
 #include "braid/options.h"
 #include "braid/precision.h"
 #include "braid/resource.h"

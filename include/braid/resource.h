@@ -180,7 +180,7 @@ struct ResourceMonitorOptions {
 
 // Samples the machine on its own thread and publishes a ResourceVector every period.
 // Readers never block and never see a half-written vector. Nothing throws out of it:
-// a missing or unreadable source is logged once through spdlog and marked absent.
+// a missing or unreadable source is logged once (braid/log.h) and marked absent.
 class ResourceMonitor {
  public:
   using Options = ResourceMonitorOptions;

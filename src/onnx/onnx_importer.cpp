@@ -7,7 +7,7 @@
 #include <onnx/checker.h>
 #include <onnx/onnx_pb.h>
 #include <onnx/shape_inference/implementation.h>
-#include <spdlog/spdlog.h>
+#include "core/log.h"
 
 #include "onnx/tensor_proto.h"
 
@@ -273,7 +273,7 @@ Result<Graph> import_onnx_model(const void* data, size_t size, const std::string
     onnx::ShapeInferenceOptions options(/*check_type=*/false, /*strict=*/0, /*data_prop=*/false);
     onnx::shape_inference::InferShapes(model, onnx::OpSchemaRegistry::Instance(), options);
   } catch (const std::exception& e) {
-    spdlog::warn("{}: onnx shape inference failed ({}); shapes resolve at run time", imp.model_name, e.what());
+    log_warn("{}: onnx shape inference failed ({}); shapes resolve at run time", imp.model_name, e.what());
   }
   BRAID_RETURN_IF_ERROR(imp.build(model));
   return std::move(imp.graph);

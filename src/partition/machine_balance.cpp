@@ -15,7 +15,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include <spdlog/spdlog.h>
+#include "core/log.h"
 #include <tbb/flow_graph.h>
 #include <tbb/task_arena.h>
 #include <tbb/task_group.h>
@@ -276,7 +276,7 @@ double measure_dispatch_overhead_ns() {
     if (const char* env = std::getenv("BRAID_DISPATCH_OVERHEAD_NS"); env != nullptr && env[0] != '\0') {
       double v = 0;
       if (parse_positive(env, v)) return v;
-      spdlog::warn("BRAID_DISPATCH_OVERHEAD_NS='{}' is not a positive number; measuring instead", env);
+      log_warn("BRAID_DISPATCH_OVERHEAD_NS='{}' is not a positive number; measuring instead", env);
     }
     const std::string path = dispatch_cache_path();
     const std::string machine = machine_key();
@@ -285,7 +285,7 @@ double measure_dispatch_overhead_ns() {
     }
     const DispatchProbe p = run_dispatch_probe();
     if (p.contended)
-      spdlog::info("dispatch probe: the machine was busy ({} of {} cross-thread round trips waited for a CPU); "
+      log_info("dispatch probe: the machine was busy ({} of {} cross-thread round trips waited for a CPU); "
                    "charging the same-thread hand-off ({} ns) this time, not caching",
                    p.contended_round_trips, p.contended_round_trips + p.clean_round_trips, p.overhead_ns());
     else if (!path.empty())
@@ -302,7 +302,7 @@ const MachineBalance& machine_balance() {
     if (const char* env = std::getenv("BRAID_MACHINE_BALANCE"); env != nullptr && env[0] != '\0') {
       Result<MachineBalance> parsed = parse_machine_balance(env, cores);
       if (parsed.ok()) m = *parsed;
-      else spdlog::warn("BRAID_MACHINE_BALANCE: {}; using the calibration", parsed.status().message());
+      else log_warn("BRAID_MACHINE_BALANCE: {}; using the calibration", parsed.status().message());
     }
     if (m.source != "env") {
       ReportOnce reports;
@@ -314,7 +314,7 @@ const MachineBalance& machine_balance() {
         m.gbps_one_core = cal->bandwidth_gbps_one_core > 0 ? cal->bandwidth_gbps_one_core : cal->bandwidth_gbps;
         m.source = "calibration";
       } else {
-        spdlog::warn("machine balance: no calibration ({}); using nominal peaks",
+        log_warn("machine balance: no calibration ({}); using nominal peaks",
                      cal.ok() ? std::string("zero peaks") : cal.status().message());
       }
     }

@@ -1,6 +1,6 @@
 #include "resource/report_once.h"
 
-#include <spdlog/spdlog.h>
+#include "core/log.h"
 
 #include <algorithm>
 
@@ -10,7 +10,7 @@ void ReportOnce::failed(std::string_view key, const Status& status) {
   if (in_outage(key)) return;
   down_.emplace_back(key);
   ++reports_;
-  spdlog::warn("resource monitor: {} unavailable: {}", key, status.to_string());
+  log_warn("resource monitor: {} unavailable: {}", key, status.to_string());
 }
 
 void ReportOnce::recovered(std::string_view key) {
@@ -18,7 +18,7 @@ void ReportOnce::recovered(std::string_view key) {
   auto it = std::find(down_.begin(), down_.end(), key);
   if (it == down_.end()) return;
   down_.erase(it);
-  spdlog::info("resource monitor: {} available again", key);
+  log_info("resource monitor: {} available again", key);
 }
 
 bool ReportOnce::in_outage(std::string_view key) const {

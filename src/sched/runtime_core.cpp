@@ -3,7 +3,7 @@
 #include <cstdlib>
 #include <cstring>
 
-#include <spdlog/spdlog.h>
+#include "core/log.h"
 
 #include "braid/runtime.h"
 #include "session/session_impl.h"
@@ -15,7 +15,7 @@ RuntimeCore::RuntimeCore(RuntimeConfig config, std::unique_ptr<ResourceMonitor> 
   int threads = config.threads > 0 ? config.threads : available_cpu_count();
   if (monitor_ && config.start_monitor && !monitor_->running()) {
     Status st = monitor_->start();
-    if (!st.ok()) spdlog::warn("braid: resource monitor did not start ({}); assuming all cores free", st.message());
+    if (!st.ok()) log_warn("resource monitor did not start ({}); assuming all cores free", st.message());
   }
   dispatcher_ = std::make_unique<Dispatcher>(threads, monitor_.get(), config.planner, config.memory_budget);
 }

@@ -9,7 +9,7 @@
 #include <optional>
 #include <thread>
 
-#include <spdlog/spdlog.h>
+#include "core/log.h"
 
 #include "onnx/onnx_importer.h"
 #include "opt/graph_optimizer.h"
@@ -69,7 +69,7 @@ Result<std::unique_ptr<Session::Impl>> make_session_impl(Graph graph, std::strin
   if (options.graph_optimization != GraphOptimization::kNone) {
     // A failed rewrite leaves the graph as imported: fusion is an optimisation only.
     Status st = optimize_graph(graph, GraphOptimizationOptions{});
-    if (!st.ok()) spdlog::warn("{}: graph optimisation skipped: {}", model_name, st.message());
+    if (!st.ok()) log_warn("{}: graph optimisation skipped: {}", model_name, st.message());
   }
   auto impl = std::make_unique<Session::Impl>();
   impl->model_name = std::move(model_name);
@@ -98,7 +98,7 @@ Result<std::unique_ptr<Session::Impl>> make_session_impl(Graph graph, std::strin
   if (partition.ok()) {
     impl->partition = std::move(partition).value();
   } else {
-    spdlog::warn("{}: partitioning failed ({}); one subgraph per node", impl->model_name,
+    log_warn("{}: partitioning failed ({}); one subgraph per node", impl->model_name,
                  partition.status().message());
     impl->partition = per_node_partition(impl->graph);
   }
@@ -185,7 +185,7 @@ void Session::Impl::track_input_shapes(const std::vector<Tensor>& values) const 
   for (detail::ValueId v : graph.inputs) shapes.emplace_back(graph.values[v].name, values[v].shape());
   auto bindings = detail::bind_input_shapes(graph, shapes);
   Status st = bindings.ok() ? dsdg->reestimate(graph, bindings.value()) : bindings.status();
-  if (!st.ok()) spdlog::warn("{}: cost re-estimate for new input shapes failed: {}", model_name, st.message());
+  if (!st.ok()) detail::log_warn("{}: cost re-estimate for new input shapes failed: {}", model_name, st.message());
   if (bindings.ok())
     arena->set_plan(std::make_shared<const detail::MemoryPlan>(detail::MemoryPlan::build(
         graph, plan, detail::resolve_shapes(graph, bindings.value()), detail::MemoryPlan::Liveness::kDag)));

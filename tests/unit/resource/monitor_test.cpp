@@ -3,17 +3,18 @@
 #include "braid/resource.h"
 
 #include <gtest/gtest.h>
-#include <spdlog/sinks/ostream_sink.h>
-#include <spdlog/spdlog.h>
 
 #include <atomic>
 #include <cmath>
+#include <mutex>
 #include <sstream>
 #include <stdexcept>
+#include <string_view>
 #include <thread>
 #include <vector>
 
 #include "braid/fake_resource_source.h"
+#include "braid/log.h"
 #include "resource_test_util.h"
 
 namespace braid {
@@ -37,15 +38,20 @@ ResourceVector scripted(double cores_available, int64_t memory = -1) {
   return v;
 }
 
-// Captures spdlog output for the duration of a test.
+// Captures Braid's log messages (braid/log.h) for the duration of a test.
 class LogCapture {
  public:
-  LogCapture() : previous_(spdlog::default_logger()) {
-    auto sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(out_);
-    spdlog::set_default_logger(std::make_shared<spdlog::logger>("capture", sink));
+  LogCapture() {
+    set_log_handler([this](LogLevel, std::string_view message) {
+      std::lock_guard<std::mutex> lock(mu_);
+      out_ << message << "\n";
+    });
   }
-  ~LogCapture() { spdlog::set_default_logger(previous_); }
-  std::string text() const { return out_.str(); }
+  ~LogCapture() { set_log_handler(nullptr); }
+  std::string text() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return out_.str();
+  }
   int count(const std::string& needle) const {
     const std::string t = text();
     int n = 0;
@@ -54,8 +60,8 @@ class LogCapture {
   }
 
  private:
+  mutable std::mutex mu_;
   std::ostringstream out_;
-  std::shared_ptr<spdlog::logger> previous_;
 };
 
 TEST(ResourceMonitor, PlaysAFakeTimelineStepByStep) {
