@@ -55,7 +55,7 @@ struct SubgraphProfile {
   bool compute_bound = false;  // against the machine's balance point
   double predicted_ms = 0;     // on one thread
   double measured_ms = -1;     // EWMA of its runs on one thread; -1 before any
-  uint64_t runs = 0;           // measured runs at any thread count
+  uint64_t runs = 0;           // measured runs at any thread count (the first run, cold, is not)
   double upward_rank_ms = 0;   // predicted time from its start to the end of the graph
 };
 

@@ -69,6 +69,7 @@ struct Dsdg::Node {
   std::atomic<bool> compute_bound{false};
   std::atomic<double> rank{0};
   std::atomic<double> observed_bytes{0};
+  std::atomic<uint32_t> ran{0};  // bit p: s has run at precision p (first_run)
   int kernels = 1;  // nodes in the subgraph (fixed)
 };
 
@@ -166,6 +167,15 @@ void Dsdg::record(SubgraphId s, Precision p, int threads, double measured_ns, do
     ewma_update(cal.ns_per_byte, nullptr, k, measured_ns / c.bytes(), options_);
   }
   if ((records_.fetch_add(1, std::memory_order_relaxed) + 1) % rank_refresh_ == 0) recompute_ranks();
+}
+
+bool Dsdg::first_run(SubgraphId s, Precision p) noexcept {
+  if (s >= size()) return false;
+  const uint32_t bit = 1u << static_cast<uint32_t>(p);
+  std::atomic<uint32_t>& ran = nodes_[s].ran;
+  // A load first: after the first run, no write to a line every request's runs read.
+  if ((ran.load(std::memory_order_relaxed) & bit) != 0) return false;
+  return (ran.fetch_or(bit, std::memory_order_relaxed) & bit) == 0;
 }
 
 double Dsdg::measured_ns(SubgraphId s, Precision p, int threads) const noexcept {

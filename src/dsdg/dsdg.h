@@ -90,6 +90,12 @@ class Dsdg {
   // Feeds one measured run of `s` at precision `p` on `threads` threads. `bytes` (when
   // > 0) is the data it actually moved. Lock-free: CAS loops on the slot. Thread-safe.
   void record(SubgraphId s, Precision p, int threads, double measured_ns, double bytes = 0) noexcept;
+  // True exactly once per (s, p): for the caller that ran s at p first (the executor asks
+  // after every adaptive and static run; sequential runs bypass it). That run is cold
+  // (activation pages touched for the first time, weights and scratch not yet in any
+  // cache) and is not fed to record(): one such sample in a thread bucket the planner
+  // then stops choosing (it looks slow) would stay its measurement for good. Thread-safe.
+  bool first_run(SubgraphId s, Precision p) noexcept;
   // The predicted time: the slot's EWMA when measured; else another thread bucket's EWMA
   // scaled by the model's thread scaling; else the model scaled by the calibrated
   // ns-per-FLOP / ns-per-byte of (p, bucket); else the uncalibrated model. Thread-safe.

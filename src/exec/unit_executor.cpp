@@ -122,10 +122,12 @@ Status run_unit(FlowRequest* r, uint32_t unit, int threads) {
 constexpr double kMinBandwidthReportBytes = 1 << 20;
 
 // Feeds one measured run of `unit` back to the DSDG and, for a memory-bound subgraph, its
-// achieved vs predicted time to the monitor.
+// achieved vs predicted time to the monitor; not the unit's first run at its precision
+// (cold, Dsdg::first_run).
 // `threads` are the ones the unit really had: admitted plus, on average, borrowed.
 void record_run(FlowRequest* r, uint32_t unit, const Job& job, int threads, double ns) {
   const Precision p = r->body->precision_of(unit);
+  if (r->dsdg->first_run(unit, p)) return;
   r->dsdg->record(unit, p, threads, ns, job.candidate.bytes);
   ResourceMonitor* monitor = r->dispatcher->monitor();
   // Lowered runs move fewer bytes than the candidate's (f32) estimate: not reported.
@@ -191,6 +193,8 @@ void run_job(Job* job, int threads) {
       record_run(r, unit, *job, had, ns);
       r->service->add(ns * threads + loan.thread_ns,
                       std::chrono::duration_cast<std::chrono::nanoseconds>(end.time_since_epoch()).count());
+    } else {
+      r->dsdg->first_run(unit, r->body->precision_of(unit));  // warm now: the next adaptive run counts
     }
   }
   Dispatcher* d = r->dispatcher;

@@ -117,6 +117,20 @@ TEST(Dsdg, PredictionFallsBackThroughBucketsAndCalibration) {
   EXPECT_EQ(d.observed_count(0), 0u);
 }
 
+TEST(Dsdg, FirstRunIsReportedOncePerSubgraphAndPrecision) {
+  Graph g = diamond();
+  auto plan = partition(g, fine_options());
+  ASSERT_TRUE(plan.ok());
+  Dsdg d(*plan, dsdg_options());
+  EXPECT_TRUE(d.first_run(1, Precision::kF32));
+  EXPECT_FALSE(d.first_run(1, Precision::kF32));
+  EXPECT_TRUE(d.first_run(1, Precision::kBF16));  // lowered weights and kernels: cold again
+  EXPECT_TRUE(d.first_run(2, Precision::kF32));
+  EXPECT_FALSE(d.first_run(1, Precision::kBF16));
+  EXPECT_FALSE(d.first_run(99, Precision::kF32));  // no such subgraph
+  EXPECT_EQ(d.observed_count(1), 0u);              // first_run records nothing itself
+}
+
 TEST(Dsdg, EwmaConvergesToTheMedianOfNoisySamples) {
   Graph g = diamond();
   auto plan = partition(g, fine_options());
