@@ -12,6 +12,18 @@
 #include "core/tsan_annotations.h"
 
 namespace braid::detail {
+namespace {
+
+constexpr double kDefaultCoreGflops = 250.0;
+std::atomic<double> g_core_gflops{kDefaultCoreGflops};
+
+}  // namespace
+
+void set_core_gflops(double gflops) noexcept {
+  g_core_gflops.store(gflops > 0 ? gflops : kDefaultCoreGflops, std::memory_order_relaxed);
+}
+
+double core_gflops() noexcept { return g_core_gflops.load(std::memory_order_relaxed); }
 
 void fork_chunks(int64_t n, int64_t chunks, Callback<int64_t, int64_t> fn) {
   tsan_release(&tsan_tbb_handoff);  // TSan builds only: see core/tsan_annotations.h

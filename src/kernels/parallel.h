@@ -15,6 +15,14 @@
 
 namespace braid::detail {
 
+// One core's f32 FMA peak (GFLOP/s) that the kernels size their grains by: how many flops
+// a thread must get to be worth its fork/join is a time (gemm.cpp: ~8 us of work), so a
+// core half as fast splits at half the flops. 250 (the class of core the constants were
+// measured on) until the runtime's calibration sets it (machine_balance(), at the first
+// session's load). Lock-free.
+void set_core_gflops(double gflops) noexcept;
+double core_gflops() noexcept;
+
 // A callable seen through a plain function pointer and its address (valid for the call).
 template <class... Args>
 struct Callback {

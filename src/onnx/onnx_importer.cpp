@@ -7,8 +7,8 @@
 #include <onnx/checker.h>
 #include <onnx/onnx_pb.h>
 #include <onnx/shape_inference/implementation.h>
-#include "core/log.h"
 
+#include "core/log.h"
 #include "onnx/tensor_proto.h"
 
 // Exported by libonnx 1.12 but not declared in its header: the checker with a context, so

@@ -15,12 +15,13 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "core/log.h"
 #include <tbb/flow_graph.h>
 #include <tbb/task_arena.h>
 #include <tbb/task_group.h>
 
 #include "braid/resource.h"
+#include "core/log.h"
+#include "kernels/parallel.h"
 #include "resource/calibration.h"
 #include "resource/report_once.h"
 #include "session/session_impl.h"
@@ -319,6 +320,7 @@ const MachineBalance& machine_balance() {
       }
     }
     m.dispatch_overhead_ns = measure_dispatch_overhead_ns();
+    set_core_gflops(m.gflops_per_core);  // the kernels' grains follow this core's speed
     return m;
   }();
   return balance;

@@ -1,8 +1,8 @@
 #include "resource/report_once.h"
 
-#include "core/log.h"
-
 #include <algorithm>
+
+#include "core/log.h"
 
 namespace braid::detail {
 

@@ -3,9 +3,8 @@
 #include <cstdlib>
 #include <cstring>
 
-#include "core/log.h"
-
 #include "braid/runtime.h"
+#include "core/log.h"
 #include "session/session_impl.h"
 
 namespace braid::detail {

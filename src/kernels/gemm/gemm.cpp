@@ -35,9 +35,12 @@ bool elastic_allowed() {
   return on;
 }
 
-// Below this many flops per thread a fork/join costs more than it saves (about 8 us of
-// single-core work at 250 GFLOP/s).
-constexpr double kMinFlopsPerThread = 2.0e6;
+// Below this much work per thread (in single-core time at core_gflops()) a fork/join
+// costs more than it saves: 2 MFLOP at 250 GFLOP/s. A fixed 2 MFLOP kept the transformer's
+// 2.1 MFLOP products on one thread on a 115 GFLOP/s core (AMD EPYC, AVX-512 in two
+// halves), 21 us where ORT's two threads took ~14; split, Braid took 13.5-16.
+constexpr double kMinNsPerThread = 8000.0;
+double min_flops_per_thread() noexcept { return kMinNsPerThread * core_gflops(); }
 // ... or below this many bytes of B per thread (a memory-bound GEMV: 512 KiB from DRAM
 // takes ~20 us of one core, about what a fork/join costs when the other thread sleeps).
 constexpr double kMinBBytesPerThread = 512.0 * 1024;
@@ -220,6 +223,17 @@ void run_rect(const GemmArch& arch, const GemmArgs& g, const float* packed_a,
   }
 }
 
+// Gemm::gemm_threads for variant `arch`.
+int64_t thread_count(const GemmArch& arch, int64_t m, int64_t n, int64_t k, int max_threads) {
+  const double flops = 2.0 * static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k);
+  // A skinny GEMM (batch-1 classifier, M = 1) has few flops but streams all of B, usually
+  // from memory: it splits by the bytes of B as well.
+  const double b_bytes = static_cast<double>(k) * static_cast<double>(n) * sizeof(float);
+  const int64_t threads = std::min<int64_t>(
+      max_threads, static_cast<int64_t>(std::max(flops / min_flops_per_thread(), b_bytes / kMinBBytesPerThread)));
+  return std::clamp<int64_t>(threads, 1, ceil_div(m, arch.mr) * ceil_div(n, arch.nr));
+}
+
 }  // namespace
 
 AlignedFloats::AlignedFloats(int64_t n) : size_(n) {
@@ -248,6 +262,10 @@ Gemm::Gemm(const CpuFeatures& features) : arch_(select_arch(features)) {}
 const char* Gemm::isa_name() const { return arch_->name; }
 int Gemm::mr() const { return arch_->mr; }
 int Gemm::nr() const { return arch_->nr; }
+int Gemm::gemm_threads(int64_t m, int64_t n, int64_t k, int max_threads) const {
+  return static_cast<int>(thread_count(*arch_, m, n, k, max_threads));
+}
+
 bool Gemm::direct_b(int64_t m) const { return arch_->direct_b && m % arch_->mr % 2 == 0; }
 
 PackedA Gemm::pack_a(bool trans_a, int64_t m, int64_t k, const float* a, int64_t lda, int64_t kc_max) const {
@@ -304,12 +322,7 @@ void Gemm::run(const GemmArgs& g, int max_threads) const {
   const int64_t pm = ceil_div(g.m, arch.mr);
   const int64_t pn = ceil_div(g.n, arch.nr);
   const double flops = 2.0 * static_cast<double>(g.m) * static_cast<double>(g.n) * static_cast<double>(g.k);
-  // A skinny GEMM (batch-1 classifier, M = 1) has few flops but streams all of B, usually
-  // from memory: it splits by the bytes of B as well.
-  const double b_bytes = static_cast<double>(g.k) * static_cast<double>(g.n) * sizeof(float);
-  int64_t threads = std::min<int64_t>(
-      max_threads, static_cast<int64_t>(std::max(flops / kMinFlopsPerThread, b_bytes / kMinBBytesPerThread)));
-  threads = std::clamp<int64_t>(threads, 1, pm * pn);
+  int64_t threads = thread_count(arch, g.m, g.n, g.k, max_threads);
 
   // Adaptive mode, a long GEMM on one thread: in pieces that cores freed meanwhile (a
   // sibling branch finished) can take; the summation order stays that of one thread.

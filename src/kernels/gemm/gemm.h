@@ -192,6 +192,11 @@ class Gemm {
   PackedA pack_a(bool trans_a, int64_t m, int64_t k, const float* a, int64_t lda, int64_t kc = 0) const;
   PackedB pack_b(bool trans_b, int64_t k, int64_t n, const float* b, int64_t ldb, int64_t kc = 0) const;
 
+  // How many threads run() gives an m x n x k product when it may use `max_threads`:
+  // one per ~8 us of single-core work at core_gflops() (parallel.h), or per 512 KiB of B,
+  // at most one per micro-tile. Thread-safe.
+  int gemm_threads(int64_t m, int64_t n, int64_t k, int max_threads) const;
+
   // Computes one GEMM with at most `max_threads` oneTBB tasks in the current arena (one
   // when the problem is small). Invalid args (null pointers, packed operands of another
   // shape or ISA) are a caller bug: checked by BRAID_DCHECK-style asserts only.

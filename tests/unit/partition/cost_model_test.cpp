@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include "kernels/parallel.h"
 #include "partition/machine_balance.h"
 #include "partition/shape_resolver.h"
 #include "unit/partition/test_graphs.h"
@@ -226,6 +227,7 @@ TEST(MachineBalance, ThisMachineHasPeaksAndOverhead) {
   EXPECT_GT(m.balance(), 0);
   EXPECT_FALSE(m.source.empty());
   EXPECT_EQ(&m, &machine_balance());  // computed once
+  EXPECT_EQ(core_gflops(), m.gflops_per_core);  // the kernels' grains follow this core
 }
 
 }  // namespace
