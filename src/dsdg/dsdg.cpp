@@ -12,6 +12,10 @@ namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
+// A slot is stale after this many samples of its subgraph went to its other slots
+// (predict_ns).
+constexpr uint64_t kStaleRecords = 16;
+
 // One robust EWMA step (count already incremented to `n`): plain mean for the first
 // 1/alpha samples, then EWMA; after the warm-up a sample is clamped to estimate +-
 // outlier_spreads x spread. `spread` may be null (calibration slots: no clamping).
@@ -61,6 +65,7 @@ struct Dsdg::Slot {
   std::atomic<double> ewma{kNaN};
   std::atomic<double> spread{kNaN};
   std::atomic<uint64_t> count{0};
+  std::atomic<uint64_t> stamp{0};  // the subgraph's Node::records at this slot's last sample
 };
 
 struct Dsdg::Node {
@@ -70,6 +75,7 @@ struct Dsdg::Node {
   std::atomic<double> rank{0};
   std::atomic<double> observed_bytes{0};
   std::atomic<uint32_t> ran{0};  // bit p: s has run at precision p (first_run)
+  std::atomic<uint64_t> records{0};  // samples fed to any of its slots
   int kernels = 1;  // nodes in the subgraph (fixed)
 };
 
@@ -154,6 +160,7 @@ void Dsdg::record(SubgraphId s, Precision p, int threads, double measured_ns, do
   Slot& sl = slot(s, p, b);
   const uint64_t n = sl.count.fetch_add(1, std::memory_order_relaxed) + 1;
   ewma_update(sl.ewma, &sl.spread, n, measured_ns, options_);
+  sl.stamp.store(nodes_[s].records.fetch_add(1, std::memory_order_relaxed) + 1, std::memory_order_relaxed);
   if (bytes > 0) nodes_[s].observed_bytes.store(bytes, std::memory_order_relaxed);
   // Calibration of the fallback: compute-bound subgraphs teach ns per FLOP, memory-bound
   // ones ns per byte.
@@ -227,14 +234,35 @@ double Dsdg::calibrated_ns(SubgraphId s, Precision p, int threads) const noexcep
 double Dsdg::predict_ns(SubgraphId s, Precision p, int threads) const noexcept {
   if (s >= size()) return 0;
   const int b = thread_bucket(threads);
-  // 1. Measured at this precision and thread bucket.
+  const double here = model_ns(s, p, threads);
+  // 1. Measured at this precision and thread bucket, unless that sample is stale while
+  //    another bucket is fresh: the planner stops choosing a thread count that looks slow,
+  //    so its slot would never be corrected (one slow sample deciding for good); the
+  //    fresh bucket scaled by the model stands in until the slot is measured again.
   if (const Slot& sl = slot(s, p, b); sl.count.load(std::memory_order_relaxed) > 0) {
     const double v = sl.ewma.load(std::memory_order_relaxed);
+    const uint64_t stamp = sl.stamp.load(std::memory_order_relaxed);
+    if (nodes_[s].records.load(std::memory_order_relaxed) - stamp > kStaleRecords) {
+      const Slot* fresh = nullptr;
+      int fresh_bucket = b;
+      for (int other = 0; other < kThreadBuckets; ++other) {
+        const Slot& o = slot(s, p, other);
+        if (other == b || o.count.load(std::memory_order_relaxed) == 0) continue;
+        if (o.stamp.load(std::memory_order_relaxed) > (fresh ? fresh->stamp.load(std::memory_order_relaxed) : stamp)) {
+          fresh = &o;
+          fresh_bucket = other;
+        }
+      }
+      if (fresh != nullptr) {
+        const double fv = fresh->ewma.load(std::memory_order_relaxed);
+        const double there = model_ns(s, p, bucket_threads(fresh_bucket));
+        if (!std::isnan(fv) && there > 0) return fv * here / there;
+      }
+    }
     if (!std::isnan(v)) return v;
   }
   // 2. Measured at another bucket (nearest first) or, failing that, at f32: scale by the
   //    model's ratio between the two configurations.
-  const double here = model_ns(s, p, threads);
   for (int d = 1; d < kThreadBuckets; ++d) {
     for (int other : {b - d, b + d}) {
       if (other < 0 || other >= kThreadBuckets) continue;

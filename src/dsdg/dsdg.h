@@ -96,7 +96,9 @@ class Dsdg {
   // cache) and is not fed to record(): one such sample in a thread bucket the planner
   // then stops choosing (it looks slow) would stay its measurement for good. Thread-safe.
   bool first_run(SubgraphId s, Precision p) noexcept;
-  // The predicted time: the slot's EWMA when measured; else another thread bucket's EWMA
+  // The predicted time: the slot's EWMA when measured (and not stale: when more than 16
+  // samples of s went to other buckets since its last one, the freshest of those, scaled
+  // by the model's thread scaling); else another thread bucket's EWMA
   // scaled by the model's thread scaling; else the model scaled by the calibrated
   // ns-per-FLOP / ns-per-byte of (p, bucket); else the uncalibrated model. Thread-safe.
   double predict_ns(SubgraphId s, Precision p = Precision::kF32, int threads = 1) const noexcept;

@@ -131,6 +131,30 @@ TEST(Dsdg, FirstRunIsReportedOncePerSubgraphAndPrecision) {
   EXPECT_EQ(d.observed_count(1), 0u);              // first_run records nothing itself
 }
 
+// A slow sample in a bucket the planner then stops choosing must not decide for good
+// (session 21: the ensemble's branches run alone on both threads after one slow
+// one-thread run). After more than 16 samples elsewhere the fresh bucket stands in.
+TEST(Dsdg, AStaleBucketGivesWayToAFreshOne) {
+  Graph g = diamond();
+  auto plan = partition(g, fine_options());
+  ASSERT_TRUE(plan.ok());
+  Dsdg d(*plan, dsdg_options());
+  const double scale = d.model_ns(1, Precision::kF32, 1) / d.model_ns(1, Precision::kF32, 2);
+  d.record(1, Precision::kF32, 1, 20000);
+  for (int i = 0; i < 16; ++i) d.record(1, Precision::kF32, 2, 5000);
+  EXPECT_DOUBLE_EQ(d.predict_ns(1, Precision::kF32, 1), 20000);  // 16 later samples: still its own
+  d.record(1, Precision::kF32, 2, 5000);
+  EXPECT_NEAR(d.predict_ns(1, Precision::kF32, 1), 5000 * scale, 1e-6);  // stale: the fresh bucket
+  EXPECT_DOUBLE_EQ(d.predict_ns(1, Precision::kF32, 2), 5000);
+  EXPECT_DOUBLE_EQ(d.measured_ns(1, Precision::kF32, 1), 20000);  // the slot itself is kept
+  // Measured again, the slot is its own answer.
+  d.record(1, Precision::kF32, 1, 9000);
+  EXPECT_DOUBLE_EQ(d.predict_ns(1, Precision::kF32, 1), d.measured_ns(1, Precision::kF32, 1));
+  // Other subgraphs' samples do not age it.
+  for (int i = 0; i < 40; ++i) d.record(2, Precision::kF32, 2, 700);
+  EXPECT_DOUBLE_EQ(d.predict_ns(1, Precision::kF32, 1), d.measured_ns(1, Precision::kF32, 1));
+}
+
 TEST(Dsdg, EwmaConvergesToTheMedianOfNoisySamples) {
   Graph g = diamond();
   auto plan = partition(g, fine_options());
