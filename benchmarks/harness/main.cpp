@@ -354,7 +354,8 @@ int main(int argc, char** argv) {
   std::unique_ptr<TraceRecorder> trace;
   if (!o.trace_path.empty() || !o.html_path.empty() || o.profile) {
     trace = std::make_unique<TraceRecorder>(timeline ? timeline->start() : Clock::now(),
-                                            /*nodes=*/o.profile || !o.trace_path.empty());
+                                            /*nodes=*/o.profile || !o.trace_path.empty(),
+                                            /*steps=*/!o.trace_path.empty());
     set_run_tracer(trace.get());
   }
   const int cores = o.threads > 0 ? o.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));

@@ -41,6 +41,32 @@ void TraceRecorder::on_subgraph_run(const SubgraphRunEvent& e) noexcept {
   }
 }
 
+void TraceRecorder::on_schedule_step(const ScheduleStepEvent& e) noexcept {
+  try {
+    TracedStep st;
+    st.chunk = e.chunk;
+    st.tid = this_thread_id();
+    st.cores_available = e.cores_available;
+    st.threads_in_use = e.threads_in_use;
+    st.ready = e.ready;
+    st.admitted = e.admitted;
+    st.policy = e.policy;
+    st.reasons = e.reasons;
+    st.time_ns = e.time_ns;
+    const int phase = phase_.load(std::memory_order_relaxed);
+    std::lock_guard lock(mu_);
+    st.phase = phase >= 0 ? phase : -1;  // by plan (several sessions at once): not attributed
+    steps_.push_back(std::move(st));
+  } catch (...) {
+    // Out of memory while tracing: drop the event rather than fail the step.
+  }
+}
+
+std::vector<TracedStep> TraceRecorder::steps() const {
+  std::lock_guard lock(mu_);
+  return steps_;
+}
+
 int TraceRecorder::phase_of(const void* plan, int phase) {
   if (phase >= 0) {
     plan_phase_.emplace(plan, phase);
@@ -172,6 +198,14 @@ void TraceRecorder::write(std::ostream& os, const std::vector<ResourceSample>& t
     j.field("request", n.request_id).field("node", n.node);
     if (info != node_info_.end()) j.field("op", info->second.op);
     j.field("threads", n.threads).field("precision", n.precision).field("ok", n.ok);
+    j.end_object().end_object();
+  }
+  for (const TracedStep& st : steps_) {
+    j.begin_object().field("name", "schedule step").field("cat", "schedule").field("ph", "i").field("s", "t");
+    j.field("ts", us(st.time_ns)).field("pid", st.phase + 1).field("tid", st.tid);
+    j.key("args").begin_object();
+    j.field("chunk", st.chunk).field("cores_available", st.cores_available).field("threads_in_use", st.threads_in_use);
+    j.field("ready", st.ready).field("admitted", st.admitted).field("policy", st.policy).field("reasons", st.reasons);
     j.end_object().end_object();
   }
   for (const auto& [phase, s] : requests_) {

@@ -3,7 +3,8 @@
 // ui.perfetto.dev or chrome://tracing): one complete event ("ph":"X") per subgraph run on
 // the thread that ran it, one process per model x mode, and the resource vector as counter
 // tracks ("ph":"C"); with node runs wanted, one event per node run as well (category
-// "node", nested in its subgraph's). The measured requests of closed-loop scenarios are events too, on their
+// "node", nested in its subgraph's); with steps wanted, one instant event ("ph":"i",
+// category "schedule") per scheduling step, its reasons in the args. The measured requests of closed-loop scenarios are events too, on their
 // client threads (category "request", sequential mode included).
 #pragma once
 
@@ -50,6 +51,17 @@ struct TracedNode {
   int64_t start_ns = 0, end_ns = 0;
 };
 
+// One scheduling step (braid::ScheduleStepEvent), recorded when the recorder wants steps.
+struct TracedStep {
+  uint64_t chunk = 0;
+  int phase = -1;
+  int tid = 0;
+  double cores_available = 0;
+  int threads_in_use = 0, ready = 0, admitted = 0;
+  std::string policy, reasons;
+  int64_t time_ns = 0;  // steady_clock
+};
+
 // A node's name and op ("Conv", or with what fusion folded in: "Conv+Add+Relu").
 struct TracedNodeInfo {
   std::string name, op;
@@ -65,12 +77,18 @@ class TraceRecorder final : public RunTracer {
  public:
   // Events are timed from `origin` (the resource timeline's start). Not thread-safe.
   // `nodes`: node runs too (--profile, --trace).
-  explicit TraceRecorder(std::chrono::steady_clock::time_point origin, bool nodes = false)
-      : origin_(origin), record_nodes_(nodes) {}
+  // `steps`: the scheduler's steps too, with their reasons (--trace).
+  explicit TraceRecorder(std::chrono::steady_clock::time_point origin, bool nodes = false, bool steps = false)
+      : origin_(origin), record_nodes_(nodes), record_steps_(steps) {}
 
   void on_subgraph_run(const SubgraphRunEvent& event) noexcept override;
   bool wants_node_runs() const noexcept override { return record_nodes_; }
   void on_node_run(const NodeRunEvent& event) noexcept override;
+  bool wants_schedule_steps() const noexcept override { return record_steps_; }
+  void on_schedule_step(const ScheduleStepEvent& event) noexcept override;
+
+  // The steps recorded so far. Thread-safe.
+  std::vector<TracedStep> steps() const;
 
   // Runs recorded from now on belong to a new phase (returned index). Thread-safe.
   int begin_phase(std::string model, std::string mode, int subgraphs);
@@ -104,6 +122,7 @@ class TraceRecorder final : public RunTracer {
 
   const std::chrono::steady_clock::time_point origin_;
   const bool record_nodes_;
+  const bool record_steps_;
   static constexpr int kByPlan = -2;
   std::atomic<int> phase_{-1};  // relaxed: phases change between sessions, not during runs
   mutable std::mutex mu_;
@@ -111,6 +130,7 @@ class TraceRecorder final : public RunTracer {
   std::vector<TracePhase> phases_;
   std::vector<TracedRun> runs_;
   std::vector<TracedNode> nodes_;
+  std::vector<TracedStep> steps_;
   std::map<int, size_t> measured_from_;  // phase -> index into nodes_
   std::map<std::pair<int, uint32_t>, TracedNodeInfo> node_info_;  // (phase, node)
   std::vector<std::pair<int, RequestSpan>> requests_;  // (phase, span)

@@ -1,5 +1,6 @@
-// RunTracer: an observer of subgraph runs and, when asked for, of node runs, for
-// profilers, braid-bench's Chrome trace and its --profile tables.
+// RunTracer: an observer of subgraph runs and, when asked for, of node runs and of the
+// scheduler's steps (why each chunk, why something waited), for profilers, braid-bench's
+// Chrome trace and its --profile tables.
 // Off by default: with no tracer installed the executor pays one atomic load per request
 // and one pointer check per subgraph. Sequential mode runs nodes, not subgraphs: it
 // reports node runs only. A tracer whose wants_node_runs() is true gets every node run of
@@ -59,6 +60,26 @@ struct NodeRunEvent {
   int64_t end_ns = 0;
 };
 
+// One scheduling step of an adaptive Dispatcher: what it saw and what it decided, in
+// words. Steps run whenever a subgraph becomes ready or finishes, on whichever thread
+// noticed; one that admits nothing is reported too (its reasons say why).
+struct ScheduleStepEvent {
+  // The step's number: SubgraphRunEvent::chunk of every subgraph it admitted (numbered
+  // per runtime from 1).
+  uint64_t chunk = 0;
+  double cores_available = 0;  // the resource vector's cores, as the step planned with
+  int threads_in_use = 0;      // threads running subgraphs were holding
+  int ready = 0;               // ready subgraphs it considered (all sessions of the runtime)
+  int admitted = 0;            // subgraphs it started
+  const char* policy = "";     // the effective policy: "hybrid", "critical_path", ...
+  // Why, step by step: "policy=hybrid threads=2 in_use=0; admit subgraph 3 threads=2
+  // alone, the rest wait; no free thread for 1 ready;" (valid during the call only;
+  // "delayed: memory", "delayed: cache", "exceeds the memory budget alone", "(progress
+  // guarantee)" and the session-share reason appear as they apply).
+  const char* reasons = "";
+  int64_t time_ns = 0;  // std::chrono::steady_clock, time since its epoch
+};
+
 class RunTracer {
  public:
   virtual ~RunTracer() = default;
@@ -71,6 +92,12 @@ class RunTracer {
   // Called once per node run, on the thread that ran it, right after it ran (the same
   // rules as on_subgraph_run).
   virtual void on_node_run(const NodeRunEvent& /*event*/) noexcept {}
+  // Whether on_schedule_step is wanted; read at every scheduling step (building the
+  // reasons costs a few string appends a step, so only then).
+  virtual bool wants_schedule_steps() const noexcept { return false; }
+  // Called once per scheduling step of the adaptive mode, on the thread that ran the step,
+  // while no other step runs on that runtime (the same rules as on_subgraph_run).
+  virtual void on_schedule_step(const ScheduleStepEvent& /*event*/) noexcept {}
 };
 
 // Installs `tracer` for the requests that start from now on, in every session of this

@@ -319,6 +319,7 @@ Status UnitExecutor::run(UnitBody& body, ExecutionMode mode, const RunOptions& o
     c.working_set = dsdg_.peak_working_set(i);
     c.compute_bound = dsdg_.compute_bound(i);
     c.predicted_ns = dsdg_.predict_ns(i);
+    c.label = i;
     c.upward_rank_ns = dsdg_.upward_rank(i);
     c.priority = priority_;
     c.service = service_key;

@@ -111,6 +111,15 @@ bool runs_best_alone(const ReadyCandidate& head, std::span<const ReadyCandidate>
   return alone < kAloneMargin * shared;
 }
 
+// Appends `before`, the candidate's name (its subgraph when the caller labelled it, else
+// its key) and `what` to the reasons.
+void note(std::string& why, const ReadyCandidate& c, const char* what, const char* before = " ") {
+  why += before;
+  why += c.label >= 0 ? "subgraph " : "key ";
+  why += std::to_string(c.label >= 0 ? static_cast<uint64_t>(c.label) : c.key);
+  why += what;
+}
+
 // Threads per session within one step: what it held at the start plus what this step
 // gave it. A fixed table (no allocation); sessions past its size are not capped.
 class SessionTally {
@@ -170,18 +179,18 @@ void plan_chunk(ReadyQueue& ready, const ChunkBudget& budget, const PlannerConfi
     const ReadyCandidate c = ready.pop();
     if (budget.memory_budget > 0 && c.working_set > budget.memory_budget) {
       decision.too_big.push_back(c.key);
-      if (config.trace) decision.why += " key " + std::to_string(c.key) + " exceeds the memory budget alone;";
+      if (config.trace) note(decision.why, c, " exceeds the memory budget alone;");
       continue;
     }
     if (c.working_set > memory_free && !progress) {
-      if (config.trace) decision.why += " key " + std::to_string(c.key) + " delayed: memory;";
+      if (config.trace) note(decision.why, c, " delayed: memory;");
       ready.skipped_.push_back(c);
       continue;
     }
     // Co-scheduling two cache-resident subgraphs must not push both out of cache.
     if (!decision.admit.empty() || budget.subgraphs_running > 0) {
       if (c.working_set > cache_free && c.working_set <= budget.cache_bytes && !c.compute_bound) {
-        if (config.trace) decision.why += " key " + std::to_string(c.key) + " delayed: cache;";
+        if (config.trace) note(decision.why, c, " delayed: cache;");
         ready.skipped_.push_back(c);
         continue;
       }
@@ -196,7 +205,7 @@ void plan_chunk(ReadyQueue& ready, const ChunkBudget& budget, const PlannerConfi
       usable = std::min(usable, limit - *session_used);
       if (usable <= 0 && !progress) {
         if (config.trace)
-          decision.why += " key " + std::to_string(c.key) + " delayed: its session holds its share of threads;";
+          note(decision.why, c, " delayed: its session holds its share of threads;");
         ready.skipped_.push_back(c);
         continue;
       }
@@ -225,8 +234,11 @@ void plan_chunk(ReadyQueue& ready, const ChunkBudget& budget, const PlannerConfi
     memory_free -= c.working_set;
     cache_free -= c.working_set;
     if (config.trace)
-      decision.why += " admit key " + std::to_string(c.key) + " threads=" + std::to_string(threads) +
-                      (a.over_budget ? " (progress guarantee)" : "") + (alone ? " alone, the rest wait" : "") + ";";
+      note(decision.why, c,
+           (" threads=" + std::to_string(threads) + (a.over_budget ? " (progress guarantee)" : "") +
+            (alone ? " alone, the rest wait" : "") + ";")
+               .c_str(),
+           " admit ");
     // Alone, the head took every thread it may use: the loop stops at the next candidate
     // (no free thread) or, several sessions active, admits only the other sessions'.
   }

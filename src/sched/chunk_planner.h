@@ -33,6 +33,7 @@ struct SessionThreads {
 // One ready subgraph, as the planner sees it.
 struct ReadyCandidate {
   uint64_t key = 0;            // caller's handle (request, subgraph); echoed back
+  int64_t label = -1;          // the subgraph's id for the reasons (-1: named by key)
   uint64_t arrival = 0;        // FIFO tie-break: lower arrived earlier
   double flops = 0;
   double bytes = 0;            // bytes moved (read + written)

@@ -1,6 +1,7 @@
 #include "sched/dispatcher.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -9,6 +10,7 @@
 
 #include <tbb/global_control.h>
 
+#include "braid/trace.h"
 #include "core/tsan_annotations.h"
 #include "sched/cache_info.h"
 #include "sched/spawn_job.h"
@@ -215,9 +217,30 @@ void Dispatcher::step() {
     return;
   }
 
+  // A tracer that wants the steps gets the planner's reasons (built only then).
+  RunTracer* tracer = run_tracer();
+  const bool explain = tracer != nullptr && tracer->wants_schedule_steps();
+  const size_t considered = ready_.size();
   ChunkBudget budget = budget_now();
+  const bool trace_config = config_.trace;
+  if (explain) config_.trace = true;
   plan_chunk(ready_, budget, config_, decision_);
+  config_.trace = trace_config;
   const uint64_t chunk = steps_.fetch_add(1, std::memory_order_relaxed) + 1;
+  if (explain) {
+    ScheduleStepEvent e;
+    e.chunk = chunk;
+    e.cores_available = budget.cores_available;
+    e.threads_in_use = budget.threads_in_use;
+    e.ready = static_cast<int>(considered);
+    e.admitted = static_cast<int>(decision_.admit.size());
+    e.policy = scheduling_policy_name(decision_.effective_policy);
+    e.reasons = decision_.why.c_str();
+    e.time_ns =
+        std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
+            .count();
+    tracer->on_schedule_step(e);
+  }
   if (trace_on_) {
     std::lock_guard lock(trace_mu_);
     trace_.push_back(decision_.why);

@@ -195,10 +195,17 @@ def test_trace(args):
     runs = {pid: [] for pid in phases}
     nodes = {pid: [] for pid in phases}
     requests = {pid: 0 for pid in phases}
+    steps = {}  # (pid, chunk) -> the scheduling step's event
     for e in events:
-        check(e.get("ph") in ("X", "C", "M"), "unexpected event phase %r" % e.get("ph"))
+        check(e.get("ph") in ("X", "C", "M", "i"), "unexpected event phase %r" % e.get("ph"))
         check("pid" in e and "tid" in e and "name" in e, "event without pid/tid/name: %r" % e)
-        if e["ph"] == "X" and e.get("cat") == "request":
+        if e["ph"] == "i":
+            check(e.get("cat") == "schedule" and e.get("s") == "t", "instant event not a schedule step: %r" % e)
+            for k in ("chunk", "cores_available", "threads_in_use", "ready", "admitted", "policy", "reasons"):
+                check(k in e["args"], "schedule step without args.%s: %r" % (k, e))
+            check(e["args"]["reasons"].startswith("policy=" + e["args"]["policy"]), "reasons: %r" % e)
+            steps[(e["pid"], e["args"]["chunk"])] = e
+        elif e["ph"] == "X" and e.get("cat") == "request":
             check(e["dur"] > 0 and e["pid"] in phases, "bad request event %r" % e)
             requests[e["pid"]] += 1
         elif e["ph"] == "X" and e.get("cat") == "node":
@@ -243,6 +250,12 @@ def test_trace(args):
         chunks = [e["args"]["chunk"] for e in got]
         if ph["mode"] == "adaptive":
             check(all(c >= 1 for c in chunks), "adaptive: chunk 0 in %r" % chunks[:10])
+            # Every adaptive run was admitted by a traced step whose reasons name it.
+            for e in got:
+                st = steps.get((pid, e["args"]["chunk"]))
+                check(st is not None, "adaptive: no schedule step for chunk %r" % e["args"]["chunk"])
+                want = "admit subgraph %d threads=%d" % (e["args"]["subgraph"], e["args"]["threads"])
+                check(want in st["args"]["reasons"], "step %r does not say %r" % (st["args"]["reasons"], want))
         else:
             check(all(c == 0 for c in chunks), "static: nonzero chunk in %r" % chunks[:10])
         by_request = {}

@@ -83,6 +83,74 @@ TEST(RunTracer, OneEventPerSubgraphPerRequestInStaticAndAdaptiveModes) {
   }
 }
 
+namespace {
+
+// Wants the scheduler's steps too.
+struct StepCollector final : RunTracer {
+  std::mutex mu;
+  std::vector<SubgraphRunEvent> runs;
+  struct Step {
+    ScheduleStepEvent e;
+    std::string policy, reasons;
+  };
+  std::vector<Step> steps;
+  bool want = true;
+  void on_subgraph_run(const SubgraphRunEvent& e) noexcept override {
+    std::lock_guard lock(mu);
+    runs.push_back(e);
+  }
+  bool wants_schedule_steps() const noexcept override { return want; }
+  void on_schedule_step(const ScheduleStepEvent& e) noexcept override {
+    std::lock_guard lock(mu);
+    steps.push_back({e, e.policy, e.reasons});
+  }
+};
+
+}  // namespace
+
+// Every adaptive subgraph run was admitted by a reported step of the same chunk number,
+// whose reasons name it; a tracer that does not want steps gets none.
+TEST(RunTracer, ScheduleStepsExplainEveryAdmission) {
+  const Session s = load(ExecutionMode::kAdaptive);
+  const NamedTensors in = braid::testing::random_inputs(s, 7);
+  StepCollector c;
+  {
+    Installed on(&c);
+    for (int i = 0; i < 3; ++i) ASSERT_TRUE(s.run(in).ok());
+  }
+  ASSERT_FALSE(c.runs.empty());
+  ASSERT_FALSE(c.steps.empty());
+  std::map<uint64_t, const StepCollector::Step*> by_chunk;
+  for (const StepCollector::Step& st : c.steps) {
+    EXPECT_TRUE(by_chunk.emplace(st.e.chunk, &st).second) << "chunk " << st.e.chunk << " reported twice";
+    EXPECT_GT(st.e.chunk, 0u);
+    EXPECT_GE(st.e.ready, st.e.admitted);
+    EXPECT_GE(st.e.cores_available, 0);  // 0 on a busy machine: the progress guarantee admits
+    EXPECT_GT(st.e.time_ns, 0);
+    EXPECT_FALSE(st.policy.empty());
+    EXPECT_NE(st.reasons.find("policy=" + st.policy), std::string::npos) << st.reasons;
+  }
+  for (const SubgraphRunEvent& r : c.runs) {
+    const auto it = by_chunk.find(r.chunk);
+    ASSERT_NE(it, by_chunk.end()) << "subgraph " << r.subgraph << " admitted by an unreported step " << r.chunk;
+    EXPECT_GE(it->second->e.admitted, 1);
+    EXPECT_NE(it->second->reasons.find("admit subgraph " + std::to_string(r.subgraph) + " threads=" +
+                                       std::to_string(r.threads)),
+              std::string::npos)
+        << it->second->reasons;
+    EXPECT_LE(it->second->e.time_ns, r.start_ns);
+  }
+  // Not wanted: no steps.
+  StepCollector quiet;
+  quiet.want = false;
+  {
+    Installed on(&quiet);
+    ASSERT_TRUE(s.run(in).ok());
+  }
+  EXPECT_FALSE(quiet.runs.empty());
+  EXPECT_TRUE(quiet.steps.empty());
+}
+
 TEST(RunTracer, SequentialModeReportsNothing) {
   const Session s = load(ExecutionMode::kSequential);
   const NamedTensors in = braid::testing::random_inputs(s, 7);
