@@ -62,11 +62,6 @@ void TraceRecorder::on_schedule_step(const ScheduleStepEvent& e) noexcept {
   }
 }
 
-std::vector<TracedStep> TraceRecorder::steps() const {
-  std::lock_guard lock(mu_);
-  return steps_;
-}
-
 int TraceRecorder::phase_of(const void* plan, int phase) {
   if (phase >= 0) {
     plan_phase_.emplace(plan, phase);

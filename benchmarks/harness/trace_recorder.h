@@ -87,8 +87,6 @@ class TraceRecorder final : public RunTracer {
   bool wants_schedule_steps() const noexcept override { return record_steps_; }
   void on_schedule_step(const ScheduleStepEvent& event) noexcept override;
 
-  // The steps recorded so far. Thread-safe.
-  std::vector<TracedStep> steps() const;
 
   // Runs recorded from now on belong to a new phase (returned index). Thread-safe.
   int begin_phase(std::string model, std::string mode, int subgraphs);

@@ -243,19 +243,19 @@ double Dsdg::predict_ns(SubgraphId s, Precision p, int threads) const noexcept {
     const double v = sl.ewma.load(std::memory_order_relaxed);
     const uint64_t stamp = sl.stamp.load(std::memory_order_relaxed);
     if (nodes_[s].records.load(std::memory_order_relaxed) - stamp > kStaleRecords) {
-      const Slot* fresh = nullptr;
-      int fresh_bucket = b;
+      int fresh = -1;  // the bucket sampled last, if after this one
+      uint64_t newest = stamp;
       for (int other = 0; other < kThreadBuckets; ++other) {
         const Slot& o = slot(s, p, other);
-        if (other == b || o.count.load(std::memory_order_relaxed) == 0) continue;
-        if (o.stamp.load(std::memory_order_relaxed) > (fresh ? fresh->stamp.load(std::memory_order_relaxed) : stamp)) {
-          fresh = &o;
-          fresh_bucket = other;
+        const uint64_t t = o.stamp.load(std::memory_order_relaxed);
+        if (o.count.load(std::memory_order_relaxed) > 0 && t > newest) {
+          fresh = other;
+          newest = t;
         }
       }
-      if (fresh != nullptr) {
-        const double fv = fresh->ewma.load(std::memory_order_relaxed);
-        const double there = model_ns(s, p, bucket_threads(fresh_bucket));
+      if (fresh >= 0) {
+        const double fv = slot(s, p, fresh).ewma.load(std::memory_order_relaxed);
+        const double there = model_ns(s, p, bucket_threads(fresh));
         if (!std::isnan(fv) && there > 0) return fv * here / there;
       }
     }

@@ -287,8 +287,8 @@ double measure_dispatch_overhead_ns() {
     const DispatchProbe p = run_dispatch_probe();
     if (p.contended)
       log_info("dispatch probe: the machine was busy ({} of {} cross-thread round trips waited for a CPU); "
-                   "charging the same-thread hand-off ({} ns) this time, not caching",
-                   p.contended_round_trips, p.contended_round_trips + p.clean_round_trips, p.overhead_ns());
+               "charging the same-thread hand-off ({} ns) this time, not caching",
+               p.contended_round_trips, p.contended_round_trips + p.clean_round_trips, p.overhead_ns());
     else if (!path.empty())
       write_dispatch_cache(path, machine, p);
     return p.overhead_ns() > 0 ? p.overhead_ns() : nominal_machine_balance().dispatch_overhead_ns;
@@ -316,7 +316,7 @@ const MachineBalance& machine_balance() {
         m.source = "calibration";
       } else {
         log_warn("machine balance: no calibration ({}); using nominal peaks",
-                     cal.ok() ? std::string("zero peaks") : cal.status().message());
+                 cal.ok() ? std::string("zero peaks") : cal.status().message());
       }
     }
     m.dispatch_overhead_ns = measure_dispatch_overhead_ns();

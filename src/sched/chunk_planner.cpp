@@ -111,13 +111,13 @@ bool runs_best_alone(const ReadyCandidate& head, std::span<const ReadyCandidate>
   return alone < kAloneMargin * shared;
 }
 
-// Appends `before`, the candidate's name (its subgraph when the caller labelled it, else
-// its key) and `what` to the reasons.
-void note(std::string& why, const ReadyCandidate& c, const char* what, const char* before = " ") {
+// Appends `before` and the candidate's name (its subgraph when the caller labelled it,
+// else its key) to the reasons, for the caller to go on.
+std::string& named(std::string& why, const char* before, const ReadyCandidate& c) {
   why += before;
   why += c.label >= 0 ? "subgraph " : "key ";
   why += std::to_string(c.label >= 0 ? static_cast<uint64_t>(c.label) : c.key);
-  why += what;
+  return why;
 }
 
 // Threads per session within one step: what it held at the start plus what this step
@@ -179,18 +179,18 @@ void plan_chunk(ReadyQueue& ready, const ChunkBudget& budget, const PlannerConfi
     const ReadyCandidate c = ready.pop();
     if (budget.memory_budget > 0 && c.working_set > budget.memory_budget) {
       decision.too_big.push_back(c.key);
-      if (config.trace) note(decision.why, c, " exceeds the memory budget alone;");
+      if (config.trace) named(decision.why, " ", c) += " exceeds the memory budget alone;";
       continue;
     }
     if (c.working_set > memory_free && !progress) {
-      if (config.trace) note(decision.why, c, " delayed: memory;");
+      if (config.trace) named(decision.why, " ", c) += " delayed: memory;";
       ready.skipped_.push_back(c);
       continue;
     }
     // Co-scheduling two cache-resident subgraphs must not push both out of cache.
     if (!decision.admit.empty() || budget.subgraphs_running > 0) {
       if (c.working_set > cache_free && c.working_set <= budget.cache_bytes && !c.compute_bound) {
-        if (config.trace) note(decision.why, c, " delayed: cache;");
+        if (config.trace) named(decision.why, " ", c) += " delayed: cache;";
         ready.skipped_.push_back(c);
         continue;
       }
@@ -205,7 +205,7 @@ void plan_chunk(ReadyQueue& ready, const ChunkBudget& budget, const PlannerConfi
       usable = std::min(usable, limit - *session_used);
       if (usable <= 0 && !progress) {
         if (config.trace)
-          note(decision.why, c, " delayed: its session holds its share of threads;");
+          named(decision.why, " ", c) += " delayed: its session holds its share of threads;";
         ready.skipped_.push_back(c);
         continue;
       }
@@ -234,11 +234,9 @@ void plan_chunk(ReadyQueue& ready, const ChunkBudget& budget, const PlannerConfi
     memory_free -= c.working_set;
     cache_free -= c.working_set;
     if (config.trace)
-      note(decision.why, c,
-           (" threads=" + std::to_string(threads) + (a.over_budget ? " (progress guarantee)" : "") +
-            (alone ? " alone, the rest wait" : "") + ";")
-               .c_str(),
-           " admit ");
+      named(decision.why, " admit ", c) += " threads=" + std::to_string(threads) +
+                                           (a.over_budget ? " (progress guarantee)" : "") +
+                                           (alone ? " alone, the rest wait" : "") + ";";
     // Alone, the head took every thread it may use: the loop stops at the next candidate
     // (no free thread) or, several sessions active, admits only the other sessions'.
   }

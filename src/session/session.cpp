@@ -99,7 +99,7 @@ Result<std::unique_ptr<Session::Impl>> make_session_impl(Graph graph, std::strin
     impl->partition = std::move(partition).value();
   } else {
     log_warn("{}: partitioning failed ({}); one subgraph per node", impl->model_name,
-                 partition.status().message());
+             partition.status().message());
     impl->partition = per_node_partition(impl->graph);
   }
   DsdgOptions dsdg_options;
