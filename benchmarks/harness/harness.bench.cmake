@@ -2,6 +2,7 @@
 add_executable(braid-bench
   ${CMAKE_CURRENT_LIST_DIR}/main.cpp
   ${CMAKE_CURRENT_LIST_DIR}/bench_options.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/burst_split.cpp
   ${CMAKE_CURRENT_LIST_DIR}/compare.cpp
   ${CMAKE_CURRENT_LIST_DIR}/compare_print.cpp
   ${CMAKE_CURRENT_LIST_DIR}/efficiency.cpp

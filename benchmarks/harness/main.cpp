@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "bench_options.h"
+#include "burst_split.h"
 #include "braid/braid.h"
 #include "compare.h"
 #include "efficiency.h"
@@ -50,6 +51,7 @@ struct Observers {
   std::shared_ptr<Runtime> runtime;      // null: the process-wide default (no --policy)
   bool label_precision = false;          // several precisions: phases say which
   Ceilings ceilings;                     // what the efficiencies divide by
+  Competitor* competitor = nullptr;      // --interference: its bursts' starts (bursty)
 };
 
 double ms_since(Clock::time_point t) { return std::chrono::duration<double, std::milli>(Clock::now() - t).count(); }
@@ -113,6 +115,15 @@ Status summarize_into(ModeResult& r, Result<ScenarioSamples> samples, const Benc
   return {};
 }
 
+// The requests in flight at a burst start and the others, summarised into `r`.
+void split_into(ModeResult& r, BurstSplit split) {
+  r.bursts = split.bursts;
+  r.burst_hit_runs = split.hit_ms.size();
+  r.burst_other_runs = split.other_ms.size();
+  if (!split.hit_ms.empty()) r.burst_hit = summarize(std::move(split.hit_ms));
+  if (!split.other_ms.empty()) r.burst_other = summarize(std::move(split.other_ms));
+}
+
 ModeResult new_result(const std::string& path, ExecutionMode mode, PrecisionMode precision) {
   ModeResult r;
   r.model = fs::path(path).stem().string();
@@ -145,6 +156,9 @@ ModeResult measure(const std::string& path, ExecutionMode mode, PrecisionMode pr
     auto samples = run_scenario(*p.session, p.inputs, o, &completed);
     if (obs.progress) obs.progress->end();
     if (obs.trace && samples.ok()) obs.trace->add_requests(p.phase, samples->spans);
+    if (obs.competitor && o.interference.kind == Interference::Kind::kBursty && samples.ok() &&
+        !samples->spans.empty())
+      split_into(r, split_by_bursts(samples->spans, obs.competitor->burst_starts()));
     p.requests += static_cast<int>(completed.load());
     st = summarize_into(r, std::move(samples), o, obs.ceilings);
   }
@@ -234,6 +248,11 @@ void print_row(const ModeResult& r, double seq_p50, const BenchOptions& o) {
               percent(r.efficiency.fma_share).c_str(), percent(r.efficiency.bandwidth_share).c_str());
   if (r.over_bound_share >= 0) std::printf("  %.1f%% over %.1f ms", 100.0 * r.over_bound_share, o.latency_bound_ms);
   std::printf("\n");
+  if (r.bursts >= 0)
+    std::printf("%-14s %-11s %d bursts began: the %zu requests in flight at one p50 %.3f p99 %.3f mean %.3f ms, "
+                "the other %zu p50 %.3f p99 %.3f ms\n",
+                "", "", r.bursts, r.burst_hit_runs, r.burst_hit.p50, r.burst_hit.p99, r.burst_hit.mean,
+                r.burst_other_runs, r.burst_other.p50, r.burst_other.p99);
   std::fflush(stdout);
 }
 
@@ -281,13 +300,13 @@ bool write_reports(const BenchOptions& o, const RunReport& report, TraceRecorder
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc == 5 && std::strcmp(argv[1], "--competitor-child") == 0) {
+  if ((argc == 5 || argc == 6) && std::strcmp(argv[1], "--competitor-child") == 0) {
     Interference spec;
     spec.kind = std::atoi(argv[4]) > 0 ? Interference::Kind::kBursty : Interference::Kind::kCpu;
     spec.threads = std::max(1, std::atoi(argv[2]));
     spec.on_ms = std::atoi(argv[3]);
     spec.off_ms = std::atoi(argv[4]);
-    competitor_main(spec);
+    competitor_main(spec, argc == 6 ? std::atoi(argv[5]) : -1);
   }
   if (argc == 3 && std::strcmp(argv[1], "--competitor-child-mem") == 0) {
     Interference spec;
@@ -387,6 +406,7 @@ int main(int argc, char** argv) {
     return write_reports(o, report, trace.get()) ? rc : 2;
   }
   Competitor competitor(o.interference);
+  obs.competitor = &competitor;
   const std::string threads = o.threads > 0 ? std::to_string(o.threads) + " threads"
                                             : std::to_string(std::thread::hardware_concurrency()) + " threads (all cores)";
   std::string scenario = scenario_name(o.scenario);

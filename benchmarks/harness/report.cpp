@@ -89,6 +89,13 @@ void write_profile(JsonWriter& j, const NodeProfile& p) {
   j.end_array().end_object();
 }
 
+void write_latency(JsonWriter& j, const LatencySummary& l) {
+  j.key("latency_ms").begin_object();
+  j.field("p50", l.p50).field("p90", l.p90).field("p99", l.p99);
+  j.field("p999", l.p999).field("min", l.min).field("max", l.max);
+  j.field("mean", l.mean).end_object();
+}
+
 void write_result(JsonWriter& j, const ModeResult& r) {
   j.begin_object();
   j.field("model", r.model).field("model_path", r.model_path).field("mode", r.mode);
@@ -116,13 +123,22 @@ void write_result(JsonWriter& j, const ModeResult& r) {
   j.end_array();
   j.field("iterations", static_cast<uint64_t>(r.iterations)).field("seconds", r.seconds);
   j.field("throughput_per_s", r.throughput);
-  j.key("latency_ms").begin_object();
-  j.field("p50", r.latency.p50).field("p90", r.latency.p90).field("p99", r.latency.p99);
-  j.field("p999", r.latency.p999).field("min", r.latency.min).field("max", r.latency.max);
-  j.field("mean", r.latency.mean).end_object();
+  write_latency(j, r.latency);
   j.key("over_bound_share");
   if (r.over_bound_share >= 0) j.value(r.over_bound_share);
   else j.null();
+  j.key("bursts");
+  if (r.bursts >= 0) {
+    j.begin_object().field("count", r.bursts);
+    j.key("hit").begin_object().field("runs", static_cast<uint64_t>(r.burst_hit_runs));
+    write_latency(j, r.burst_hit);
+    j.end_object();
+    j.key("other").begin_object().field("runs", static_cast<uint64_t>(r.burst_other_runs));
+    write_latency(j, r.burst_other);
+    j.end_object().end_object();
+  } else {
+    j.null();
+  }
   j.field("load_ms", r.load_ms).field("first_run_ms", r.first_run_ms);
   j.field("peak_rss_kib", r.peak_rss_kib).field("peak_rss_reset", r.peak_rss_reset);
   number_or_null(j, "flops_per_request", r.work.flops);
@@ -149,13 +165,6 @@ void write_timeline(JsonWriter& j, const RunReport& r) {
     j.end_object();
   }
   j.end_array().end_object();
-}
-
-void write_latency(JsonWriter& j, const LatencySummary& l) {
-  j.key("latency_ms").begin_object();
-  j.field("p50", l.p50).field("p90", l.p90).field("p99", l.p99);
-  j.field("p999", l.p999).field("min", l.min).field("max", l.max);
-  j.field("mean", l.mean).end_object();
 }
 
 void write_compare(JsonWriter& j, const CompareReport& c) {

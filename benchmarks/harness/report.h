@@ -52,6 +52,12 @@ struct ModeResult {
   double throughput = 0;   // requests per second
   LatencySummary latency;  // ms
   double over_bound_share = -1;  // server with --latency-bound; -1: not measured
+  // A bursty competitor, single- and multi-stream: the burst starts seen in the measured
+  // part (-1: not measured), the requests in flight at one of them and the others
+  // (burst_split.h).
+  int bursts = -1;
+  size_t burst_hit_runs = 0, burst_other_runs = 0;
+  LatencySummary burst_hit, burst_other;  // ms
   double load_ms = 0;            // Session::load
   double first_run_ms = 0;       // the first (warm-up) run
   int64_t peak_rss_kib = 0;      // VmHWM after this mode (reset before it when possible)

@@ -48,7 +48,9 @@ Result<ScenarioSamples> closed_loop(const Session& s, const NamedTensors& in, co
     threads.emplace_back([&] {
       std::vector<double> mine;
       std::vector<RequestSpan> spans;
-      const bool keep_spans = !o.trace_path.empty() || !o.html_path.empty();
+      // The trace's request spans; a bursty competitor's split (burst_split.h).
+      const bool keep_spans = !o.trace_path.empty() || !o.html_path.empty() ||
+                              o.interference.kind == Interference::Kind::kBursty;
       const int tid = static_cast<int>(syscall(SYS_gettid));
       RunStats stats;  // filling it costs two relaxed atomics per kernel
       bool ran = false;

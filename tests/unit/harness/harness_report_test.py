@@ -98,6 +98,7 @@ def test_json(args):
         k = r["kernels_by_precision"]
         check(k["f32"] > 0 and k["bf16"] == 0 and k["int8"] == 0, "%s: f32 ran kernels %r" % (where, k))
         check("profile" not in r, "%s: a profile without --profile" % where)
+        check(r["bursts"] is None, "%s: a burst split without a bursty competitor" % where)
     check(report["options"]["precisions"] == ["f32"] and report["options"]["policy"] is None,
           "options: precisions %r policy %r" % (report["options"]["precisions"], report["options"]["policy"]))
     check(report["peak_rss_kib"] >= max(r["peak_rss_kib"] for r in report["results"]), "process peak below a mode's")
@@ -151,7 +152,38 @@ def test_json(args):
     except SchemaError:
         pass
     test_json_precisions(args, schema)
+    test_json_bursts(args, schema)
     print("PASS json")
+
+
+def test_json_bursts(args, schema):
+    """A bursty competitor (10 ms on, 10 ms off: a burst every 20 ms): the requests are
+    split into those in flight at a burst start and the others; every request is in one of
+    the two, and the competitor reported its bursts."""
+    out = os.path.join(args.workdir, "bursts.json")
+    cmd = [args.bench, "--model", args.model, "--mode", "adaptive", "--duration", "0.5", "--warmup", "1",
+           "--cached-ceilings", "--interference", "bursty:1:10:10", "--json", out]
+    print("+ " + " ".join(cmd))
+    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=60)
+    print(p.stdout)
+    check(p.returncode == 0, "braid-bench with a bursty competitor exited with %d" % p.returncode)
+    report = load_json(out)
+    errors = validate(report, schema)
+    check(not errors, "the bursty report violates the schema:\n  " + "\n  ".join(errors))
+    r = report["results"][0]
+    b = r["bursts"]
+    check(b is not None, "no burst split with a bursty competitor")
+    # 0.5 s of a 20 ms period: 25 starts, less what falls outside the first and last request.
+    check(15 <= b["count"] <= 26, "%d bursts began in 0.5 s of a 20 ms period" % b["count"])
+    check(b["hit"]["runs"] + b["other"]["runs"] == r["iterations"],
+          "hit %d + other %d != %d requests" % (b["hit"]["runs"], b["other"]["runs"], r["iterations"]))
+    # One client: at most one request in flight per start, and every start has one (the
+    # client is always in a request but for the instants between two).
+    check(0 < b["hit"]["runs"] <= b["count"], "%d requests hit by %d bursts" % (b["hit"]["runs"], b["count"]))
+    check(b["hit"]["latency_ms"]["max"] <= r["latency_ms"]["max"] and
+          b["other"]["latency_ms"]["max"] <= r["latency_ms"]["max"], "a split latency above the whole run's max")
+    check(re.search(r"\d+ bursts began: the \d+ requests in flight at one p50", p.stdout),
+          "the burst line is missing from the table")
 
 
 def test_json_precisions(args, schema):

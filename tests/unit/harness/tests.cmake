@@ -1,10 +1,11 @@
-# braid-bench's option parser (compiled in directly: the harness itself is a benchmark
+# braid-bench's option parser and its other pure parts (compiled in directly: the harness itself is a benchmark
 # target, off in the test build).
 braid_add_test(harness_options_test
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/bench_options_test.cpp ${PROJECT_SOURCE_DIR}/benchmarks/harness/bench_options.cpp
           ${CMAKE_CURRENT_LIST_DIR}/ort_peer_test.cpp ${PROJECT_SOURCE_DIR}/benchmarks/harness/ort_peer.cpp
           ${CMAKE_CURRENT_LIST_DIR}/output_check_test.cpp ${PROJECT_SOURCE_DIR}/benchmarks/harness/output_check.cpp
-          ${CMAKE_CURRENT_LIST_DIR}/efficiency_test.cpp ${PROJECT_SOURCE_DIR}/benchmarks/harness/efficiency.cpp)
+          ${CMAKE_CURRENT_LIST_DIR}/efficiency_test.cpp ${PROJECT_SOURCE_DIR}/benchmarks/harness/efficiency.cpp
+          ${CMAKE_CURRENT_LIST_DIR}/burst_split_test.cpp ${PROJECT_SOURCE_DIR}/benchmarks/harness/burst_split.cpp)
 target_include_directories(harness_options_test PRIVATE ${PROJECT_SOURCE_DIR}/benchmarks/harness)
 
 # braid-bench's reports end to end on the bundled wide_mlp (harness_report_test.py): the
