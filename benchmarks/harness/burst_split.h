@@ -1,9 +1,10 @@
 // The requests a bursty competitor's bursts land on. With --interference bursty:K:ON:OFF
 // the latency tail is made of the requests in flight when a burst starts: the competitor
 // wakes on a core where a thread working on the request runs, and the kernel gives it that
-// core for a scheduler slice (milliseconds) while the work the thread holds waits. Requests that
-// run inside a busy or an idle phase see one or two cores, steadily. Splitting the samples
-// says which of the two a change moved, and how many requests the tail is made of.
+// core for a scheduler slice (milliseconds) while the work the thread holds waits.
+// Requests that run inside a busy or an idle phase see one or two cores, steadily.
+// Splitting the samples says which of the two a change moved, and how many requests the
+// tail is made of.
 #pragma once
 
 #include <cstdint>
