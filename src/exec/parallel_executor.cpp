@@ -61,7 +61,8 @@ class GraphBody final : public UnitBody {
         BRAID_RETURN_IF_ERROR(run_step(unit, step, threads, Precision::kF32));
       return {};
     }
-    Precision p = precision_->plan->choose(unit, precision_->mode, precision_->pressure, dsdg_.compute_bound(unit));
+    Precision p =
+        precision_->plan->choose(unit, precision_->mode, precision_->pressure_now(), dsdg_.compute_bound(unit));
     if (precision_->mode == PrecisionMode::kAdaptive) p = precision_->plan->prefer_measured(unit, p, dsdg_, threads);
     chosen_[unit] = p;
     for (const SubgraphProgram::Step& step : program_.units[unit].steps) {

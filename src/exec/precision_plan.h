@@ -8,7 +8,8 @@
 // nodes by op type or name, or whole subgraphs; a node's last matching rule is its policy,
 // and a subgraph takes the strictest policy of its nodes.
 //
-// Adaptive choice (PrecisionMode::kAdaptive), per subgraph and run:
+// Adaptive choice (PrecisionMode::kAdaptive), per subgraph run, from the monitor's vector
+// as the subgraph starts:
 //  - compute is scarce (share of our cores still free < kScarceShare) and the subgraph is
 //    compute-bound -> int8 if allowed (s32 dot products: 4 MACs per lane), else bf16 where
 //    the CPU has bf16 dot products;
@@ -94,8 +95,17 @@ class PrecisionPlan {
 struct RunPrecision {
   const PrecisionPlan* plan = nullptr;  // null: everything f32
   PrecisionMode mode = PrecisionMode::kF32;
-  PrecisionPressure pressure;
+  PrecisionPressure pressure;  // at the request's start
+  // kAdaptive: the monitor whose vector each subgraph reads again when it starts (a
+  // competitor that arrives in the middle of a request lowers the subgraphs still to
+  // run); null: `pressure` for the whole request.
+  const ResourceMonitor* monitor = nullptr;
   int64_t* kernels_by_precision = nullptr;  // kPrecisionCount counters to add to, or null
+
+  // The pressure now: the monitor's latest vector, or `pressure`. Wait-free.
+  PrecisionPressure pressure_now() const {
+    return monitor != nullptr ? PrecisionPressure::from(monitor->current()) : pressure;
+  }
 };
 
 }  // namespace braid::detail

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
+#include <limits>
 #include <map>
 #include <optional>
 #include <thread>
@@ -315,6 +316,8 @@ Result<NamedTensors> Session::Impl::run_bound(std::vector<Tensor>& values, const
     // Sequential: each node in order, at its subgraph's precision when precisions apply.
     const detail::NodeTraceContext trace = detail::node_trace_for_request(run_tracer(), dsdg.get());
     detail::NodeTraceScope trace_scope(trace.tracer != nullptr ? &trace : nullptr);
+    detail::PrecisionPressure pressure = run_prec.pressure;
+    detail::SubgraphId pressure_of = std::numeric_limits<detail::SubgraphId>::max();
     for (size_t n = 0; n < graph.nodes.size() && st.ok(); ++n) {
       if (options.cancel && options.cancel->load(std::memory_order_relaxed)) {
         st = cancelled(model_name + ": run cancelled");
@@ -328,8 +331,12 @@ Result<NamedTensors> Session::Impl::run_bound(std::vector<Tensor>& values, const
       Precision p = Precision::kF32;
       if (run_prec.plan != nullptr) {
         const detail::SubgraphId s = partition.subgraph_of_node[n];
-        p = detail::effective_precision(
-            plan, node, precision->choose(s, run_prec.mode, run_prec.pressure, dsdg->compute_bound(s)));
+        if (s != pressure_of) {  // the vector as each subgraph starts, as in the other modes
+          pressure = run_prec.pressure_now();
+          pressure_of = s;
+        }
+        p = detail::effective_precision(plan, node,
+                                        precision->choose(s, run_prec.mode, pressure, dsdg->compute_bound(s)));
         ++by_precision[static_cast<int>(p)];
       }
       st = detail::run_node(graph, plan, values, node, 1, plan.release_after[n], p, meter, arena_view);
@@ -383,8 +390,10 @@ detail::RunPrecision Session::Impl::run_precision(const RunOptions& options) con
   r.mode = options.precision.value_or(this->options.precision);
   if (r.mode == PrecisionMode::kF32 || precision->all_f32()) return r;
   r.plan = precision.get();
-  if (r.mode == PrecisionMode::kAdaptive && runtime->monitor() != nullptr)
+  if (r.mode == PrecisionMode::kAdaptive && runtime->monitor() != nullptr) {
     r.pressure = detail::PrecisionPressure::from(runtime->monitor()->current());
+    r.monitor = runtime->monitor();
+  }
   return r;
 }
 

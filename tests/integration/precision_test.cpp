@@ -1,10 +1,16 @@
 // Adaptive precision through whole sessions: fixed bf16/int8 modes against f32 on the
 // bundled models, policies and rules, calibration of a deliberately sensitive model, the
 // calibration text format, and the adaptive choice under scripted (fake) resource pressure.
+#include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <cmath>
 #include <cstring>
+#include <mutex>
 #include <random>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -369,6 +375,102 @@ TEST(AdaptivePrecision, LowersMemoryBoundSubgraphsWhenBandwidthIsScarce) {
   EXPECT_GT(r.stats.kernels_by_precision[static_cast<int>(Precision::kBF16)], 0);
   EXPECT_EQ(r.stats.kernels_by_precision[static_cast<int>(Precision::kInt8)], 0);
 }
+
+// A source whose cores the test sets: the switch happens at a point of the request the
+// test picks (a FakeResourceSource plays its timeline by the sampler's clock).
+class SwitchedCores final : public ResourceSource {
+ public:
+  std::atomic<double> cores{2};
+  Status sample(ResourceVector& v) override {
+    v.cores_limit = 2;
+    v.cores_available = cores.load();
+    v.bandwidth_gbps_peak = 20;
+    v.bandwidth_gbps_available = 20;
+    return {};
+  }
+  const char* name() const override { return "switched"; }
+  ResourceSourceKind kind() const override { return ResourceSourceKind::kFake; }
+};
+
+// Records the precision of every subgraph run (or node run, in sequential mode); after the
+// first one it takes 70% of the cores away and waits until the monitor has published that.
+class TakeCoresAfterFirstRun final : public RunTracer {
+ public:
+  TakeCoresAfterFirstRun(SwitchedCores& source, const ResourceMonitor& monitor, bool nodes)
+      : source_(source), monitor_(monitor), nodes_(nodes) {}
+  void on_subgraph_run(const SubgraphRunEvent& e) noexcept override {
+    if (!nodes_) record(e.precision);
+  }
+  bool wants_node_runs() const noexcept override { return nodes_; }
+  void on_node_run(const NodeRunEvent& e) noexcept override {
+    if (nodes_) record(e.precision);
+  }
+  std::vector<std::string> precisions() {
+    std::lock_guard lock(mu_);
+    return precisions_;
+  }
+
+ private:
+  void record(const char* precision) {
+    std::lock_guard lock(mu_);
+    precisions_.emplace_back(precision);
+    if (precisions_.size() != 1) return;
+    source_.cores = 0.6;
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (monitor_.current().cores_available > 1 && std::chrono::steady_clock::now() < until)
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+
+  SwitchedCores& source_;
+  const ResourceMonitor& monitor_;
+  const bool nodes_;
+  std::mutex mu_;
+  std::vector<std::string> precisions_;
+};
+
+class AdaptivePrecisionMidRequest : public ::testing::TestWithParam<ExecutionMode> {};
+
+// Cores taken away while a request runs lower the subgraphs that start afterwards: the
+// vector is read as each subgraph starts, not once per request.
+TEST_P(AdaptivePrecisionMidRequest, LowersTheSubgraphsThatStartAfterCoresWereTaken) {
+  RuntimeOptions ro;
+  ro.threads = 1;  // one subgraph at a time: every later one starts after the switch
+  ro.monitor_machine = false;
+  ro.calibrate = false;
+  ro.monitor_period = std::chrono::milliseconds(1);
+  auto rt = Runtime::create(ro);
+  ASSERT_TRUE(rt.ok()) << rt.status().message();
+  auto source = std::make_unique<SwitchedCores>();
+  SwitchedCores& cores = *source;
+  ResourceMonitor& monitor = (*rt)->monitor();
+  ASSERT_TRUE(monitor.add_source(std::move(source)).ok());
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (monitor.current().cores_available != 2 && std::chrono::steady_clock::now() < until)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  ASSERT_EQ(monitor.current().cores_available, 2);
+
+  SessionOptions o;
+  o.precision = PrecisionMode::kAdaptive;
+  o.mode = GetParam();
+  o.runtime = *rt;
+  const Session s = load_bundled("inception", o);
+  const NamedTensors in = testing::random_inputs(s, 9);
+  TakeCoresAfterFirstRun tracer(cores, monitor, GetParam() == ExecutionMode::kSequential);
+  set_run_tracer(&tracer);
+  const Ran r = run(s, in);
+  set_run_tracer(nullptr);
+  const std::vector<std::string> seen = tracer.precisions();
+  ASSERT_GT(seen.size(), 2u);
+  EXPECT_EQ(seen.front(), "f32");  // started with every core free
+  EXPECT_GT(std::count(seen.begin() + 1, seen.end(), "int8"), 0);
+  EXPECT_GT(r.stats.kernels_by_precision[static_cast<int>(Precision::kInt8)], 0);
+}
+
+INSTANTIATE_TEST_SUITE_P(Modes, AdaptivePrecisionMidRequest,
+                         ::testing::Values(ExecutionMode::kAdaptive, ExecutionMode::kSequential),
+                         [](const ::testing::TestParamInfo<ExecutionMode>& i) {
+                           return std::string(execution_mode_name(i.param));
+                         });
 
 // Under pressure, the adaptive choice follows what the DSDG measured: times recorded for
 // every subgraph at every thread count steer it to the fastest allowed precision (f32
