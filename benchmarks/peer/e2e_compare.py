@@ -127,6 +127,11 @@ def run_threads(threads, models, args, work):
             "seconds": elapsed}
 
 
+# Below this many runs the 99th percentile is interpolated among the three slowest samples
+# (numpy's linear rule: position 0.99 (n - 1)).
+MIN_P99_RUNS = 200
+
+
 def print_threads(res):
     t = res["threads"]
     print("\n## %d thread%s (ORT: sequential, intra-op %d); both pinned to CPU: %s" % (
@@ -148,6 +153,12 @@ def print_threads(res):
                       "%.3f-%.3f" % tuple(r["ratio_paired_ci90"])], w))
     print("paired: the median over rounds of each round's Braid / ORT p50 (raw), blocks run back to back; "
           "90% CI: of that median, bootstrapped over the rounds")
+    few = ["%s/%s %d/%d" % (r["model"], r["config"].replace("braid-", ""), r["braid"]["runs"], r["ort"]["runs"])
+           for r in res["rows"] if min(r["braid"]["runs"], r["ort"]["runs"]) < MIN_P99_RUNS]
+    if few:
+        print("p99 from fewer than %d runs (Braid/ORT): %s. There it is interpolated among the three slowest samples, "
+              "close to the maximum: for p99 ratios use more --rounds or a longer --block-ms (e.g. 8 x 600)"
+              % (MIN_P99_RUNS, ", ".join(few)))
 
 
 def pc_row(cols, widths):
