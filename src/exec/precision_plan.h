@@ -95,16 +95,16 @@ class PrecisionPlan {
 struct RunPrecision {
   const PrecisionPlan* plan = nullptr;  // null: everything f32
   PrecisionMode mode = PrecisionMode::kF32;
-  PrecisionPressure pressure;  // at the request's start
-  // kAdaptive: the monitor whose vector each subgraph reads again when it starts (a
-  // competitor that arrives in the middle of a request lowers the subgraphs still to
-  // run); null: `pressure` for the whole request.
+  // kAdaptive: the monitor whose vector each subgraph reads as it starts (a competitor
+  // that arrives in the middle of a request lowers the subgraphs still to run); null: no
+  // pressure.
   const ResourceMonitor* monitor = nullptr;
   int64_t* kernels_by_precision = nullptr;  // kPrecisionCount counters to add to, or null
 
-  // The pressure now: the monitor's latest vector, or `pressure`. Wait-free.
+  // The pressure now: from the monitor's latest vector (every resource free without one).
+  // Wait-free.
   PrecisionPressure pressure_now() const {
-    return monitor != nullptr ? PrecisionPressure::from(monitor->current()) : pressure;
+    return monitor != nullptr ? PrecisionPressure::from(monitor->current()) : PrecisionPressure{};
   }
 };
 

@@ -316,7 +316,7 @@ Result<NamedTensors> Session::Impl::run_bound(std::vector<Tensor>& values, const
     // Sequential: each node in order, at its subgraph's precision when precisions apply.
     const detail::NodeTraceContext trace = detail::node_trace_for_request(run_tracer(), dsdg.get());
     detail::NodeTraceScope trace_scope(trace.tracer != nullptr ? &trace : nullptr);
-    detail::PrecisionPressure pressure = run_prec.pressure;
+    detail::PrecisionPressure pressure;
     detail::SubgraphId pressure_of = std::numeric_limits<detail::SubgraphId>::max();
     for (size_t n = 0; n < graph.nodes.size() && st.ok(); ++n) {
       if (options.cancel && options.cancel->load(std::memory_order_relaxed)) {
@@ -390,10 +390,7 @@ detail::RunPrecision Session::Impl::run_precision(const RunOptions& options) con
   r.mode = options.precision.value_or(this->options.precision);
   if (r.mode == PrecisionMode::kF32 || precision->all_f32()) return r;
   r.plan = precision.get();
-  if (r.mode == PrecisionMode::kAdaptive && runtime->monitor() != nullptr) {
-    r.pressure = detail::PrecisionPressure::from(runtime->monitor()->current());
-    r.monitor = runtime->monitor();
-  }
+  if (r.mode == PrecisionMode::kAdaptive) r.monitor = runtime->monitor();
   return r;
 }
 
