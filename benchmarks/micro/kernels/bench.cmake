@@ -9,6 +9,7 @@ add_executable(braid_kernels_bench
   ${CMAKE_CURRENT_LIST_DIR}/gemm_bench.cpp
   ${CMAKE_CURRENT_LIST_DIR}/conv_bench.cpp
   ${CMAKE_CURRENT_LIST_DIR}/pool_bench.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/softmax_bench.cpp
   ${CMAKE_CURRENT_LIST_DIR}/im2col_bench.cpp)
 set_source_files_properties(${CMAKE_CURRENT_LIST_DIR}/ceiling_avx2.cpp
   PROPERTIES COMPILE_OPTIONS "-mavx2;-mfma")

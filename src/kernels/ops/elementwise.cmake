@@ -25,6 +25,7 @@ target_sources(braid PRIVATE
 set(BRAID_EW_SIMD_FLAGS -fno-trapping-math -fno-math-errno -ftree-vectorize)
 if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
   list(APPEND BRAID_EW_SIMD_FLAGS -fvect-cost-model=dynamic)  # GCC only (clang: BRAID_FUZZ)
+  list(APPEND BRAID_EW_SIMD_FLAGS -Wno-psabi)  # internal vector-typed helpers (loops.inc)
 endif()
 set_source_files_properties(${BRAID_EW_DIR}/elementwise_simd_portable.cpp PROPERTIES
   COMPILE_OPTIONS "${BRAID_EW_SIMD_FLAGS}")

@@ -166,6 +166,39 @@ TEST_P(F32Simd, RowLoopsMatchDoubleReference) {
   }
 }
 
+// Rows an attention softmax meets: masked entries (-inf) give exactly 0, scores far below
+// the maximum underflow to (near) 0 without disturbing the rest, a NaN poisons only its row.
+// 40 entries: the vector body and a scalar tail for every ISA.
+TEST_P(F32Simd, SoftmaxRowsHandleMaskedAndExtremeEntries) {
+  IsaScope scope(GetParam());
+  const F32SimdTable& t = detail::ew::select_f32_simd();
+  const float inf = std::numeric_limits<float>::infinity();
+  const int64_t n = 40;
+  std::vector<float> x = floats(3 * n, 9, -300.0, 5.0), y(x.size()), ly(x.size());
+  for (int64_t i = 0; i < n; i += 3) x[i] = -inf;  // row 0: a mask on every third entry
+  x[n + 7] = 1e30f;                                 // row 1: one huge score, the rest vanish
+  x[n + 38] = -1e30f;
+  x[2 * n + 5] = std::numeric_limits<float>::quiet_NaN();  // row 2: NaN
+  t.softmax_rows(x.data(), y.data(), 3, n);
+  t.log_softmax_rows(x.data(), ly.data(), 3, n);
+  for (int64_t r = 0; r < 2; ++r) {
+    const float* xr = x.data() + r * n;
+    double m = -std::numeric_limits<double>::infinity(), s = 0.0;
+    for (int64_t i = 0; i < n; ++i) m = std::max(m, static_cast<double>(xr[i]));
+    for (int64_t i = 0; i < n; ++i) s += std::exp(xr[i] - m);
+    for (int64_t i = 0; i < n; ++i) {
+      const double want = std::exp(xr[i] - m) / s;
+      ASSERT_TRUE(close(y[r * n + i], want, 3e-6, 1e-37)) << "row " << r << " i " << i << " x " << xr[i];
+      if (xr[i] == -inf) {
+        EXPECT_EQ(y[r * n + i], 0.0f) << "masked entry " << i;
+        EXPECT_EQ(ly[r * n + i], -inf) << "masked entry " << i;
+      }
+    }
+  }
+  EXPECT_EQ(y[n + 7], 1.0f);
+  for (int64_t i = 0; i < n; ++i) EXPECT_TRUE(std::isnan(y[2 * n + i])) << "NaN row, i " << i;
+}
+
 // The kernels pick their table at creation: run them under each cap.
 TEST_P(F32Simd, KernelsUseTheCappedIsa) {
   IsaScope scope(GetParam());
