@@ -241,7 +241,7 @@ class ConvKernel final : public OpKernel {
  public:
   ConvKernel(ConvAttrs attrs, Gemm gemm, std::vector<PackedA> packed_w, std::vector<PackedB> packed_wt,
              std::vector<std::unique_ptr<LowpWeights>> lowp_w, AlignedFloats narrow_w, AlignedFloats winograd_u,
-             Shape packed_w_shape)
+             int winograd_tile, Shape packed_w_shape)
       : attrs_(std::move(attrs)),
         gemm_(gemm),
         depthwise_(depthwise_for(cpu_features())),
@@ -256,6 +256,7 @@ class ConvKernel final : public OpKernel {
         narrow_w_(std::move(narrow_w)),
         winograd_(winograd_u.size() > 0 ? winograd_conv_for(cpu_features()) : nullptr),
         winograd_u_(std::move(winograd_u)),
+        winograd_tile_(winograd_tile),
         packed_w_shape_(std::move(packed_w_shape)) {}
 
   uint32_t precisions() const override {
@@ -384,7 +385,7 @@ class ConvKernel final : public OpKernel {
       run_lowp(ctx, g, x, bias, res, relu, y);
       return;
     }
-    if (winograd_ && weights_match && winograd_geometry(g)) {
+    if (winograd_ && weights_match && winograd_tile(g) == winograd_tile_) {
       run_winograd(ctx, g, x, bias, res, relu, y);
       return;
     }
@@ -576,9 +577,9 @@ class ConvKernel final : public OpKernel {
     split_narrow_rows(ctx, rows, row_flops, task, band_rows > kNarrowConvRows);
   }
 
-  // Tile rows (pairs of output rows) of all images split over the threads as the narrow
-  // kernel's rows are (split_narrow_rows), in units of one tile row, or two on 14-wide maps
-  // (their micro-tiles take two), each task's in bands of winograd_band_tile_rows. On
+  // Tile rows (T output rows each) of all images split over the threads as the narrow
+  // kernel's rows are (split_narrow_rows), in units of one tile row, or two where a
+  // micro-tile takes two (winograd_paired), each task's in bands of winograd_band_tile_rows. On
   // several threads, layers whose transformed weights pass kNarrowWeightsInL2 or whose map
   // has few units (the 14 x 14 ones: 4) split their blocks of 32 output channels instead,
   // each thread transforming the whole input for its own blocks (a few percent of the
@@ -594,16 +595,18 @@ class ConvKernel final : public OpKernel {
     a.cout = g.out_channels;
     a.h = g.out[0];
     a.w = g.out[1];
-    const int64_t tile_rows = a.h / 2, unit = winograd_paired(a) ? 2 : 1;
+    a.tile = winograd_tile_;
+    const int64_t tile_rows = a.h / a.tile, unit = winograd_paired(a) ? 2 : 1;
     const int64_t units = (tile_rows + unit - 1) / unit;  // per image
     const int64_t band_rows = winograd_band_tile_rows(a);
     const int64_t map = a.h * a.w;
     // The products' flops, counted as the time they take against the thresholds (set in
     // direct-convolution flops): a product flop costs about 1.75 direct ones with the
-    // transforms (the path runs these layers 1.5-2x faster with 2.25x fewer products). So
+    // transforms (F(2x2) runs these layers 1.5-2x faster with 2.25x fewer products). So
     // the ensemble's 64 -> 128 at 16 and 128 -> 256 at 8 (17 MFLOP of products, ~170 us)
     // go in elastic pieces like a direct layer of that time.
-    const double unit_flops = 1.75 * 2.0 * 16.0 * static_cast<double>(a.w / 2 * unit * a.c * a.cout);
+    const double unit_flops =
+        1.75 * 2.0 * winograd_xis(a.tile) * static_cast<double>(a.w / a.tile * unit * a.c * a.cout);
     auto task = [&](int64_t begin, int64_t end) {
       BorrowedScratch scratch(t_winograd, winograd_scratch_floats(a, std::min(band_rows, (end - begin) * unit)));
       while (begin < end) {
@@ -864,6 +867,7 @@ class ConvKernel final : public OpKernel {
   AlignedFloats narrow_w_;   // W packed for narrow_, when W is a constant of few input channels
   WinogradConvFn winograd_;  // nullptr where W is not transformed for it or the CPU has no variant
   AlignedFloats winograd_u_;  // U = G W G^T, when W is a constant 3x3 layer the Winograd path takes
+  int winograd_tile_;         // ... for F(T x T, 3x3): winograd_tile at load, 0 without U
   Shape packed_w_shape_;
 };
 
@@ -881,6 +885,7 @@ Result<std::unique_ptr<OpKernel>> make_conv(const KernelInit& init) {
   std::vector<std::unique_ptr<LowpWeights>> lowp;
   AlignedFloats narrow;
   AlignedFloats winograd;
+  int winograd_tile_size = 0;  // winograd_tile of the known shape, where U is packed
   Shape packed_shape;
   const Tensor* w = init.constant_input(1);
   if (w && w->dtype() == DataType::kFloat32 && w->rank() >= 3 && w->numel() > 0 && w->dim(0) % attrs.group == 0) {
@@ -902,7 +907,8 @@ Result<std::unique_ptr<OpKernel>> make_conv(const KernelInit& init) {
       narrow_layout = narrow_cpu && narrow_geometry(*g, attrs.pool_k > 0);
       // With a fused MaxPool too (inception's 3x3 64 -> 192 at 56): the convolution into a
       // scratch, then the pool (run_pooled), beats the narrow kernel's pooling from L2.
-      winograd_layout = winograd_conv_for(cpu_features()) != nullptr && winograd_enabled() && winograd_geometry(*g);
+      if (winograd_conv_for(cpu_features()) != nullptr && winograd_enabled()) winograd_tile_size = winograd_tile(*g);
+      winograd_layout = winograd_tile_size > 0;
       if (winograd_layout) narrow_layout = false;
     } else if (narrow_cpu) {
       const int64_t sw = attrs.strides.size() == 2 ? attrs.strides[1] : 1;
@@ -921,14 +927,14 @@ Result<std::unique_ptr<OpKernel>> make_conv(const KernelInit& init) {
       pack_narrow_conv_weights(w->data<float>(), w->dim(0), w->dim(1), w->dim(2), w->dim(3), narrow.data());
     }
     if (winograd_layout) {
-      winograd = AlignedFloats(winograd_packed_floats(w->dim(0), w->dim(1)));
-      pack_winograd_weights(w->data<float>(), w->dim(0), w->dim(1), winograd.data());
+      winograd = AlignedFloats(winograd_packed_floats(w->dim(0), w->dim(1), winograd_tile_size));
+      pack_winograd_weights(w->data<float>(), w->dim(0), w->dim(1), winograd_tile_size, winograd.data());
     }
     packed_shape = w->shape();
   }
   return std::unique_ptr<OpKernel>(
       new ConvKernel(std::move(attrs), gemm, std::move(packed), std::move(packed_t), std::move(lowp),
-                     std::move(narrow), std::move(winograd), std::move(packed_shape)));
+                     std::move(narrow), std::move(winograd), winograd_tile_size, std::move(packed_shape)));
 }
 
 }  // namespace

@@ -1,31 +1,40 @@
-// Winograd F(2x2, 3x3) convolution (nn_conv_winograd.h): eligibility, the weight
-// transform, the scratch sizes and the variant table. The kernel itself is AVX-512 only.
+// Winograd F(2x2, 3x3) and F(4x4, 3x3) convolution (nn_conv_winograd.h): eligibility, the
+// weight transform, the band copy, the scratch sizes and the variant table. The kernels
+// themselves are AVX-512 only.
 #include "kernels/ops/nn_conv_winograd.h"
 
 #include <algorithm>
+#include <cstring>
 
 #include "core/env_switch.h"
 
 namespace braid::detail {
 
-bool winograd_geometry(const ConvGeometry& g) {
-  if (g.rank() != 2 || g.group != 1) return false;
+int winograd_tile(const ConvGeometry& g) {
+  if (g.rank() != 2 || g.group != 1) return 0;
   for (int i = 0; i < 2; ++i)
     if (g.kernel[i] != 3 || g.stride[i] != 1 || g.dilation[i] != 1 || g.pad_begin[i] != 1 || g.pad_end[i] != 1)
-      return false;
-  const int64_t w = g.out[1];
+      return 0;
+  const int64_t w = g.out[1], pairs = g.in_channels * g.out_channels;
   // At least 2048 channel pairs: the ensemble's 3x3 32 -> 32 at 64 ran 1.17-1.21x slower
   // at one thread (its products are short, the transforms and the transpose relatively
   // long), its 32 -> 64 at 32 0.67x (docs/kernels.md, "Session 18").
-  // At most 57344 channel pairs (U, 16 floats a pair, within 3.5 MiB): past that U streams
-  // from L3 for every band at 16/9 the direct kernel's weight bytes. In the model, one
-  // thread, the layers before it having evicted U, resnet's 3x3 256 -> 256 at 14 (4 MiB of
-  // U) ran 0.87-0.88x as long on the direct path (two runs of 4-6 alternating rounds);
+  if (g.in_channels % 16 != 0 || g.out_channels % 16 != 0 || pairs < 2048) return 0;
+  // F(4x4) where its micro-tiles fit the rows (two runs of 7 tiles) and U stays within
+  // ~3.5 MiB: resnet's and inception's 56 and 28 wide layers (docs/kernels.md, "Session 24").
+  static const bool four = env_switch_on("BRAID_CONV_WINOGRAD4");
+  if (four && pairs <= kWinograd4MaxChannelPairs && g.out[0] % 4 == 0 && g.out[0] >= 4 && (w == 28 || (w > 0 && w % 56 == 0)))
+    return 4;
+  // F(2x2): at most 57344 channel pairs (U, 16 floats a pair, within 3.5 MiB): past that U
+  // streams from L3 for every band at 16/9 the direct kernel's weight bytes. In the model,
+  // one thread, the layers before it having evicted U, resnet's 3x3 256 -> 256 at 14 (4 MiB
+  // of U) ran 0.87-0.88x as long on the direct path (two runs of 4-6 alternating rounds);
   // inception's 160 -> 320 and 144 -> 288 at 14 (3.1, 2.5 MiB) were within the host's
   // noise either way (docs/kernels.md, "Session 20").
-  return g.in_channels % 16 == 0 && g.out_channels % 16 == 0 && g.in_channels * g.out_channels >= 2048 &&
-         g.in_channels * g.out_channels <= kWinogradMaxChannelPairs &&
-         g.out[0] % 2 == 0 && g.out[0] >= 2 && (w == 14 || w == 8 || (w > 0 && (w % 28 == 0 || w % 16 == 0)));
+  if (pairs <= kWinogradMaxChannelPairs && g.out[0] % 2 == 0 && g.out[0] >= 2 &&
+      (w == 14 || w == 8 || (w > 0 && (w % 28 == 0 || w % 16 == 0))))
+    return 2;
+  return 0;
 }
 
 bool winograd_enabled() {
@@ -33,51 +42,76 @@ bool winograd_enabled() {
   return on;
 }
 
-int64_t winograd_packed_floats(int64_t cout, int64_t cin) {
+int64_t winograd_packed_floats(int64_t cout, int64_t cin, int tile) {
   const int64_t lanes = (cout + 15) / 16 * 16;
-  return 16 * cin * lanes;
+  return winograd_xis(tile) * cin * lanes;
 }
 
-void pack_winograd_weights(const float* w, int64_t cout, int64_t cin, float* dst) {
-  static constexpr double G[4][3] = {{1, 0, 0}, {0.5, 0.5, 0.5}, {0.5, -0.5, 0.5}, {0, 0, 1}};
+void pack_winograd_weights(const float* w, int64_t cout, int64_t cin, int tile, float* dst) {
+  static constexpr double G2[4][3] = {{1, 0, 0}, {0.5, 0.5, 0.5}, {0.5, -0.5, 0.5}, {0, 0, 1}};
+  static constexpr double G4[6][3] = {{1.0 / 4, 0, 0},
+                                      {-1.0 / 6, -1.0 / 6, -1.0 / 6},
+                                      {-1.0 / 6, 1.0 / 6, -1.0 / 6},
+                                      {1.0 / 24, 1.0 / 12, 1.0 / 6},
+                                      {1.0 / 24, -1.0 / 12, 1.0 / 6},
+                                      {0, 0, 1}};
+  const int n = tile + 2, xis = n * n;
+  const double(*G)[3] = tile == 4 ? G4 : G2;
   for (int64_t co0 = 0; co0 < cout; co0 += kWinogradBlock) {
     const int64_t lanes = std::min<int64_t>(kWinogradBlock, cout - co0);
-    float* block = dst + co0 * 16 * cin;  // earlier blocks are all 32 wide
+    float* block = dst + co0 * xis * cin;  // earlier blocks are all 32 wide
     for (int64_t l = 0; l < lanes; ++l)
       for (int64_t c = 0; c < cin; ++c) {
         const float* g = w + ((co0 + l) * cin + c) * 9;
-        double gg[4][3];  // G g
-        for (int i = 0; i < 4; ++i)
+        double gg[6][3];  // G g
+        for (int i = 0; i < n; ++i)
           for (int j = 0; j < 3; ++j) gg[i][j] = G[i][0] * g[j] + G[i][1] * g[3 + j] + G[i][2] * g[6 + j];
-        for (int i = 0; i < 4; ++i)
-          for (int j = 0; j < 4; ++j) {
+        for (int i = 0; i < n; ++i)
+          for (int j = 0; j < n; ++j) {
             const double u = gg[i][0] * G[j][0] + gg[i][1] * G[j][1] + gg[i][2] * G[j][2];  // (G g G^T)[i][j]
-            block[((i * 4 + j) * cin + c) * lanes + l] = static_cast<float>(u);
+            block[((i * n + j) * cin + c) * lanes + l] = static_cast<float>(u);
           }
       }
   }
 }
 
+void winograd_fill_band(const WinogradConvArgs& a, int64_t ty0, int64_t tile_rows, float* band) {
+  const int64_t rows = a.tile * tile_rows + 2, wb = winograd_band_width(a), plane = rows * wb;
+  for (int64_t c = 0; c < a.c; ++c) {
+    for (int64_t r = 0; r < rows; ++r) {
+      float* row = band + c * plane + r * wb;
+      const int64_t iy = a.tile * ty0 - 1 + r;
+      if (iy < 0 || iy >= a.h) {
+        std::memset(row, 0, static_cast<size_t>(wb) * sizeof(float));
+        continue;
+      }
+      row[0] = 0.0f;
+      std::memcpy(row + 1, a.x + (c * a.h + iy) * a.w, static_cast<size_t>(a.w) * sizeof(float));
+      std::fill(row + 1 + a.w, row + wb, 0.0f);
+    }
+  }
+}
+
 int64_t winograd_strips(const WinogradConvArgs& a, int64_t tile_rows) {
-  const int64_t tw = a.w / 2;
+  const int64_t tw = a.w / a.tile;
   return winograd_paired(a) ? (tile_rows + 1) / 2 : tile_rows * (tw / winograd_micro_tiles(a));
 }
 
 int64_t winograd_band_tile_rows(const WinogradConvArgs& a) {
-  const int64_t row_bytes = 16 * (a.w / 2) * a.c * 4;  // V of one tile row
-  int64_t rows = std::clamp<int64_t>((1024 * 1024) / std::max<int64_t>(1, row_bytes), 1, a.h / 2);
+  const int64_t row_bytes = winograd_xis(a.tile) * (a.w / a.tile) * a.c * 4;  // V of one tile row
+  int64_t rows = std::clamp<int64_t>((1024 * 1024) / std::max<int64_t>(1, row_bytes), 1, a.h / a.tile);
   if (winograd_paired(a) && rows > 1) rows &= ~int64_t{1};  // strips of two tile rows
   return rows;
 }
 
 int64_t winograd_v_floats(const WinogradConvArgs& a, int64_t tile_rows) {
-  return 16 * winograd_strips(a, tile_rows) * a.c * 16;  // V[xi][strip][c][16 lanes]
+  return winograd_xis(a.tile) * winograd_strips(a, tile_rows) * a.c * 16;  // V[xi][strip][c][16 lanes]
 }
 
 int64_t winograd_scratch_floats(const WinogradConvArgs& a, int64_t tile_rows) {
-  const int64_t band = a.c * (2 * tile_rows + 2) * winograd_band_width(a);  // the zero-padded input rows
+  const int64_t band = a.c * (a.tile * tile_rows + 2) * winograd_band_width(a);  // the zero-padded input rows
   const int64_t v = winograd_v_floats(a, tile_rows);
-  const int64_t m = 16 * kWinogradTiles * kWinogradBlock;                   // one micro-tile's M (at most)
+  const int64_t m = winograd_xis(a.tile) * kWinogradTiles * kWinogradBlock;        // one micro-tile's M (at most)
   return (band + 15) / 16 * 16 + v + m;
 }
 

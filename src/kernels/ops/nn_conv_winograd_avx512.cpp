@@ -1,10 +1,12 @@
-// Winograd F(2x2, 3x3) convolution (nn_conv_winograd.h), AVX-512 variant (compiled with
-// -mavx512f -mavx512bw -mavx512vl -mfma). Per band of tile rows: the input rows copied
-// zero-padded; V for every micro-tile (14 or 8 tiles in the lanes, from two 16-float loads
-// and four lane permutes per patch row and channel); then per block of 32 output channels
-// and micro-tile the 16 products M[xi] (the narrow kernel's 14 x 32 register tile, or
-// 8 x 32; K = the input channels) and at once their output transform, transposed to rows
-// of the NCHW output with the bias, the residual and the ReLU.
+// Winograd F(2x2, 3x3) and F(4x4, 3x3) convolution (nn_conv_winograd.h), AVX-512 variant
+// (compiled with -mavx512f -mavx512bw -mavx512vl -mfma). Per band of tile rows: the input
+// rows copied zero-padded; V for every micro-tile (14 or 8 tiles in the lanes; F(2x2): from
+// two 16-float loads and four lane permutes per patch row and channel, F(4x4): two runs of
+// 7 tiles from a 32-float window each, six permutes and blends per patch row); then per
+// block of 32 output channels and micro-tile the 16 or 36 products M[xi] (the narrow
+// kernel's 14 x 32 register tile, or 8 x 32; K = the input channels) and at once their
+// output transform, transposed to rows of the NCHW output with the bias, the residual and
+// the ReLU.
 #include <immintrin.h>
 
 #include <algorithm>
@@ -22,24 +24,6 @@ namespace braid::detail {
 namespace {
 
 constexpr int kT = kWinogradTiles;
-
-// Band row r: input row 2 ty0 - 1 + r; band column j: input column j - 1; zero outside.
-void fill_band(const WinogradConvArgs& a, int64_t ty0, int64_t rows, int64_t wb, float* band) {
-  const int64_t plane = rows * wb;
-  for (int64_t c = 0; c < a.c; ++c) {
-    for (int64_t r = 0; r < rows; ++r) {
-      float* row = band + c * plane + r * wb;
-      const int64_t iy = 2 * ty0 - 1 + r;
-      if (iy < 0 || iy >= a.h) {
-        std::memset(row, 0, static_cast<size_t>(wb) * sizeof(float));
-        continue;
-      }
-      row[0] = 0.0f;
-      std::memcpy(row + 1, a.x + (c * a.h + iy) * a.w, static_cast<size_t>(a.w) * sizeof(float));
-      std::fill(row + 1 + a.w, row + wb, 0.0f);
-    }
-  }
-}
 
 // Where micro-tile s of a band puts its lanes: tiles p < split from tile row `row0` starting
 // at tile column tx0, tiles p >= split from row0 + 1 starting at column 0 (maps of half a
@@ -161,7 +145,7 @@ void transform_band(const WinogradConvArgs& a, int64_t ty0, int64_t rows, float*
   const int kt = winograd_micro_tiles(a);
   const int64_t band_rows = 2 * rows + 2, plane = band_rows * wb;
   const int64_t strips = winograd_strips(a, rows);
-  fill_band(a, ty0, band_rows, wb, in);
+  winograd_fill_band(a, ty0, rows, in);
 
   // Lane p of column j of a patch row: element 2 p + j of the run's first 32 (one run), or
   // of the first run's 16 (p < split) and the second's (p >= split).
@@ -234,12 +218,188 @@ void band(const WinogradConvArgs& a, int64_t ty0, int64_t ty1, float* scratch) {
   }
 }
 
+// ---------------------------------------------------------------- F(4x4, 3x3)
+// A micro-tile is 14 tiles in two runs of 7 (a run's patches span 4 * 6 + 6 = 30 columns:
+// one 32-float window): lanes 0-6 the first run, 7-13 the second, 14-15 unused. Maps 28
+// wide: the runs are two tile rows (paired); a multiple of 56: tiles 0-6 and 7-13 of 14 in
+// one tile row.
+struct Strip4 {
+  int64_t row_a, tx_a, row_b, tx_b;  // tile row and first tile column of each run
+  bool has_b;                        // false: the paired map's last, odd tile row
+};
+
+Strip4 strip4_at(const WinogradConvArgs& a, int64_t rows, int64_t s) {
+  const int64_t tw = a.w / 4;
+  if (winograd_paired(a)) return {2 * s, 0, 2 * s + 1, 0, 2 * s + 1 < rows};
+  const int64_t per_row = tw / kT;
+  const int64_t row = s / per_row, tx = (s % per_row) * kT;
+  return {row, tx, row, tx + 7, true};
+}
+
+// One 6-point B^T transform (nn_conv_winograd.h) of d[0..5] into r[0..5].
+inline void bt6(const __m512 d[6], __m512 r[6]) {
+  const __m512 four = _mm512_set1_ps(4.0f), five = _mm512_set1_ps(5.0f), two = _mm512_set1_ps(2.0f);
+  r[0] = _mm512_fmadd_ps(four, d[0], _mm512_fnmadd_ps(five, d[2], d[4]));
+  const __m512 p = _mm512_fnmadd_ps(four, d[1], d[3]);  // d3 - 4 d1
+  const __m512 q = _mm512_fnmadd_ps(four, d[2], d[4]);  // d4 - 4 d2
+  r[1] = _mm512_add_ps(p, q);
+  r[2] = _mm512_sub_ps(q, p);
+  const __m512 e = _mm512_mul_ps(two, _mm512_sub_ps(d[3], d[1]));
+  const __m512 f = _mm512_sub_ps(d[4], d[2]);
+  r[3] = _mm512_add_ps(f, e);
+  r[4] = _mm512_sub_ps(f, e);
+  r[5] = _mm512_fmadd_ps(four, d[1], _mm512_fnmadd_ps(five, d[3], d[5]));
+}
+
+// V[xi] of one micro-tile, one channel: `pa` / `pb` the runs' patch tops (pb null: zero).
+inline void input_transform4(const float* pa, const float* pb, int64_t wb, const __m512i ia[6], const __m512i ib[6],
+                             float* v, int64_t xi_stride) {
+  constexpr __mmask16 kRunB = 0x3F80;  // lanes 7-13
+  __m512 d[6][6];
+  for (int i = 0; i < 6; ++i) {
+    const __m512 lo_a = _mm512_loadu_ps(pa + i * wb), hi_a = _mm512_loadu_ps(pa + i * wb + 16);
+    const __m512 lo_b = pb ? _mm512_loadu_ps(pb + i * wb) : _mm512_setzero_ps();
+    const __m512 hi_b = pb ? _mm512_loadu_ps(pb + i * wb + 16) : _mm512_setzero_ps();
+    for (int j = 0; j < 6; ++j)
+      d[i][j] = _mm512_mask_blend_ps(kRunB, _mm512_permutex2var_ps(lo_a, ia[j], hi_a),
+                                     _mm512_permutex2var_ps(lo_b, ib[j], hi_b));
+  }
+  __m512 r[6][6];  // B^T d, column by column
+  for (int j = 0; j < 6; ++j) {
+    __m512 col[6], out[6];
+    for (int i = 0; i < 6; ++i) col[i] = d[i][j];
+    bt6(col, out);
+    for (int i = 0; i < 6; ++i) r[i][j] = out[i];
+  }
+  for (int i = 0; i < 6; ++i) {  // (B^T d) B, row by row
+    __m512 out[6];
+    bt6(r[i], out);
+    for (int j = 0; j < 6; ++j) _mm512_store_ps(v + (6 * i + j) * xi_stride, out[j]);
+  }
+}
+
+void transform_band4(const WinogradConvArgs& a, int64_t ty0, int64_t rows, float* in, float* v) {
+  const int64_t wb = winograd_band_width(a), plane = (4 * rows + 2) * wb;
+  const int64_t strips = winograd_strips(a, rows);
+  winograd_fill_band(a, ty0, rows, in);
+  // Lane p, patch column j: element 4 p + j of run a's window (p < 7), 4 (p - 7) + j of
+  // run b's (7 <= p < 14).
+  alignas(64) int32_t la[6][16], lb[6][16];
+  for (int j = 0; j < 6; ++j)
+    for (int p = 0; p < 16; ++p) {
+      la[j][p] = p < 7 ? 4 * p + j : 0;
+      lb[j][p] = p >= 7 && p < 14 ? 4 * (p - 7) + j : 0;
+    }
+  __m512i ia[6], ib[6];
+  for (int j = 0; j < 6; ++j) {
+    ia[j] = _mm512_load_si512(la[j]);
+    ib[j] = _mm512_load_si512(lb[j]);
+  }
+  const int64_t xi_stride = strips * a.c * 16;  // V[xi][strip][c][16]
+  for (int64_t s = 0; s < strips; ++s) {
+    const Strip4 st = strip4_at(a, rows, s);
+    for (int64_t c = 0; c < a.c; ++c) {
+      const float* pa = in + c * plane + 4 * st.row_a * wb + 4 * st.tx_a;
+      const float* pb = st.has_b ? in + c * plane + 4 * st.row_b * wb + 4 * st.tx_b : nullptr;
+      input_transform4(pa, pb, wb, ia, ib, v + (s * a.c + c) * 16, xi_stride);
+    }
+  }
+}
+
+// One 6-point A^T transform of m[0..5] into y[0..3].
+inline void at6(const __m512 m[6], __m512 y[4]) {
+  const __m512 s12 = _mm512_add_ps(m[1], m[2]), d12 = _mm512_sub_ps(m[1], m[2]);
+  const __m512 s34 = _mm512_add_ps(m[3], m[4]), d34 = _mm512_sub_ps(m[3], m[4]);
+  y[0] = _mm512_add_ps(_mm512_add_ps(m[0], s12), s34);
+  y[1] = _mm512_fmadd_ps(_mm512_set1_ps(2.0f), d34, d12);
+  y[2] = _mm512_fmadd_ps(_mm512_set1_ps(4.0f), s34, s12);
+  y[3] = _mm512_add_ps(_mm512_fmadd_ps(_mm512_set1_ps(8.0f), d34, d12), m[5]);
+}
+
+// Output rows 4 ty .. 4 ty + 3, columns 4 tx0 .. 4 tx0 + 4 n - 1 (n <= 4 tiles, lanes p0 ..),
+// channels co .. co + 15 (vector q of the block), from M ([xi][p][16 NV], 14 tiles).
+void output_run4(const WinogradConvArgs& a, const float* m, int nv, int q, int p0, int n, int64_t ty, int64_t tx0,
+                 int64_t co) {
+  __m512 y[4][16];  // [dy][4 k + dx]: Y(dy, dx) of tile k, 16 channels
+  const int64_t xi_stride = kT * nv * 16;
+  for (int k = 0; k < 4; ++k) {
+    if (k >= n) {
+      for (int dy = 0; dy < 4; ++dy)
+        for (int dx = 0; dx < 4; ++dx) y[dy][4 * k + dx] = _mm512_setzero_ps();
+      continue;
+    }
+    const float* mp = m + ((p0 + k) * nv + q) * 16;
+    __m512 t[4][6];  // A^T M
+    for (int j = 0; j < 6; ++j) {
+      __m512 col[6], out[4];
+      for (int i = 0; i < 6; ++i) col[i] = _mm512_load_ps(mp + (6 * i + j) * xi_stride);
+      at6(col, out);
+      for (int dy = 0; dy < 4; ++dy) t[dy][j] = out[dy];
+    }
+    for (int dy = 0; dy < 4; ++dy) {  // (A^T M) A
+      __m512 out[4];
+      at6(t[dy], out);
+      for (int dx = 0; dx < 4; ++dx) y[dy][4 * k + dx] = out[dx];
+    }
+  }
+  const __mmask16 mask = static_cast<__mmask16>((1u << (4 * n)) - 1u);
+  const int64_t hw = a.h * a.w;
+  for (int dy = 0; dy < 4; ++dy) {
+    transpose16(y[dy]);  // [j]: channel co + j, lane 4 k + dx: column 4 (tx0 + k) + dx
+    const int64_t at = (4 * ty + dy) * a.w + 4 * tx0;
+    for (int j = 0; j < 16; ++j) {
+      __m512 o = y[dy][j];
+      if (a.bias) o = _mm512_add_ps(o, _mm512_set1_ps(a.bias[co + j]));
+      if (a.residual) o = _mm512_add_ps(o, _mm512_maskz_loadu_ps(mask, a.residual + (co + j) * hw + at));
+      if (a.relu) o = _mm512_max_ps(o, _mm512_setzero_ps());
+      _mm512_mask_storeu_ps(a.y + (co + j) * hw + at, mask, o);
+    }
+  }
+}
+
+// Tile rows [ty0, ty1) of one image, one band, F(4x4).
+void band4(const WinogradConvArgs& a, int64_t ty0, int64_t ty1, float* scratch) {
+  const int64_t rows = ty1 - ty0, wb = winograd_band_width(a);
+  const int64_t plane = (4 * rows + 2) * wb;
+  const int64_t strips = winograd_strips(a, rows);
+  const int64_t xi_stride = strips * a.c * 16;  // V[xi][strip][c][16]
+  float* local_v = scratch + (a.c * plane + 15) / 16 * 16;
+  const float* v = a.v_in ? a.v_in : a.v_out ? a.v_out : local_v;
+  float* m = local_v + 36 * strips * a.c * 16;
+  if (!a.v_in) transform_band4(a, ty0, rows, scratch, a.v_out ? a.v_out : local_v);
+  if (a.v_out) return;
+
+  const int64_t co_end = a.co_end < 0 ? a.cout : std::min(a.co_end, a.cout);
+  for (int64_t co = a.co_begin; co < co_end; co += kWinogradBlock) {
+    const int nv = a.cout - co >= kWinogradBlock ? 2 : 1;
+    const float* u = a.u + co * 36 * a.c;
+    for (int64_t s = 0; s < strips; ++s) {
+      for (int xi = 0; xi < 36; ++xi) {
+        const float* vx = v + xi * xi_stride + s * a.c * 16;
+        const float* ux = u + xi * a.c * 16 * nv;
+        float* mx = m + xi * kT * nv * 16;
+        if (nv == 2) product<2, kT>(vx, ux, a.c, mx);
+        else product<1, kT>(vx, ux, a.c, mx);
+      }
+      const Strip4 st = strip4_at(a, rows, s);
+      for (int q = 0; q < nv; ++q) {
+        for (int run = 0; run < (st.has_b ? 2 : 1); ++run) {
+          const int64_t row = run == 0 ? st.row_a : st.row_b, tx = run == 0 ? st.tx_a : st.tx_b;
+          output_run4(a, m, nv, q, 7 * run, 4, ty0 + row, tx, co + 16 * q);
+          output_run4(a, m, nv, q, 7 * run + 4, 3, ty0 + row, tx + 4, co + 16 * q);
+        }
+      }
+    }
+  }
+}
+
 }  // namespace
 
 void winograd_conv_avx512(const WinogradConvArgs& a, int64_t ty0, int64_t ty1, float* scratch) {
-  if (a.v_out || a.v_in) return band(a, ty0, ty1, scratch);  // a shared V: one band
+  auto one = a.tile == 4 ? band4 : band;
+  if (a.v_out || a.v_in) return one(a, ty0, ty1, scratch);  // a shared V: one band
   const int64_t step = winograd_band_tile_rows(a);
-  for (int64_t t = ty0; t < ty1; t += step) band(a, t, std::min(ty1, t + step), scratch);
+  for (int64_t t = ty0; t < ty1; t += step) one(a, t, std::min(ty1, t + step), scratch);
 }
 
 }  // namespace braid::detail
