@@ -507,67 +507,108 @@ TEST_P(ConvIsaTest, WideLayersOfWholeTilesMatchReference) {
   }
 }
 
+// One 3x3 stride-1 pads-1 layer against the double reference (with a fused residual when
+// asked), on `threads` threads and, when more than one, bitwise equal to one thread. The
+// error bound is the direct sum's times kWinogradSlack: the Winograd transforms add before
+// they multiply (the worst seen: 0.004 of the direct bound with F(2x2), 0.04 with F(4x4);
+// the direct paths' 0.008; docs/kernels.md, path 7). Returns the worst error / bound.
+double check_winograd_layer(const ConvCfg& c, bool residual, int threads, uint32_t seed) {
+  constexpr double kWinogradSlack = 6.0;
+  std::mt19937 data(seed);
+  Shape xs = {c.n, c.cin, c.in[0], c.in[1]}, ws = {c.cout, c.cin, 3, 3};
+  Tensor x = random_tensor(xs, data), w = random_tensor(ws, data), b = random_tensor({c.cout}, data);
+  std::vector<double> ref, mag;
+  std::vector<int64_t> out;
+  ConvCfg plain = c;
+  plain.relu = false;
+  conv_reference(plain, x, w, c.bias ? &b : nullptr, ref, mag, out);
+  Tensor r = random_tensor({c.n, c.cout, out[0], out[1]}, data);
+  OpRunner run = make_conv_runner(c, x, w, b);
+  if (residual) run.input(r);
+  auto y = run.run(threads);
+  EXPECT_TRUE(y.ok()) << y.status().to_string();
+  if (!y.ok()) return 1e9;
+  const Tensor& t = (*y)[0];
+  EXPECT_EQ(t.shape(), (Shape{c.n, c.cout, out[0], out[1]})) << c.describe();
+  if (t.shape() != Shape{c.n, c.cout, out[0], out[1]}) return 1e9;
+  if (threads > 1) {
+    auto one = run.run(1);
+    EXPECT_TRUE(one.ok()) << one.status().to_string();
+    if (!one.ok()) return 1e9;
+    EXPECT_EQ(0, std::memcmp((*one)[0].raw_data(), t.raw_data(), t.byte_size())) << c.describe();
+  }
+  const int64_t terms = c.cin * 9;
+  double worst = 0;
+  for (size_t e = 0; e < ref.size(); ++e) {
+    double want = ref[e] + (residual ? r.data<float>()[e] : 0.0);
+    if (c.relu) want = std::max(want, 0.0);
+    const double bound = (static_cast<double>(terms) + 8) * 1.2e-7 * (mag[e] + 2.0);
+    const float got = t.data<float>()[e];
+    worst = std::max(worst, std::fabs(got - want) / bound);
+    if (!(std::fabs(got - want) <= kWinogradSlack * bound)) {
+      ADD_FAILURE() << c.describe() << (residual ? " residual" : "") << ": y[" << e << "] = " << got << ", want "
+                    << want;
+      return 1e9;
+    }
+  }
+  return worst;
+}
+
+ConvCfg winograd_cfg(int64_t n, int64_t cin, int64_t cout, int64_t h, int64_t w, bool bias, bool relu) {
+  ConvCfg c;
+  c.n = n;
+  c.cin = cin;
+  c.cout = cout;
+  c.k = {3, 3};
+  c.stride = {1, 1};
+  c.dil = {1, 1};
+  c.pads = {1, 1, 1, 1};
+  c.in = {h, w};
+  c.bias = bias;
+  c.relu = relu;
+  return c;
+}
+
 TEST_P(ConvIsaTest, WinogradLayersMatchReference) {
   // 3x3, stride 1, pads 1, channels in multiples of 16 over rows of 14, 28 or 56 (on
-  // AVX-512 the Winograd F(2x2, 3x3) path: micro-tiles of two 7-tile rows or of 14 tiles
-  // of one row) and of 8, 16, 32 or 64 (micro-tiles of two 4-tile rows or of 8 tiles of
-  // one row), blocks of 32 and 16 output channels (32-192 of them over 32-96 inputs), an
-  // even number of rows (2-20, so that bands and thread shares end mid-map and paired maps
-  // end on a half micro-tile), with bias and without, a fused residual and ReLU, batches
-  // and 1-3 threads (on 2-3 threads, 128-192 output channels over the few tile rows of an
-  // 8- or 14-wide map split their channel blocks instead of rows); the bits the same on 1
-  // thread. The transforms add before they multiply: the error bound is the direct sum's
-  // times kWinogradSlack (the worst seen here: 0.004 of the direct bound, the direct
-  // paths' 0.008; docs/kernels.md, path 7).
-  constexpr double kWinogradSlack = 6.0;
+  // AVX-512 the Winograd path: F(2x2, 3x3) in micro-tiles of two 7-tile rows or of 14 tiles
+  // of one row, F(4x4, 3x3) on 28 or 56 wide maps of a multiple of 4 rows) and of 8, 16, 32
+  // or 64 (F(2x2) in micro-tiles of two 4-tile rows or of 8 tiles of one row), blocks of 32
+  // and 16 output channels (32-192 of them over 32-96 inputs), an even number of rows (2-20,
+  // so that bands and thread shares end mid-map and paired maps end on a half micro-tile),
+  // with bias and without, a fused residual and ReLU, batches and 1-3 threads (on 2-3
+  // threads, 128-192 output channels over the few tile rows of an 8- or 14-wide map split
+  // their channel blocks instead of rows); the bits the same on 1 thread.
   std::mt19937 rng(5151);
   auto pick = [&](int64_t lo, int64_t hi) { return std::uniform_int_distribution<int64_t>(lo, hi)(rng); };
   double worst = 0;
   for (int i = 0; i < 36; ++i) {
-    ConvCfg c;
-    c.n = pick(1, 2);
-    c.cin = 16 * pick(2, 6);  // with cout: the 2048 channel pairs the path needs
-    c.cout = 16 * (i % 6 == 5 ? pick(8, 12) : pick(4, 8));
     const int64_t widths[] = {14, 28, 56, 8, 16, 32, 64};
-    c.k = {3, 3};
-    c.stride = {1, 1};
-    c.dil = {1, 1};
-    c.pads = {1, 1, 1, 1};
-    c.in = {2 * pick(1, 10), i % 6 == 5 ? (i % 4 == 1 ? 8 : 14) : widths[i % 7]};
-    c.bias = i % 4 != 2;  // R is input 3: with a bias (input 2) whenever there is one
-    c.relu = pick(0, 1) == 1;
-    std::mt19937 data(static_cast<uint32_t>(900 + i));
-    Shape xs = {c.n, c.cin, c.in[0], c.in[1]}, ws = {c.cout, c.cin, 3, 3};
-    Tensor x = random_tensor(xs, data), w = random_tensor(ws, data), b = random_tensor({c.cout}, data);
-    std::vector<double> ref, mag;
-    std::vector<int64_t> out;
-    ConvCfg plain = c;
-    plain.relu = false;
-    conv_reference(plain, x, w, c.bias ? &b : nullptr, ref, mag, out);
-    const bool residual = i % 2 == 1;
-    Tensor r = random_tensor({c.n, c.cout, out[0], out[1]}, data);
-    OpRunner run = make_conv_runner(c, x, w, b);
-    if (residual) run.input(r);
+    const int64_t n = pick(1, 2);
+    const int64_t cin = 16 * pick(2, 6);  // with cout: the 2048 channel pairs the path needs
+    const int64_t cout = 16 * (i % 6 == 5 ? pick(8, 12) : pick(4, 8));
+    const int64_t h = 2 * pick(1, 10), w = i % 6 == 5 ? (i % 4 == 1 ? 8 : 14) : widths[i % 7];
+    const bool bias = i % 4 != 2;  // R is input 3: with a bias (input 2) whenever there is one
+    const ConvCfg c = winograd_cfg(n, cin, cout, h, w, bias, pick(0, 1) == 1);
     const int threads = i % 6 == 5 ? 2 + i % 2 : 1 + i % 3;
-    auto y = run.run(threads);
-    ASSERT_TRUE(y.ok()) << y.status().to_string();
-    const Tensor& t = (*y)[0];
-    ASSERT_EQ(t.shape(), (Shape{c.n, c.cout, out[0], out[1]})) << c.describe();
-    if (threads > 1) {
-      auto one = run.run(1);
-      ASSERT_TRUE(one.ok()) << one.status().to_string();
-      ASSERT_EQ(0, std::memcmp((*one)[0].raw_data(), t.raw_data(), t.byte_size())) << c.describe();
-    }
-    const int64_t terms = c.cin * 9;
-    for (size_t e = 0; e < ref.size(); ++e) {
-      double want = ref[e] + (residual ? r.data<float>()[e] : 0.0);
-      if (c.relu) want = std::max(want, 0.0);
-      const double bound = (static_cast<double>(terms) + 8) * 1.2e-7 * (mag[e] + 2.0);
-      const float got = t.data<float>()[e];
-      worst = std::max(worst, std::fabs(got - want) / bound);
-      ASSERT_TRUE(std::fabs(got - want) <= kWinogradSlack * bound)
-          << c.describe() << (residual ? " residual" : "") << ": y[" << e << "] = " << got << ", want " << want;
-    }
+    worst = std::max(worst, check_winograd_layer(c, i % 2 == 1, threads, static_cast<uint32_t>(900 + i)));
+    if (HasFailure()) return;
+  }
+  // F(4x4) geometry, case by case: 28 wide with an odd number of tile rows (the last
+  // micro-tile's second run empty), 56 and 112 wide (two and four runs of 7 tiles per tile
+  // row), a last block of 16 output channels, a band boundary (160 input channels at 28 x
+  // 56: 4 tile rows a band), batches, 1-3 threads.
+  const struct {
+    int64_t n, cin, cout, h, w;
+    int threads;
+  } four[] = {{1, 32, 64, 20, 28, 1}, {2, 48, 80, 12, 28, 2}, {1, 64, 64, 28, 28, 3}, {1, 32, 96, 8, 56, 1},
+              {2, 64, 48, 16, 56, 2}, {1, 32, 64, 4, 112, 3}, {1, 160, 64, 28, 56, 1}};
+  for (size_t i = 0; i < sizeof(four) / sizeof(four[0]); ++i) {
+    const auto& f = four[i];
+    const bool residual = i % 2 == 1;  // R is input 3: it comes with a bias (input 2)
+    const ConvCfg c = winograd_cfg(f.n, f.cin, f.cout, f.h, f.w, residual || i % 4 == 0, i % 3 != 1);
+    worst = std::max(worst, check_winograd_layer(c, residual, f.threads, static_cast<uint32_t>(950 + i)));
+    if (HasFailure()) return;
   }
   std::printf("worst error / direct bound: %.3f\n", worst);
 }
