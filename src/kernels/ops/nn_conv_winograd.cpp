@@ -20,10 +20,12 @@ int winograd_tile(const ConvGeometry& g) {
   // at one thread (its products are short, the transforms and the transpose relatively
   // long), its 32 -> 64 at 32 0.67x (docs/kernels.md, "Session 18").
   if (g.in_channels % 16 != 0 || g.out_channels % 16 != 0 || pairs < 2048) return 0;
-  // F(4x4) where its micro-tiles fit the rows (two runs of 7 tiles) and U stays within
-  // ~3.5 MiB: resnet's and inception's 56 and 28 wide layers (docs/kernels.md, "Session 24").
+  // F(4x4) where its micro-tiles fit the rows (two runs of 7 tiles, or of 4) and U stays
+  // within ~3.5 MiB: resnet's and inception's 56 and 28 wide layers, the ensemble's 32 and
+  // 16 wide ones (docs/kernels.md, "Session 24").
   static const bool four = env_switch_on("BRAID_CONV_WINOGRAD4");
-  if (four && pairs <= kWinograd4MaxChannelPairs && g.out[0] % 4 == 0 && g.out[0] >= 4 && (w == 28 || (w > 0 && w % 56 == 0)))
+  if (four && pairs <= kWinograd4MaxChannelPairs && g.out[0] % 4 == 0 && g.out[0] >= 4 &&
+      (w == 28 || w == 16 || (w > 0 && (w % 56 == 0 || w % 32 == 0))))
     return 4;
   // F(2x2): at most 57344 channel pairs (U, 16 floats a pair, within 3.5 MiB): past that U
   // streams from L3 for every band at 16/9 the direct kernel's weight bytes. In the model,

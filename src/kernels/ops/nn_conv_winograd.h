@@ -67,8 +67,10 @@ constexpr int64_t kWinogradMaxChannelPairs = 57344;  // F(2x2): U within 3.5 MiB
 // tiles of one tile row), or 8 wide or a multiple of 16 (micro-tiles of 8 tiles: 4 of two
 // tile rows, or 8 of one): resnet's and inception's 56, 28 and 14 wide 3x3 layers, the
 // ensemble's 64, 32, 16 and 8 wide ones. F(4x4): a multiple of 4 output rows, each 28 wide
-// (two tile rows of 7 tiles a micro-tile) or a multiple of 56 (14 tiles of one row):
-// resnet's and inception's 56 and 28 wide ones, U within kWinograd4MaxChannelPairs.
+// (two tile rows of 7 tiles a micro-tile), a multiple of 56 (14 tiles of one row), 16 wide
+// (two tile rows of 4 tiles) or a multiple of 32 (8 tiles of one row): resnet's and
+// inception's 56 and 28 wide ones, the ensemble's 64, 32 and 16 wide ones, U within
+// kWinograd4MaxChannelPairs.
 // Returns the tile, 4 where both apply, or 0 where neither does.
 int winograd_tile(const ConvGeometry& g);
 // BRAID_CONV_WINOGRAD=0 keeps these layers on the other paths; BRAID_CONV_WINOGRAD4=0 keeps

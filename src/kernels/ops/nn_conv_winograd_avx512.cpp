@@ -2,7 +2,7 @@
 // (compiled with -mavx512f -mavx512bw -mavx512vl -mfma). Per band of tile rows: the input
 // rows copied zero-padded; V for every micro-tile (14 or 8 tiles in the lanes; F(2x2): from
 // two 16-float loads and four lane permutes per patch row and channel, F(4x4): two runs of
-// 7 tiles from a 32-float window each, six permutes and blends per patch row); then per
+// 7 or 4 tiles from a 32-float window each, six permutes and blends per patch row); then per
 // block of 32 output channels and micro-tile the 16 or 36 products M[xi] (the narrow
 // kernel's 14 x 32 register tile, or 8 x 32; K = the input channels) and at once their
 // output transform, transposed to rows of the NCHW output with the bias, the residual and
@@ -219,10 +219,10 @@ void band(const WinogradConvArgs& a, int64_t ty0, int64_t ty1, float* scratch) {
 }
 
 // ---------------------------------------------------------------- F(4x4, 3x3)
-// A micro-tile is 14 tiles in two runs of 7 (a run's patches span 4 * 6 + 6 = 30 columns:
-// one 32-float window): lanes 0-6 the first run, 7-13 the second, 14-15 unused. Maps 28
-// wide: the runs are two tile rows (paired); a multiple of 56: tiles 0-6 and 7-13 of 14 in
-// one tile row.
+// A micro-tile is two runs of L tiles (L = 7 of 14 lanes, or 4 of 8): a run's patches span
+// 4 L + 2 <= 30 columns, one 32-float window. Lanes 0 .. L - 1 take the first run, L ..
+// 2 L - 1 the second. Where a tile row is one run (28 wide: 7 tiles; 16 wide: 4) the runs
+// are two tile rows (paired); else they are consecutive tiles of one tile row.
 struct Strip4 {
   int64_t row_a, tx_a, row_b, tx_b;  // tile row and first tile column of each run
   bool has_b;                        // false: the paired map's last, odd tile row
@@ -230,10 +230,11 @@ struct Strip4 {
 
 Strip4 strip4_at(const WinogradConvArgs& a, int64_t rows, int64_t s) {
   const int64_t tw = a.w / 4;
+  const int kt = winograd_micro_tiles(a);
   if (winograd_paired(a)) return {2 * s, 0, 2 * s + 1, 0, 2 * s + 1 < rows};
-  const int64_t per_row = tw / kT;
-  const int64_t row = s / per_row, tx = (s % per_row) * kT;
-  return {row, tx, row, tx + 7, true};
+  const int64_t per_row = tw / kt;
+  const int64_t row = s / per_row, tx = (s % per_row) * kt;
+  return {row, tx, row, tx + kt / 2, true};
 }
 
 // One 6-point B^T transform (nn_conv_winograd.h) of d[0..5] into r[0..5].
@@ -251,17 +252,17 @@ inline void bt6(const __m512 d[6], __m512 r[6]) {
   r[5] = _mm512_fmadd_ps(four, d[1], _mm512_fnmadd_ps(five, d[3], d[5]));
 }
 
-// V[xi] of one micro-tile, one channel: `pa` / `pb` the runs' patch tops (pb null: zero).
+// V[xi] of one micro-tile, one channel: `pa` / `pb` the runs' patch tops (pb null: zero),
+// `run_b` the second run's lanes.
 inline void input_transform4(const float* pa, const float* pb, int64_t wb, const __m512i ia[6], const __m512i ib[6],
-                             float* v, int64_t xi_stride) {
-  constexpr __mmask16 kRunB = 0x3F80;  // lanes 7-13
+                             __mmask16 run_b, float* v, int64_t xi_stride) {
   __m512 d[6][6];
   for (int i = 0; i < 6; ++i) {
     const __m512 lo_a = _mm512_loadu_ps(pa + i * wb), hi_a = _mm512_loadu_ps(pa + i * wb + 16);
     const __m512 lo_b = pb ? _mm512_loadu_ps(pb + i * wb) : _mm512_setzero_ps();
     const __m512 hi_b = pb ? _mm512_loadu_ps(pb + i * wb + 16) : _mm512_setzero_ps();
     for (int j = 0; j < 6; ++j)
-      d[i][j] = _mm512_mask_blend_ps(kRunB, _mm512_permutex2var_ps(lo_a, ia[j], hi_a),
+      d[i][j] = _mm512_mask_blend_ps(run_b, _mm512_permutex2var_ps(lo_a, ia[j], hi_a),
                                      _mm512_permutex2var_ps(lo_b, ib[j], hi_b));
   }
   __m512 r[6][6];  // B^T d, column by column
@@ -282,13 +283,15 @@ void transform_band4(const WinogradConvArgs& a, int64_t ty0, int64_t rows, float
   const int64_t wb = winograd_band_width(a), plane = (4 * rows + 2) * wb;
   const int64_t strips = winograd_strips(a, rows);
   winograd_fill_band(a, ty0, rows, in);
-  // Lane p, patch column j: element 4 p + j of run a's window (p < 7), 4 (p - 7) + j of
-  // run b's (7 <= p < 14).
+  // Lane p, patch column j: element 4 p + j of run a's window (p < L), 4 (p - L) + j of
+  // run b's (L <= p < 2 L).
+  const int run = winograd_micro_tiles(a) / 2;
+  const __mmask16 run_b = static_cast<__mmask16>(((1u << (2 * run)) - 1u) & ~((1u << run) - 1u));
   alignas(64) int32_t la[6][16], lb[6][16];
   for (int j = 0; j < 6; ++j)
     for (int p = 0; p < 16; ++p) {
-      la[j][p] = p < 7 ? 4 * p + j : 0;
-      lb[j][p] = p >= 7 && p < 14 ? 4 * (p - 7) + j : 0;
+      la[j][p] = p < run ? 4 * p + j : 0;
+      lb[j][p] = p >= run && p < 2 * run ? 4 * (p - run) + j : 0;
     }
   __m512i ia[6], ib[6];
   for (int j = 0; j < 6; ++j) {
@@ -301,7 +304,7 @@ void transform_band4(const WinogradConvArgs& a, int64_t ty0, int64_t rows, float
     for (int64_t c = 0; c < a.c; ++c) {
       const float* pa = in + c * plane + 4 * st.row_a * wb + 4 * st.tx_a;
       const float* pb = st.has_b ? in + c * plane + 4 * st.row_b * wb + 4 * st.tx_b : nullptr;
-      input_transform4(pa, pb, wb, ia, ib, v + (s * a.c + c) * 16, xi_stride);
+      input_transform4(pa, pb, wb, ia, ib, run_b, v + (s * a.c + c) * 16, xi_stride);
     }
   }
 }
@@ -317,11 +320,11 @@ inline void at6(const __m512 m[6], __m512 y[4]) {
 }
 
 // Output rows 4 ty .. 4 ty + 3, columns 4 tx0 .. 4 tx0 + 4 n - 1 (n <= 4 tiles, lanes p0 ..),
-// channels co .. co + 15 (vector q of the block), from M ([xi][p][16 NV], 14 tiles).
-void output_run4(const WinogradConvArgs& a, const float* m, int nv, int q, int p0, int n, int64_t ty, int64_t tx0,
-                 int64_t co) {
+// channels co .. co + 15 (vector q of the block), from M ([xi][p][16 NV], kt tiles).
+void output_run4(const WinogradConvArgs& a, const float* m, int nv, int kt, int q, int p0, int n, int64_t ty,
+                 int64_t tx0, int64_t co) {
   __m512 y[4][16];  // [dy][4 k + dx]: Y(dy, dx) of tile k, 16 channels
-  const int64_t xi_stride = kT * nv * 16;
+  const int64_t xi_stride = kt * nv * 16;
   for (int k = 0; k < 4; ++k) {
     if (k >= n) {
       for (int dy = 0; dy < 4; ++dy)
@@ -360,6 +363,7 @@ void output_run4(const WinogradConvArgs& a, const float* m, int nv, int q, int p
 // Tile rows [ty0, ty1) of one image, one band, F(4x4).
 void band4(const WinogradConvArgs& a, int64_t ty0, int64_t ty1, float* scratch) {
   const int64_t rows = ty1 - ty0, wb = winograd_band_width(a);
+  const int kt = winograd_micro_tiles(a), run = kt / 2;
   const int64_t plane = (4 * rows + 2) * wb;
   const int64_t strips = winograd_strips(a, rows);
   const int64_t xi_stride = strips * a.c * 16;  // V[xi][strip][c][16]
@@ -377,16 +381,21 @@ void band4(const WinogradConvArgs& a, int64_t ty0, int64_t ty1, float* scratch) 
       for (int xi = 0; xi < 36; ++xi) {
         const float* vx = v + xi * xi_stride + s * a.c * 16;
         const float* ux = u + xi * a.c * 16 * nv;
-        float* mx = m + xi * kT * nv * 16;
-        if (nv == 2) product<2, kT>(vx, ux, a.c, mx);
-        else product<1, kT>(vx, ux, a.c, mx);
+        float* mx = m + xi * kt * nv * 16;
+        if (kt == kT) {
+          if (nv == 2) product<2, kT>(vx, ux, a.c, mx);
+          else product<1, kT>(vx, ux, a.c, mx);
+        } else {
+          if (nv == 2) product<2, kWinogradTilesNarrow>(vx, ux, a.c, mx);
+          else product<1, kWinogradTilesNarrow>(vx, ux, a.c, mx);
+        }
       }
       const Strip4 st = strip4_at(a, rows, s);
       for (int q = 0; q < nv; ++q) {
-        for (int run = 0; run < (st.has_b ? 2 : 1); ++run) {
-          const int64_t row = run == 0 ? st.row_a : st.row_b, tx = run == 0 ? st.tx_a : st.tx_b;
-          output_run4(a, m, nv, q, 7 * run, 4, ty0 + row, tx, co + 16 * q);
-          output_run4(a, m, nv, q, 7 * run + 4, 3, ty0 + row, tx + 4, co + 16 * q);
+        for (int r = 0; r < (st.has_b ? 2 : 1); ++r) {
+          const int64_t row = r == 0 ? st.row_a : st.row_b, tx = r == 0 ? st.tx_a : st.tx_b;
+          for (int p = 0; p < run; p += 4)  // 4 tiles x 4 columns fill the 16 lanes
+            output_run4(a, m, nv, kt, q, run * r + p, std::min(4, run - p), ty0 + row, tx + p, co + 16 * q);
         }
       }
     }
