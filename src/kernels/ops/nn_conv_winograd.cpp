@@ -16,24 +16,26 @@ int winograd_tile(const ConvGeometry& g) {
     if (g.kernel[i] != 3 || g.stride[i] != 1 || g.dilation[i] != 1 || g.pad_begin[i] != 1 || g.pad_end[i] != 1)
       return 0;
   const int64_t w = g.out[1], pairs = g.in_channels * g.out_channels;
-  // At least 2048 channel pairs: the ensemble's 3x3 32 -> 32 at 64 ran 1.17-1.21x slower
-  // at one thread (its products are short, the transforms and the transpose relatively
-  // long), its 32 -> 64 at 32 0.67x (docs/kernels.md, "Session 18").
-  if (g.in_channels % 16 != 0 || g.out_channels % 16 != 0 || pairs < 2048) return 0;
-  // F(4x4) where its micro-tiles fit the rows (two runs of 7 tiles, or of 4) and U stays
-  // within ~3.5 MiB: resnet's and inception's 56 and 28 wide layers, the ensemble's 32 and
-  // 16 wide ones (docs/kernels.md, "Session 24").
+  if (g.in_channels % 16 != 0 || g.out_channels % 16 != 0) return 0;
+  // F(4x4) where its micro-tiles fit the rows (two runs of 7 tiles, or of 4), from 1024
+  // channel pairs, with U within ~3.5 MiB: resnet's and inception's 56 and 28 wide layers,
+  // the ensemble's 64, 32 and 16 wide ones. Its 3x3 32 -> 32 at 64 (1024 pairs), 1.17-1.21x
+  // slower on F(2x2) than direct, takes 0.50x the direct time on F(4x4) (docs/kernels.md,
+  // "Session 24").
   static const bool four = env_switch_on("BRAID_CONV_WINOGRAD4");
-  if (four && pairs <= kWinograd4MaxChannelPairs && g.out[0] % 4 == 0 && g.out[0] >= 4 &&
+  if (four && pairs >= 1024 && pairs <= kWinograd4MaxChannelPairs && g.out[0] % 4 == 0 && g.out[0] >= 4 &&
       (w == 28 || w == 16 || (w > 0 && (w % 56 == 0 || w % 32 == 0))))
     return 4;
-  // F(2x2): at most 57344 channel pairs (U, 16 floats a pair, within 3.5 MiB): past that U
+  // F(2x2): at least 2048 channel pairs: the ensemble's 3x3 32 -> 32 at 64 ran 1.17-1.21x
+  // slower at one thread (its products are short, the transforms and the transpose
+  // relatively long), its 32 -> 64 at 32 0.67x (docs/kernels.md, "Session 18"). At most
+  // 57344 channel pairs (U, 16 floats a pair, within 3.5 MiB): past that U
   // streams from L3 for every band at 16/9 the direct kernel's weight bytes. In the model,
   // one thread, the layers before it having evicted U, resnet's 3x3 256 -> 256 at 14 (4 MiB
   // of U) ran 0.87-0.88x as long on the direct path (two runs of 4-6 alternating rounds);
   // inception's 160 -> 320 and 144 -> 288 at 14 (3.1, 2.5 MiB) were within the host's
   // noise either way (docs/kernels.md, "Session 20").
-  if (pairs <= kWinogradMaxChannelPairs && g.out[0] % 2 == 0 && g.out[0] >= 2 &&
+  if (pairs >= 2048 && pairs <= kWinogradMaxChannelPairs && g.out[0] % 2 == 0 && g.out[0] >= 2 &&
       (w == 14 || w == 8 || (w > 0 && (w % 28 == 0 || w % 16 == 0))))
     return 2;
   return 0;

@@ -69,8 +69,8 @@ constexpr int64_t kWinogradMaxChannelPairs = 57344;  // F(2x2): U within 3.5 MiB
 // ensemble's 64, 32, 16 and 8 wide ones. F(4x4): a multiple of 4 output rows, each 28 wide
 // (two tile rows of 7 tiles a micro-tile), a multiple of 56 (14 tiles of one row), 16 wide
 // (two tile rows of 4 tiles) or a multiple of 32 (8 tiles of one row): resnet's and
-// inception's 56 and 28 wide ones, the ensemble's 64, 32 and 16 wide ones, U within
-// kWinograd4MaxChannelPairs.
+// inception's 56 and 28 wide ones, the ensemble's 64, 32 and 16 wide ones; 1024 channel
+// pairs at least (F(2x2): 2048), U within kWinograd4MaxChannelPairs.
 // Returns the tile, 4 where both apply, or 0 where neither does.
 int winograd_tile(const ConvGeometry& g);
 // BRAID_CONV_WINOGRAD=0 keeps these layers on the other paths; BRAID_CONV_WINOGRAD4=0 keeps
