@@ -2,6 +2,9 @@
 // constant weights packed) and runs it, for the kernel benchmarks.
 #pragma once
 
+#include <benchmark/benchmark.h>
+#include <tbb/task_arena.h>
+
 #include <memory>
 #include <string>
 #include <vector>
@@ -96,5 +99,26 @@ class BenchOp {
   std::vector<const Tensor*> ptrs_;
   std::vector<Tensor> outputs_;
 };
+
+// Creates `op` and runs it once per benchmark iteration inside an arena of `threads`; a
+// failure ends the benchmark with its Status. Returns false if it could not run.
+inline bool run_op_in_arena(benchmark::State& state, BenchOp& op, int threads) {
+  if (Status s = op.create(); !s.ok()) {
+    state.SkipWithError(s.to_string().c_str());
+    return false;
+  }
+  bool ok = true;
+  tbb::task_arena arena(threads);
+  arena.execute([&] {
+    for (auto _ : state) {
+      if (Status s = op.run(threads); !s.ok()) {
+        state.SkipWithError(s.to_string().c_str());
+        ok = false;
+        break;
+      }
+    }
+  });
+  return ok;
+}
 
 }  // namespace braid::bench

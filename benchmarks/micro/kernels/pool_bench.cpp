@@ -5,7 +5,6 @@
 // written once).
 // Names: BM_MaxPool/<model>/<k>x<k>_<channels>_<hw>_s<stride>/threads:<n>.
 #include <benchmark/benchmark.h>
-#include <tbb/task_arena.h>
 
 #include <memory>
 #include <random>
@@ -47,19 +46,7 @@ void run_pool(benchmark::State& state, const PoolLayer& l, int threads) {
   op.attr_ints("kernel_shape", {l.k, l.k});
   op.attr_ints("strides", {l.stride, l.stride});
   op.attr_ints("pads", {l.pad(), l.pad(), l.pad(), l.pad()});
-  if (Status s = op.create(); !s.ok()) {
-    state.SkipWithError(s.to_string().c_str());
-    return;
-  }
-  tbb::task_arena arena(threads);
-  arena.execute([&] {
-    for (auto _ : state) {
-      if (Status s = op.run(threads); !s.ok()) {
-        state.SkipWithError(s.to_string().c_str());
-        break;
-      }
-    }
-  });
+  if (!run_op_in_arena(state, op, threads)) return;
   const double outputs = static_cast<double>(l.channels * l.out_hw() * l.out_hw());
   const double bytes = 4.0 * (static_cast<double>(l.channels * l.hw * l.hw) + outputs);
   state.counters["ns_per_output"] =

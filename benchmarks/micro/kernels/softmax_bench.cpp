@@ -3,7 +3,6 @@
 // (one element = read once, one exp, written once).
 // Names: BM_Softmax/<rows>x<n>/threads:<t>.
 #include <benchmark/benchmark.h>
-#include <tbb/task_arena.h>
 
 #include <random>
 #include <string>
@@ -20,19 +19,7 @@ void run_softmax(benchmark::State& state, int64_t rows, int64_t n, int threads) 
   for (int64_t i = 0; i < x.numel(); ++i) x.data<float>()[i] = d(rng);
   BenchOp op("Softmax", 13);
   op.input(x, false);
-  if (Status s = op.create(); !s.ok()) {
-    state.SkipWithError(s.to_string().c_str());
-    return;
-  }
-  tbb::task_arena arena(threads);
-  arena.execute([&] {
-    for (auto _ : state) {
-      if (Status s = op.run(threads); !s.ok()) {
-        state.SkipWithError(s.to_string().c_str());
-        break;
-      }
-    }
-  });
+  if (!run_op_in_arena(state, op, threads)) return;
   state.counters["ns_per_element"] = benchmark::Counter(
       static_cast<double>(rows * n) * 1e-9, benchmark::Counter::kIsIterationInvariantRate | benchmark::Counter::kInvert);
 }

@@ -97,6 +97,40 @@ void product(const float* v, const float* u, int64_t c, float* m) {
     for (int q = 0; q < NV; ++q) _mm512_store_ps(m + (p * NV + q) * 16, acc[p][q]);
 }
 
+// Where a band's data goes: the zero-padded input rows first, then V (or a shared one:
+// v_in already transformed, v_out to fill), then one micro-tile's M.
+struct BandScratch {
+  float* in;
+  float* v_fill;   // where the transform writes V
+  const float* v;  // where the products read it
+  float* m;
+};
+
+BandScratch band_scratch(const WinogradConvArgs& a, int64_t plane, int64_t strips, float* scratch) {
+  float* local_v = scratch + (a.c * plane + 15) / 16 * 16;
+  float* fill = a.v_out ? a.v_out : local_v;
+  return {scratch, fill, a.v_in ? a.v_in : fill, local_v + winograd_xis(a.tile) * strips * a.c * 16};
+}
+
+// M[xi] = V[xi] U[xi] of micro-tile s (kt tiles) for one block of 16 nv output channels
+// (`u`: the block's U), every xi.
+void products(const WinogradConvArgs& a, const float* v, const float* u, int64_t strips, int64_t s, int kt, int nv,
+              float* m) {
+  const int64_t xi_stride = strips * a.c * 16;  // V[xi][strip][c][16]
+  for (int xi = 0; xi < winograd_xis(a.tile); ++xi) {
+    const float* vx = v + xi * xi_stride + s * a.c * 16;
+    const float* ux = u + xi * a.c * 16 * nv;
+    float* mx = m + xi * kt * nv * 16;
+    if (kt == kT) {
+      if (nv == 2) product<2, kT>(vx, ux, a.c, mx);
+      else product<1, kT>(vx, ux, a.c, mx);
+    } else {
+      if (nv == 2) product<2, kWinogradTilesNarrow>(vx, ux, a.c, mx);
+      else product<1, kWinogradTilesNarrow>(vx, ux, a.c, mx);
+    }
+  }
+}
+
 // Output rows 2 ty and 2 ty + 1, columns 2 tx0 .. 2 tx0 + 2 n - 1 (n <= 8 tiles, lanes
 // p0 ..), channels co .. co + 15 (vector q of the block), from M ([xi][p][16 NV], kt tiles).
 void output_run(const WinogradConvArgs& a, const float* m, int nv, int kt, int q, int p0, int n, int64_t ty,
@@ -172,48 +206,18 @@ void transform_band(const WinogradConvArgs& a, int64_t ty0, int64_t rows, float*
   }
 }
 
-// Tile rows [ty0, ty1) of one image, one band.
-void band(const WinogradConvArgs& a, int64_t ty0, int64_t ty1, float* scratch) {
-  const int64_t rows = ty1 - ty0, tw = a.w / 2, wb = winograd_band_width(a);
-  const int kt = winograd_micro_tiles(a);
-  const int64_t plane = (2 * rows + 2) * wb;
-  float* in = scratch;
-  const int64_t strips = winograd_strips(a, rows);
-  const int64_t xi_stride = strips * a.c * 16;  // V[xi][strip][c][16]
-  // V in the scratch after the band, or shared (v_in: already transformed; v_out: to fill).
-  float* local_v = scratch + (a.c * plane + 15) / 16 * 16;
-  const float* v = a.v_in ? a.v_in : a.v_out ? a.v_out : local_v;
-  float* m = local_v + 16 * strips * a.c * 16;
-  if (!a.v_in) transform_band(a, ty0, rows, in, a.v_out ? a.v_out : local_v);
-  if (a.v_out) return;
-
-  const int64_t co_end = a.co_end < 0 ? a.cout : std::min(a.co_end, a.cout);
-  for (int64_t co = a.co_begin; co < co_end; co += kWinogradBlock) {
-    const int nv = a.cout - co >= kWinogradBlock ? 2 : 1;
-    const float* u = a.u + co * 16 * a.c;
-    for (int64_t s = 0; s < strips; ++s) {
-      for (int xi = 0; xi < 16; ++xi) {
-        const float* vx = v + xi * xi_stride + s * a.c * 16;
-        const float* ux = u + xi * a.c * 16 * nv;
-        float* mx = m + xi * kt * nv * 16;
-        if (kt == kT) {
-          if (nv == 2) product<2, kT>(vx, ux, a.c, mx);
-          else product<1, kT>(vx, ux, a.c, mx);
-        } else {
-          if (nv == 2) product<2, kWinogradTilesNarrow>(vx, ux, a.c, mx);
-          else product<1, kWinogradTilesNarrow>(vx, ux, a.c, mx);
-        }
-      }
-      const Strip st = strip_at(tw, kt, s);
-      for (int q = 0; q < nv; ++q) {
-        if (st.split == kt) {  // runs of at most 8 tiles
-          for (int p = 0; p < kt; p += 8)
-            output_run(a, m, nv, kt, q, p, std::min(8, kt - p), ty0 + st.row0, st.tx0 + p, co + 16 * q);
-        } else {
-          output_run(a, m, nv, kt, q, 0, st.split, ty0 + st.row0, 0, co + 16 * q);
-          if (st.row0 + 1 < rows) output_run(a, m, nv, kt, q, st.split, st.split, ty0 + st.row0 + 1, 0, co + 16 * q);
-        }
-      }
+// The outputs of F(2x2) micro-tile s of a band (tile rows from ty0, `rows` of them), one
+// block of 16 nv output channels from co, from its M.
+void outputs2(const WinogradConvArgs& a, const float* m, int64_t ty0, int64_t rows, int64_t s, int kt, int nv,
+              int64_t co) {
+  const Strip st = strip_at(a.w / 2, kt, s);
+  for (int q = 0; q < nv; ++q) {
+    if (st.split == kt) {  // runs of at most 8 tiles
+      for (int p = 0; p < kt; p += 8)
+        output_run(a, m, nv, kt, q, p, std::min(8, kt - p), ty0 + st.row0, st.tx0 + p, co + 16 * q);
+    } else {
+      output_run(a, m, nv, kt, q, 0, st.split, ty0 + st.row0, 0, co + 16 * q);
+      if (st.row0 + 1 < rows) output_run(a, m, nv, kt, q, st.split, st.split, ty0 + st.row0 + 1, 0, co + 16 * q);
     }
   }
 }
@@ -360,44 +364,37 @@ void output_run4(const WinogradConvArgs& a, const float* m, int nv, int kt, int 
   }
 }
 
-// Tile rows [ty0, ty1) of one image, one band, F(4x4).
-void band4(const WinogradConvArgs& a, int64_t ty0, int64_t ty1, float* scratch) {
+// The outputs of F(4x4) micro-tile s, as outputs2.
+void outputs4(const WinogradConvArgs& a, const float* m, int64_t ty0, int64_t rows, int64_t s, int kt, int nv,
+              int64_t co) {
+  const int run = kt / 2;
+  const Strip4 st = strip4_at(a, rows, s);
+  for (int q = 0; q < nv; ++q) {
+    for (int r = 0; r < (st.has_b ? 2 : 1); ++r) {
+      const int64_t row = r == 0 ? st.row_a : st.row_b, tx = r == 0 ? st.tx_a : st.tx_b;
+      for (int p = 0; p < run; p += 4)  // 4 tiles x 4 columns fill the 16 lanes
+        output_run4(a, m, nv, kt, q, run * r + p, std::min(4, run - p), ty0 + row, tx + p, co + 16 * q);
+    }
+  }
+}
+
+// Tile rows [ty0, ty1) of one image, one band.
+void band(const WinogradConvArgs& a, int64_t ty0, int64_t ty1, float* scratch) {
+  const bool four = a.tile == 4;
   const int64_t rows = ty1 - ty0, wb = winograd_band_width(a);
-  const int kt = winograd_micro_tiles(a), run = kt / 2;
-  const int64_t plane = (4 * rows + 2) * wb;
+  const int kt = winograd_micro_tiles(a);
   const int64_t strips = winograd_strips(a, rows);
-  const int64_t xi_stride = strips * a.c * 16;  // V[xi][strip][c][16]
-  float* local_v = scratch + (a.c * plane + 15) / 16 * 16;
-  const float* v = a.v_in ? a.v_in : a.v_out ? a.v_out : local_v;
-  float* m = local_v + 36 * strips * a.c * 16;
-  if (!a.v_in) transform_band4(a, ty0, rows, scratch, a.v_out ? a.v_out : local_v);
+  const BandScratch b = band_scratch(a, (a.tile * rows + 2) * wb, strips, scratch);
+  if (!a.v_in) (four ? transform_band4 : transform_band)(a, ty0, rows, b.in, b.v_fill);
   if (a.v_out) return;
 
   const int64_t co_end = a.co_end < 0 ? a.cout : std::min(a.co_end, a.cout);
   for (int64_t co = a.co_begin; co < co_end; co += kWinogradBlock) {
     const int nv = a.cout - co >= kWinogradBlock ? 2 : 1;
-    const float* u = a.u + co * 36 * a.c;
+    const float* u = a.u + co * winograd_xis(a.tile) * a.c;
     for (int64_t s = 0; s < strips; ++s) {
-      for (int xi = 0; xi < 36; ++xi) {
-        const float* vx = v + xi * xi_stride + s * a.c * 16;
-        const float* ux = u + xi * a.c * 16 * nv;
-        float* mx = m + xi * kt * nv * 16;
-        if (kt == kT) {
-          if (nv == 2) product<2, kT>(vx, ux, a.c, mx);
-          else product<1, kT>(vx, ux, a.c, mx);
-        } else {
-          if (nv == 2) product<2, kWinogradTilesNarrow>(vx, ux, a.c, mx);
-          else product<1, kWinogradTilesNarrow>(vx, ux, a.c, mx);
-        }
-      }
-      const Strip4 st = strip4_at(a, rows, s);
-      for (int q = 0; q < nv; ++q) {
-        for (int r = 0; r < (st.has_b ? 2 : 1); ++r) {
-          const int64_t row = r == 0 ? st.row_a : st.row_b, tx = r == 0 ? st.tx_a : st.tx_b;
-          for (int p = 0; p < run; p += 4)  // 4 tiles x 4 columns fill the 16 lanes
-            output_run4(a, m, nv, kt, q, run * r + p, std::min(4, run - p), ty0 + row, tx + p, co + 16 * q);
-        }
-      }
+      products(a, b.v, u, strips, s, kt, nv, b.m);
+      (four ? outputs4 : outputs2)(a, b.m, ty0, rows, s, kt, nv, co);
     }
   }
 }
@@ -405,10 +402,9 @@ void band4(const WinogradConvArgs& a, int64_t ty0, int64_t ty1, float* scratch) 
 }  // namespace
 
 void winograd_conv_avx512(const WinogradConvArgs& a, int64_t ty0, int64_t ty1, float* scratch) {
-  auto one = a.tile == 4 ? band4 : band;
-  if (a.v_out || a.v_in) return one(a, ty0, ty1, scratch);  // a shared V: one band
+  if (a.v_out || a.v_in) return band(a, ty0, ty1, scratch);  // a shared V: one band
   const int64_t step = winograd_band_tile_rows(a);
-  for (int64_t t = ty0; t < ty1; t += step) one(a, t, std::min(ty1, t + step), scratch);
+  for (int64_t t = ty0; t < ty1; t += step) band(a, t, std::min(ty1, t + step), scratch);
 }
 
 }  // namespace braid::detail
