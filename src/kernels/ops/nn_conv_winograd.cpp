@@ -26,6 +26,12 @@ int winograd_tile(const ConvGeometry& g) {
   if (four && pairs >= 1024 && pairs <= kWinograd4MaxChannelPairs && g.out[0] % 4 == 0 && g.out[0] >= 4 &&
       (w == 28 || w == 16 || (w > 0 && (w % 56 == 0 || w % 32 == 0))))
     return 4;
+  // And on 14-wide maps, in tiles of which the last row and column are half outside the map,
+  // up to 65536 channel pairs (9 MiB of U: resnet's 256 -> 256): the map is one band there,
+  // so U streams once per layer. BM_ConvColdWeights resnet 3x3 256 -> 256 at 14, one
+  // thread: 2.16-2.21 ms direct, 0.95 on F(4x4); inception's 14 x 14 layers 0.79-0.82 of
+  // F(2x2) or direct (docs/kernels.md, "Session 24").
+  if (four && pairs >= 1024 && pairs <= kWinograd4MaxChannelPairs14 && g.out[0] >= 4 && w == 14) return 4;
   // F(2x2): at least 2048 channel pairs: the ensemble's 3x3 32 -> 32 at 64 ran 1.17-1.21x
   // slower at one thread (its products are short, the transforms and the transpose
   // relatively long), its 32 -> 64 at 32 0.67x (docs/kernels.md, "Session 18"). At most
@@ -97,13 +103,13 @@ void winograd_fill_band(const WinogradConvArgs& a, int64_t ty0, int64_t tile_row
 }
 
 int64_t winograd_strips(const WinogradConvArgs& a, int64_t tile_rows) {
-  const int64_t tw = a.w / a.tile;
+  const int64_t tw = winograd_tiles_wide(a);
   return winograd_paired(a) ? (tile_rows + 1) / 2 : tile_rows * (tw / winograd_micro_tiles(a));
 }
 
 int64_t winograd_band_tile_rows(const WinogradConvArgs& a) {
-  const int64_t row_bytes = winograd_xis(a.tile) * (a.w / a.tile) * a.c * 4;  // V of one tile row
-  int64_t rows = std::clamp<int64_t>((1024 * 1024) / std::max<int64_t>(1, row_bytes), 1, a.h / a.tile);
+  const int64_t row_bytes = winograd_xis(a.tile) * winograd_tiles_wide(a) * a.c * 4;  // V of one tile row
+  int64_t rows = std::clamp<int64_t>((1024 * 1024) / std::max<int64_t>(1, row_bytes), 1, winograd_tile_rows(a));
   if (winograd_paired(a) && rows > 1) rows &= ~int64_t{1};  // strips of two tile rows
   return rows;
 }

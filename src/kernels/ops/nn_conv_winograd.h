@@ -70,13 +70,17 @@ constexpr int64_t kWinogradMaxChannelPairs = 57344;  // F(2x2): U within 3.5 MiB
 // (two tile rows of 7 tiles a micro-tile), a multiple of 56 (14 tiles of one row), 16 wide
 // (two tile rows of 4 tiles) or a multiple of 32 (8 tiles of one row): resnet's and
 // inception's 56 and 28 wide ones, the ensemble's 64, 32 and 16 wide ones; 1024 channel
-// pairs at least (F(2x2): 2048), U within kWinograd4MaxChannelPairs.
+// pairs at least (F(2x2): 2048), U within kWinograd4MaxChannelPairs. And 14 wide, any
+// number of rows from 4 (two tile rows of 4 tiles, the last tile row and column half
+// outside the map), up to kWinograd4MaxChannelPairs14: resnet's and inception's 14 x 14
+// layers.
 // Returns the tile, 4 where both apply, or 0 where neither does.
 int winograd_tile(const ConvGeometry& g);
 // BRAID_CONV_WINOGRAD=0 keeps these layers on the other paths; BRAID_CONV_WINOGRAD4=0 keeps
 // them on F(2x2) (read once; switches for A/B runs of one binary).
 bool winograd_enabled();
 constexpr int64_t kWinograd4MaxChannelPairs = 25600;  // U (36 floats a pair) within ~3.5 MiB
+constexpr int64_t kWinograd4MaxChannelPairs14 = 65536;  // on 14-wide maps (one band: U read once)
 
 // (T + 2)^2: the GEMMs per tile, the floats of U per channel pair.
 constexpr int winograd_xis(int tile) { return (tile + 2) * (tile + 2); }
@@ -91,17 +95,22 @@ void pack_winograd_weights(const float* w, int64_t cout, int64_t cin, int tile, 
 int64_t winograd_band_tile_rows(const WinogradConvArgs& a);
 // Micro-tiles of 14 tiles in `tile_rows` tile rows.
 int64_t winograd_strips(const WinogradConvArgs& a, int64_t tile_rows);
+// Tiles per row and tile rows: F(4x4) on a 14 x 14 map has 4 x 4 tiles, the last row and
+// column of them half outside the map (computed on zero padding, not stored).
+inline int64_t winograd_tiles_wide(const WinogradConvArgs& a) { return (a.w + a.tile - 1) / a.tile; }
+inline int64_t winograd_tile_rows(const WinogradConvArgs& a) { return (a.h + a.tile - 1) / a.tile; }
 // Tiles per micro-tile for this map: 14 where the tile rows are 7 or a multiple of 14
-// tiles (always for F(4x4)), else 8.
+// tiles, else 8.
 inline int winograd_micro_tiles(const WinogradConvArgs& a) {
-  return (a.w / a.tile) % 7 == 0 ? kWinogradTiles : kWinogradTilesNarrow;
+  return winograd_tiles_wide(a) % 7 == 0 ? kWinogradTiles : kWinogradTilesNarrow;
 }
 // Whether a micro-tile takes two tile rows of half its tiles each (F(2x2): maps 14 or 8
-// wide; F(4x4): 28 wide).
-inline bool winograd_paired(const WinogradConvArgs& a) { return a.w / a.tile * 2 == winograd_micro_tiles(a); }
-// The band's row width: w + 2 pads, + room for the last micro-tile's 32-float loads.
+// wide; F(4x4): 28, 16 or 14 wide).
+inline bool winograd_paired(const WinogradConvArgs& a) { return winograd_tiles_wide(a) * 2 == winograd_micro_tiles(a); }
+// The band's row width: the tiles' columns + 2 pads, + room for the last micro-tile's
+// 32-float loads.
 inline int64_t winograd_band_width(const WinogradConvArgs& a) {
-  return a.w + (winograd_micro_tiles(a) == kWinogradTiles ? 4 : 16);
+  return a.tile * winograd_tiles_wide(a) + (winograd_micro_tiles(a) == kWinogradTiles ? 4 : 16);
 }
 // The zero-padded input rows of tile rows [ty0, ty0 + tile_rows) of one image into `band`
 // (c planes of T tile_rows + 2 rows of winograd_band_width): band row r is input row

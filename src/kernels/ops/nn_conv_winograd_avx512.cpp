@@ -233,7 +233,7 @@ struct Strip4 {
 };
 
 Strip4 strip4_at(const WinogradConvArgs& a, int64_t rows, int64_t s) {
-  const int64_t tw = a.w / 4;
+  const int64_t tw = winograd_tiles_wide(a);
   const int kt = winograd_micro_tiles(a);
   if (winograd_paired(a)) return {2 * s, 0, 2 * s + 1, 0, 2 * s + 1 < rows};
   const int64_t per_row = tw / kt;
@@ -349,9 +349,11 @@ void output_run4(const WinogradConvArgs& a, const float* m, int nv, int kt, int 
       for (int dx = 0; dx < 4; ++dx) y[dy][4 * k + dx] = out[dx];
     }
   }
-  const __mmask16 mask = static_cast<__mmask16>((1u << (4 * n)) - 1u);
+  // The columns and rows inside the map (a 14-wide map's last tile has 2 of 4).
+  const int64_t cols = std::min<int64_t>(4 * n, a.w - 4 * tx0);
+  const __mmask16 mask = static_cast<__mmask16>((1u << cols) - 1u);
   const int64_t hw = a.h * a.w;
-  for (int dy = 0; dy < 4; ++dy) {
+  for (int dy = 0; dy < 4 && 4 * ty + dy < a.h; ++dy) {
     transpose16(y[dy]);  // [j]: channel co + j, lane 4 k + dx: column 4 (tx0 + k) + dx
     const int64_t at = (4 * ty + dy) * a.w + 4 * tx0;
     for (int j = 0; j < 16; ++j) {

@@ -597,15 +597,17 @@ TEST_P(ConvIsaTest, WinogradLayersMatchReference) {
   // F(4x4) geometry, case by case: 28 and 16 wide with an odd number of tile rows (the
   // last micro-tile's second run empty), 56 and 112 wide (two and four runs of 7 tiles per
   // tile row), 32, 64 and 96 wide (two, four and six runs of 4), 1024 channel pairs (the
-  // least it takes), a last block of 16 output channels, a band boundary (160 input
-  // channels at 28 x 56: 4 tile rows a band), batches, 1-3 threads.
+  // least it takes), 14 wide with 14, 6 and 9 rows (the last tile column and row partly
+  // outside the map; 9 rows: odd), a last block of 16 output channels, a band boundary (160
+  // input channels at 28 x 56: 4 tile rows a band), batches, 1-3 threads.
   const struct {
     int64_t n, cin, cout, h, w;
     int threads;
   } four[] = {{1, 32, 64, 20, 28, 1},  {2, 48, 80, 12, 28, 2}, {1, 64, 64, 28, 28, 3}, {1, 32, 96, 8, 56, 1},
               {2, 64, 48, 16, 56, 2},  {1, 32, 64, 4, 112, 3}, {1, 160, 64, 28, 56, 1}, {1, 32, 64, 12, 16, 1},
               {2, 64, 128, 16, 16, 2}, {1, 32, 64, 32, 32, 3}, {1, 48, 48, 8, 64, 2},   {1, 32, 64, 4, 96, 1},
-              {1, 32, 32, 12, 64, 2}};
+              {1, 32, 32, 12, 64, 2},  {1, 64, 160, 14, 14, 1}, {2, 48, 96, 6, 14, 2},  {1, 96, 64, 14, 14, 3},
+              {1, 32, 64, 9, 14, 1}};
   for (size_t i = 0; i < sizeof(four) / sizeof(four[0]); ++i) {
     const auto& f = four[i];
     const bool residual = i % 2 == 1;  // R is input 3: it comes with a bias (input 2)
