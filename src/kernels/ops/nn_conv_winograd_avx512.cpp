@@ -225,8 +225,8 @@ void outputs2(const WinogradConvArgs& a, const float* m, int64_t ty0, int64_t ro
 // ---------------------------------------------------------------- F(4x4, 3x3)
 // A micro-tile is two runs of L tiles (L = 7 of 14 lanes, or 4 of 8): a run's patches span
 // 4 L + 2 <= 30 columns, one 32-float window. Lanes 0 .. L - 1 take the first run, L ..
-// 2 L - 1 the second. Where a tile row is one run (28 wide: 7 tiles; 16 wide: 4) the runs
-// are two tile rows (paired); else they are consecutive tiles of one tile row.
+// 2 L - 1 the second. Where a tile row is one run (28 wide: 7 tiles; 16 and 14 wide: 4)
+// the runs are two tile rows (paired); else they are consecutive tiles of one tile row.
 struct Strip4 {
   int64_t row_a, tx_a, row_b, tx_b;  // tile row and first tile column of each run
   bool has_b;                        // false: the paired map's last, odd tile row
