@@ -596,6 +596,7 @@ class ConvKernel final : public OpKernel {
     a.h = g.out[0];
     a.w = g.out[1];
     a.tile = winograd_tile_;
+    a.kernel = static_cast<int>(g.kernel[0]);
     const int64_t tile_rows = winograd_tile_rows(a), unit = winograd_paired(a) ? 2 : 1;
     const int64_t units = (tile_rows + unit - 1) / unit;  // per image
     const int64_t band_rows = winograd_band_tile_rows(a);
@@ -606,7 +607,7 @@ class ConvKernel final : public OpKernel {
     // the ensemble's 64 -> 128 at 16 and 128 -> 256 at 8 (17 MFLOP of products, ~170 us)
     // go in elastic pieces like a direct layer of that time.
     const double unit_flops =
-        1.75 * 2.0 * winograd_xis(a.tile) * static_cast<double>(winograd_tiles_wide(a) * unit * a.c * a.cout);
+        1.75 * 2.0 * winograd_xis(a) * static_cast<double>(winograd_tiles_wide(a) * unit * a.c * a.cout);
     auto task = [&](int64_t begin, int64_t end) {
       BorrowedScratch scratch(t_winograd, winograd_scratch_floats(a, std::min(band_rows, (end - begin) * unit)));
       while (begin < end) {
@@ -930,8 +931,9 @@ Result<std::unique_ptr<OpKernel>> make_conv(const KernelInit& init) {
       pack_narrow_conv_weights(w->data<float>(), w->dim(0), w->dim(1), w->dim(2), w->dim(3), narrow.data());
     }
     if (winograd_layout) {
-      winograd = AlignedFloats(winograd_packed_floats(w->dim(0), w->dim(1), winograd_tile_size));
-      pack_winograd_weights(w->data<float>(), w->dim(0), w->dim(1), winograd_tile_size, winograd.data());
+      const int k = static_cast<int>(w->dim(2));
+      winograd = AlignedFloats(winograd_packed_floats(w->dim(0), w->dim(1), winograd_tile_size, k));
+      pack_winograd_weights(w->data<float>(), w->dim(0), w->dim(1), winograd_tile_size, k, winograd.data());
     }
     packed_shape = w->shape();
   }

@@ -4,6 +4,7 @@
 #include "kernels/ops/nn_conv_winograd.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 
 #include "core/env_switch.h"
@@ -12,17 +13,27 @@ namespace braid::detail {
 
 int winograd_tile(const ConvGeometry& g) {
   if (g.rank() != 2 || g.group != 1) return 0;
+  const int64_t k = g.kernel[0];
+  if (k != 3 && k != 5) return 0;
   for (int i = 0; i < 2; ++i)
-    if (g.kernel[i] != 3 || g.stride[i] != 1 || g.dilation[i] != 1 || g.pad_begin[i] != 1 || g.pad_end[i] != 1)
+    if (g.kernel[i] != k || g.stride[i] != 1 || g.dilation[i] != 1 || g.pad_begin[i] != (k - 1) / 2 ||
+        g.pad_end[i] != (k - 1) / 2)
       return 0;
   const int64_t w = g.out[1], pairs = g.in_channels * g.out_channels;
   if (g.in_channels % 16 != 0 || g.out_channels % 16 != 0) return 0;
+  static const bool four = env_switch_on("BRAID_CONV_WINOGRAD4");
+  // F(2x2, 5x5): 6 x 6 patches as F(4x4, 3x3)'s, two runs of 7 or 4 tiles at stride 2 a
+  // micro-tile; 36 products per 2 x 2 tile instead of 100 (docs/kernels.md, "Session 24").
+  if (k == 5)
+    return four && pairs >= 1024 && pairs <= kWinograd4MaxChannelPairs && g.out[0] >= 2 &&
+                   (w == 14 || w == 16 || (w > 0 && (w % 28 == 0 || w % 32 == 0)))
+               ? 2
+               : 0;
   // F(4x4) where its micro-tiles fit the rows (two runs of 7 tiles, or of 4), from 1024
   // channel pairs, with U within ~3.5 MiB: resnet's and inception's 56 and 28 wide layers,
   // the ensemble's 64, 32 and 16 wide ones. Its 3x3 32 -> 32 at 64 (1024 pairs), 1.17-1.21x
   // slower on F(2x2) than direct, takes 0.50x the direct time on F(4x4) (docs/kernels.md,
   // "Session 24").
-  static const bool four = env_switch_on("BRAID_CONV_WINOGRAD4");
   if (four && pairs >= 1024 && pairs <= kWinograd4MaxChannelPairs && g.out[0] % 4 == 0 && g.out[0] >= 4 &&
       (w == 28 || w == 16 || (w > 0 && (w % 56 == 0 || w % 32 == 0))))
     return 4;
@@ -52,12 +63,12 @@ bool winograd_enabled() {
   return on;
 }
 
-int64_t winograd_packed_floats(int64_t cout, int64_t cin, int tile) {
+int64_t winograd_packed_floats(int64_t cout, int64_t cin, int tile, int kernel) {
   const int64_t lanes = (cout + 15) / 16 * 16;
-  return winograd_xis(tile) * cin * lanes;
+  return winograd_xis(tile, kernel) * cin * lanes;
 }
 
-void pack_winograd_weights(const float* w, int64_t cout, int64_t cin, int tile, float* dst) {
+void pack_winograd_weights(const float* w, int64_t cout, int64_t cin, int tile, int kernel, float* dst) {
   static constexpr double G2[4][3] = {{1, 0, 0}, {0.5, 0.5, 0.5}, {0.5, -0.5, 0.5}, {0, 0, 1}};
   static constexpr double G4[6][3] = {{1.0 / 4, 0, 0},
                                       {-1.0 / 6, -1.0 / 6, -1.0 / 6},
@@ -65,20 +76,29 @@ void pack_winograd_weights(const float* w, int64_t cout, int64_t cin, int tile, 
                                       {1.0 / 24, 1.0 / 12, 1.0 / 6},
                                       {1.0 / 24, -1.0 / 12, 1.0 / 6},
                                       {0, 0, 1}};
-  const int n = tile + 2, xis = n * n;
-  const double(*G)[3] = tile == 4 ? G4 : G2;
+  // F(2x2, 5x5): the points of F(4x4, 3x3) (0, +-1, +-2, infinity) with the same row
+  // scales, so B^T is the same; row i of G is c_i (1, p_i, .., p_i^4).
+  static constexpr double c5[5] = {1.0 / 4, -1.0 / 6, -1.0 / 6, 1.0 / 24, 1.0 / 24}, p5[5] = {0, 1, -1, 2, -2};
+  double G5[6][5] = {};
+  for (int i = 0; i < 5; ++i)
+    for (int j = 0; j < 5; ++j) G5[i][j] = c5[i] * std::pow(p5[i], j);
+  G5[5][4] = 1;
+  const int n = tile + kernel - 1, xis = n * n, kk = kernel * kernel;
+  auto gm = [&](int i, int j) { return kernel == 5 ? G5[i][j] : tile == 4 ? G4[i][j] : G2[i][j]; };
   for (int64_t co0 = 0; co0 < cout; co0 += kWinogradBlock) {
     const int64_t lanes = std::min<int64_t>(kWinogradBlock, cout - co0);
     float* block = dst + co0 * xis * cin;  // earlier blocks are all 32 wide
     for (int64_t l = 0; l < lanes; ++l)
       for (int64_t c = 0; c < cin; ++c) {
-        const float* g = w + ((co0 + l) * cin + c) * 9;
-        double gg[6][3];  // G g
+        const float* g = w + ((co0 + l) * cin + c) * kk;
+        double gg[6][5] = {};  // G g
         for (int i = 0; i < n; ++i)
-          for (int j = 0; j < 3; ++j) gg[i][j] = G[i][0] * g[j] + G[i][1] * g[3 + j] + G[i][2] * g[6 + j];
+          for (int j = 0; j < kernel; ++j)
+            for (int t = 0; t < kernel; ++t) gg[i][j] += gm(i, t) * g[t * kernel + j];
         for (int i = 0; i < n; ++i)
           for (int j = 0; j < n; ++j) {
-            const double u = gg[i][0] * G[j][0] + gg[i][1] * G[j][1] + gg[i][2] * G[j][2];  // (G g G^T)[i][j]
+            double u = 0;  // (G g G^T)[i][j]
+            for (int t = 0; t < kernel; ++t) u += gg[i][t] * gm(j, t);
             block[((i * n + j) * cin + c) * lanes + l] = static_cast<float>(u);
           }
       }
@@ -86,18 +106,19 @@ void pack_winograd_weights(const float* w, int64_t cout, int64_t cin, int tile, 
 }
 
 void winograd_fill_band(const WinogradConvArgs& a, int64_t ty0, int64_t tile_rows, float* band) {
-  const int64_t rows = a.tile * tile_rows + 2, wb = winograd_band_width(a), plane = rows * wb;
+  const int64_t pad = (a.kernel - 1) / 2, rows = a.tile * tile_rows + a.kernel - 1;
+  const int64_t wb = winograd_band_width(a), plane = rows * wb;
   for (int64_t c = 0; c < a.c; ++c) {
     for (int64_t r = 0; r < rows; ++r) {
       float* row = band + c * plane + r * wb;
-      const int64_t iy = a.tile * ty0 - 1 + r;
+      const int64_t iy = a.tile * ty0 - pad + r;
       if (iy < 0 || iy >= a.h) {
         std::memset(row, 0, static_cast<size_t>(wb) * sizeof(float));
         continue;
       }
-      row[0] = 0.0f;
-      std::memcpy(row + 1, a.x + (c * a.h + iy) * a.w, static_cast<size_t>(a.w) * sizeof(float));
-      std::fill(row + 1 + a.w, row + wb, 0.0f);
+      std::fill(row, row + pad, 0.0f);
+      std::memcpy(row + pad, a.x + (c * a.h + iy) * a.w, static_cast<size_t>(a.w) * sizeof(float));
+      std::fill(row + pad + a.w, row + wb, 0.0f);
     }
   }
 }
@@ -108,20 +129,20 @@ int64_t winograd_strips(const WinogradConvArgs& a, int64_t tile_rows) {
 }
 
 int64_t winograd_band_tile_rows(const WinogradConvArgs& a) {
-  const int64_t row_bytes = winograd_xis(a.tile) * winograd_tiles_wide(a) * a.c * 4;  // V of one tile row
+  const int64_t row_bytes = winograd_xis(a) * winograd_tiles_wide(a) * a.c * 4;  // V of one tile row
   int64_t rows = std::clamp<int64_t>((1024 * 1024) / std::max<int64_t>(1, row_bytes), 1, winograd_tile_rows(a));
   if (winograd_paired(a) && rows > 1) rows &= ~int64_t{1};  // strips of two tile rows
   return rows;
 }
 
 int64_t winograd_v_floats(const WinogradConvArgs& a, int64_t tile_rows) {
-  return winograd_xis(a.tile) * winograd_strips(a, tile_rows) * a.c * 16;  // V[xi][strip][c][16 lanes]
+  return winograd_xis(a) * winograd_strips(a, tile_rows) * a.c * 16;  // V[xi][strip][c][16 lanes]
 }
 
 int64_t winograd_scratch_floats(const WinogradConvArgs& a, int64_t tile_rows) {
-  const int64_t band = a.c * (a.tile * tile_rows + 2) * winograd_band_width(a);  // the zero-padded input rows
+  const int64_t band = a.c * (a.tile * tile_rows + a.kernel - 1) * winograd_band_width(a);  // zero-padded input
   const int64_t v = winograd_v_floats(a, tile_rows);
-  const int64_t m = winograd_xis(a.tile) * kWinogradTiles * kWinogradBlock;        // one micro-tile's M (at most)
+  const int64_t m = winograd_xis(a) * kWinogradTiles * kWinogradBlock;  // one micro-tile's M (at most)
   return (band + 15) / 16 * 16 + v + m;
 }
 

@@ -28,6 +28,7 @@
 // V values broadcast, the weights two aligned loads per input channel. AVX-512 only.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 
 #include "kernels/cpu_features.h"
@@ -53,7 +54,8 @@ struct WinogradConvArgs {
   // once between them. The bits are the same.
   float* v_out = nullptr;
   const float* v_in = nullptr;
-  int tile = 2;  // T: F(2x2, 3x3) or F(4x4, 3x3) (winograd_tile); U packed for it
+  int tile = 2;    // T: F(2x2, 3x3) or F(4x4, 3x3) (winograd_tile); U packed for it
+  int kernel = 3;  // K: 3, or 5 for F(2x2, 5x5) (pads 2)
 };
 
 constexpr int kWinogradTiles = 14;  // tiles per micro-tile (the GEMM's N block)
@@ -82,13 +84,17 @@ bool winograd_enabled();
 constexpr int64_t kWinograd4MaxChannelPairs = 25600;  // U (36 floats a pair) within ~3.5 MiB
 constexpr int64_t kWinograd4MaxChannelPairs14 = 65536;  // on 14-wide maps (one band: U read once)
 
-// (T + 2)^2: the GEMMs per tile, the floats of U per channel pair.
-constexpr int winograd_xis(int tile) { return (tile + 2) * (tile + 2); }
+// (T + K - 1)^2: the GEMMs per tile, the floats of U per channel pair.
+constexpr int winograd_xis(int tile, int kernel) { return (tile + kernel - 1) * (tile + kernel - 1); }
+inline int winograd_xis(const WinogradConvArgs& a) { return winograd_xis(a.tile, a.kernel); }
+// Whether the patches are 6 x 6 (F(4x4, 3x3) and F(2x2, 5x5): the same B^T, the runs of
+// transform_band4), not F(2x2, 3x3)'s 4 x 4.
+inline bool winograd_six(const WinogradConvArgs& a) { return a.tile + a.kernel - 1 == 6; }
 // Floats of the packed weights: blocks of 32 output channels (the last one 16 or 32 wide),
 // each [xis][cin][lanes] (xi-major: the GEMMs' B operands one after the other).
-int64_t winograd_packed_floats(int64_t cout, int64_t cin, int tile);
-// W [cout][cin][3][3] -> U = G g G^T per channel pair, in double, rounded once.
-void pack_winograd_weights(const float* w, int64_t cout, int64_t cin, int tile, float* dst);
+int64_t winograd_packed_floats(int64_t cout, int64_t cin, int tile, int kernel);
+// W [cout][cin][K][K] -> U = G g G^T per channel pair, in double, rounded once.
+void pack_winograd_weights(const float* w, int64_t cout, int64_t cin, int tile, int kernel, float* dst);
 
 // Tile rows (T output rows each) per band: its transformed input stays within ~1 MB of L2
 // (even where a micro-tile takes two tile rows).
@@ -107,14 +113,20 @@ inline int winograd_micro_tiles(const WinogradConvArgs& a) {
 // Whether a micro-tile takes two tile rows of half its tiles each (F(2x2): maps 14 or 8
 // wide; F(4x4): 28, 16 or 14 wide).
 inline bool winograd_paired(const WinogradConvArgs& a) { return winograd_tiles_wide(a) * 2 == winograd_micro_tiles(a); }
-// The band's row width: the tiles' columns + 2 pads, + room for the last micro-tile's
-// 32-float loads.
+// The band's row width: the tiles' columns + the pads, + room for the last micro-tile's
+// 32-float loads (6 x 6 patches: each run of kt / 2 tiles is one 32-float window from its
+// first tile's column).
 inline int64_t winograd_band_width(const WinogradConvArgs& a) {
-  return a.tile * winograd_tiles_wide(a) + (winograd_micro_tiles(a) == kWinogradTiles ? 4 : 16);
+  const int64_t tw = winograd_tiles_wide(a);
+  const int kt = winograd_micro_tiles(a);
+  if (!winograd_six(a)) return a.tile * tw + (kt == kWinogradTiles ? 4 : 16);
+  const int64_t last_run = winograd_paired(a) ? 0 : tw - kt / 2;
+  return std::max<int64_t>(a.tile * tw + a.kernel - 1, a.tile * last_run + 32);
 }
 // The zero-padded input rows of tile rows [ty0, ty0 + tile_rows) of one image into `band`
-// (c planes of T tile_rows + 2 rows of winograd_band_width): band row r is input row
-// T ty0 - 1 + r, band column j input column j - 1; zero outside the image.
+// (c planes of T tile_rows + K - 1 rows of winograd_band_width): band row r is input row
+// T ty0 - P + r, band column j input column j - P (P = (K - 1) / 2, the pads); zero
+// outside the image.
 void winograd_fill_band(const WinogradConvArgs& a, int64_t ty0, int64_t tile_rows, float* band);
 // Floats of the scratch that tile rows [ty0, ty1) need (a band at most).
 int64_t winograd_scratch_floats(const WinogradConvArgs& a, int64_t tile_rows);

@@ -109,7 +109,7 @@ struct BandScratch {
 BandScratch band_scratch(const WinogradConvArgs& a, int64_t plane, int64_t strips, float* scratch) {
   float* local_v = scratch + (a.c * plane + 15) / 16 * 16;
   float* fill = a.v_out ? a.v_out : local_v;
-  return {scratch, fill, a.v_in ? a.v_in : fill, local_v + winograd_xis(a.tile) * strips * a.c * 16};
+  return {scratch, fill, a.v_in ? a.v_in : fill, local_v + winograd_xis(a) * strips * a.c * 16};
 }
 
 // M[xi] = V[xi] U[xi] of micro-tile s (kt tiles) for one block of 16 nv output channels
@@ -117,7 +117,7 @@ BandScratch band_scratch(const WinogradConvArgs& a, int64_t plane, int64_t strip
 void products(const WinogradConvArgs& a, const float* v, const float* u, int64_t strips, int64_t s, int kt, int nv,
               float* m) {
   const int64_t xi_stride = strips * a.c * 16;  // V[xi][strip][c][16]
-  for (int xi = 0; xi < winograd_xis(a.tile); ++xi) {
+  for (int xi = 0; xi < winograd_xis(a); ++xi) {
     const float* vx = v + xi * xi_stride + s * a.c * 16;
     const float* ux = u + xi * a.c * 16 * nv;
     float* mx = m + xi * kt * nv * 16;
@@ -222,11 +222,12 @@ void outputs2(const WinogradConvArgs& a, const float* m, int64_t ty0, int64_t ro
   }
 }
 
-// ---------------------------------------------------------------- F(4x4, 3x3)
-// A micro-tile is two runs of L tiles (L = 7 of 14 lanes, or 4 of 8): a run's patches span
-// 4 L + 2 <= 30 columns, one 32-float window. Lanes 0 .. L - 1 take the first run, L ..
-// 2 L - 1 the second. Where a tile row is one run (28 wide: 7 tiles; 16 and 14 wide: 4)
-// the runs are two tile rows (paired); else they are consecutive tiles of one tile row.
+// ---------------------------------------------------------------- 6 x 6 patches
+// F(4x4, 3x3) and F(2x2, 5x5) (T = 4 or 2). A micro-tile is two runs of L tiles (L = 7 of
+// 14 lanes, or 4 of 8): a run's patches span T (L - 1) + 6 <= 30 columns, one 32-float
+// window. Lanes 0 .. L - 1 take the first run, L .. 2 L - 1 the second. Where a tile row
+// is one run (7 tiles: F(4x4) 28 wide, F(2x2) 14; 4: F(4x4) 16 and 14 wide) the runs are
+// two tile rows (paired); else they are consecutive tiles of one tile row.
 struct Strip4 {
   int64_t row_a, tx_a, row_b, tx_b;  // tile row and first tile column of each run
   bool has_b;                        // false: the paired map's last, odd tile row
@@ -284,18 +285,19 @@ inline void input_transform4(const float* pa, const float* pb, int64_t wb, const
 }
 
 void transform_band4(const WinogradConvArgs& a, int64_t ty0, int64_t rows, float* in, float* v) {
-  const int64_t wb = winograd_band_width(a), plane = (4 * rows + 2) * wb;
+  const int64_t wb = winograd_band_width(a), plane = (a.tile * rows + a.kernel - 1) * wb;
+  const int t = a.tile;  // the patches' column stride: 4 (F(4x4, 3x3)) or 2 (F(2x2, 5x5))
   const int64_t strips = winograd_strips(a, rows);
   winograd_fill_band(a, ty0, rows, in);
-  // Lane p, patch column j: element 4 p + j of run a's window (p < L), 4 (p - L) + j of
+  // Lane p, patch column j: element T p + j of run a's window (p < L), T (p - L) + j of
   // run b's (L <= p < 2 L).
   const int run = winograd_micro_tiles(a) / 2;
   const __mmask16 run_b = static_cast<__mmask16>(((1u << (2 * run)) - 1u) & ~((1u << run) - 1u));
   alignas(64) int32_t la[6][16], lb[6][16];
   for (int j = 0; j < 6; ++j)
     for (int p = 0; p < 16; ++p) {
-      la[j][p] = p < run ? 4 * p + j : 0;
-      lb[j][p] = p >= run && p < 2 * run ? 4 * (p - run) + j : 0;
+      la[j][p] = p < run ? t * p + j : 0;
+      lb[j][p] = p >= run && p < 2 * run ? t * (p - run) + j : 0;
     }
   __m512i ia[6], ib[6];
   for (int j = 0; j < 6; ++j) {
@@ -306,56 +308,65 @@ void transform_band4(const WinogradConvArgs& a, int64_t ty0, int64_t rows, float
   for (int64_t s = 0; s < strips; ++s) {
     const Strip4 st = strip4_at(a, rows, s);
     for (int64_t c = 0; c < a.c; ++c) {
-      const float* pa = in + c * plane + 4 * st.row_a * wb + 4 * st.tx_a;
-      const float* pb = st.has_b ? in + c * plane + 4 * st.row_b * wb + 4 * st.tx_b : nullptr;
+      const float* pa = in + c * plane + t * (st.row_a * wb + st.tx_a);
+      const float* pb = st.has_b ? in + c * plane + t * (st.row_b * wb + st.tx_b) : nullptr;
       input_transform4(pa, pb, wb, ia, ib, run_b, v + (s * a.c + c) * 16, xi_stride);
     }
   }
 }
 
-// One 6-point A^T transform of m[0..5] into y[0..3].
-inline void at6(const __m512 m[6], __m512 y[4]) {
+// One 6-point A^T transform of m[0..5] into y[0..T-1]: F(4x4, 3x3)'s 4 x 6 A^T, or
+// F(2x2, 5x5)'s 2 x 6 (its first row, and 1 -1 2 -2 at the finite points, 1 at infinity).
+template <int T>
+inline void at6(const __m512 m[6], __m512 y[T]) {
   const __m512 s12 = _mm512_add_ps(m[1], m[2]), d12 = _mm512_sub_ps(m[1], m[2]);
   const __m512 s34 = _mm512_add_ps(m[3], m[4]), d34 = _mm512_sub_ps(m[3], m[4]);
   y[0] = _mm512_add_ps(_mm512_add_ps(m[0], s12), s34);
-  y[1] = _mm512_fmadd_ps(_mm512_set1_ps(2.0f), d34, d12);
-  y[2] = _mm512_fmadd_ps(_mm512_set1_ps(4.0f), s34, s12);
-  y[3] = _mm512_add_ps(_mm512_fmadd_ps(_mm512_set1_ps(8.0f), d34, d12), m[5]);
+  if constexpr (T == 2) {
+    y[1] = _mm512_add_ps(_mm512_fmadd_ps(_mm512_set1_ps(2.0f), d34, d12), m[5]);
+  } else {
+    y[1] = _mm512_fmadd_ps(_mm512_set1_ps(2.0f), d34, d12);
+    y[2] = _mm512_fmadd_ps(_mm512_set1_ps(4.0f), s34, s12);
+    y[3] = _mm512_add_ps(_mm512_fmadd_ps(_mm512_set1_ps(8.0f), d34, d12), m[5]);
+  }
 }
 
-// Output rows 4 ty .. 4 ty + 3, columns 4 tx0 .. 4 tx0 + 4 n - 1 (n <= 4 tiles, lanes p0 ..),
-// channels co .. co + 15 (vector q of the block), from M ([xi][p][16 NV], kt tiles).
-void output_run4(const WinogradConvArgs& a, const float* m, int nv, int kt, int q, int p0, int n, int64_t ty,
+// Output rows T ty .. T ty + T - 1, columns T tx0 .. T tx0 + T n - 1 (n <= 16 / T tiles,
+// lanes p0 ..), channels co .. co + 15 (vector q of the block), from M ([xi][p][16 NV], kt
+// tiles), 6 x 6 patches.
+template <int T>
+void output_run6(const WinogradConvArgs& a, const float* m, int nv, int kt, int q, int p0, int n, int64_t ty,
                  int64_t tx0, int64_t co) {
-  __m512 y[4][16];  // [dy][4 k + dx]: Y(dy, dx) of tile k, 16 channels
+  constexpr int kPer = 16 / T;  // tiles per 16 lanes
+  __m512 y[T][16];              // [dy][T k + dx]: Y(dy, dx) of tile k, 16 channels
   const int64_t xi_stride = kt * nv * 16;
-  for (int k = 0; k < 4; ++k) {
+  for (int k = 0; k < kPer; ++k) {
     if (k >= n) {
-      for (int dy = 0; dy < 4; ++dy)
-        for (int dx = 0; dx < 4; ++dx) y[dy][4 * k + dx] = _mm512_setzero_ps();
+      for (int dy = 0; dy < T; ++dy)
+        for (int dx = 0; dx < T; ++dx) y[dy][T * k + dx] = _mm512_setzero_ps();
       continue;
     }
     const float* mp = m + ((p0 + k) * nv + q) * 16;
-    __m512 t[4][6];  // A^T M
+    __m512 t[T][6];  // A^T M
     for (int j = 0; j < 6; ++j) {
-      __m512 col[6], out[4];
+      __m512 col[6], out[T];
       for (int i = 0; i < 6; ++i) col[i] = _mm512_load_ps(mp + (6 * i + j) * xi_stride);
-      at6(col, out);
-      for (int dy = 0; dy < 4; ++dy) t[dy][j] = out[dy];
+      at6<T>(col, out);
+      for (int dy = 0; dy < T; ++dy) t[dy][j] = out[dy];
     }
-    for (int dy = 0; dy < 4; ++dy) {  // (A^T M) A
-      __m512 out[4];
-      at6(t[dy], out);
-      for (int dx = 0; dx < 4; ++dx) y[dy][4 * k + dx] = out[dx];
+    for (int dy = 0; dy < T; ++dy) {  // (A^T M) A
+      __m512 out[T];
+      at6<T>(t[dy], out);
+      for (int dx = 0; dx < T; ++dx) y[dy][T * k + dx] = out[dx];
     }
   }
-  // The columns and rows inside the map (a 14-wide map's last tile has 2 of 4).
-  const int64_t cols = std::min<int64_t>(4 * n, a.w - 4 * tx0);
+  // The columns and rows inside the map (a 14-wide map's last 4 x 4 tile has 2 of 4).
+  const int64_t cols = std::min<int64_t>(T * n, a.w - T * tx0);
   const __mmask16 mask = static_cast<__mmask16>((1u << cols) - 1u);
   const int64_t hw = a.h * a.w;
-  for (int dy = 0; dy < 4 && 4 * ty + dy < a.h; ++dy) {
-    transpose16(y[dy]);  // [j]: channel co + j, lane 4 k + dx: column 4 (tx0 + k) + dx
-    const int64_t at = (4 * ty + dy) * a.w + 4 * tx0;
+  for (int dy = 0; dy < T && T * ty + dy < a.h; ++dy) {
+    transpose16(y[dy]);  // [j]: channel co + j, lane T k + dx: column T (tx0 + k) + dx
+    const int64_t at = (T * ty + dy) * a.w + T * tx0;
     for (int j = 0; j < 16; ++j) {
       __m512 o = y[dy][j];
       if (a.bias) o = _mm512_add_ps(o, _mm512_set1_ps(a.bias[co + j]));
@@ -366,37 +377,40 @@ void output_run4(const WinogradConvArgs& a, const float* m, int nv, int kt, int 
   }
 }
 
-// The outputs of F(4x4) micro-tile s, as outputs2.
-void outputs4(const WinogradConvArgs& a, const float* m, int64_t ty0, int64_t rows, int64_t s, int kt, int nv,
+// The outputs of a 6 x 6-patch micro-tile s, as outputs2.
+template <int T>
+void outputs6(const WinogradConvArgs& a, const float* m, int64_t ty0, int64_t rows, int64_t s, int kt, int nv,
               int64_t co) {
+  constexpr int kPer = 16 / T;  // T x T tiles of 16 / T a group: T columns each fill the 16 lanes
   const int run = kt / 2;
   const Strip4 st = strip4_at(a, rows, s);
   for (int q = 0; q < nv; ++q) {
     for (int r = 0; r < (st.has_b ? 2 : 1); ++r) {
       const int64_t row = r == 0 ? st.row_a : st.row_b, tx = r == 0 ? st.tx_a : st.tx_b;
-      for (int p = 0; p < run; p += 4)  // 4 tiles x 4 columns fill the 16 lanes
-        output_run4(a, m, nv, kt, q, run * r + p, std::min(4, run - p), ty0 + row, tx + p, co + 16 * q);
+      for (int p = 0; p < run; p += kPer)
+        output_run6<T>(a, m, nv, kt, q, run * r + p, std::min(kPer, run - p), ty0 + row, tx + p, co + 16 * q);
     }
   }
 }
 
 // Tile rows [ty0, ty1) of one image, one band.
 void band(const WinogradConvArgs& a, int64_t ty0, int64_t ty1, float* scratch) {
-  const bool four = a.tile == 4;
+  const bool six = winograd_six(a);
   const int64_t rows = ty1 - ty0, wb = winograd_band_width(a);
   const int kt = winograd_micro_tiles(a);
   const int64_t strips = winograd_strips(a, rows);
-  const BandScratch b = band_scratch(a, (a.tile * rows + 2) * wb, strips, scratch);
-  if (!a.v_in) (four ? transform_band4 : transform_band)(a, ty0, rows, b.in, b.v_fill);
+  const BandScratch b = band_scratch(a, (a.tile * rows + a.kernel - 1) * wb, strips, scratch);
+  if (!a.v_in) (six ? transform_band4 : transform_band)(a, ty0, rows, b.in, b.v_fill);
+  auto outputs = !six ? outputs2 : a.tile == 4 ? outputs6<4> : outputs6<2>;
   if (a.v_out) return;
 
   const int64_t co_end = a.co_end < 0 ? a.cout : std::min(a.co_end, a.cout);
   for (int64_t co = a.co_begin; co < co_end; co += kWinogradBlock) {
     const int nv = a.cout - co >= kWinogradBlock ? 2 : 1;
-    const float* u = a.u + co * winograd_xis(a.tile) * a.c;
+    const float* u = a.u + co * winograd_xis(a) * a.c;
     for (int64_t s = 0; s < strips; ++s) {
       products(a, b.v, u, strips, s, kt, nv, b.m);
-      (four ? outputs4 : outputs2)(a, b.m, ty0, rows, s, kt, nv, co);
+      outputs(a, b.m, ty0, rows, s, kt, nv, co);
     }
   }
 }

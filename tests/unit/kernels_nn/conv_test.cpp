@@ -515,7 +515,7 @@ TEST_P(ConvIsaTest, WideLayersOfWholeTilesMatchReference) {
 double check_winograd_layer(const ConvCfg& c, bool residual, int threads, uint32_t seed) {
   constexpr double kWinogradSlack = 6.0;
   std::mt19937 data(seed);
-  Shape xs = {c.n, c.cin, c.in[0], c.in[1]}, ws = {c.cout, c.cin, 3, 3};
+  Shape xs = {c.n, c.cin, c.in[0], c.in[1]}, ws = {c.cout, c.cin, c.k[0], c.k[1]};
   Tensor x = random_tensor(xs, data), w = random_tensor(ws, data), b = random_tensor({c.cout}, data);
   std::vector<double> ref, mag;
   std::vector<int64_t> out;
@@ -537,7 +537,7 @@ double check_winograd_layer(const ConvCfg& c, bool residual, int threads, uint32
     if (!one.ok()) return 1e9;
     EXPECT_EQ(0, std::memcmp((*one)[0].raw_data(), t.raw_data(), t.byte_size())) << c.describe();
   }
-  const int64_t terms = c.cin * 9;
+  const int64_t terms = c.cin * c.k[0] * c.k[1];
   double worst = 0;
   for (size_t e = 0; e < ref.size(); ++e) {
     double want = ref[e] + (residual ? r.data<float>()[e] : 0.0);
@@ -554,15 +554,17 @@ double check_winograd_layer(const ConvCfg& c, bool residual, int threads, uint32
   return worst;
 }
 
-ConvCfg winograd_cfg(int64_t n, int64_t cin, int64_t cout, int64_t h, int64_t w, bool bias, bool relu) {
+ConvCfg winograd_cfg(int64_t n, int64_t cin, int64_t cout, int64_t h, int64_t w, bool bias, bool relu,
+                     int64_t k = 3) {
   ConvCfg c;
   c.n = n;
   c.cin = cin;
   c.cout = cout;
-  c.k = {3, 3};
+  c.k = {k, k};
   c.stride = {1, 1};
   c.dil = {1, 1};
-  c.pads = {1, 1, 1, 1};
+  const int64_t p = (k - 1) / 2;
+  c.pads = {p, p, p, p};
   c.in = {h, w};
   c.bias = bias;
   c.relu = relu;
@@ -613,6 +615,21 @@ TEST_P(ConvIsaTest, WinogradLayersMatchReference) {
     const bool residual = i % 2 == 1;  // R is input 3: it comes with a bias (input 2)
     const ConvCfg c = winograd_cfg(f.n, f.cin, f.cout, f.h, f.w, residual || i % 4 == 0, i % 3 != 1);
     worst = std::max(worst, check_winograd_layer(c, residual, f.threads, static_cast<uint32_t>(950 + i)));
+    if (HasFailure()) return;
+  }
+  // F(2x2, 5x5) (5x5, pads 2): 28 and 56 wide (two runs of 7 tiles in a row), 14 wide (two
+  // tile rows of 7, odd tile-row counts), 16 and 32 wide (runs of 4), odd row counts (the
+  // last tile row half outside the map), 1024 channel pairs, 1-3 threads.
+  const struct {
+    int64_t n, cin, cout, h, w;
+    int threads;
+  } five[] = {{1, 32, 96, 28, 28, 1}, {2, 32, 64, 6, 56, 2}, {1, 32, 128, 14, 14, 3}, {1, 48, 64, 10, 14, 1},
+              {1, 32, 32, 16, 16, 2}, {1, 64, 48, 7, 32, 1},  {1, 32, 64, 9, 28, 3}};
+  for (size_t i = 0; i < sizeof(five) / sizeof(five[0]); ++i) {
+    const auto& f = five[i];
+    const bool residual = i % 2 == 0;  // R is input 3: it comes with a bias (input 2)
+    const ConvCfg c = winograd_cfg(f.n, f.cin, f.cout, f.h, f.w, residual || i % 3 == 0, i % 3 != 2, 5);
+    worst = std::max(worst, check_winograd_layer(c, residual, f.threads, static_cast<uint32_t>(980 + i)));
     if (HasFailure()) return;
   }
   std::printf("worst error / direct bound: %.3f\n", worst);
