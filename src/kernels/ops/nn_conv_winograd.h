@@ -1,4 +1,5 @@
-// 3x3 stride-1 convolutions by Winograd's minimal filtering F(2x2, 3x3) or F(4x4, 3x3):
+// 3x3 (and 5x5) stride-1 convolutions by Winograd's minimal filtering F(2x2, 3x3),
+// F(4x4, 3x3) or F(2x2, 5x5):
 // each T x T block of outputs (a tile, T = 2 or 4) from the (T + 2) x (T + 2) input patch
 // around it, in (T + 2)^2 products per channel pair instead of 9 T^2. Per tile and input
 // channel the patch d becomes V = B^T d B, per channel pair the 3 x 3 weights g become
@@ -18,7 +19,14 @@
 //   A^T = [1 1 1 1 1 0; 0 1 -1 2 -2 0; 0 1 1 4 4 0; 0 1 -1 8 -8 1]
 //
 // 4x fewer multiply-adds, transforms of 6 x 6 (with a few multiplies by 2-8) per 16
-// outputs, weights 4x the size. The rounding differs from the direct sum (the transforms
+// outputs, weights 4x the size. F(2x2, 5x5) (5x5 windows, pads 2) on the same points and
+// row scales, so with the same B^T:
+//
+//   G   = [1/4 0 0 0 0; -1/6 (1 1 1 1 1); -1/6 (1 -1 1 -1 1); 1/24 (1 2 4 8 16);
+//          1/24 (1 -2 4 -8 16); 0 0 0 0 1]
+//   A^T = [1 1 1 1 1 0; 0 1 -1 2 -2 1]
+//
+// 36 products per 2 x 2 tile instead of 100. The rounding differs from the direct sum (the transforms
 // add and subtract values before the products): the worst-case bound grows by a constant
 // factor (larger for F(4x4)), while against a double reference the errors measured stay
 // well within the direct paths' bound (docs/kernels.md, path 7); the result does not
