@@ -168,7 +168,7 @@ TEST_P(F32Simd, RowLoopsMatchDoubleReference) {
 
 // Rows an attention softmax meets: masked entries (-inf) give exactly 0, scores far below
 // the maximum underflow to (near) 0 without disturbing the rest, a NaN poisons only its row.
-// 40 entries: the vector body and a scalar tail for every ISA.
+// 40 entries: two full vectors and a padded tail of 8 for every ISA.
 TEST_P(F32Simd, SoftmaxRowsHandleMaskedAndExtremeEntries) {
   IsaScope scope(GetParam());
   const F32SimdTable& t = detail::ew::select_f32_simd();
